@@ -1,0 +1,52 @@
+# Two commands matter: `make run` (set up and start a demo on SQLite) and `make test` (everything CI checks).
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Parallel test workers; CI machines have 2 cores.
+TEST_WORKERS ?= auto
+
+.PHONY: run test lint types imports pytest bench messages openapi clean
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(VENV)/.installed
+	mkdir -p var
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py createcachetable
+	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py runserver_with_worker $(HOST):$(PORT)
+
+test: $(VENV)/.installed lint types imports pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check deskloop bench e2e
+	$(VENV)/bin/ruff format --check deskloop bench e2e
+
+types: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+imports: $(VENV)/.installed
+	$(VENV)/bin/lint-imports
+
+pytest: $(VENV)/.installed
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) bench/run_all.py
+
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages_po
+	$(PY) manage.py compilemessages_po
+
+openapi: $(VENV)/.installed
+	$(PY) manage.py export_openapi docs/openapi.json
+
+clean:
+	rm -rf $(VENV) var

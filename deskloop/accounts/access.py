@@ -1,0 +1,88 @@
+"""Who is calling, in which workspace, and whether their role allows the route.
+
+The session holds one current workspace; ``request.agent`` is the caller's membership in it. Views
+declare their policy with ``agent_view(roles=...)`` or ``public_view``; the access-matrix test reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from deskloop.accounts.models import ALL_ROLES, Agent, User
+from deskloop.core.policy import RoutePolicy, Tenancy, attach_policy
+
+SESSION_WORKSPACE_KEY = "deskloop_workspace_id"
+
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+
+
+class AgentRequest(HttpRequest):
+    """An HttpRequest after ``agent_view`` let it through: the caller is an active agent of a workspace."""
+
+    agent: Agent
+    user: User  # type: ignore[assignment]
+
+
+def resolve_agent(request: HttpRequest) -> Agent | None:
+    """The caller's active membership in the session's workspace, or their only one."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    memberships = Agent.objects.select_related("workspace", "user").filter(user_id=user.pk, is_active=True)
+    workspace_id = request.session.get(SESSION_WORKSPACE_KEY)
+    if workspace_id is not None:
+        agent = memberships.filter(workspace_id=workspace_id).first()
+        if agent is not None:
+            return agent
+    candidates = list(memberships[:2])
+    if len(candidates) == 1:
+        request.session[SESSION_WORKSPACE_KEY] = candidates[0].workspace_id
+        return candidates[0]
+    return None
+
+
+def agent_view(roles: Iterable[str] = ALL_ROLES, *, description: str = "") -> Callable[[ViewFunc], ViewFunc]:
+    """Allow signed-in agents of the current workspace whose role is in ``roles``; 403 for other roles."""
+    allowed = frozenset(roles)
+    policy = RoutePolicy(tenancy=Tenancy.WORKSPACE, roles=allowed, description=description)
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            agent = getattr(request, "agent", None) or resolve_agent(request)
+            if agent is None:
+                return redirect("accounts:choose_workspace")
+            if agent.role not in allowed:
+                raise PermissionDenied
+            request.agent = agent  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return cast(ViewFunc, attach_policy(wrapper, policy))
+
+    return decorate
+
+
+def signed_in_view(view: ViewFunc) -> ViewFunc:
+    """Signed in, not necessarily inside a workspace yet (choosing one, own profile)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return cast(ViewFunc, attach_policy(wrapper, RoutePolicy(tenancy=Tenancy.AUTHENTICATED, roles=ALL_ROLES)))
+
+
+def public_view(view: ViewFunc) -> ViewFunc:
+    """Open to anyone; such a view must not show workspace data."""
+    return attach_policy(view, RoutePolicy(tenancy=Tenancy.PUBLIC, roles=frozenset()))

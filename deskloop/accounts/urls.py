@@ -1,0 +1,11 @@
+from django.urls import path
+
+from deskloop.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("workspaces/", views.choose_workspace, name="choose_workspace"),
+]

@@ -1,0 +1,68 @@
+"""Sign-in, sign-out and choosing the current workspace."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from deskloop.accounts import services
+from deskloop.accounts.access import SESSION_WORKSPACE_KEY, public_view, signed_in_view
+from deskloop.accounts.models import Agent
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+@public_view
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    error = ""
+    status = 200
+    email = ""
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip().lower()
+        password = request.POST.get("password", "")
+        ip = _client_ip(request)
+        if services.login_is_throttled(email=email, ip=ip):
+            error = _("Too many failed sign-in attempts. Wait a few minutes and try again.")
+            status = 429
+        else:
+            user = authenticate(request, username=email, password=password)
+            if user is None:
+                services.record_failed_login(email=email, ip=ip)
+                error = _("That email and password do not match.")
+                status = 400
+            else:
+                services.clear_failed_logins(email=email, ip=ip)
+                login(request, user)
+                return redirect(next_url or "tickets:inbox")
+    return render(request, "accounts/login.html", {"error": error, "next": next_url, "email": email}, status=status)
+
+
+@public_view
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("accounts:login")
+
+
+@signed_in_view
+@require_http_methods(["GET", "POST"])
+def choose_workspace(request: HttpRequest) -> HttpResponse:
+    memberships = list(
+        Agent.objects.filter(user_id=request.user.pk, is_active=True).select_related("workspace").order_by("workspace__name")
+    )
+    if request.method == "POST":
+        chosen = next((m for m in memberships if str(m.workspace_id) == request.POST.get("workspace")), None)
+        if chosen is not None:
+            request.session[SESSION_WORKSPACE_KEY] = chosen.workspace_id
+            return redirect("tickets:inbox")
+    return render(request, "accounts/choose_workspace.html", {"memberships": memberships})

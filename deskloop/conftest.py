@@ -1,0 +1,114 @@
+"""The fixed cast every test tells its story with.
+
+Workspace "Acme" has an owner, an admin, two agents in two teams (Support, Billing), a light agent and a
+viewer; a customer (Carmen at Globex) writes in. Workspace "Umbrella" is another tenant whose data must
+never show up for Acme's people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from deskloop.accounts import services as account_services
+from deskloop.accounts.models import Agent, Role, Team, Workspace
+from deskloop.customers import services as customer_services
+from deskloop.customers.models import Contact, Organization
+from deskloop.tickets.models import Ticket
+from deskloop.tickets.services.setup import install_workspace_defaults
+from deskloop.tickets.services.tickets import create_ticket
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Cast:
+    workspace: Workspace
+    owner: Agent
+    admin: Agent
+    agent: Agent
+    other_team_agent: Agent
+    light_agent: Agent
+    viewer: Agent
+    support: Team
+    billing: Team
+    organization: Organization
+    customer: Contact
+    ticket: Ticket
+
+    def by_role(self, role: str) -> Agent:
+        return {
+            Role.OWNER: self.owner,
+            Role.ADMIN: self.admin,
+            Role.AGENT: self.agent,
+            Role.LIGHT_AGENT: self.light_agent,
+            Role.VIEWER: self.viewer,
+        }[Role(role)]
+
+
+def build_cast(slug: str, name: str, domain: str) -> Cast:
+    workspace = account_services.create_workspace(name=name, slug=slug)
+    install_workspace_defaults(workspace=workspace)
+
+    def person(local: str, display: str, role: str) -> Agent:
+        return account_services.add_agent(
+            workspace=workspace, email=f"{local}@{domain}", name=display, role=role, password=PASSWORD
+        )
+
+    owner = person("olivia", "Olivia Owner", Role.OWNER)
+    admin = person("adam", "Adam Admin", Role.ADMIN)
+    agent = person("maria", "Maria Agent", Role.AGENT)
+    other_team_agent = person("boris", "Boris Billing", Role.AGENT)
+    light_agent = person("lena", "Lena Light", Role.LIGHT_AGENT)
+    viewer = person("victor", "Victor Viewer", Role.VIEWER)
+    support = account_services.create_team(workspace=workspace, name="Support", members=[agent, admin])
+    billing = account_services.create_team(workspace=workspace, name="Billing", members=[other_team_agent])
+    organization = customer_services.create_organization(
+        workspace=workspace, name=f"Globex of {name}", domains=[f"globex-{slug}.example"], plan="Pro", mrr=990
+    )
+    customer = customer_services.find_or_create_contact(
+        workspace=workspace, email=f"carmen@globex-{slug}.example", name="Carmen Customer"
+    )
+    ticket = create_ticket(
+        workspace=workspace,
+        requester=customer,
+        subject="Invoice shows the wrong VAT number",
+        body_text="Hello, our invoice for March shows our old VAT number. Can you fix it?",
+        channel="email",
+        team=support,
+    )
+    return Cast(
+        workspace=workspace,
+        owner=owner,
+        admin=admin,
+        agent=agent,
+        other_team_agent=other_team_agent,
+        light_agent=light_agent,
+        viewer=viewer,
+        support=support,
+        billing=billing,
+        organization=organization,
+        customer=customer,
+        ticket=ticket,
+    )
+
+
+@pytest.fixture
+def acme(db: None) -> Cast:
+    return build_cast("acme", "Acme", "acme.example")
+
+
+@pytest.fixture
+def umbrella(db: None) -> Cast:
+    return build_cast("umbrella", "Umbrella", "umbrella.example")
+
+
+def signed_in_client(agent: Agent) -> Client:
+    client = Client()
+    client.force_login(agent.user)
+    session = client.session
+    session["deskloop_workspace_id"] = agent.workspace_id
+    session.save()
+    return client

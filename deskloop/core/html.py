@@ -1,0 +1,72 @@
+"""HTML from outside (email bodies, API input, pasted replies) is cleaned here before it is stored or shown.
+
+nh3 (ammonia) parses with html5ever and keeps only an allow-list, so script, event handlers, style
+attributes (CSS expressions), SVG/MathML and javascript:/data: URLs cannot survive. Remote images are kept
+but rewritten to ``data-remote-src`` so the browser does not fetch them (tracking pixels) until an agent
+chooses to load them.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3",
+    "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small", "span",
+    "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height", "data-remote-src"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "abbr": {"title"},
+}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "cid", "tel"}
+
+_REMOTE_IMG = re.compile(r'<img([^>]*?)\ssrc="(https?://[^"]*)"', re.IGNORECASE)
+
+
+def sanitize_html(raw: str, *, block_remote_images: bool = True) -> str:
+    """Return HTML that is safe to store and to render inside an agent's page."""
+    if not raw:
+        return ""
+    cleaned = nh3.clean(
+        raw,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+    if block_remote_images:
+        # Runs on nh3's normalized output, where attributes are always double-quoted.
+        cleaned = _REMOTE_IMG.sub(r'<img\1 data-remote-src="\2"', cleaned)
+    return cleaned
+
+
+_BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/li|/tr|/h[1-6]|/blockquote|/pre)\b[^>]*>", re.IGNORECASE)
+_ANY_TAG = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def html_to_text(raw: str) -> str:
+    """A readable plain-text version of an HTML body (for HTML-only mail, search and notifications)."""
+    if not raw:
+        return ""
+    without_hidden = nh3.clean(raw, tags=ALLOWED_TAGS - {"img"}, attributes={}, strip_comments=True)
+    with_breaks = _BLOCK_TAGS.sub("\n", without_hidden)
+    text = html_lib.unescape(_ANY_TAG.sub("", with_breaks))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def text_to_html(text: str) -> str:
+    """Escape plain text and keep its line breaks, for messages that arrive without HTML."""
+    escaped = html_lib.escape(text)
+    paragraphs = [p.replace("\n", "<br>") for p in escaped.split("\n\n")]
+    return "".join(f"<p>{p}</p>" for p in paragraphs if p.strip())

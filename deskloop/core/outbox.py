@@ -1,0 +1,57 @@
+"""Publish domain events transactionally and fan them out to registered consumers after commit.
+
+Apps lower in the dependency order (tickets) publish; apps higher up (webhooks) register a consumer in
+their AppConfig.ready(). This is a plug-in point, not control flow: the change is complete without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from deskloop.core.models import OutboxEvent
+
+Consumer = Callable[[OutboxEvent], None]
+_consumers: list[Consumer] = []
+
+
+def register_consumer(consumer: Consumer) -> None:
+    if consumer not in _consumers:
+        _consumers.append(consumer)
+
+
+def publish(*, workspace_id: int, name: str, payload: dict[str, Any]) -> OutboxEvent:
+    event = OutboxEvent.objects.create(workspace_id=workspace_id, name=name, payload=payload)
+
+    def schedule() -> None:
+        from deskloop.core.tasks import dispatch_outbox_event
+
+        dispatch_outbox_event.enqueue(event.pk)
+
+    transaction.on_commit(schedule)
+    return event
+
+
+def dispatch(event_id: int) -> None:
+    """Hand one event to every consumer once. Safe to call twice: a dispatched event is skipped."""
+    with transaction.atomic():
+        event = OutboxEvent.objects.select_for_update().filter(pk=event_id, dispatched_at__isnull=True).first()
+        if event is None:
+            return
+        for consumer in _consumers:
+            consumer(event)
+        event.dispatched_at = timezone.now()
+        event.save(update_fields=["dispatched_at"])
+
+
+def dispatch_pending(limit: int = 500) -> int:
+    """Sweep events whose on-commit task never ran (worker down); called by the periodic command."""
+    ids = list(
+        OutboxEvent.objects.filter(dispatched_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit]
+    )
+    for event_id in ids:
+        dispatch(event_id)
+    return len(ids)

@@ -1,0 +1,80 @@
+"""Content-addressed attachment storage: the SHA-256 of the bytes is the file name, so a file sent twice
+is stored once, and a stored file can never be overwritten with other content."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import unicodedata
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from deskloop.core.errors import ValidationFailed
+from deskloop.tickets.models import Blob
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file as it arrives from a form, the API or an email, before it is stored."""
+
+    filename: str
+    content: bytes
+    content_type: str = ""
+    content_id: str = ""
+
+
+def safe_filename(name: str) -> str:
+    """Strip paths and control characters; what remains is shown and used in Content-Disposition."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>|:*?').strip(" .")
+    return name[:200] or "attachment"
+
+
+def guess_content_type(filename: str, declared: str) -> str:
+    declared = (declared or "").split(";")[0].strip().lower()
+    if declared and "/" in declared and declared != "application/octet-stream":
+        return declared
+    guessed, _encoding = mimetypes.guess_type(filename)
+    return guessed or "application/octet-stream"
+
+
+def check_size(incoming: IncomingFile) -> None:
+    limit = settings.DESKLOOP_ATTACHMENT_MAX_BYTES
+    if len(incoming.content) > limit:
+        raise ValidationFailed(
+            _("“%(name)s” is %(size)d MB; the limit is %(limit)d MB.")
+            % {
+                "name": incoming.filename,
+                "size": len(incoming.content) // (1024 * 1024),
+                "limit": limit // (1024 * 1024),
+            },
+            field="attachments",
+            code="attachment_too_large",
+        )
+
+
+def store_blob(content: bytes) -> Blob:
+    digest = hashlib.sha256(content).hexdigest()
+    blob = Blob.objects.filter(sha256=digest).first()
+    if blob is not None:
+        return blob
+    blob = Blob(sha256=digest, size=len(content))
+    if not default_storage.exists(blob.storage_name):
+        default_storage.save(blob.storage_name, ContentFile(content))
+    try:
+        with transaction.atomic():
+            blob.save(force_insert=True)
+    except IntegrityError:
+        blob = Blob.objects.get(sha256=digest)
+    return blob
+
+
+def read_blob(blob: Blob) -> bytes:
+    with default_storage.open(blob.storage_name, "rb") as handle:
+        content: bytes = handle.read()
+    return content

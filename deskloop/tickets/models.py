@@ -1,0 +1,342 @@
+"""Tickets, their messages, the statuses they move through, and the history of every change."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from deskloop.core.models import WorkspaceOwned
+
+
+class StatusCategory(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    ON_HOLD = "on_hold", _("On hold")
+    SOLVED = "solved", _("Solved")
+    CLOSED = "closed", _("Closed")
+
+
+# Categories in which a ticket still needs work from the team.
+ACTIVE_CATEGORIES = frozenset({StatusCategory.NEW, StatusCategory.OPEN, StatusCategory.ON_HOLD})
+DONE_CATEGORIES = frozenset({StatusCategory.SOLVED, StatusCategory.CLOSED})
+
+
+class Status(WorkspaceOwned):
+    """A workspace-defined status ("Waiting on vendor") mapped to one of the fixed categories reports use."""
+
+    name = models.CharField(_("name"), max_length=60)
+    category = models.CharField(_("category"), max_length=20, choices=StatusCategory.choices)
+    position = models.PositiveIntegerField(default=0)
+    # The status a ticket gets when it enters this category without one being chosen.
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(Lower("name"), "workspace", name="status_unique_name_per_workspace")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    WEB = "web", _("Web")
+    WIDGET = "widget", _("Widget")
+    API = "api", _("API")
+    PHONE = "phone", _("Phone")
+    IMPORT = "import", _("Import")
+
+
+class ProductArea(WorkspaceOwned):
+    """A functional block of the workspace's product ("Billing > Invoices"); evidence is grouped by it."""
+
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    # "Billing > Invoices", kept in step by the service that renames or moves an area.
+    path = models.CharField(max_length=500, editable=False, default="")
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "path"], name="product_area_unique_path")]
+
+    def __str__(self) -> str:
+        return self.path or self.name
+
+
+class Tag(WorkspaceOwned):
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), "workspace", name="tag_unique_name_per_workspace")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Single choice")
+    MULTI_CHOICE = "multi_choice", _("Multiple choice")
+
+
+class CustomField(WorkspaceOwned):
+    """A workspace-defined ticket field; values live in ``Ticket.custom_fields`` keyed by ``key``."""
+
+    key = models.SlugField(max_length=60)
+    label = models.CharField(_("label"), max_length=100)
+    field_type = models.CharField(_("type"), max_length=20, choices=CustomFieldType.choices)
+    choices = models.JSONField(default=list, blank=True)
+    required_on_solve = models.BooleanField(_("required to solve"), default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="custom_field_unique_key")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Ticket(WorkspaceOwned):
+    number = models.PositiveBigIntegerField(_("number"))
+    subject = models.CharField(_("subject"), max_length=500)
+    status = models.ForeignKey(Status, on_delete=models.PROTECT, related_name="tickets")
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    requester = models.ForeignKey("customers.Contact", on_delete=models.PROTECT, related_name="tickets")
+    organization = models.ForeignKey(
+        "customers.Organization", on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tickets"
+    )
+    team = models.ForeignKey("accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
+    tags = models.ManyToManyField(Tag, related_name="tickets", blank=True, through="TicketTag")
+    product_area = models.ForeignKey(
+        ProductArea, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+    )
+    custom_fields = models.JSONField(default=dict, blank=True)
+    followers = models.ManyToManyField("accounts.Agent", related_name="followed_tickets", blank=True)
+    # Contacts copied on the conversation (email CC); they receive public replies.
+    cc_contacts = models.ManyToManyField("customers.Contact", related_name="cc_tickets", blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    last_agent_message_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    message_count = models.PositiveIntegerField(default=0)
+    # Optimistic concurrency: bumped on every change; the API's ETag. A stale If-Match gets 412.
+    version = models.PositiveIntegerField(default=1)
+    # Set on the ticket that was merged away; it then shows a pointer to the survivor.
+    merged_into = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    is_spam = models.BooleanField(default=False)
+    # Soft delete: restorable for DESKLOOP_TRASH_DAYS, then purged by a periodic command.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # The id in the helpdesk a ticket was imported from; makes imports idempotent.
+    external_id = models.CharField(max_length=200, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "number"], name="ticket_unique_number_per_workspace"),
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="ticket_unique_external_id_per_workspace",
+            ),
+        ]
+        indexes = [
+            # The inbox: newest activity first inside a workspace, optionally by status or assignee.
+            models.Index(fields=["workspace", "updated_at", "id"], name="ticket_ws_updated"),
+            models.Index(fields=["workspace", "status", "updated_at", "id"], name="ticket_ws_status_updated"),
+            models.Index(fields=["workspace", "assignee", "updated_at", "id"], name="ticket_ws_assignee_updated"),
+            models.Index(fields=["workspace", "team", "updated_at", "id"], name="ticket_ws_team_updated"),
+            models.Index(fields=["workspace", "created_at", "id"], name="ticket_ws_created"),
+            models.Index(fields=["requester", "created_at"], name="ticket_requester_created"),
+            models.Index(fields=["organization", "created_at"], name="ticket_org_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.pk}-{self.version}"'
+
+
+class TicketTag(WorkspaceOwned):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "tag"], name="ticket_tag_unique")]
+        indexes = [models.Index(fields=["tag", "ticket"], name="ticket_tag_by_tag")]
+
+
+class MessageKind(models.TextChoices):
+    REPLY = "reply", _("Reply")
+    NOTE = "note", _("Internal note")
+    SYSTEM = "system", _("System")
+
+
+class Message(WorkspaceOwned):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.REPLY)
+    author_agent = models.ForeignKey(
+        "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author_contact = models.ForeignKey(
+        "customers.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    body_text = models.TextField(blank=True)
+    # Always produced by deskloop.core.html.sanitize_html; never raw outside HTML.
+    body_html = models.TextField(blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    # Channel metadata: email headers (Message-ID, In-Reply-To, References), delivery state, etc.
+    channel_meta = models.JSONField(default=dict, blank=True)
+    email_message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="message_ticket_created")]
+
+    @property
+    def is_from_customer(self) -> bool:
+        return self.author_contact_id is not None and self.kind == MessageKind.REPLY
+
+
+class Blob(models.Model):
+    """Content-addressed bytes: one file on storage per distinct SHA-256, shared by every attachment of it."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    @property
+    def storage_name(self) -> str:
+        return f"blobs/{self.sha256[:2]}/{self.sha256[2:4]}/{self.sha256}"
+
+
+class Attachment(WorkspaceOwned):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.PositiveBigIntegerField()
+    # Inline images referenced from the HTML body as cid:...
+    content_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    FIELD_CHANGED = "field_changed", _("Changed")
+    MESSAGE_ADDED = "message_added", _("Message added")
+    NOTE_ADDED = "note_added", _("Note added")
+    TAG_ADDED = "tag_added", _("Tag added")
+    TAG_REMOVED = "tag_removed", _("Tag removed")
+    FOLLOWER_ADDED = "follower_added", _("Follower added")
+    FOLLOWER_REMOVED = "follower_removed", _("Follower removed")
+    MERGED = "merged", _("Merged")
+    MERGED_INTO = "merged_into", _("Merged into another ticket")
+    SPAM = "spam", _("Marked as spam")
+    DELETED = "deleted", _("Deleted")
+    RESTORED = "restored", _("Restored")
+    MACRO_APPLIED = "macro_applied", _("Macro applied")
+
+
+class TicketEvent(WorkspaceOwned):
+    """Who changed what from what to what, when: the ticket's timeline and the audit trail."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    actor_agent = models.ForeignKey("accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_contact = models.ForeignKey(
+        "customers.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    field = models.CharField(max_length=60, blank=True)
+    old_value = models.JSONField(null=True, blank=True)
+    new_value = models.JSONField(null=True, blank=True)
+    # How the change arrived: web, api, email, import, macro, automation.
+    via = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="ticket_event_timeline")]
+
+
+class SavedView(WorkspaceOwned):
+    """A named inbox filter. ``owner`` null means shared with the whole workspace."""
+
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    filters = models.JSONField(default=dict)
+    sort = models.CharField(max_length=30, default="-updated_at")
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+
+class Macro(WorkspaceOwned):
+    """A canned reply with placeholders ({{ requester.name }}) that may also set status, tags, assignee."""
+
+    name = models.CharField(_("name"), max_length=100)
+    body = models.TextField(_("reply text"), blank=True)
+    # {"status": <id>, "add_tags": [...], "remove_tags": [...], "assignee": <agent id> | "me", "priority": ...}
+    actions = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+
+class TicketPresence(WorkspaceOwned):
+    """Which agent is looking at or replying to a ticket right now (collision notice). Rows expire by age."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, related_name="+")
+    is_replying = models.BooleanField(default=False)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "agent"], name="ticket_presence_unique")]
+
+
+class Notification(WorkspaceOwned):
+    """Something an agent should see: a mention in a note, an assignment."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", _("Mention")
+        ASSIGNMENT = "assignment", _("Assignment")
+
+    agent = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, related_name="+")
+    text = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["agent", "read_at"], name="notification_unread")]

@@ -1,0 +1,254 @@
+"""Adding messages to tickets: customer messages, agent replies and internal notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from deskloop.accounts.models import Agent
+from deskloop.core import outbox
+from deskloop.core.errors import PermissionDenied, ValidationFailed
+from deskloop.core.html import html_to_text, sanitize_html, text_to_html
+from deskloop.customers.models import Contact
+from deskloop.tickets import events
+from deskloop.tickets.attachments import IncomingFile, check_size, guess_content_type, safe_filename, store_blob
+from deskloop.tickets.models import (
+    Attachment,
+    Channel,
+    EventKind,
+    Message,
+    MessageKind,
+    Status,
+    StatusCategory,
+    Ticket,
+)
+from deskloop.tickets.payloads import message_payload
+from deskloop.tickets.queries import default_status
+from deskloop.tickets.services.notifications import mentioned_agents, notify_mentions
+
+
+def _bodies(body_text: str, body_html: str) -> tuple[str, str]:
+    """Both a plain-text and a sanitized HTML body; either may be derived from the other."""
+    safe_html = sanitize_html(body_html) if body_html else ""
+    text = body_text if body_text.strip() else html_to_text(safe_html)
+    if not safe_html and text:
+        safe_html = text_to_html(text)
+    return text, safe_html
+
+
+def _store_attachments(message: Message, attachments: Sequence[IncomingFile]) -> None:
+    for incoming in attachments:
+        check_size(incoming)
+    for incoming in attachments:
+        name = safe_filename(incoming.filename)
+        Attachment.objects.create(
+            workspace_id=message.workspace_id,
+            message=message,
+            blob=store_blob(incoming.content),
+            filename=name,
+            content_type=guess_content_type(name, incoming.content_type),
+            size=len(incoming.content),
+            content_id=incoming.content_id.strip("<>")[:255],
+        )
+
+
+def _create_message(
+    *,
+    ticket: Ticket,
+    kind: MessageKind,
+    body_text: str,
+    body_html: str,
+    agent: Agent | None,
+    contact: Contact | None,
+    channel: str,
+    attachments: Sequence[IncomingFile],
+    created_at: dt.datetime,
+    channel_meta: dict[str, Any] | None,
+) -> Message:
+    text, safe_html = _bodies(body_text, body_html)
+    if not text.strip() and not attachments:
+        raise ValidationFailed(_("The message is empty."), field="body")
+    meta = channel_meta or {}
+    message = Message.objects.create(
+        workspace_id=ticket.workspace_id,
+        ticket=ticket,
+        kind=kind,
+        author_agent=agent,
+        author_contact=contact,
+        body_text=text,
+        body_html=safe_html,
+        channel=channel,
+        channel_meta=meta,
+        email_message_id=str(meta.get("message_id", ""))[:998],
+        created_at=created_at,
+    )
+    _store_attachments(message, attachments)
+    return message
+
+
+def add_customer_message(
+    *,
+    ticket: Ticket,
+    contact: Contact,
+    body_text: str = "",
+    body_html: str = "",
+    channel: str = Channel.WEB,
+    attachments: Sequence[IncomingFile] = (),
+    created_at: dt.datetime | None = None,
+    channel_meta: dict[str, Any] | None = None,
+    via: str = "web",
+    reopen: bool = True,
+    publish: bool = True,
+) -> Message:
+    """A message from the requester or a CC'd contact. Reopens a pending or solved ticket."""
+    if contact.workspace_id != ticket.workspace_id:
+        raise ValidationFailed(_("The contact was not found."), field="contact")
+    when = created_at or timezone.now()
+    with transaction.atomic():
+        message = _create_message(
+            ticket=ticket,
+            kind=MessageKind.REPLY,
+            body_text=body_text,
+            body_html=body_html,
+            agent=None,
+            contact=contact,
+            channel=channel,
+            attachments=attachments,
+            created_at=when,
+            channel_meta=channel_meta,
+        )
+        locked = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+        locked.last_customer_message_at = when
+        locked.message_count += 1
+        locked.updated_at = max(locked.updated_at, when)
+        locked.version += 1
+        if reopen and locked.status.category in (StatusCategory.PENDING, StatusCategory.SOLVED, StatusCategory.CLOSED):
+            reopened = default_status(locked.workspace_id, StatusCategory.OPEN)
+            events.record_event(
+                ticket=locked,
+                kind=EventKind.FIELD_CHANGED,
+                contact=contact,
+                field="status",
+                old={"id": locked.status_id, "name": locked.status.name},
+                new={"id": reopened.pk, "name": reopened.name},
+                via=via,
+            )
+            locked.status = reopened
+            locked.solved_at = None
+            locked.closed_at = None
+        locked.save()
+        _sync_ticket(ticket, locked)
+        events.record_event(ticket=locked, kind=EventKind.MESSAGE_ADDED, contact=contact, new=message.pk, via=via)
+        if publish:
+            outbox.publish(
+                workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message)
+            )
+    return message
+
+
+def add_agent_reply(
+    *,
+    ticket: Ticket,
+    agent: Agent,
+    body_text: str = "",
+    body_html: str = "",
+    attachments: Sequence[IncomingFile] = (),
+    status: Status | None = None,
+    via: str = "web",
+) -> Message:
+    """A public reply to the customer. Sets first_response_at; a new ticket becomes open unless a status
+    is chosen ("reply and set pending")."""
+    if not agent.can_write:
+        raise PermissionDenied(_("Your role cannot reply to customers. You can add an internal note."))
+    if status is not None and status.workspace_id != ticket.workspace_id:
+        raise ValidationFailed(_("The status was not found."), field="status")
+    from deskloop.tickets.services.tickets import TicketChanges, update_ticket
+
+    now = timezone.now()
+    with transaction.atomic():
+        message = _create_message(
+            ticket=ticket,
+            kind=MessageKind.REPLY,
+            body_text=body_text,
+            body_html=body_html,
+            agent=agent,
+            contact=None,
+            channel=ticket.channel,
+            attachments=attachments,
+            created_at=now,
+            channel_meta=None,
+        )
+        locked = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+        locked.first_response_at = locked.first_response_at or now
+        locked.last_agent_message_at = now
+        locked.message_count += 1
+        locked.updated_at = now
+        locked.version += 1
+        locked.save()
+        events.record_event(ticket=locked, kind=EventKind.MESSAGE_ADDED, agent=agent, new=message.pk, via=via)
+        target = status
+        if target is None and locked.status.category == StatusCategory.NEW:
+            target = default_status(locked.workspace_id, StatusCategory.OPEN)
+        if target is not None and target.pk != locked.status_id:
+            locked = update_ticket(ticket=locked, changes=TicketChanges(status=target), agent=agent, via=via)
+        _sync_ticket(ticket, locked)
+        ticket.followers.add(agent)
+        outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message))
+    return message
+
+
+def add_internal_note(
+    *,
+    ticket: Ticket,
+    agent: Agent,
+    body_text: str = "",
+    body_html: str = "",
+    attachments: Sequence[IncomingFile] = (),
+    via: str = "web",
+) -> Message:
+    """A note only agents see. @mentions notify the mentioned agents and make them followers."""
+    if not agent.can_add_notes:
+        raise PermissionDenied(_("Your role cannot add notes."))
+    now = timezone.now()
+    with transaction.atomic():
+        message = _create_message(
+            ticket=ticket,
+            kind=MessageKind.NOTE,
+            body_text=body_text,
+            body_html=body_html,
+            agent=agent,
+            contact=None,
+            channel=Channel.WEB,
+            attachments=attachments,
+            created_at=now,
+            channel_meta=None,
+        )
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked.message_count += 1
+        locked.updated_at = now
+        locked.version += 1
+        locked.save(update_fields=["message_count", "updated_at", "version"])
+        _sync_ticket(ticket, locked)
+        events.record_event(ticket=locked, kind=EventKind.NOTE_ADDED, agent=agent, new=message.pk, via=via)
+        mentioned = mentioned_agents(workspace_id=ticket.workspace_id, text=message.body_text)
+        if mentioned:
+            ticket.followers.add(*mentioned)
+            notify_mentions(ticket=ticket, author=agent, mentioned=mentioned)
+        outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message))
+    return message
+
+
+def _sync_ticket(stale: Ticket, fresh: Ticket) -> None:
+    """Copy the saved state onto the caller's instance so it does not write stale values later."""
+    for name in (
+        "status_id", "version", "updated_at", "message_count", "first_response_at", "last_agent_message_at",
+        "last_customer_message_at", "solved_at", "closed_at",
+    ):
+        setattr(stale, name, getattr(fresh, name))
+    if "status" in fresh._state.fields_cache:
+        stale.status = fresh.status

@@ -1,0 +1,422 @@
+"""Creating tickets and changing their fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from deskloop.accounts.models import Agent, Team, Workspace
+from deskloop.core import outbox
+from deskloop.core.errors import PermissionDenied, PreconditionFailed, ValidationFailed
+from deskloop.customers.models import Contact
+from deskloop.tickets import events
+from deskloop.tickets.attachments import IncomingFile
+from deskloop.tickets.models import (
+    Channel,
+    CustomField,
+    CustomFieldType,
+    EventKind,
+    Priority,
+    ProductArea,
+    Status,
+    StatusCategory,
+    Tag,
+    Ticket,
+    TicketTag,
+)
+from deskloop.tickets.payloads import ticket_payload
+from deskloop.tickets.queries import default_status
+
+SUBJECT_MAX = 500
+TAG_MAX = 60
+
+
+def allocate_ticket_number(workspace_id: int) -> int:
+    """Next per-workspace number. The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite),
+    so concurrent creators queue here instead of colliding on the unique constraint."""
+    Workspace.objects.filter(pk=workspace_id).update(last_ticket_number=F("last_ticket_number") + 1)
+    number: int = Workspace.objects.values_list("last_ticket_number", flat=True).get(pk=workspace_id)
+    return number
+
+
+def clean_subject(subject: str) -> str:
+    cleaned = " ".join((subject or "").split())
+    if not cleaned:
+        raise ValidationFailed(_("A ticket needs a subject."), field="subject")
+    return cleaned[:SUBJECT_MAX]
+
+
+def clean_tag_names(names: Iterable[str]) -> list[str]:
+    cleaned: dict[str, str] = {}
+    for raw in names:
+        name = " ".join((raw or "").split()).strip().lstrip("#")
+        if not name:
+            continue
+        if len(name) > TAG_MAX:
+            raise ValidationFailed(_("A tag can be at most %(max)d characters.") % {"max": TAG_MAX}, field="tags")
+        cleaned.setdefault(name.lower(), name)
+    return list(cleaned.values())
+
+
+def get_or_create_tags(workspace_id: int, names: Iterable[str]) -> list[Tag]:
+    wanted = clean_tag_names(names)
+    if not wanted:
+        return []
+    lowered = {name.lower(): name for name in wanted}
+    found = {tag.name.lower(): tag for tag in Tag.objects.filter(workspace_id=workspace_id, name__in=wanted)}
+    # Case-insensitive match for names stored with other casing.
+    missing = [name for key, name in lowered.items() if key not in found]
+    if missing:
+        for tag in Tag.objects.filter(workspace_id=workspace_id):
+            if tag.name.lower() in lowered and tag.name.lower() not in found:
+                found[tag.name.lower()] = tag
+        for key, name in lowered.items():
+            if key not in found:
+                found[key] = Tag.objects.create(workspace_id=workspace_id, name=name)
+    return [found[key] for key in lowered]
+
+
+def validate_custom_fields(
+    workspace_id: int, values: dict[str, Any], *, definitions: Sequence[CustomField] | None = None
+) -> dict[str, Any]:
+    """Check values against the workspace's field definitions; return the normalized values.
+
+    Unknown keys are refused (a typo must not be stored silently). ``None`` or "" clears a field.
+    """
+    defs = {d.key: d for d in (definitions or CustomField.objects.filter(workspace_id=workspace_id))}
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        definition = defs.get(key)
+        if definition is None:
+            raise ValidationFailed(_("Unknown custom field “%(key)s”.") % {"key": key}, field=f"custom_fields.{key}")
+        if value is None or value == "" or value == []:
+            cleaned[key] = None
+            continue
+        label = definition.label
+        if definition.field_type == CustomFieldType.TEXT:
+            cleaned[key] = str(value)[:2000]
+        elif definition.field_type == CustomFieldType.NUMBER:
+            try:
+                number = Decimal(str(value))
+            except InvalidOperation as exc:
+                raise ValidationFailed(
+                    _("%(label)s must be a number.") % {"label": label}, field=f"custom_fields.{key}"
+                ) from exc
+            if not number.is_finite():
+                raise ValidationFailed(_("%(label)s must be a number.") % {"label": label}, field=f"custom_fields.{key}")
+            cleaned[key] = int(number) if number == number.to_integral_value() else float(number)
+        elif definition.field_type == CustomFieldType.DATE:
+            try:
+                cleaned[key] = dt.date.fromisoformat(str(value)).isoformat()
+            except ValueError as exc:
+                raise ValidationFailed(
+                    _("%(label)s must be a date (YYYY-MM-DD).") % {"label": label}, field=f"custom_fields.{key}"
+                ) from exc
+        elif definition.field_type == CustomFieldType.CHOICE:
+            if value not in definition.choices:
+                raise ValidationFailed(
+                    _("“%(value)s” is not a choice of %(label)s.") % {"value": value, "label": label},
+                    field=f"custom_fields.{key}",
+                )
+            cleaned[key] = value
+        elif definition.field_type == CustomFieldType.MULTI_CHOICE:
+            chosen = value if isinstance(value, list) else [value]
+            bad = [v for v in chosen if v not in definition.choices]
+            if bad:
+                raise ValidationFailed(
+                    _("“%(value)s” is not a choice of %(label)s.") % {"value": bad[0], "label": label},
+                    field=f"custom_fields.{key}",
+                )
+            cleaned[key] = [c for c in definition.choices if c in chosen]
+    return cleaned
+
+
+def check_required_on_solve(ticket: Ticket, custom_fields: dict[str, Any]) -> None:
+    missing = [
+        d.label
+        for d in CustomField.objects.filter(workspace_id=ticket.workspace_id, required_on_solve=True)
+        if custom_fields.get(d.key) in (None, "", [])
+    ]
+    if missing:
+        raise ValidationFailed(
+            _("Fill in %(fields)s before solving this ticket.") % {"fields": ", ".join(missing)},
+            field="custom_fields",
+            code="required_on_solve",
+        )
+
+
+def _same_workspace(workspace_id: int, obj: Any, field_name: str) -> None:
+    if obj is not None and obj.workspace_id != workspace_id:
+        # Reported as "not found" on purpose: another workspace's ids must not be confirmed to exist.
+        raise ValidationFailed(_("%(field)s was not found.") % {"field": field_name}, field=field_name)
+
+
+@dataclass
+class TicketChanges:
+    """Fields to change; only the attributes that were set are applied (``UNSET`` means leave alone)."""
+
+    subject: str | None = None
+    status: Status | None = None
+    priority: str | None = None
+    assignee: Agent | None = None
+    assignee_set: bool = False
+    team: Team | None = None
+    team_set: bool = False
+    product_area: ProductArea | None = None
+    product_area_set: bool = False
+    custom_fields: dict[str, Any] | None = None
+    due_at: dt.datetime | None = None
+    due_at_set: bool = False
+    add_tags: list[str] = field(default_factory=list)
+    remove_tags: list[str] = field(default_factory=list)
+
+
+def create_ticket(
+    *,
+    workspace: Workspace,
+    requester: Contact,
+    subject: str,
+    body_text: str = "",
+    body_html: str = "",
+    channel: str = Channel.WEB,
+    priority: str = Priority.NORMAL,
+    created_by: Agent | None = None,
+    assignee: Agent | None = None,
+    team: Team | None = None,
+    product_area: ProductArea | None = None,
+    tags: Sequence[str] = (),
+    custom_fields: dict[str, Any] | None = None,
+    status: Status | None = None,
+    attachments: Sequence[IncomingFile] = (),
+    external_id: str | None = None,
+    created_at: dt.datetime | None = None,
+    channel_meta: dict[str, Any] | None = None,
+    via: str = "web",
+) -> Ticket:
+    """Open a ticket with its first message from the requester.
+
+    ``created_by`` is the agent who logged it on the customer's behalf (phone, web form), or None when
+    the customer wrote in themselves. The first message is always authored by the requester.
+    """
+    from deskloop.tickets.services.messages import add_customer_message
+
+    subject = clean_subject(subject)
+    _same_workspace(workspace.pk, requester, "requester")
+    _same_workspace(workspace.pk, assignee, "assignee")
+    _same_workspace(workspace.pk, team, "team")
+    _same_workspace(workspace.pk, product_area, "product_area")
+    _same_workspace(workspace.pk, status, "status")
+    if priority not in Priority.values:
+        raise ValidationFailed(_("Unknown priority “%(value)s”.") % {"value": priority}, field="priority")
+    if channel not in Channel.values:
+        raise ValidationFailed(_("Unknown channel “%(value)s”.") % {"value": channel}, field="channel")
+    cleaned_fields = validate_custom_fields(workspace.pk, custom_fields or {})
+    if created_by is not None and not created_by.can_write:
+        raise PermissionDenied(_("Your role cannot create tickets."))
+    when = created_at or timezone.now()
+
+    with transaction.atomic():
+        ticket = Ticket.objects.create(
+            workspace=workspace,
+            number=allocate_ticket_number(workspace.pk),
+            subject=subject,
+            status=status or default_status(workspace.pk, StatusCategory.NEW),
+            priority=priority,
+            channel=channel,
+            requester=requester,
+            organization_id=requester.organization_id,
+            assignee=assignee,
+            team=team,
+            product_area=product_area,
+            custom_fields={k: v for k, v in cleaned_fields.items() if v is not None},
+            created_at=when,
+            updated_at=when,
+            external_id=external_id,
+        )
+        tag_objects = get_or_create_tags(workspace.pk, tags)
+        TicketTag.objects.bulk_create([TicketTag(workspace=workspace, ticket=ticket, tag=t) for t in tag_objects])
+        if assignee is not None:
+            ticket.followers.add(assignee)
+        events.record_event(
+            ticket=ticket, kind=EventKind.CREATED, agent=created_by, contact=None if created_by else requester, via=via
+        )
+        if body_text or body_html or attachments:
+            add_customer_message(
+                ticket=ticket,
+                contact=requester,
+                body_text=body_text,
+                body_html=body_html,
+                channel=channel,
+                attachments=attachments,
+                created_at=when,
+                channel_meta=channel_meta,
+                via=via,
+                reopen=False,
+                publish=False,
+            )
+        outbox.publish(workspace_id=workspace.pk, name="ticket.created", payload=ticket_payload(ticket))
+    return ticket
+
+
+def _status_transition(ticket: Ticket, new_status: Status, now: dt.datetime) -> None:
+    old_category = ticket.status.category
+    ticket.status = new_status
+    if new_status.category == StatusCategory.SOLVED:
+        ticket.solved_at = now
+    elif new_status.category == StatusCategory.CLOSED:
+        ticket.closed_at = now
+        ticket.solved_at = ticket.solved_at or now
+    elif old_category in (StatusCategory.SOLVED, StatusCategory.CLOSED):
+        # Reopened: it is no longer solved; reports count the next solve.
+        ticket.solved_at = None
+        ticket.closed_at = None
+
+
+def update_ticket(
+    *,
+    ticket: Ticket,
+    changes: TicketChanges,
+    agent: Agent | None,
+    expected_version: int | None = None,
+    via: str = "web",
+) -> Ticket:
+    """Apply field changes, write one event per changed field and bump the version.
+
+    ``expected_version`` implements If-Match: the change is refused (412) if someone else saved first.
+    """
+    if agent is not None and not agent.can_write:
+        raise PermissionDenied(_("Your role cannot change tickets."))
+    wid = ticket.workspace_id
+    for obj, name in (
+        (changes.status, "status"),
+        (changes.assignee, "assignee"),
+        (changes.team, "team"),
+        (changes.product_area, "product_area"),
+    ):
+        _same_workspace(wid, obj, name)
+    if changes.assignee is not None and not changes.assignee.is_active:
+        raise ValidationFailed(_("This agent is deactivated."), field="assignee")
+    if changes.priority is not None and changes.priority not in Priority.values:
+        raise ValidationFailed(_("Unknown priority “%(value)s”.") % {"value": changes.priority}, field="priority")
+    subject = clean_subject(changes.subject) if changes.subject is not None else None
+    new_fields = validate_custom_fields(wid, changes.custom_fields) if changes.custom_fields else None
+
+    with transaction.atomic():
+        # Lock the row: the version check and the write must not interleave with another writer.
+        locked = (
+            Ticket.objects.select_for_update()
+            .select_related("status")
+            .get(pk=ticket.pk)
+        )
+        if expected_version is not None and locked.version != expected_version:
+            raise PreconditionFailed(
+                _("This ticket was changed by someone else. Reload it and try again."), code="stale_version"
+            )
+        now = timezone.now()
+        diff: dict[str, tuple[Any, Any]] = {}
+        if subject is not None and subject != locked.subject:
+            diff["subject"] = (locked.subject, subject)
+            locked.subject = subject
+        if changes.priority is not None and changes.priority != locked.priority:
+            diff["priority"] = (locked.priority, changes.priority)
+            locked.priority = changes.priority
+        if changes.assignee_set and changes.assignee != locked.assignee:
+            diff["assignee"] = (
+                locked.assignee_id,
+                changes.assignee.pk if changes.assignee else None,
+            )
+            locked.assignee = changes.assignee
+        if changes.team_set and (changes.team.pk if changes.team else None) != locked.team_id:
+            diff["team"] = (locked.team_id, changes.team.pk if changes.team else None)
+            locked.team = changes.team
+        if changes.product_area_set and (changes.product_area.pk if changes.product_area else None) != locked.product_area_id:
+            diff["product_area"] = (locked.product_area_id, changes.product_area.pk if changes.product_area else None)
+            locked.product_area = changes.product_area
+        if changes.due_at_set and changes.due_at != locked.due_at:
+            diff["due_at"] = (
+                locked.due_at.isoformat() if locked.due_at else None,
+                changes.due_at.isoformat() if changes.due_at else None,
+            )
+            locked.due_at = changes.due_at
+        if new_fields is not None:
+            merged = dict(locked.custom_fields)
+            for key, value in new_fields.items():
+                if merged.get(key) != value:
+                    diff[f"custom_fields.{key}"] = (merged.get(key), value)
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            locked.custom_fields = merged
+        if changes.status is not None and changes.status.pk != locked.status_id:
+            if changes.status.category in (StatusCategory.SOLVED, StatusCategory.CLOSED):
+                check_required_on_solve(locked, locked.custom_fields)
+            diff["status"] = (
+                {"id": locked.status_id, "name": locked.status.name},
+                {"id": changes.status.pk, "name": changes.status.name},
+            )
+            _status_transition(locked, changes.status, now)
+
+        tag_changed = set_ticket_tags(
+            ticket=locked, add=changes.add_tags, remove=changes.remove_tags, agent=agent, via=via
+        )
+        if not diff and not tag_changed:
+            return locked
+        locked.version += 1
+        locked.updated_at = now
+        locked.save()
+        events.record_field_changes(ticket=locked, changes=diff, agent=agent, via=via)
+        if "assignee" in diff and locked.assignee is not None:
+            locked.followers.add(locked.assignee)
+            from deskloop.tickets.services.notifications import notify_assignment
+
+            notify_assignment(ticket=locked, assignee=locked.assignee, by=agent)
+        outbox.publish(
+            workspace_id=wid,
+            name="ticket.updated",
+            payload={**ticket_payload(locked), "changes": sorted(diff) + (["tags"] if tag_changed else [])},
+        )
+    return locked
+
+
+def set_ticket_tags(*, ticket: Ticket, add: Sequence[str], remove: Sequence[str], agent: Agent | None, via: str) -> bool:
+    """Add and remove tags by name, recording an event for each real change. Returns True if any changed."""
+    changed = False
+    if add:
+        current = set(TicketTag.objects.filter(ticket=ticket).values_list("tag_id", flat=True))
+        for tag in get_or_create_tags(ticket.workspace_id, add):
+            if tag.pk in current:
+                continue
+            TicketTag.objects.create(workspace_id=ticket.workspace_id, ticket=ticket, tag=tag)
+            events.record_event(ticket=ticket, kind=EventKind.TAG_ADDED, agent=agent, new=tag.name, via=via)
+            changed = True
+    if remove:
+        lowered = {name.lower() for name in clean_tag_names(remove)}
+        for link in TicketTag.objects.filter(ticket=ticket).select_related("tag"):
+            if link.tag.name.lower() in lowered:
+                link.delete()
+                events.record_event(ticket=ticket, kind=EventKind.TAG_REMOVED, agent=agent, old=link.tag.name, via=via)
+                changed = True
+    return changed
+
+
+def set_followers(*, ticket: Ticket, add: Sequence[Agent] = (), remove: Sequence[Agent] = (), agent: Agent | None) -> None:
+    with transaction.atomic():
+        current = set(ticket.followers.values_list("id", flat=True))
+        for follower in add:
+            _same_workspace(ticket.workspace_id, follower, "follower")
+            if follower.pk not in current:
+                ticket.followers.add(follower)
+                events.record_event(ticket=ticket, kind=EventKind.FOLLOWER_ADDED, agent=agent, new=follower.pk)
+        for follower in remove:
+            if follower.pk in current:
+                ticket.followers.remove(follower)
+                events.record_event(ticket=ticket, kind=EventKind.FOLLOWER_REMOVED, agent=agent, old=follower.pk)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import pytest
+
+from deskloop.conftest import Cast
+from deskloop.core.errors import PermissionDenied, PreconditionFailed, ValidationFailed
+from deskloop.customers.services import find_or_create_contact
+from deskloop.tickets.models import EventKind, MessageKind, StatusCategory, Ticket, TicketEvent
+from deskloop.tickets.queries import default_status
+from deskloop.tickets.services.lifecycle import merge_tickets
+from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
+from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
+
+
+def test_new_ticket_gets_next_number_organization_and_first_message(acme: Cast) -> None:
+    second = create_ticket(
+        workspace=acme.workspace, requester=acme.customer, subject="  Export   to CSV fails ", body_text="It fails."
+    )
+    assert second.number == 2
+    assert second.subject == "Export to CSV fails"
+    assert second.organization_id == acme.organization.pk
+    assert second.status.category == StatusCategory.NEW
+    assert second.message_count == 1
+    assert list(second.messages.values_list("body_text", "body_html")) == [("It fails.", "<p>It fails.</p>")]
+
+
+def test_agent_reply_sets_first_response_and_opens(acme: Cast) -> None:
+    message = add_agent_reply(ticket=acme.ticket, agent=acme.agent, body_text="Fixed, see the new invoice.")
+    ticket = Ticket.objects.select_related("status").get(pk=acme.ticket.pk)
+    assert ticket.first_response_at == message.created_at
+    assert ticket.status.category == StatusCategory.OPEN
+    assert ticket.message_count == 2
+    assert list(ticket.followers.all()) == [acme.agent]
+
+
+def test_light_agent_may_note_but_not_reply(acme: Cast) -> None:
+    with pytest.raises(PermissionDenied):
+        add_agent_reply(ticket=acme.ticket, agent=acme.light_agent, body_text="hi")
+    note = add_internal_note(ticket=acme.ticket, agent=acme.light_agent, body_text="@maria can you check the VAT?")
+    assert note.kind == MessageKind.NOTE
+    assert [n.agent for n in acme.agent.notifications.all()] == [acme.agent]
+    assert acme.agent in acme.ticket.followers.all()
+
+
+def test_customer_reply_reopens_solved_ticket(acme: Cast) -> None:
+    solved = default_status(acme.workspace.pk, StatusCategory.SOLVED)
+    update_ticket(ticket=acme.ticket, changes=TicketChanges(status=solved), agent=acme.agent)
+    assert Ticket.objects.get(pk=acme.ticket.pk).solved_at is not None
+    add_customer_message(ticket=acme.ticket, contact=acme.customer, body_text="Still wrong!")
+    ticket = Ticket.objects.select_related("status").get(pk=acme.ticket.pk)
+    assert (ticket.status.category, ticket.solved_at) == (StatusCategory.OPEN, None)
+
+
+def test_stale_version_is_refused_and_changes_nothing(acme: Cast) -> None:
+    version = acme.ticket.version
+    update_ticket(ticket=acme.ticket, changes=TicketChanges(priority="high"), agent=acme.agent, expected_version=version)
+    with pytest.raises(PreconditionFailed):
+        update_ticket(
+            ticket=acme.ticket, changes=TicketChanges(subject="Other"), agent=acme.admin, expected_version=version
+        )
+    ticket = Ticket.objects.get(pk=acme.ticket.pk)
+    assert (ticket.subject, ticket.priority, ticket.version) == ("Invoice shows the wrong VAT number", "high", version + 1)
+
+
+def test_foreign_workspace_assignee_is_refused(acme: Cast, umbrella: Cast) -> None:
+    with pytest.raises(ValidationFailed):
+        update_ticket(
+            ticket=acme.ticket, changes=TicketChanges(assignee=umbrella.agent, assignee_set=True), agent=acme.agent
+        )
+    assert Ticket.objects.get(pk=acme.ticket.pk).assignee_id is None
+
+
+def test_merge_moves_messages_and_points_to_survivor(acme: Cast) -> None:
+    other = find_or_create_contact(workspace=acme.workspace, email="dan@globex-acme.example", name="Dan")
+    duplicate = create_ticket(workspace=acme.workspace, requester=other, subject="VAT again", body_text="Same issue")
+    merge_tickets(source=duplicate, target=acme.ticket, agent=acme.agent)
+    duplicate.refresh_from_db()
+    survivor = Ticket.objects.get(pk=acme.ticket.pk)
+    assert duplicate.merged_into_id == survivor.pk
+    assert survivor.message_count == 2
+    assert list(survivor.cc_contacts.all()) == [other]
+    assert TicketEvent.objects.filter(ticket=survivor, kind=EventKind.MERGED).count() == 1
