@@ -27,7 +27,7 @@ class AgentRequest(HttpRequest):
     """An HttpRequest after ``agent_view`` let it through: the caller is an active agent of a workspace."""
 
     agent: Agent
-    user: User  # type: ignore[assignment]
+    user: User
 
 
 def resolve_agent(request: HttpRequest) -> Agent | None:

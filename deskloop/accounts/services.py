@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -14,12 +15,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from django.conf import settings
-
 from deskloop.accounts.models import ADMIN_ROLES, ALL_ROLES, Agent, ApiToken, Invitation, Role, Team, User, Workspace
 from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
 
-API_TOKEN_PREFIX = "dl_"
+API_TOKEN_PREFIX = "dl_"  # noqa: S105 (a prefix, not a secret)
 INVITATION_DAYS = 7
 
 
@@ -125,7 +124,9 @@ def accept_invitation(*, secret: str, name: str, password: str) -> Agent:
     invitation = Invitation.objects.filter(token_hash=hash_secret(secret)).select_related("workspace").first()
     now = timezone.now()
     if invitation is None or invitation.revoked_at or invitation.accepted_at or invitation.expires_at < now:
-        raise ValidationFailed(_("This invitation is no longer valid. Ask an admin for a new one."), code="invalid_invitation")
+        raise ValidationFailed(
+            _("This invitation is no longer valid. Ask an admin for a new one."), code="invalid_invitation"
+        )
     if not User.objects.filter(email=invitation.email).exists():
         try:
             validate_password(password)
@@ -171,7 +172,9 @@ def authenticate_api_token(secret: str) -> ApiToken | None:
         return None
     token = (
         ApiToken.objects.select_related("agent__user", "agent__workspace", "workspace")
-        .filter(token_hash=hash_secret(secret), revoked_at__isnull=True, agent__is_active=True, agent__user__is_active=True)
+        .filter(
+            token_hash=hash_secret(secret), revoked_at__isnull=True, agent__is_active=True, agent__user__is_active=True
+        )
         .first()
     )
     if token is None:

@@ -58,7 +58,9 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def choose_workspace(request: HttpRequest) -> HttpResponse:
     memberships = list(
-        Agent.objects.filter(user_id=request.user.pk, is_active=True).select_related("workspace").order_by("workspace__name")
+        Agent.objects.filter(user_id=int(request.user.pk or 0), is_active=True)
+        .select_related("workspace")
+        .order_by("workspace__name")
     )
     if request.method == "POST":
         chosen = next((m for m in memberships if str(m.workspace_id) == request.POST.get("workspace")), None)

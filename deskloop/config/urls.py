@@ -1,5 +1,16 @@
+"""Every route of Deskloop. Each view declares its tenancy and role policy (see deskloop.core.policy)."""
+
 from django.urls import include, path
 
+from deskloop.config.api import api
+from deskloop.core import views as core_views
+
 urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("settings/", include("deskloop.accounts.urls_settings")),
+    path("settings/", include("deskloop.tickets.urls_admin")),
+    path("settings/webhooks/", include("deskloop.webhooks.urls")),
     path("", include("deskloop.accounts.urls")),
+    path("", include("deskloop.tickets.urls")),
 ]

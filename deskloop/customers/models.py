@@ -100,7 +100,9 @@ class ContactEmail(WorkspaceOwned):
     bouncing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workspace", "email"], name="contact_email_unique_per_workspace")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "email"], name="contact_email_unique_per_workspace")
+        ]
 
     def __str__(self) -> str:
         return self.email

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -20,7 +21,9 @@ def normalize_email(address: str) -> str:
     try:
         validate_email(cleaned)
     except ValidationError as exc:
-        raise ValidationFailed(_("“%(email)s” is not a valid email address.") % {"email": address}, field="email") from exc
+        raise ValidationFailed(
+            _("“%(email)s” is not a valid email address.") % {"email": address}, field="email"
+        ) from exc
     return cleaned
 
 
@@ -62,7 +65,7 @@ def create_organization(
     domains: list[str] | None = None,
     plan: str = "",
     mrr: Decimal | int = 0,
-    customer_since: object = None,
+    customer_since: dt.date | None = None,
     industry: str = "",
     lifecycle_stage: str = LifecycleStage.CUSTOMER,
     owner: Agent | None = None,

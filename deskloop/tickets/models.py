@@ -125,7 +125,9 @@ class Ticket(WorkspaceOwned):
         "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tickets"
     )
     team = models.ForeignKey("accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
-    tags = models.ManyToManyField(Tag, related_name="tickets", blank=True, through="TicketTag")
+    tags: models.ManyToManyField[Tag, TicketTag] = models.ManyToManyField(
+        Tag, related_name="tickets", blank=True, through="TicketTag"
+    )
     product_area = models.ForeignKey(
         ProductArea, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
     )
@@ -268,7 +270,9 @@ class TicketEvent(WorkspaceOwned):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=EventKind.choices)
-    actor_agent = models.ForeignKey("accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_agent = models.ForeignKey(
+        "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     actor_contact = models.ForeignKey(
         "customers.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -37,7 +37,9 @@ def merge_tickets(*, source: Ticket, target: Ticket, agent: Agent, via: str = "w
         raise ValidationFailed(_("A ticket cannot be merged into itself."), field="target")
     with transaction.atomic():
         # Lock both in id order so two opposite merges cannot deadlock.
-        locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+        locked = {
+            t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
+        }
         src, dst = locked[source.pk], locked[target.pk]
         if src.merged_into_id is not None:
             raise Conflict(_("Ticket #%(number)s was already merged.") % {"number": src.number})
@@ -125,7 +127,9 @@ def soft_delete_ticket(*, ticket: Ticket, agent: Agent, via: str = "web") -> Tic
         ticket.version += 1
         ticket.save(update_fields=["deleted_at", "version"])
         events.record_event(ticket=ticket, kind=EventKind.DELETED, agent=agent, via=via)
-        outbox.publish(workspace_id=ticket.workspace_id, name="ticket.deleted", payload={"id": ticket.pk, "number": ticket.number})
+        outbox.publish(
+            workspace_id=ticket.workspace_id, name="ticket.deleted", payload={"id": ticket.pk, "number": ticket.number}
+        )
     return ticket
 
 

@@ -145,9 +145,7 @@ def add_customer_message(
         _sync_ticket(ticket, locked)
         events.record_event(ticket=locked, kind=EventKind.MESSAGE_ADDED, contact=contact, new=message.pk, via=via)
         if publish:
-            outbox.publish(
-                workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message)
-            )
+            outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message))
     return message
 
 
@@ -246,8 +244,15 @@ def add_internal_note(
 def _sync_ticket(stale: Ticket, fresh: Ticket) -> None:
     """Copy the saved state onto the caller's instance so it does not write stale values later."""
     for name in (
-        "status_id", "version", "updated_at", "message_count", "first_response_at", "last_agent_message_at",
-        "last_customer_message_at", "solved_at", "closed_at",
+        "status_id",
+        "version",
+        "updated_at",
+        "message_count",
+        "first_response_at",
+        "last_agent_message_at",
+        "last_customer_message_at",
+        "solved_at",
+        "closed_at",
     ):
         setattr(stale, name, getattr(fresh, name))
     if "status" in fresh._state.fields_cache:

@@ -111,7 +111,9 @@ def validate_custom_fields(
                     _("%(label)s must be a number.") % {"label": label}, field=f"custom_fields.{key}"
                 ) from exc
             if not number.is_finite():
-                raise ValidationFailed(_("%(label)s must be a number.") % {"label": label}, field=f"custom_fields.{key}")
+                raise ValidationFailed(
+                    _("%(label)s must be a number.") % {"label": label}, field=f"custom_fields.{key}"
+                )
             cleaned[key] = int(number) if number == number.to_integral_value() else float(number)
         elif definition.field_type == CustomFieldType.DATE:
             try:
@@ -311,11 +313,7 @@ def update_ticket(
 
     with transaction.atomic():
         # Lock the row: the version check and the write must not interleave with another writer.
-        locked = (
-            Ticket.objects.select_for_update()
-            .select_related("status")
-            .get(pk=ticket.pk)
-        )
+        locked = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
         if expected_version is not None and locked.version != expected_version:
             raise PreconditionFailed(
                 _("This ticket was changed by someone else. Reload it and try again."), code="stale_version"
@@ -337,7 +335,10 @@ def update_ticket(
         if changes.team_set and (changes.team.pk if changes.team else None) != locked.team_id:
             diff["team"] = (locked.team_id, changes.team.pk if changes.team else None)
             locked.team = changes.team
-        if changes.product_area_set and (changes.product_area.pk if changes.product_area else None) != locked.product_area_id:
+        if (
+            changes.product_area_set
+            and (changes.product_area.pk if changes.product_area else None) != locked.product_area_id
+        ):
             diff["product_area"] = (locked.product_area_id, changes.product_area.pk if changes.product_area else None)
             locked.product_area = changes.product_area
         if changes.due_at_set and changes.due_at != locked.due_at:
@@ -387,7 +388,9 @@ def update_ticket(
     return locked
 
 
-def set_ticket_tags(*, ticket: Ticket, add: Sequence[str], remove: Sequence[str], agent: Agent | None, via: str) -> bool:
+def set_ticket_tags(
+    *, ticket: Ticket, add: Sequence[str], remove: Sequence[str], agent: Agent | None, via: str
+) -> bool:
     """Add and remove tags by name, recording an event for each real change. Returns True if any changed."""
     changed = False
     if add:
@@ -408,7 +411,9 @@ def set_ticket_tags(*, ticket: Ticket, add: Sequence[str], remove: Sequence[str]
     return changed
 
 
-def set_followers(*, ticket: Ticket, add: Sequence[Agent] = (), remove: Sequence[Agent] = (), agent: Agent | None) -> None:
+def set_followers(
+    *, ticket: Ticket, add: Sequence[Agent] = (), remove: Sequence[Agent] = (), agent: Agent | None
+) -> None:
     with transaction.atomic():
         current = set(ticket.followers.values_list("id", flat=True))
         for follower in add:

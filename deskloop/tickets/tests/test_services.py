@@ -53,13 +53,19 @@ def test_customer_reply_reopens_solved_ticket(acme: Cast) -> None:
 
 def test_stale_version_is_refused_and_changes_nothing(acme: Cast) -> None:
     version = acme.ticket.version
-    update_ticket(ticket=acme.ticket, changes=TicketChanges(priority="high"), agent=acme.agent, expected_version=version)
+    update_ticket(
+        ticket=acme.ticket, changes=TicketChanges(priority="high"), agent=acme.agent, expected_version=version
+    )
     with pytest.raises(PreconditionFailed):
         update_ticket(
             ticket=acme.ticket, changes=TicketChanges(subject="Other"), agent=acme.admin, expected_version=version
         )
     ticket = Ticket.objects.get(pk=acme.ticket.pk)
-    assert (ticket.subject, ticket.priority, ticket.version) == ("Invoice shows the wrong VAT number", "high", version + 1)
+    assert (ticket.subject, ticket.priority, ticket.version) == (
+        "Invoice shows the wrong VAT number",
+        "high",
+        version + 1,
+    )
 
 
 def test_foreign_workspace_assignee_is_refused(acme: Cast, umbrella: Cast) -> None:

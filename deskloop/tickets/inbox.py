@@ -1,0 +1,228 @@
+"""Inbox filters, sorting and keyset pagination: one implementation for the agent UI and the API.
+
+Keyset (seek) pagination keeps page N as fast as page 1 on a million tickets: the cursor carries the sort
+value and id of the last row shown, and the next page asks for rows strictly after it, which the
+(workspace, <sort column>, id) indexes answer directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from deskloop.accounts.models import Agent
+from deskloop.core.errors import ValidationFailed
+from deskloop.tickets.models import ACTIVE_CATEGORIES, Channel, ProductArea, Status, StatusCategory, Ticket
+from deskloop.tickets.queries import live_tickets
+
+
+class InboxView:
+    """The built-in views on the left of the inbox."""
+
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    MY_TEAMS = "my_teams"
+    ALL = "all"
+    PENDING = "pending"
+    SOLVED = "solved"
+    TRASH = "trash"
+    SPAM = "spam"
+
+    ALL_VIEWS = (MINE, UNASSIGNED, MY_TEAMS, ALL, PENDING, SOLVED, TRASH, SPAM)
+
+
+SORTS = {
+    "-updated_at": ("updated_at", True),
+    "updated_at": ("updated_at", False),
+    "-created_at": ("created_at", True),
+    "created_at": ("created_at", False),
+    "-number": ("number", True),
+    "number": ("number", False),
+}
+DEFAULT_SORT = "-updated_at"
+MAX_PAGE_SIZE = 100
+
+
+@dataclass
+class TicketFilter:
+    """What the agent asked to see. Every field is optional; empty means "no restriction"."""
+
+    view: str = InboxView.ALL
+    status_ids: list[int] = field(default_factory=list)
+    status_categories: list[str] = field(default_factory=list)
+    assignee_ids: list[int] = field(default_factory=list)
+    unassigned: bool = False
+    team_ids: list[int] = field(default_factory=list)
+    tag_names: list[str] = field(default_factory=list)
+    product_area_ids: list[int] = field(default_factory=list)
+    organization_ids: list[int] = field(default_factory=list)
+    requester_ids: list[int] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    priorities: list[str] = field(default_factory=list)
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    query: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The filter as stored in a SavedView (dates as ISO strings, empty fields left out)."""
+        raw: dict[str, Any] = {}
+        for name, value in self.__dict__.items():
+            if value in (None, "", [], False):
+                continue
+            raw[name] = value.isoformat() if isinstance(value, dt.date) else value
+        return raw
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> TicketFilter:
+        known = {k: v for k, v in raw.items() if k in cls.__dataclass_fields__}
+        for key in ("created_from", "created_to"):
+            if known.get(key):
+                known[key] = dt.date.fromisoformat(known[key])
+        return cls(**known)
+
+
+def _descendant_area_ids(workspace_id: int, area_ids: list[int]) -> list[int]:
+    """An area filter includes its sub-areas ("Billing" matches "Billing > Invoices")."""
+    roots = list(ProductArea.objects.filter(workspace_id=workspace_id, pk__in=area_ids).values_list("path", flat=True))
+    if not roots:
+        return []
+    match = Q()
+    for path in roots:
+        match |= Q(path=path) | Q(path__startswith=f"{path} > ")
+    return list(ProductArea.objects.filter(match, workspace_id=workspace_id).values_list("id", flat=True))
+
+
+def _status_ids(workspace_id: int, categories: set[str]) -> list[int]:
+    return list(Status.objects.filter(workspace_id=workspace_id, category__in=categories).values_list("id", flat=True))
+
+
+def filter_tickets(agent: Agent, ticket_filter: TicketFilter) -> QuerySet[Ticket]:
+    """Tickets of the agent's workspace matching the filter (no ordering, no search ranking)."""
+    workspace_id = agent.workspace_id
+    view = ticket_filter.view
+    if view not in InboxView.ALL_VIEWS:
+        raise ValidationFailed(_("Unknown view “%(view)s”.") % {"view": view}, field="view")
+    if view == InboxView.TRASH:
+        tickets = Ticket.objects.filter(workspace_id=workspace_id, deleted_at__isnull=False)
+    elif view == InboxView.SPAM:
+        tickets = Ticket.objects.filter(workspace_id=workspace_id, is_spam=True, deleted_at__isnull=True)
+    else:
+        tickets = live_tickets(workspace_id)
+
+    active = _status_ids(workspace_id, set(ACTIVE_CATEGORIES))
+    if view == InboxView.MINE:
+        tickets = tickets.filter(assignee_id=agent.pk, status_id__in=active)
+    elif view == InboxView.UNASSIGNED:
+        tickets = tickets.filter(assignee__isnull=True, status_id__in=active)
+    elif view == InboxView.MY_TEAMS:
+        team_ids = list(agent.teams.values_list("id", flat=True))
+        tickets = tickets.filter(team_id__in=team_ids, status_id__in=active)
+    elif view == InboxView.PENDING:
+        tickets = tickets.filter(status_id__in=_status_ids(workspace_id, {StatusCategory.PENDING}))
+    elif view == InboxView.SOLVED:
+        tickets = tickets.filter(
+            status_id__in=_status_ids(workspace_id, {StatusCategory.SOLVED, StatusCategory.CLOSED})
+        )
+
+    f = ticket_filter
+    if f.status_categories:
+        unknown = set(f.status_categories) - set(StatusCategory.values)
+        if unknown:
+            raise ValidationFailed(
+                _("Unknown status category “%(value)s”.") % {"value": sorted(unknown)[0]}, field="status_category"
+            )
+        tickets = tickets.filter(status_id__in=_status_ids(workspace_id, set(f.status_categories)))
+    if f.status_ids:
+        tickets = tickets.filter(status_id__in=f.status_ids)
+    if f.assignee_ids and f.unassigned:
+        tickets = tickets.filter(Q(assignee_id__in=f.assignee_ids) | Q(assignee__isnull=True))
+    elif f.assignee_ids:
+        tickets = tickets.filter(assignee_id__in=f.assignee_ids)
+    elif f.unassigned:
+        tickets = tickets.filter(assignee__isnull=True)
+    if f.team_ids:
+        tickets = tickets.filter(team_id__in=f.team_ids)
+    if f.product_area_ids:
+        tickets = tickets.filter(product_area_id__in=_descendant_area_ids(workspace_id, f.product_area_ids))
+    if f.organization_ids:
+        tickets = tickets.filter(organization_id__in=f.organization_ids)
+    if f.requester_ids:
+        tickets = tickets.filter(requester_id__in=f.requester_ids)
+    if f.channels:
+        bad = set(f.channels) - set(Channel.values)
+        if bad:
+            raise ValidationFailed(_("Unknown channel “%(value)s”.") % {"value": sorted(bad)[0]}, field="channel")
+        tickets = tickets.filter(channel__in=f.channels)
+    if f.priorities:
+        tickets = tickets.filter(priority__in=f.priorities)
+    if f.tag_names:
+        # Every named tag must be on the ticket (AND), which is what "tag:billing tag:vip" means to agents.
+        for name in f.tag_names:
+            tickets = tickets.filter(tickettag__tag__name__iexact=name)
+    if f.created_from:
+        tickets = tickets.filter(created_at__date__gte=f.created_from)
+    if f.created_to:
+        tickets = tickets.filter(created_at__date__lte=f.created_to)
+    return tickets
+
+
+@dataclass(frozen=True)
+class Page:
+    tickets: list[Ticket]
+    next_cursor: str | None
+
+
+def encode_cursor(sort: str, ticket: Ticket) -> str:
+    column, _descending = SORTS[sort]
+    value = getattr(ticket, column)
+    raw = {"s": sort, "v": value.isoformat() if isinstance(value, dt.datetime) else value, "id": ticket.pk}
+    return base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if raw["s"] != sort:
+            raise ValueError("cursor belongs to another sort order")
+        column, _descending = SORTS[sort]
+        value = dt.datetime.fromisoformat(raw["v"]) if column.endswith("_at") else int(raw["v"])
+        return value, int(raw["id"])
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise ValidationFailed(_("The page cursor is not valid; start from the first page."), field="cursor") from exc
+
+
+def paginate(tickets: QuerySet[Ticket], *, sort: str = DEFAULT_SORT, cursor: str | None = None, size: int = 50) -> Page:
+    """One page of tickets in ``sort`` order, after ``cursor``. Fetches size+1 rows to know if more exist."""
+    if sort not in SORTS:
+        raise ValidationFailed(_("Unknown sort order “%(sort)s”.") % {"sort": sort}, field="sort")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValidationFailed(_("Page size must be between 1 and %(max)d.") % {"max": MAX_PAGE_SIZE}, field="limit")
+    column, descending = SORTS[sort]
+    if cursor:
+        value, last_id = decode_cursor(cursor, sort)
+        if descending:
+            tickets = tickets.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": last_id}))
+        else:
+            tickets = tickets.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id}))
+    order = [f"-{column}", "-id"] if descending else [column, "id"]
+    rows = list(tickets.order_by(*order)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(tickets=rows, next_cursor=encode_cursor(sort, rows[-1]) if more and rows else None)
+
+
+def view_counts(agent: Agent) -> dict[str, int]:
+    """Live counts for the built-in views shown beside the inbox."""
+    return {
+        view: filter_tickets(agent, TicketFilter(view=view)).count()
+        for view in InboxView.ALL_VIEWS
+        if view not in (InboxView.TRASH, InboxView.SPAM)
+    }
