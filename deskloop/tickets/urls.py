@@ -1,9 +1,8 @@
-from django.urls import path
+"""Agent workspace routes: the inbox screens and the ticket screens live in separate modules."""
 
-from deskloop.tickets import views
+from deskloop.tickets.urls_inbox import urlpatterns as inbox_urlpatterns
+from deskloop.tickets.urls_ticket import urlpatterns as ticket_urlpatterns
 
 app_name = "tickets"
 
-urlpatterns = [
-    path("", views.inbox, name="inbox"),
-]
+urlpatterns = [*inbox_urlpatterns, *ticket_urlpatterns]

@@ -1,4 +1,4 @@
-"""Placeholder replaced by the agent-workspace work."""
+"""Placeholder replaced by the inbox work."""
 
 from django.http import HttpRequest, HttpResponse
 

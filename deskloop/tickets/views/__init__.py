@@ -1,0 +1,1 @@
+"""Agent workspace HTML views, one module per screen."""
