@@ -1,0 +1,238 @@
+"""Every route x every role x own-workspace object x another workspace's object.
+
+The matrix walks the URL resolver, so a new route is covered the moment it exists: a route without a declared
+policy fails here, and so does a URL parameter this test does not know how to fill (add a sample below).
+A foreign workspace's object must answer 404 (or 403 for a role the route refuses anyway), never its data,
+and a POST against it must change nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from deskloop.accounts.models import ALL_ROLES
+from deskloop.conftest import Cast, signed_in_client
+from deskloop.core.policy import RoutePolicy, Tenancy, policy_of
+from deskloop.customers.services import find_or_create_contact
+from deskloop.tickets.models import TicketEvent
+from deskloop.tickets.services.messages import add_internal_note
+from deskloop.tickets.services.tickets import create_ticket
+
+# A marker that appears in every foreign object's visible text; it must never reach an Acme agent.
+FOREIGN_MARKER = "UMBRELLA-CONFIDENTIAL"
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str  # e.g. "tickets/<int:number>/"
+    name: str
+    callback: Callable[..., Any]
+    params: tuple[str, ...]
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if prefix + str(entry.pattern) == "api/v1/":
+                continue  # the API is walked operation by operation below
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            pattern = prefix + str(entry.pattern)
+            params = tuple(re.findall(r"<(?:\w+:)?(\w+)>", pattern))
+            yield Route(pattern=pattern, name=f"{namespace}{entry.name or ''}", callback=entry.callback, params=params)
+
+
+def html_routes() -> list[Route]:
+    return [r for r in _walk(get_resolver().url_patterns) if not r.pattern.startswith(("static/", "media/"))]
+
+
+@dataclass
+class World:
+    acme: Cast
+    umbrella: Cast
+    own: dict[str, Any]
+    foreign: dict[str, Any]
+
+
+def _samples(cast: Cast) -> dict[str, Any]:
+    """A value for every URL parameter name used by the routes, pointing at an object of ``cast``'s workspace."""
+    from deskloop.accounts.services import create_api_token, invite_agent
+    from deskloop.tickets.models import Attachment, CustomField, Macro, ProductArea, SavedView, Status, Tag
+
+    ticket = cast.ticket
+    note = add_internal_note(ticket=ticket, agent=cast.agent, body_text=f"note {cast.workspace.slug}")
+    token, _secret = create_api_token(agent=cast.agent, name=f"token {cast.workspace.slug}")
+    invitation, secret = invite_agent(actor=cast.owner, email=f"new@{cast.workspace.slug}.example")
+    area = ProductArea.objects.create(workspace=cast.workspace, name="Billing", path="Billing")
+    tag = Tag.objects.create(workspace=cast.workspace, name=f"tag-{cast.workspace.slug}")
+    field = CustomField.objects.create(workspace=cast.workspace, key="plan_code", label="Plan code", field_type="text")
+    macro = Macro.objects.create(workspace=cast.workspace, name="Thanks", body="Thanks!")
+    view = SavedView.objects.create(workspace=cast.workspace, name="VIP", owner=None, filters={})
+    attachment = Attachment.objects.filter(message__ticket=ticket).first()
+    samples: dict[str, Any] = {
+        "number": ticket.number,
+        "ticket_number": ticket.number,
+        "message_id": note.pk,
+        "contact_id": cast.customer.pk,
+        "organization_id": cast.organization.pk,
+        "agent_id": cast.agent.pk,
+        "team_id": cast.support.pk,
+        "token_id": token.pk,
+        "invitation_id": invitation.pk,
+        "token": secret,
+        "status_id": Status.objects.filter(workspace=cast.workspace).first().pk,  # type: ignore[union-attr]
+        "product_area_id": area.pk,
+        "area_id": area.pk,
+        "tag_id": tag.pk,
+        "field_id": field.pk,
+        "custom_field_id": field.pk,
+        "macro_id": macro.pk,
+        "view_id": view.pk,
+        "saved_view_id": view.pk,
+        "attachment_id": attachment.pk if attachment else 0,
+        "notification_id": 0,
+    }
+    try:
+        from deskloop.webhooks.models import Delivery, Endpoint  # type: ignore[attr-defined]
+
+        endpoint = Endpoint.objects.filter(workspace=cast.workspace).first()
+        samples["endpoint_id"] = endpoint.pk if endpoint else 0
+        delivery = Delivery.objects.filter(endpoint__workspace=cast.workspace).first()
+        samples["delivery_id"] = delivery.pk if delivery else 0
+    except ImportError:
+        pass
+    return samples
+
+
+@pytest.fixture
+def world(acme: Cast, umbrella: Cast) -> World:
+    # Give Umbrella more tickets than Acme, so Umbrella's ticket numbers do not exist in Acme at all.
+    for i in range(3):
+        umbrella.ticket = create_ticket(
+            workspace=umbrella.workspace,
+            requester=find_or_create_contact(
+                workspace=umbrella.workspace, email=f"spy{i}@umbrella.example", name=f"{FOREIGN_MARKER} {i}"
+            ),
+            subject=f"{FOREIGN_MARKER} ticket {i}",
+            body_text=f"{FOREIGN_MARKER} body",
+        )
+    return World(acme=acme, umbrella=umbrella, own=_samples(acme), foreign=_samples(umbrella))
+
+
+def test_every_html_route_declares_a_policy() -> None:
+    missing = [f"{r.pattern} ({r.name})" for r in html_routes() if policy_of(r.callback) is None]
+    assert missing == []
+
+
+def test_every_url_parameter_has_a_sample(world: World) -> None:
+    unknown = sorted({p for r in html_routes() for p in r.params if p not in world.own})
+    assert unknown == [], "add samples for these URL parameters in _samples()"
+
+
+def _url(route: Route, values: dict[str, Any]) -> str:
+    url = "/" + route.pattern
+    for param in route.params:
+        url = re.sub(rf"<(?:\w+:)?{param}>", str(values[param]), url)
+    return url
+
+
+def _foreign_fingerprint(world: World) -> tuple[int, ...]:
+    ws = world.umbrella.workspace
+    from deskloop.tickets.models import Message, Ticket
+
+    return (
+        Ticket.objects.filter(workspace=ws).count(),
+        Message.objects.filter(workspace=ws).count(),
+        TicketEvent.objects.filter(workspace=ws).count(),
+        sum(Ticket.objects.filter(workspace=ws).values_list("version", flat=True)),
+    )
+
+
+def _clients(world: World) -> dict[str, Client]:
+    clients = {role: signed_in_client(world.acme.by_role(role)) for role in sorted(ALL_ROLES)}
+    clients["anonymous"] = Client()
+    return clients
+
+
+def test_html_matrix(world: World) -> None:
+    """For each route and role: allowed roles get through on their own objects, refused roles get 403,
+    anonymous callers are sent to sign in, and nobody sees or changes Umbrella's objects."""
+    clients = _clients(world)
+    before = _foreign_fingerprint(world)
+    failures: list[str] = []
+    for route in html_routes():
+        policy = policy_of(route.callback)
+        assert isinstance(policy, RoutePolicy)
+        own_url, foreign_url = _url(route, world.own), _url(route, world.foreign)
+        for who, client in clients.items():
+            own = client.get(own_url)
+            if policy.tenancy == Tenancy.PUBLIC:
+                if own.status_code >= 500:
+                    failures.append(f"{who} GET {own_url}: {own.status_code}")
+                continue
+            if who == "anonymous":
+                if own.status_code not in (302, 401) or (own.status_code == 302 and "/login/" not in own["Location"]):
+                    failures.append(f"anonymous GET {own_url}: {own.status_code}, expected a redirect to sign in")
+                continue
+            if policy.tenancy == Tenancy.WORKSPACE and who not in policy.roles:
+                if own.status_code != 403:
+                    failures.append(f"{who} GET {own_url}: {own.status_code}, expected 403")
+            elif own.status_code in (403, 404) or own.status_code >= 500:
+                failures.append(f"{who} GET {own_url}: {own.status_code}, expected access")
+            if FOREIGN_MARKER.encode() in own.content:
+                failures.append(f"{who} GET {own_url}: shows another workspace's data")
+            if route.params:
+                for method in ("get", "post"):
+                    foreign = getattr(client, method)(foreign_url)
+                    leaked = FOREIGN_MARKER.encode() in foreign.content
+                    if foreign.status_code not in (403, 404, 405) or leaked:
+                        failures.append(f"{who} {method.upper()} {foreign_url}: {foreign.status_code} leaked={leaked}")
+    assert failures == []
+    assert _foreign_fingerprint(world) == before
+
+
+def test_api_matrix(world: World) -> None:
+    """Every API operation declares a policy; with an Acme token, Umbrella's objects are 404 and unchanged."""
+    from deskloop.accounts.services import create_api_token
+    from deskloop.core.api_support import iter_api_operations  # type: ignore[attr-defined]
+
+    operations = list(iter_api_operations())
+    assert [f"{m} {p}" for m, p, _view, policy in operations if policy is None] == []
+    before = _foreign_fingerprint(world)
+    failures: list[str] = []
+    for role in sorted(ALL_ROLES):
+        _token, secret = create_api_token(agent=world.acme.by_role(role), name="matrix")
+        client = Client(headers={"authorization": f"Bearer {secret}"})
+        anonymous = Client()
+        for method, path, _view, policy in operations:
+            params = re.findall(r"\{(\w+)\}", path)
+            unknown = [p for p in params if p not in world.foreign]
+            if unknown:
+                failures.append(f"{method} {path}: no sample for {unknown}")
+                continue
+            url = "/api/v1" + path
+            for p in params:
+                url = url.replace("{" + p + "}", str(world.foreign[p]))
+            call = getattr(client, method.lower())
+            response = (
+                call(url, data="{}", content_type="application/json", headers={"if-match": '"0-0"'})
+                if method != "GET"
+                else call(url)
+            )
+            leaked = FOREIGN_MARKER.encode() in response.content
+            if leaked or (params and response.status_code not in (403, 404, 405)):
+                failures.append(f"{role} {method} {url}: {response.status_code} leaked={leaked}")
+            if policy.tenancy != Tenancy.PUBLIC:
+                anonymous_response = getattr(anonymous, method.lower())(url)
+                if anonymous_response.status_code != 401:
+                    failures.append(f"anonymous {method} {url}: {anonymous_response.status_code}, expected 401")
+    assert failures == []
+    assert _foreign_fingerprint(world) == before
