@@ -12,5 +12,6 @@ urlpatterns = [
     path("settings/", include("deskloop.tickets.urls_admin")),
     path("settings/webhooks/", include("deskloop.webhooks.urls")),
     path("", include("deskloop.accounts.urls")),
+    path("", include("deskloop.customers.urls")),
     path("", include("deskloop.tickets.urls")),
 ]

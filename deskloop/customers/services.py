@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Workspace
-from deskloop.core.errors import ValidationFailed
+from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
 from deskloop.customers.models import Contact, ContactEmail, LifecycleStage, Organization, OrganizationDomain
 
 
@@ -131,3 +131,148 @@ def create_contact(
         )
         ContactEmail.objects.create(workspace=workspace, contact=contact, email=address, is_primary=True)
     return contact
+
+
+def _require_writer(actor: Agent) -> None:
+    if not actor.can_write:
+        raise PermissionDenied(_("Your role cannot change contacts or organizations."))
+
+
+def update_contact(
+    *,
+    actor: Agent,
+    contact: Contact,
+    name: str,
+    phone: str = "",
+    organization: Organization | None = None,
+    locale: str = "",
+    timezone_name: str = "",
+) -> Contact:
+    _require_writer(actor)
+    if contact.workspace_id != actor.workspace_id:
+        raise NotFound(_("Contact not found."))
+    if organization is not None and organization.workspace_id != contact.workspace_id:
+        raise ValidationFailed(_("The organization must belong to this workspace."), field="organization")
+    if timezone_name:
+        _check_timezone(timezone_name)
+    contact.name = (name or "").strip()[:200]
+    contact.phone = (phone or "").strip()[:50]
+    contact.organization = organization
+    contact.locale = (locale or "").strip()[:10]
+    contact.time_zone = timezone_name
+    contact.save(update_fields=["name", "phone", "organization", "locale", "time_zone"])
+    return contact
+
+
+def _check_timezone(name: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed(_("“%(tz)s” is not a known time zone.") % {"tz": name}, field="time_zone") from exc
+
+
+def add_contact_email(*, actor: Agent, contact: Contact, email: str) -> ContactEmail:
+    _require_writer(actor)
+    address = normalize_email(email)
+    with transaction.atomic():
+        owner = (
+            ContactEmail.objects.filter(workspace_id=contact.workspace_id, email=address)
+            .select_related("contact")
+            .first()
+        )
+        if owner is not None:
+            raise ValidationFailed(
+                _("%(email)s already belongs to %(name)s.") % {"email": address, "name": owner.contact.display_name},
+                field="email",
+            )
+        return ContactEmail.objects.create(
+            workspace_id=contact.workspace_id,
+            contact=contact,
+            email=address,
+            is_primary=not contact.emails.exists(),
+        )
+
+
+def remove_contact_email(*, actor: Agent, identity: ContactEmail) -> None:
+    _require_writer(actor)
+    with transaction.atomic():
+        others = ContactEmail.objects.filter(contact_id=identity.contact_id).exclude(pk=identity.pk)
+        if not others.exists():
+            raise ValidationFailed(_("A contact keeps at least one email address."), field="email")
+        identity.delete()
+        if identity.is_primary:
+            replacement = others.order_by("id").first()
+            if replacement is not None:
+                replacement.is_primary = True
+                replacement.save(update_fields=["is_primary"])
+
+
+def set_primary_email(*, actor: Agent, identity: ContactEmail) -> None:
+    _require_writer(actor)
+    with transaction.atomic():
+        ContactEmail.objects.filter(contact_id=identity.contact_id).update(is_primary=False)
+        ContactEmail.objects.filter(pk=identity.pk).update(is_primary=True)
+
+
+def update_organization(
+    *,
+    actor: Agent,
+    organization: Organization,
+    name: str,
+    domains: list[str],
+    plan: str = "",
+    mrr: Decimal | int = 0,
+    customer_since: dt.date | None = None,
+    industry: str = "",
+    lifecycle_stage: str = LifecycleStage.CUSTOMER,
+    owner: Agent | None = None,
+    notes: str = "",
+) -> Organization:
+    _require_writer(actor)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("An organization needs a name."), field="name")
+    if Decimal(mrr) < 0:
+        raise ValidationFailed(_("MRR cannot be negative."), field="mrr")
+    if lifecycle_stage not in LifecycleStage.values:
+        raise ValidationFailed(_("Unknown lifecycle stage."), field="lifecycle_stage")
+    if owner is not None and owner.workspace_id != organization.workspace_id:
+        raise ValidationFailed(_("The owner must be an agent of this workspace."), field="owner")
+    cleaned_domains = sorted({d.strip().lower().lstrip("@") for d in domains if d.strip()})
+    with transaction.atomic():
+        clash = Organization.objects.filter(workspace_id=organization.workspace_id, name__iexact=name).exclude(
+            pk=organization.pk
+        )
+        if clash.exists():
+            raise ValidationFailed(_("An organization with this name already exists."), field="name")
+        taken = (
+            OrganizationDomain.objects.filter(workspace_id=organization.workspace_id, domain__in=cleaned_domains)
+            .exclude(organization=organization)
+            .first()
+        )
+        if taken is not None:
+            raise ValidationFailed(
+                _("The domain %(domain)s already belongs to another organization.") % {"domain": taken.domain},
+                field="domains",
+            )
+        organization.name = name
+        organization.plan = plan.strip()[:100]
+        organization.mrr = Decimal(mrr)
+        organization.customer_since = customer_since
+        organization.industry = industry.strip()[:100]
+        organization.lifecycle_stage = lifecycle_stage
+        organization.owner = owner
+        organization.notes = notes
+        organization.save()
+        OrganizationDomain.objects.filter(organization=organization).exclude(domain__in=cleaned_domains).delete()
+        existing = set(OrganizationDomain.objects.filter(organization=organization).values_list("domain", flat=True))
+        OrganizationDomain.objects.bulk_create(
+            [
+                OrganizationDomain(workspace_id=organization.workspace_id, organization=organization, domain=d)
+                for d in cleaned_domains
+                if d not in existing
+            ]
+        )
+    return organization
