@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -25,16 +26,18 @@ def test_new_sender_joins_the_organization_owning_their_domain(acme: Cast) -> No
 
 
 def test_invalid_email_is_refused_with_its_address(acme: Cast) -> None:
-    with pytest.raises(ValidationFailed, match="“not-an-address” is not a valid email address."):
+    with pytest.raises(ValidationFailed, match=re.escape("“not-an-address” is not a valid email address.")):
         find_or_create_contact(workspace=acme.workspace, email="not-an-address")
     assert Contact.objects.filter(workspace=acme.workspace).count() == 1
 
 
 def test_an_address_belongs_to_one_contact(acme: Cast) -> None:
     other = find_or_create_contact(workspace=acme.workspace, email="dora@example.org", name="Dora")
-    with pytest.raises(ValidationFailed, match="carmen@globex-acme.example already belongs to Carmen Customer."):
+    with pytest.raises(
+        ValidationFailed, match=re.escape("carmen@globex-acme.example already belongs to Carmen Customer.")
+    ):
         add_contact_email(actor=acme.agent, contact=other, email="CARMEN@globex-acme.example")
-    with pytest.raises(ValidationFailed, match="A contact keeps at least one email address."):
+    with pytest.raises(ValidationFailed, match=re.escape("A contact keeps at least one email address.")):
         remove_contact_email(actor=acme.agent, identity=ContactEmail.objects.get(contact=other))
     with pytest.raises(PermissionDenied):
         add_contact_email(actor=acme.viewer, contact=other, email="dora2@example.org")
@@ -44,7 +47,7 @@ def test_an_address_belongs_to_one_contact(acme: Cast) -> None:
 def test_organization_domain_cannot_be_claimed_twice(acme: Cast) -> None:
     rival = Organization.objects.create(workspace=acme.workspace, name="Initech")
     with pytest.raises(
-        ValidationFailed, match="The domain globex-acme.example already belongs to another organization."
+        ValidationFailed, match=re.escape("The domain globex-acme.example already belongs to another organization.")
     ):
         update_organization(actor=acme.admin, organization=rival, name="Initech", domains=["globex-acme.example"])
     update_organization(
