@@ -1,0 +1,70 @@
+"""The one scheduler process: runs Deskloop's periodic jobs on their intervals until stopped.
+
+Every job is an idempotent function, so running two schedulers by mistake, or restarting one mid-way, does no harm;
+it only repeats work. `--once` runs every job once and exits (for cron, or for tests).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from deskloop.core import outbox
+from deskloop.tickets.services.lifecycle import purge_trash
+from deskloop.tickets.services.presence_cleanup import forget_stale_presence
+
+
+@dataclass
+class Job:
+    name: str
+    every_seconds: int
+    run: Callable[[], int]
+    next_at: float = 0.0
+
+
+def jobs() -> list[Job]:
+    return [
+        # Outbox events whose on-commit task never ran (the worker was down): hand them to consumers now.
+        Job("dispatch_outbox", 30, outbox.dispatch_pending),
+        Job("forget_stale_presence", 300, forget_stale_presence),
+        Job("purge_trash", 3600, purge_trash),
+    ]
+
+
+class Command(BaseCommand):
+    help = "Run periodic jobs (outbox sweep, presence cleanup, trash purge) until stopped."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--once", action="store_true", help="Run every job once and exit.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        schedule = jobs()
+        if options["once"]:
+            for job in schedule:
+                self.stdout.write(f"{job.name}: {job.run()}")
+            return
+        stopping = False
+
+        def stop(_signum: int, _frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        while not stopping:
+            now = time.monotonic()
+            for job in schedule:
+                if now >= job.next_at:
+                    try:
+                        done = job.run()
+                        if done:
+                            self.stdout.write(f"{job.name}: {done}")
+                    except Exception as exc:  # one failing job must not stop the others
+                        self.stderr.write(f"{job.name} failed: {exc!r}")
+                    job.next_at = now + job.every_seconds
+            time.sleep(1)
