@@ -41,9 +41,10 @@ pytest: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/run_all.py
 
+# Needs GNU gettext (apt-get install gettext). Catalogues and compiled .mo files are committed, so `make run` doesn't.
 messages: $(VENV)/.installed
-	$(PY) manage.py makemessages_po
-	$(PY) manage.py compilemessages_po
+	cd deskloop && ../$(PY) ../manage.py makemessages -l es -l ru --no-obsolete --no-location
+	cd deskloop && ../$(PY) ../manage.py compilemessages
 
 openapi: $(VENV)/.installed
 	$(PY) manage.py export_openapi docs/openapi.json
