@@ -1,0 +1,85 @@
+"""Shared fixtures for the browser tests: a live Django server, one Chromium per module, a fresh page per test.
+
+Usage in a test module::
+
+    pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+    def test_something(page, live_url, acme):
+        sign_in(page, live_url, acme.agent)
+        page.goto(f"{live_url}/")
+
+The browser is Debian's chromium (never a downloaded one). Each test gets its own browser context, so cookies
+and storage never leak between tests, while the expensive browser process is started once per module.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from deskloop.accounts.models import Agent
+from deskloop.conftest import PASSWORD, Cast, build_cast
+
+# Playwright's sync API runs an asyncio loop in this thread; Django then refuses ORM calls from test code
+# ("You cannot call this from an async context") although nothing here is actually async.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+# Short enough that a broken page fails fast, long enough for a loaded 2-core machine.
+DEFAULT_TIMEOUT_MS = 10_000
+
+__all__ = ["DESKTOP", "PASSWORD", "PHONE", "expect", "sign_in"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="UTC")
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    new_page = context.new_page()
+    try:
+        yield new_page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def live_url(live_server: object) -> str:
+    """The live server's base URL without a trailing slash, e.g. ``http://localhost:41234``."""
+    return str(live_server.url).rstrip("/")  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def acme(transactional_db: None) -> Cast:
+    """The same cast as deskloop/conftest.py, committed to the database so the live server sees it."""
+    return build_cast("acme", "Acme", "acme.example")
+
+
+@pytest.fixture
+def umbrella(transactional_db: None) -> Cast:
+    return build_cast("umbrella", "Umbrella", "umbrella.example")
+
+
+def sign_in(page: Page, live_url: str, agent: Agent | str, password: str = PASSWORD) -> None:
+    """Sign in through the real login form and wait until the inbox (or the ``next`` page) is shown."""
+    email = agent if isinstance(agent, str) else agent.user.email
+    page.goto(f"{live_url}/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
