@@ -1,5 +1,22 @@
-"""The one NinjaAPI at /api/v1/ (routers are added by the API work)."""
+"""The one NinjaAPI at /api/v1/: token auth, problem-details errors, and each app's router."""
 
-from ninja import NinjaAPI
+from deskloop.accounts.api import ApiTokenAuth
+from deskloop.accounts.api import router as accounts_router
+from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
+from deskloop.customers.api import router as customers_router
+from deskloop.tickets.api import router as tickets_router
 
-api = NinjaAPI(title="Deskloop API", version="1.0.0", urls_namespace="api")
+api = DeskloopNinjaAPI(
+    title="Deskloop API",
+    version="1.0.0",
+    urls_namespace="api",
+    auth=ApiTokenAuth(),
+    description=(
+        "The Deskloop helpdesk over HTTP. Authenticate with `Authorization: Bearer dl_...`; errors are "
+        "RFC 9457 problem details; lists use cursor pagination. See docs/api.md."
+    ),
+)
+install_problem_handlers(api)
+api.add_router("", tickets_router)
+api.add_router("", customers_router)
+api.add_router("", accounts_router)

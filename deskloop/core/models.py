@@ -37,3 +37,26 @@ class OutboxEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["dispatched_at", "id"], name="outbox_undispatched")]
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an API create sent with an ``Idempotency-Key``, replayed on a retry.
+
+    The unique (token, key) constraint is the lock: of two concurrent requests with one key, one inserts the
+    row and runs; the other sees the row. ``status_code`` is null while the first is still running.
+    """
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    token = models.ForeignKey("accounts.ApiToken", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and canonical JSON body: the same key with another body is refused.
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "key"], name="idempotency_unique_key_per_token")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]

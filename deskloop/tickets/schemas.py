@@ -1,0 +1,210 @@
+"""API shapes for tickets, messages and the workspace's ticket vocabulary (statuses, tags, product areas).
+
+Fields ending in ``_html`` hold HTML sanitized by deskloop.core.html before it was stored; every other string
+is plain text, returned as it was written, and must be escaped by whoever renders it.
+"""
+
+import datetime as dt
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+from deskloop.accounts.schemas import AgentRef, TeamRef
+from deskloop.customers.schemas import ContactRef, OrganizationRef
+from deskloop.tickets.inbox import MAX_PAGE_SIZE
+from deskloop.tickets.models import Channel, Message, MessageKind, Priority, StatusCategory, Ticket
+
+TicketSort = Literal["-updated_at", "updated_at", "-created_at", "created_at", "-number", "number"]
+ViewName = Literal["mine", "unassigned", "my_teams", "all", "pending", "solved", "trash", "spam"]
+
+
+class StatusRef(Schema):
+    id: int
+    name: str
+    category: StatusCategory
+
+
+class StatusOut(StatusRef):
+    position: int
+    is_default: bool
+
+
+class StatusPage(Schema):
+    items: list[StatusOut]
+    next_cursor: str | None
+
+
+class TagOut(Schema):
+    id: int
+    name: str
+
+
+class TagPage(Schema):
+    items: list[TagOut]
+    next_cursor: str | None
+
+
+class ProductAreaRef(Schema):
+    id: int
+    name: str
+    path: str
+
+
+class ProductAreaOut(ProductAreaRef):
+    parent_id: int | None
+
+
+class ProductAreaPage(Schema):
+    items: list[ProductAreaOut]
+    next_cursor: str | None
+
+
+class TicketOut(Schema):
+    id: int
+    number: int
+    subject: str
+    status: StatusRef
+    priority: Priority
+    channel: Channel
+    requester: ContactRef
+    organization: OrganizationRef | None
+    assignee: AgentRef | None
+    team: TeamRef | None
+    product_area: ProductAreaRef | None
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    message_count: int
+    version: int
+    etag: str = Field(description="Send it back in If-Match when you PATCH the ticket.")
+    merged_into_number: int | None
+    is_spam: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    first_response_at: dt.datetime | None
+    solved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    last_customer_message_at: dt.datetime | None
+    due_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_tags(obj: Ticket) -> list[str]:
+        return [tag.name for tag in obj.tags.all()]
+
+    @staticmethod
+    def resolve_merged_into_number(obj: Ticket) -> int | None:
+        return obj.merged_into.number if obj.merged_into_id and obj.merged_into else None
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class TicketListQuery(Schema):
+    """The inbox filters. Repeat a parameter to ask for any of several values (``?status_id=1&status_id=2``)."""
+
+    view: ViewName = "all"
+    status_id: list[int] = Field(default_factory=list)
+    status_category: list[StatusCategory] = Field(default_factory=list)
+    assignee_id: list[int] = Field(default_factory=list)
+    unassigned: bool = Field(False, description="Only unassigned tickets (or, with assignee_id, these too).")
+    team_id: list[int] = Field(default_factory=list)
+    tag: list[str] = Field(default_factory=list, description="Tickets carrying every tag named.")
+    product_area_id: list[int] = Field(default_factory=list, description="Includes the areas below it.")
+    organization_id: list[int] = Field(default_factory=list)
+    requester_id: list[int] = Field(default_factory=list)
+    channel: list[Channel] = Field(default_factory=list)
+    priority: list[Priority] = Field(default_factory=list)
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    sort: TicketSort = "-updated_at"
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+class TicketCreateIn(Schema):
+    subject: str = Field(..., max_length=500)
+    requester_id: int | None = Field(None, description="An existing contact; or give requester_email.")
+    requester_email: str | None = Field(
+        None, max_length=254, description="Finds the contact with this address, or creates one."
+    )
+    requester_name: str = Field("", max_length=200, description="Used when a new contact is created.")
+    body_text: str = Field("", description="The customer's first message as plain text.")
+    body_html: str = Field("", description="The first message as HTML; sanitized before it is stored.")
+    priority: Priority = Priority.NORMAL
+    tags: list[str] = Field(default_factory=list)
+    product_area_id: int | None = None
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    assignee_id: int | None = None
+    team_id: int | None = None
+    status_id: int | None = Field(None, description="Defaults to the workspace's status for new tickets.")
+
+
+class TicketUpdateIn(Schema):
+    """Only the fields you send are changed; send null to clear assignee, team, product area or due date."""
+
+    subject: str | None = Field(None, max_length=500)
+    status_id: int | None = None
+    priority: Priority | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    product_area_id: int | None = None
+    custom_fields: dict[str, Any] | None = Field(None, description="Merged into the current values; null clears one.")
+    due_at: dt.datetime | None = None
+    add_tags: list[str] = Field(default_factory=list)
+    remove_tags: list[str] = Field(default_factory=list)
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+class MessageAuthor(Schema):
+    type: Literal["agent", "contact", "system"]
+    id: int | None
+    name: str
+
+
+class MessageOut(Schema):
+    id: int
+    ticket_number: int
+    kind: MessageKind
+    author: MessageAuthor
+    body_text: str
+    body_html: str = Field(description="Sanitized HTML, safe to insert into a page.")
+    channel: Channel
+    attachments: list[AttachmentOut]
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_ticket_number(obj: Message) -> int:
+        return obj.ticket.number
+
+    @staticmethod
+    def resolve_author(obj: Message) -> dict[str, Any]:
+        if obj.author_agent is not None:
+            return {"type": "agent", "id": obj.author_agent.pk, "name": obj.author_agent.name}
+        if obj.author_contact is not None:
+            return {"type": "contact", "id": obj.author_contact.pk, "name": obj.author_contact.display_name}
+        return {"type": "system", "id": None, "name": ""}
+
+    @staticmethod
+    def resolve_attachments(obj: Message) -> list[Any]:
+        return list(obj.attachments.all())
+
+
+class MessagePage(Schema):
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class MessageIn(Schema):
+    kind: Literal["reply", "note"] = Field(
+        "reply", description="A public reply to the requester, or an internal note only agents see."
+    )
+    body_text: str = ""
+    body_html: str = Field("", description="Sanitized before it is stored.")
+    status_id: int | None = Field(None, description="Replies only: set this status with the reply.")
