@@ -344,3 +344,23 @@ class Notification(WorkspaceOwned):
 
     class Meta:
         indexes = [models.Index(fields=["agent", "read_at"], name="notification_unread")]
+
+
+class TicketSearchDocument(WorkspaceOwned):
+    """The text a ticket is found by: subject, requester names/emails and the conversation, flattened.
+
+    Written only by deskloop.tickets.search (``index_ticket``). The full-text index lives beside it and is
+    created by the ``search`` migration, per database: on SQLite an external-content FTS5 table kept in step
+    by triggers on this table; on PostgreSQL a generated ``tsvector`` column with a GIN index. Because this is
+    an ordinary model with a cascading foreign key, purging a ticket removes its document (and, through the
+    triggers, its FTS5 entries). If a later migration alters this model on SQLite, Django rebuilds the table
+    and drops the triggers: recreate them in that migration.
+    """
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    subject = models.TextField(blank=True)
+    # Requester name, email addresses (also split at "@" and "."), organization name.
+    people = models.TextField(blank=True)
+    # Public replies and internal notes in order (agents search notes too), truncated; see search.py.
+    body = models.TextField(blank=True)
+    indexed_at = models.DateTimeField(default=timezone.now)

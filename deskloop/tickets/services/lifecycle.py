@@ -14,7 +14,7 @@ from deskloop.accounts.models import ADMIN_ROLES, Agent
 from deskloop.core import outbox
 from deskloop.core.errors import Conflict, PermissionDenied, ValidationFailed
 from deskloop.customers.models import Contact
-from deskloop.tickets import events
+from deskloop.tickets import events, search
 from deskloop.tickets.models import EventKind, Message, MessageKind, StatusCategory, Ticket, TicketTag
 from deskloop.tickets.payloads import ticket_payload
 from deskloop.tickets.queries import default_status
@@ -84,6 +84,9 @@ def merge_tickets(*, source: Ticket, target: Ticket, agent: Agent, via: str = "w
         src.updated_at = now
         src.version += 1
         src.save()
+        # Both documents change: the messages moved from one to the other. (Purging needs no call: the
+        # document row cascades with the ticket.)
+        search.index_tickets([src.pk, dst.pk])
         events.record_event(ticket=dst, kind=EventKind.MERGED, agent=agent, old=src.number, new=moved, via=via)
         events.record_event(ticket=src, kind=EventKind.MERGED_INTO, agent=agent, new=dst.number, via=via)
         outbox.publish(

@@ -15,7 +15,7 @@ from deskloop.core import outbox
 from deskloop.core.errors import PermissionDenied, ValidationFailed
 from deskloop.core.html import html_to_text, sanitize_html, text_to_html
 from deskloop.customers.models import Contact
-from deskloop.tickets import events
+from deskloop.tickets import events, search
 from deskloop.tickets.attachments import IncomingFile, check_size, guess_content_type, safe_filename, store_blob
 from deskloop.tickets.models import (
     Attachment,
@@ -88,6 +88,9 @@ def _create_message(
         created_at=created_at,
     )
     _store_attachments(message, attachments)
+    # Indexed inside the caller's transaction: the document commits or rolls back with the message, so a
+    # committed message is searchable at once and a failed one leaves nothing behind.
+    search.index_ticket(ticket.pk)
     return message
 
 

@@ -17,7 +17,7 @@ from deskloop.accounts.models import Agent, Team, Workspace
 from deskloop.core import outbox
 from deskloop.core.errors import PermissionDenied, PreconditionFailed, ValidationFailed
 from deskloop.customers.models import Contact
-from deskloop.tickets import events
+from deskloop.tickets import events, search
 from deskloop.tickets.attachments import IncomingFile
 from deskloop.tickets.models import (
     Channel,
@@ -264,6 +264,9 @@ def create_ticket(
                 reopen=False,
                 publish=False,
             )
+        else:
+            # With a first message, add_customer_message has indexed the ticket already.
+            search.index_ticket(ticket.pk)
         outbox.publish(workspace_id=workspace.pk, name="ticket.created", payload=ticket_payload(ticket))
     return ticket
 
@@ -374,6 +377,8 @@ def update_ticket(
         locked.version += 1
         locked.updated_at = now
         locked.save()
+        if "subject" in diff:
+            search.index_ticket(locked.pk)
         events.record_field_changes(ticket=locked, changes=diff, agent=agent, via=via)
         if "assignee" in diff and locked.assignee is not None:
             locked.followers.add(locked.assignee)
