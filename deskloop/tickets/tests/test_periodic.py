@@ -21,7 +21,12 @@ def test_periodic_jobs_purge_expired_trash_and_sweep_the_outbox(acme: Cast) -> N
     out = StringIO()
     with time_machine.travel(timezone.now() + dt.timedelta(days=31)):
         call_command("run_periodic", "--once", stdout=out)
-    assert out.getvalue().splitlines() == [f"dispatch_outbox: {pending}", "forget_stale_presence: 1", "purge_trash: 1"]
+    assert out.getvalue().splitlines() == [
+        f"dispatch_outbox: {pending}",
+        "forget_stale_presence: 1",
+        "purge_trash: 1",
+        "purge_idempotency_records: 0",
+    ]
     assert Ticket.objects.filter(pk=acme.ticket.pk).exists() is False
     assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 0
 

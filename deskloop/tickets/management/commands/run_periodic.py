@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from deskloop.core import outbox
+from deskloop.core.api_support import purge_idempotency_records
 from deskloop.tickets.services.lifecycle import purge_trash
 from deskloop.tickets.services.presence_cleanup import forget_stale_presence
 
@@ -33,6 +34,7 @@ def jobs() -> list[Job]:
         Job("dispatch_outbox", 30, outbox.dispatch_pending),
         Job("forget_stale_presence", 300, forget_stale_presence),
         Job("purge_trash", 3600, purge_trash),
+        Job("purge_idempotency_records", 3600, purge_idempotency_records),
     ]
 
 
