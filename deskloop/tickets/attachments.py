@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from deskloop.core.errors import ValidationFailed
@@ -43,19 +44,21 @@ def guess_content_type(filename: str, declared: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def check_size(incoming: IncomingFile) -> None:
+def check_upload_size(filename: str, size: int) -> None:
+    """Refuse a file over DESKLOOP_ATTACHMENT_MAX_BYTES; callers with an upload check before reading it."""
     limit = settings.DESKLOOP_ATTACHMENT_MAX_BYTES
-    if len(incoming.content) > limit:
+    if size > limit:
+        # filesizeformat, not whole megabytes: "25.4 MB; the limit is 25.0 MB" rather than "25 MB; the limit is 25 MB".
         raise ValidationFailed(
-            _("“%(name)s” is %(size)d MB; the limit is %(limit)d MB.")
-            % {
-                "name": incoming.filename,
-                "size": len(incoming.content) // (1024 * 1024),
-                "limit": limit // (1024 * 1024),
-            },
+            _("“%(name)s” is %(size)s; the limit is %(limit)s.")
+            % {"name": filename, "size": filesizeformat(size), "limit": filesizeformat(limit)},
             field="attachments",
             code="attachment_too_large",
         )
+
+
+def check_size(incoming: IncomingFile) -> None:
+    check_upload_size(incoming.filename, len(incoming.content))
 
 
 def store_blob(content: bytes) -> Blob:
