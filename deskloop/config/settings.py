@@ -123,6 +123,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The shared layout's files (htmx, app.css/js, page scripts) live outside any app's static/ folder.
+STATICFILES_DIRS = [BASE_DIR / "deskloop" / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
