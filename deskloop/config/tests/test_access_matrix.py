@@ -21,6 +21,7 @@ from deskloop.accounts.models import ALL_ROLES
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.core.policy import RoutePolicy, Tenancy, policy_of
 from deskloop.customers.services import find_or_create_contact
+from deskloop.tickets.attachments import IncomingFile
 from deskloop.tickets.models import TicketEvent
 from deskloop.tickets.services.messages import add_internal_note
 from deskloop.tickets.services.tickets import create_ticket
@@ -68,7 +69,13 @@ def _samples(cast: Cast) -> dict[str, Any]:
     from deskloop.tickets.models import Attachment, CustomField, Macro, ProductArea, SavedView, Status, Tag
 
     ticket = cast.ticket
-    note = add_internal_note(ticket=ticket, agent=cast.agent, body_text=f"note {cast.workspace.slug}")
+    note = add_internal_note(
+        ticket=ticket,
+        agent=cast.agent,
+        body_text=f"note {cast.workspace.slug}",
+        # So the attachment download route has an object of each workspace to fetch.
+        attachments=[IncomingFile(filename="matrix.txt", content=f"file {cast.workspace.slug}".encode())],
+    )
     token, _secret = create_api_token(agent=cast.agent, name=f"token {cast.workspace.slug}")
     invitation, secret = invite_agent(actor=cast.owner, email=f"new@{cast.workspace.slug}.example")
     area = ProductArea.objects.create(workspace=cast.workspace, name="Billing", path="Billing")
