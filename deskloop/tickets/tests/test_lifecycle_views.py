@@ -34,7 +34,7 @@ def test_merge_moves_the_conversation_and_the_merged_page_points_to_the_survivor
     assert (response.status_code, response["HX-Redirect"]) == (204, f"/tickets/{acme.ticket.number}/")
     assert Message.objects.filter(ticket=acme.ticket, kind="reply").count() == 2
     survivor_html = client.get(f"/tickets/{acme.ticket.number}/").content.decode()
-    assert f"Ticket #{duplicate.number} was merged into this ticket." in survivor_html
+    assert f"Ticket #{duplicate.number} (VAT number still wrong) was merged into this ticket." in survivor_html
     merged_html = client.get(f"/tickets/{duplicate.number}/").content.decode()
     assert "This ticket was merged into" in merged_html
     assert f'<a href="/tickets/{acme.ticket.number}/">#{acme.ticket.number} Invoice shows the wrong VAT number</a>' in (

@@ -4,15 +4,14 @@ render an uploaded HTML or SVG file inside Deskloop's origin, where its scripts 
 from __future__ import annotations
 
 import re
-from typing import cast
 from urllib.parse import quote
 
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ALL_ROLES
+from deskloop.tickets.attachments import read_blob
 from deskloop.tickets.models import Attachment
 
 _MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
@@ -84,9 +83,8 @@ def attachment_download(request: AgentRequest, attachment_id: int) -> HttpRespon
     ticket = attachment.message.ticket
     if ticket.deleted_at is not None and not request.agent.can_write:
         raise Http404("No such attachment")
-    response = FileResponse(default_storage.open(attachment.blob.storage_name, "rb"))
+    # Attachments are capped at DESKLOOP_ATTACHMENT_MAX_BYTES, so reading one into memory is bounded.
+    response = HttpResponse(read_blob(attachment.blob))
     for name, value in download_headers(attachment).items():
         response[name] = value
-    response["Content-Length"] = str(attachment.size)
-    # agent_view is typed for HttpResponse; Django serves a streaming FileResponse through the same path.
-    return cast(HttpResponse, response)
+    return response
