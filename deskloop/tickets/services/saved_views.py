@@ -84,8 +84,3 @@ def delete_saved_view(*, agent: Agent, view: SavedView) -> None:
     if view.owner_id is None and not agent.is_admin:
         raise PermissionDenied(_(DELETE_SHARED_NEEDS_ADMIN))
     view.delete()
-
-
-def saved_view_filter(view: SavedView) -> TicketFilter:
-    """The TicketFilter a saved view stands for (unknown keys from older versions are ignored)."""
-    return TicketFilter.from_json(dict(view.filters))
