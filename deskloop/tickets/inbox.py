@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent
@@ -116,7 +116,12 @@ def filter_tickets(agent: Agent, ticket_filter: TicketFilter) -> QuerySet[Ticket
     else:
         tickets = live_tickets(workspace_id)
 
-    active = _status_ids(workspace_id, set(ACTIVE_CATEGORIES))
+    # Only the "work to do" views need the active statuses; skip the lookup for the others.
+    active = (
+        _status_ids(workspace_id, set(ACTIVE_CATEGORIES))
+        if view in (InboxView.MINE, InboxView.UNASSIGNED, InboxView.MY_TEAMS)
+        else []
+    )
     if view == InboxView.MINE:
         tickets = tickets.filter(assignee_id=agent.pk, status_id__in=active)
     elif view == InboxView.UNASSIGNED:
@@ -220,9 +225,27 @@ def paginate(tickets: QuerySet[Ticket], *, sort: str = DEFAULT_SORT, cursor: str
 
 
 def view_counts(agent: Agent) -> dict[str, int]:
-    """Live counts for the built-in views shown beside the inbox."""
-    return {
-        view: filter_tickets(agent, TicketFilter(view=view)).count()
-        for view in InboxView.ALL_VIEWS
-        if view not in (InboxView.TRASH, InboxView.SPAM)
-    }
+    """Live counts for the built-in views beside the inbox, in one aggregate query.
+
+    One pass with a filtered COUNT per view instead of one COUNT query per view: on a large workspace each count is
+    an index scan, and doing them together scans once.
+    """
+    workspace_id = agent.workspace_id
+    categories = dict(Status.objects.filter(workspace_id=workspace_id).values_list("id", "category"))
+
+    def ids(wanted: set[str]) -> list[int]:
+        return [status_id for status_id, category in categories.items() if category in wanted]
+
+    active = ids(set(ACTIVE_CATEGORIES))
+    team_ids = list(agent.teams.values_list("id", flat=True))
+    counts = live_tickets(workspace_id).aggregate(
+        **{
+            InboxView.MINE: Count("id", filter=Q(assignee_id=agent.pk, status_id__in=active)),
+            InboxView.UNASSIGNED: Count("id", filter=Q(assignee__isnull=True, status_id__in=active)),
+            InboxView.MY_TEAMS: Count("id", filter=Q(team_id__in=team_ids, status_id__in=active)),
+            InboxView.ALL: Count("id"),
+            InboxView.PENDING: Count("id", filter=Q(status_id__in=ids({StatusCategory.PENDING}))),
+            InboxView.SOLVED: Count("id", filter=Q(status_id__in=ids({StatusCategory.SOLVED, StatusCategory.CLOSED}))),
+        }
+    )
+    return {view: int(count or 0) for view, count in counts.items()}
