@@ -109,7 +109,10 @@ def domain_error(
 def done(request: HttpRequest, ticket: Ticket, regions: set[str], **extra: Any) -> HttpResponse:
     if not is_htmx(request):
         return redirect("tickets:detail", number=ticket.number)
-    return refresh(request, ticket, regions, **extra)
+    response = refresh(request, ticket, regions, **extra)
+    # The layout's counts and notification badge listen for this event, so they refresh without a reload.
+    response["HX-Trigger"] = "ticketsChanged"
+    return response
 
 
 @agent_view(roles=ALL_ROLES, description="The ticket page; trashed tickets only for writers")
