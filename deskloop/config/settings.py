@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "deskloop.customers",
     "deskloop.tickets",
     "deskloop.webhooks",
+    "deskloop.channels.email",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""How conversations enter and leave Deskloop: one plug-in per channel, each with the same folder shape."""

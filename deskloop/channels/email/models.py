@@ -1,0 +1,152 @@
+"""Mailboxes, every email that arrived (kept raw), IMAP checkpoints, and every email that left."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from deskloop.core.models import WorkspaceOwned
+
+
+class UnknownSenderRule(models.TextChoices):
+    """What happens when someone not on a ticket replies to it (e.g. a colleague of the requester)."""
+
+    NEW_TICKET = "new_ticket", _("Open a new ticket")
+    ADD_AS_CC = "add_as_cc", _("Add them to the ticket as CC")
+
+
+class Mailbox(WorkspaceOwned):
+    """A support address (support@, billing@). New tickets from it go to its team and product area; replies go out
+    from it. It may be connected by IMAP, by an MTA delivering over SMTP/LMTP, by an HTTP post of raw mail, and by
+    one-off archive imports; all of them feed the same ingest pipeline."""
+
+    address = models.EmailField(_("address"))
+    display_name = models.CharField(_("display name"), max_length=200, blank=True)
+    default_team = models.ForeignKey(
+        "accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    default_product_area = models.ForeignKey(
+        "tickets.ProductArea", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    unknown_sender_rule = models.CharField(
+        max_length=20, choices=UnknownSenderRule.choices, default=UnknownSenderRule.NEW_TICKET
+    )
+    # Optional: same subject from the same sender within this many days threads into their open ticket (0 = off).
+    subject_threading_days = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    # IMAP connection (optional).
+    imap_host = models.CharField(max_length=253, blank=True)
+    imap_port = models.PositiveIntegerField(default=993)
+    imap_security = models.CharField(
+        max_length=10, choices=[("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", _("None"))], default="ssl"
+    )
+    imap_username = models.CharField(max_length=254, blank=True)
+    # A password or an OAuth2 access token (XOAUTH2), depending on imap_auth.
+    imap_secret = models.CharField(max_length=4000, blank=True)
+    imap_auth = models.CharField(
+        max_length=10, choices=[("password", _("Password")), ("xoauth2", "OAuth2")], default="password"
+    )
+    imap_folder = models.CharField(max_length=200, default="INBOX")
+
+    # The HTTP endpoint's per-mailbox secret, stored hashed (SHA-256); the clear value is shown once.
+    inbound_secret_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "address"], name="mailbox_unique_address")]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class InboundState(models.TextChoices):
+    RECEIVED = "received", _("Received")  # stored raw, not processed yet
+    PROCESSED = "processed", _("Processed")  # became a ticket or a message on one
+    REFUSED = "refused", _("Refused")  # on purpose, with a reason (bounce, auto-reply, loop, blocked, too large)
+    QUARANTINED = "quarantined", _("Quarantined")  # could not be processed; admins see the error and may retry
+
+
+class InboundEmail(WorkspaceOwned):
+    """One email as it arrived, whatever became of it. The raw bytes are kept content-addressed, so nothing a
+    customer sent is ever lost, and a quarantined message can be processed again after a fix."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="inbound")
+    raw = models.ForeignKey("tickets.Blob", on_delete=models.PROTECT, related_name="+")
+    raw_sha256 = models.CharField(max_length=64)
+    # The Message-ID header without angle brackets (a synthetic one when the mail had none).
+    header_message_id = models.CharField(max_length=998, blank=True)
+    received_via = models.CharField(max_length=10)  # imap, smtp, http, import
+    state = models.CharField(max_length=12, choices=InboundState.choices, default=InboundState.RECEIVED)
+    refusal_reason = models.CharField(max_length=40, blank=True)
+    detail = models.TextField(blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    sender = models.CharField(max_length=320, blank=True)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    message = models.ForeignKey("tickets.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # Dedupe: the same bytes with the same Message-ID arrive once per mailbox, however often they are fetched.
+            models.UniqueConstraint(fields=["mailbox", "header_message_id", "raw_sha256"], name="inbound_email_once"),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "state", "received_at"], name="inbound_by_state"),
+            models.Index(fields=["header_message_id"], name="inbound_by_message_id"),
+        ]
+
+
+class ImapCheckpoint(models.Model):
+    """How far a mailbox's IMAP folder has been imported. Written in the same transaction as the message it
+    advances past, so a crash can only repeat the last fetch (which dedupe absorbs), never skip one."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="imap_checkpoints")
+    folder = models.CharField(max_length=200)
+    uidvalidity = models.BigIntegerField()
+    last_uid = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mailbox", "folder"], name="imap_checkpoint_per_folder")]
+
+
+class OutboundState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboundEmail(WorkspaceOwned):
+    """An email Deskloop sends: an agent's reply or a notification. Its state is shown on the message."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="outbound")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    message = models.ForeignKey("tickets.Message", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=30)  # reply, acknowledgement, assignment, customer_reply, mention
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list)
+    subject = models.CharField(max_length=998)
+    header_message_id = models.CharField(max_length=998, unique=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=OutboundState.choices, default=OutboundState.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+
+class EmailTemplate(WorkspaceOwned):
+    """A workspace's wording for an automatic or reply email; a missing row means the built-in default."""
+
+    kind = models.CharField(max_length=30)  # reply, acknowledgement, assignment, customer_reply, mention
+    subject = models.CharField(max_length=500)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "kind"], name="email_template_per_kind")]
