@@ -276,3 +276,15 @@ def update_organization(
             ]
         )
     return organization
+
+
+def mark_email_bouncing(*, workspace: Workspace, email: str, since: dt.datetime) -> ContactEmail | None:
+    """Record that mail to ``email`` bounces (a delivery status notification said so). Keeps the first date
+    of the current bouncing spell; returns the identity, or None when no contact of the workspace has it."""
+    identity = ContactEmail.objects.filter(workspace=workspace, email=(email or "").strip().lower()).first()
+    if identity is None:
+        return None
+    if identity.bouncing_since is None:
+        identity.bouncing_since = since
+        identity.save(update_fields=["bouncing_since"])
+    return identity

@@ -52,6 +52,8 @@ class Mailbox(WorkspaceOwned):
 
     # The HTTP endpoint's per-mailbox secret, stored hashed (SHA-256); the clear value is shown once.
     inbound_secret_hash = models.CharField(max_length=64, blank=True)
+    # Bigger mail is refused ("too_large") but its raw bytes are kept; the HTTP endpoint answers 413.
+    max_message_bytes = models.PositiveBigIntegerField(_("largest accepted message (bytes)"), default=40 * 1024 * 1024)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -85,6 +87,9 @@ class InboundEmail(WorkspaceOwned):
     sender = models.CharField(max_length=320, blank=True)
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     message = models.ForeignKey("tickets.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # What processing did: "new_ticket", "follow_up" (a reply to a closed ticket), "threaded" (a message on an
+    # existing ticket) or "" (refused, quarantined, not processed yet). Import summaries and the quarantine read it.
+    outcome = models.CharField(max_length=20, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,0 +1,84 @@
+"""Writes a channel needs beyond customer messages: CC'd contacts, system notes, inline images.
+
+Channels (email, widget ...) sit above tickets and reach ticket rows only through services like these.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from deskloop.customers.models import Contact
+from deskloop.tickets import events
+from deskloop.tickets.models import Attachment, EventKind, Message, MessageKind, Ticket
+
+
+def add_cc_contacts(*, ticket: Ticket, contacts: Sequence[Contact], via: str = "email") -> list[Contact]:
+    """Copy contacts on the conversation (they receive public replies). The requester and contacts already
+    copied are skipped; returns the contacts actually added, each recorded as a FIELD_CHANGED cc event."""
+    added: list[Contact] = []
+    with transaction.atomic():
+        current = set(ticket.cc_contacts.values_list("id", flat=True))
+        for contact in contacts:
+            if contact.workspace_id != ticket.workspace_id:
+                continue
+            if contact.pk == ticket.requester_id or contact.pk in current:
+                continue
+            ticket.cc_contacts.add(contact)
+            current.add(contact.pk)
+            added.append(contact)
+            events.record_event(
+                ticket=ticket, kind=EventKind.FIELD_CHANGED, field="cc", new=contact.display_name, via=via
+            )
+    return added
+
+
+def add_system_note(*, ticket: Ticket, body_text: str, via: str = "system") -> Message:
+    """A note written by Deskloop itself (a bounce, a follow-up link); agents see it, customers never do."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            workspace_id=ticket.workspace_id,
+            ticket=ticket,
+            kind=MessageKind.SYSTEM,
+            body_text=body_text,
+            created_at=now,
+        )
+        events.record_event(ticket=ticket, kind=EventKind.NOTE_ADDED, new=message.pk, via=via)
+    return message
+
+
+_CID_SRC = re.compile(r'src="cid:([^"]*)"', re.IGNORECASE)
+
+
+def link_inline_images(*, message: Message) -> int:
+    """Point ``cid:`` image references of a message's (sanitized) HTML at its own inline attachments, so the
+    ticket page shows the images. Returns how many references were linked; unknown ones are left alone."""
+    if "cid:" not in message.body_html.lower():
+        return 0
+    by_cid = {
+        content_id.strip("<>").lower(): pk
+        for pk, content_id in Attachment.objects.filter(message=message)
+        .exclude(content_id="")
+        .values_list("pk", "content_id")
+    }
+    linked = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal linked
+        attachment_id = by_cid.get(html_lib.unescape(match.group(1)).strip("<>").lower())
+        if attachment_id is None:
+            return match.group(0)
+        linked += 1
+        return f'src="{reverse("tickets:attachment", args=[attachment_id])}"'
+
+    rewritten = _CID_SRC.sub(replace, message.body_html)
+    if linked:
+        Message.objects.filter(pk=message.pk).update(body_html=rewritten)
+        message.body_html = rewritten
+    return linked
