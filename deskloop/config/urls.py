@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("deskloop.accounts.urls")),
     path("", include("deskloop.customers.urls")),
     path("", include("deskloop.tickets.urls")),
+    path("", include("deskloop.channels.email.urls")),
 ]

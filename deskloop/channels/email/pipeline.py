@@ -27,13 +27,17 @@ Decisions (see also threading.py):
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import email.utils
 import hashlib
 import logging
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
+from email.message import EmailMessage, MIMEPart
+from email.message import Message as MimeMessage
+from email.parser import BytesHeaderParser, BytesParser
 from email.policy import compat32
 from typing import Any
 
@@ -43,6 +47,7 @@ from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Workspace
 from deskloop.core.errors import ValidationFailed
+from deskloop.core.html import html_to_text, sanitize_html
 from deskloop.customers.models import Contact, ContactEmail
 from deskloop.customers.services import find_or_create_contact, mark_email_bouncing, normalize_email
 from deskloop.tickets.attachments import IncomingFile, store_blob
@@ -306,7 +311,7 @@ def _deliver(
         message = add_internal_note(
             ticket=match.ticket,
             agent=agent,
-            body_text=mail.text or _("(This email had no text.)"),
+            body_text=_text_or_placeholder(mail),
             body_html=mail.html,
             attachments=mail.attachments,
             via="email",
@@ -329,7 +334,7 @@ def _deliver(
             message = add_customer_message(
                 ticket=ticket,
                 contact=contact,
-                body_text=mail.text or _("(This email had no text.)"),
+                body_text=_text_or_placeholder(mail),
                 body_html=mail.html,
                 channel=Channel.EMAIL,
                 attachments=mail.attachments,
@@ -345,7 +350,7 @@ def _deliver(
         workspace=workspace,
         requester=contact,
         subject=mail.subject.strip() or _("(no subject)"),
-        body_text=mail.text or ("" if mail.attachments else _("(This email had no text.)")),
+        body_text=_text_or_placeholder(mail),
         body_html=mail.html,
         channel=Channel.EMAIL,
         team=mailbox.default_team,
@@ -367,6 +372,13 @@ def _deliver(
             via="email",
         )
     _finish(inbound, ticket, first, Outcome.FOLLOW_UP if "follow_up_of" in meta else Outcome.NEW_TICKET)
+
+
+def _text_or_placeholder(mail: MailFacts) -> str:
+    """The text body; a placeholder when neither it nor the HTML has any, so the message is never empty."""
+    if mail.text.strip() or html_to_text(sanitize_html(mail.html)).strip():
+        return mail.text
+    return _("(This email had no text.)")
 
 
 def _category(ticket: Ticket) -> str:
@@ -505,11 +517,214 @@ class BounceFacts:
 
 
 def read_mail(raw: bytes) -> MailFacts:
-    raise NotImplementedError("the parsing module is not available yet")
+    """Parse ``raw`` into the facts the pipeline uses."""
+    return _stdlib_mail(raw)
 
 
 def read_bounce(raw: bytes, mail: MailFacts) -> BounceFacts:
-    raise NotImplementedError("the DSN module is not available yet")
+    return _stdlib_bounce(raw)
+
+
+# A minimal stdlib reading, used until the parsing modules (parsing.py, noise.py, dsn.py) are available.
+
+
+def _header(message: MimeMessage[Any, Any], name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:  # a header the modern policy cannot fold or decode; fall back to its raw text
+        value = None
+        for key, raw_value in message.raw_items():
+            if key.lower() == name.lower():
+                value = raw_value
+                break
+    if value is None:
+        return ""
+    try:
+        text = str(value)
+    except Exception:  # defective encoded words
+        text = ""
+    return " ".join(text.split())
+
+
+def _addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:
+    value = _header(message, name)
+    if not value:
+        return []
+    try:
+        pairs = email.utils.getaddresses([value])
+    except Exception:  # an address list the stdlib cannot split
+        return []
+    return [(n.strip(), a.strip()) for n, a in pairs if "@" in a]
+
+
+def _decoded_text(part: MIMEPart) -> str:
+    try:
+        content = part.get_content()
+    except Exception:  # unknown charset label, broken transfer encoding: decode by hand below
+        content = None
+    if isinstance(content, str):
+        return content
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    for charset in (part.get_content_charset() or "utf-8", "utf-8", "cp1252"):
+        try:
+            return payload.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1")
+
+
+def _stdlib_mail(raw: bytes) -> MailFacts:
+    message = BytesParser(policy=email.policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    senders = _addresses(message, "From")
+    from_name, from_address = senders[0] if senders else ("", "")
+    reply_to = _addresses(message, "Reply-To")
+    sender = _addresses(message, "Sender")
+    text = html = ""
+    body_parts: set[int] = set()
+    for kind in ("plain", "html"):
+        try:
+            part = message.get_body(preferencelist=(kind,))
+        except Exception:  # a malformed structure: no body of this kind
+            part = None
+        if part is not None and part.get_content_type() == f"text/{kind}":
+            body_parts.add(id(part))
+            if kind == "plain":
+                text = _decoded_text(part)
+            else:
+                html = _decoded_text(part)
+    attachments: list[IncomingFile] = []
+    for part in message.walk():
+        if part.is_multipart() or id(part) in body_parts:
+            continue
+        if part.get_content_maintype() == "message":
+            continue
+        filename = part.get_filename() or ""
+        content_id = _header(part, "Content-ID")
+        if not filename and not content_id and part.get_content_maintype() == "text":
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        attachments.append(
+            IncomingFile(
+                filename=filename or f"attachment-{len(attachments) + 1}",
+                content=payload,
+                content_type=part.get_content_type(),
+                content_id=content_id.strip("<> "),
+            )
+        )
+    references = [ref for ref in _header(message, "References").split() if ref.strip("<>")]
+    auth = _authentication_results(_header(message, "Authentication-Results"))
+    noise, noise_detail = _stdlib_noise(message, from_address)
+    return MailFacts(
+        message_id=threading.normalize_message_id(_header(message, "Message-ID"))[:990],
+        in_reply_to=threading.normalize_message_id((_header(message, "In-Reply-To").split() or [""])[0]),
+        references=[threading.normalize_message_id(r) for r in references],
+        subject=_header(message, "Subject"),
+        from_address=from_address,
+        from_name=from_name,
+        reply_to=reply_to[0][1] if reply_to else "",
+        sender=sender[0][1] if sender else "",
+        to=_addresses(message, "To"),
+        cc=_addresses(message, "Cc"),
+        date=_parse_date(_header(message, "Date")),
+        text=text.replace("\r\n", "\n"),
+        html=html,
+        attachments=attachments,
+        auth=auth,
+        dmarc_failed=auth.get("dmarc", "") == "fail",
+        noise=noise,
+        noise_detail=noise_detail,
+    )
+
+
+def _authentication_results(value: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for method in ("spf", "dkim", "dmarc"):
+        match = re.search(rf"\b{method}\s*=\s*([a-z]+)", value, re.IGNORECASE)
+        if match:
+            found[method] = match.group(1).lower()
+    return found
+
+
+_BOUNCE_SUBJECT = re.compile(
+    r"(mail delivery failed|returned mail|undeliver|delivery status|delivery failure|failure notice|"
+    r"could not be delivered|not member|loop alert|メールエラー|^mail$|aws notification message|complaint about message)",
+    re.IGNORECASE,
+)
+_SYSTEM_SENDER = re.compile(r"(daemon|post_?ma?st|poostmaster|admin|no-?reply|sysadmin|mailer)", re.IGNORECASE)
+_AUTO_REPLY_SUBJECT = re.compile(r"^(automatic reply|auto ?reply|out of (the )?office|autorespons)", re.IGNORECASE)
+
+
+def _stdlib_noise(message: EmailMessage, from_address: str) -> tuple[str, str]:
+    content_type = message.get_content_type()
+    report_type = str(message.get_param("report-type", "") or "").lower()
+    local = from_address.split("@")[0].lower()
+    if (content_type == "multipart/report" and report_type in ("delivery-status", "feedback-report", "")) or _header(
+        message, "X-Failed-Recipients"
+    ):
+        return Refusal.BOUNCE, "delivery status notification"
+    if re.match(r"^(mailer-?daemon|post_?master|poostmaster)$", local) or (
+        not from_address and _header(message, "Return-Path") == "<>"
+    ):
+        return Refusal.BOUNCE, "from a mail system"
+    subject = _header(message, "Subject")
+    if "returned mail: see transcript" in subject.lower() or (
+        _BOUNCE_SUBJECT.search(subject) and (not from_address or _SYSTEM_SENDER.search(local) or message.is_multipart())
+    ):
+        return Refusal.BOUNCE, "delivery failure subject"
+    if content_type == "multipart/report":
+        return Refusal.AUTO_REPLY, f"report ({report_type})"
+    if _AUTO_REPLY_SUBJECT.search(subject):
+        return Refusal.AUTO_REPLY, "automatic reply subject"
+    auto = _header(message, "Auto-Submitted").lower()
+    if auto and auto != "no":
+        return Refusal.AUTO_REPLY, f"Auto-Submitted: {auto}"
+    if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
+        return Refusal.AUTO_REPLY, "X-Autoreply"
+    if "deskloop" in _header(message, "X-Loop").lower():
+        return Refusal.LOOP, "X-Loop"
+    precedence = _header(message, "Precedence").lower()
+    if precedence in ("bulk", "junk", "list", "auto_reply"):
+        return (Refusal.AUTO_REPLY if precedence == "auto_reply" else Refusal.LIST), f"Precedence: {precedence}"
+    if _header(message, "List-Id"):
+        return Refusal.LIST, "List-Id"
+    return "", ""
+
+
+def _stdlib_bounce(raw: bytes) -> BounceFacts:
+    message = BytesParser(policy=email.policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    failed: list[str] = []
+    reason = ""
+    original = ""
+    for part in message.walk():
+        content_type = part.get_content_type()
+        if content_type == "message/delivery-status":
+            blocks = part.get_payload()
+            for block in blocks if isinstance(blocks, list) else []:
+                if not isinstance(block, MimeMessage):
+                    continue
+                action = _header(block, "Action").lower()
+                recipient = _header(block, "Final-Recipient") or _header(block, "Original-Recipient")
+                address = recipient.split(";", 1)[-1].strip().strip("<>")
+                if address and "@" in address and action in ("failed", ""):
+                    failed.append(address)
+                    reason = reason or _header(block, "Diagnostic-Code") or _header(block, "Status")
+        elif content_type in ("message/rfc822", "text/rfc822-headers") and not original:
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], MimeMessage):
+                original = _header(inner[0], "Message-ID")
+            elif isinstance(inner, str):
+                match = re.search(r"^Message-ID:\s*(<[^>]+>)", inner, re.IGNORECASE | re.MULTILINE)
+                original = match.group(1) if match else ""
+    for address in _header(message, "X-Failed-Recipients").split(","):
+        if "@" in address and address.strip() not in failed:
+            failed.append(address.strip())
+    return BounceFacts(failed_recipients=failed, original_message_id=original, reason=reason[:500])
 
 
 def _parse_date(value: str) -> dt.datetime | None:

@@ -122,6 +122,14 @@ def _samples(cast: Cast) -> dict[str, Any]:
     )
     samples["endpoint_id"] = endpoint.pk
     samples["delivery_id"] = delivery.pk
+    from deskloop.channels.email.models import Mailbox
+    from deskloop.channels.email.pipeline import ingest_raw
+
+    mailbox = Mailbox.objects.create(workspace=cast.workspace, address=f"support@{cast.workspace.slug}.example")
+    # A message without a sender: refused, so the quarantine pages have a row of each workspace to show.
+    inbound = ingest_raw(mailbox=mailbox, raw=f"Subject: matrix {cast.workspace.slug}\r\n\r\nhi".encode(), via="http")
+    samples["mailbox_id"] = mailbox.pk
+    samples["inbound_id"] = inbound.inbound_id
     return samples
 
 

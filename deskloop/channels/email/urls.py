@@ -1,0 +1,23 @@
+"""Routes of the email channel: mailbox settings and quarantine for admins, and the HTTP inbound endpoint."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "email_channel"
+
+urlpatterns = [
+    path("settings/mailboxes/", views.mailbox_list, name="mailboxes"),
+    path("settings/mailboxes/new/", views.mailbox_create, name="mailbox_create"),
+    path("settings/mailboxes/<int:mailbox_id>/", views.mailbox_detail, name="mailbox"),
+    path(
+        "settings/mailboxes/<int:mailbox_id>/inbound-secret/",
+        views.mailbox_inbound_secret,
+        name="mailbox_inbound_secret",
+    ),
+    path("settings/mailboxes/quarantine/", views.quarantine_list, name="quarantine"),
+    path("settings/mailboxes/quarantine/<int:inbound_id>/", views.inbound_detail, name="inbound"),
+    path("settings/mailboxes/quarantine/<int:inbound_id>/raw/", views.inbound_raw, name="inbound_raw"),
+    path("settings/mailboxes/quarantine/<int:inbound_id>/retry/", views.inbound_retry, name="inbound_retry"),
+    path("inbound/email/<int:mailbox_id>/", views.inbound_http, name="inbound_http"),
+]
