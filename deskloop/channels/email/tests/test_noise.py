@@ -1,0 +1,87 @@
+"""Noise classification: each rule on a small hand-made message, then the real bounce corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from deskloop.channels.email.noise import Verdict, classify
+from deskloop.channels.email.parsing import parse_message
+
+from .email_corpus import require_corpus
+
+
+def _mail(headers: str, body: str = "Hello\n") -> Verdict:
+    raw = f"From: Ann <ann@customer.example>\nTo: support@acme.example\nMessage-ID: <1@c>\n{headers}\n\n{body}"
+    return classify(parse_message(raw.encode()), loop_marker="support@acme.example")
+
+
+def test_a_person_writing_is_normal() -> None:
+    assert _mail("Subject: My invoice is wrong") == Verdict("normal", "")
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ("Subject: Hi\nAuto-Submitted: auto-replied", Verdict("auto_reply", "Auto-Submitted: auto-replied")),
+        ("Subject: Hi\nAuto-Submitted: no", Verdict("normal", "")),
+        ("Subject: Hi\nX-Autoreply: yes", Verdict("auto_reply", "X-Autoreply header")),
+        ("Subject: Hi\nX-Autorespond: yes", Verdict("auto_reply", "X-Autorespond header")),
+        ("Subject: Hi\nPrecedence: bulk", Verdict("list", "Precedence: bulk")),
+        ("Subject: Hi\nPrecedence: junk", Verdict("list", "Precedence: junk")),
+        ("Subject: Hi\nList-Id: <news.customer.example>", Verdict("list", "List-Id header")),
+        ("Subject: Hi\nList-Unsubscribe: <mailto:u@c>", Verdict("list", "List-Unsubscribe header")),
+        ("Subject: Re: [ACME #7]\nX-Loop: support@acme.example", Verdict("loop", "X-Loop: support@acme.example")),
+        ("Subject: Hi\nX-Loop: other-helpdesk", Verdict("normal", "")),
+        ("Subject: Out of Office: Re: [ACME #7]", Verdict("auto_reply", "automatic-reply subject")),
+        ("Subject: Automatic reply: invoice", Verdict("auto_reply", "automatic-reply subject")),
+        ("Subject: Abwesenheitsnotiz: Rechnung", Verdict("auto_reply", "automatic-reply subject")),
+        ("Subject: Respuesta automática: factura", Verdict("auto_reply", "automatic-reply subject")),
+        ("Subject: Réponse automatique : facture", Verdict("auto_reply", "automatic-reply subject")),
+        ("Subject: Автоответ: счёт", Verdict("auto_reply", "automatic-reply subject")),
+        ("Subject: Thanks for your automatic reply, but I need a human", Verdict("normal", "")),
+        (
+            "Subject: We received your message\nX-Auto-Response-Suppress: All",
+            Verdict("auto_reply", "X-Auto-Response-Suppress with an acknowledgement subject"),
+        ),
+        ("Subject: My question\nX-Auto-Response-Suppress: All", Verdict("normal", "")),
+    ],
+)
+def test_header_and_subject_rules(headers: str, expected: Verdict) -> None:
+    assert _mail(headers) == expected
+
+
+def test_mail_system_senders_and_plain_text_bounces() -> None:
+    raw = b"From: MAILER-DAEMON@mx.customer.example\nSubject: Undelivered Mail\n\nsorry\n"
+    assert classify(parse_message(raw)) == Verdict("bounce", "from a mail system (mailer-daemon)")
+    text_bounce = (
+        b"From: Mail Delivery System <mx@customer.example>\nReturn-Path: <>\nSubject: Delivery failure\n\n"
+        b"Delivery to the following recipient failed permanently:\n\n  bob@customer.example\n"
+    )
+    assert classify(parse_message(text_bounce)) == Verdict("bounce", "bounce subject from the null sender")
+    quoted = b"From: Ann <ann@customer.example>\nSubject: why?\n\nI got 'user unknown' when I wrote to Bob.\n"
+    assert classify(parse_message(quoted)) == Verdict("normal", "")
+
+
+def test_our_own_address_as_sender_is_a_loop() -> None:
+    raw = b"From: Support <SUPPORT@acme.example>\nSubject: Re: [ACME #1]\n\nhi\n"
+    assert classify(parse_message(raw), own_addresses=["support@acme.example"]) == Verdict(
+        "loop", "sent from our own address"
+    )
+
+
+def test_all_629_sisimai_messages_are_bounces_or_true_auto_replies() -> None:
+    folder = require_corpus() / "sisimai-set-of-emails" / "maildir" / "bsd"
+    verdicts = {path.name: classify(parse_message(path.read_bytes())) for path in sorted(folder.glob("*.eml"))}
+    assert len(verdicts) == 629
+    auto_replies = sorted(name for name, verdict in verdicts.items() if verdict.kind == "auto_reply")
+    # Read by hand: six RFC 3834 vacation replies and Apple Mail's automatic unsubscribe request.
+    assert auto_replies == [
+        "arf-26.eml",
+        "rfc3834-01.eml",
+        "rfc3834-02.eml",
+        "rfc3834-03.eml",
+        "rfc3834-04.eml",
+        "rfc3834-05.eml",
+        "rfc3834-06.eml",
+    ]
+    assert sum(verdict.kind == "bounce" for verdict in verdicts.values()) == 622
