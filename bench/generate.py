@@ -1,0 +1,419 @@
+"""Fill a workspace with N realistic tickets, fast enough for 100k in minutes and 1M in well under an hour.
+
+    python bench/generate.py --tickets 100000 --workspace bench
+
+The database is the one the settings choose: DATABASE_URL=postgres://... for PostgreSQL, otherwise SQLite
+under ./var/ (set DESKLOOP_VAR_DIR=/tmp/somewhere to keep it out of the work tree). Migrations run first.
+
+Realism: messages per ticket skewed 1..12 (most tickets are short, a few are long threads); customer text
+is real customer-service phrasing (banking77 and clinc150 queries), agent replies are real FAQ answers
+(kb-stackfaq), with a sprinkle of Spanish and Russian; requesters belong to organizations; statuses,
+priorities, channels, assignees, teams, tags and product areas follow a plausible helpdesk mix.
+
+Speed: rows are built in memory and written with bulk_create in batches inside one transaction per batch,
+with ticket numbers allocated per batch by one UPDATE; the search documents are then built by the real
+``index_tickets`` (the same code the write paths use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import REPO, setup_django
+
+DATA = REPO.parent / "shared" / "data" / "text"
+
+# Messages per ticket: weights for 1..12. Mean about 3.4; a tenth of tickets have 7 or more.
+MESSAGE_COUNT_WEIGHTS = [24, 22, 16, 11, 8, 6, 4, 3, 2, 2, 1, 1]
+STATUS_MIX = {"new": 10, "open": 20, "pending": 10, "on_hold": 3, "solved": 35, "closed": 22}
+PRIORITY_MIX = {"low": 15, "normal": 60, "high": 20, "urgent": 5}
+CHANNEL_MIX = {"email": 55, "web": 20, "widget": 15, "api": 5, "phone": 5}
+TAG_NAMES = [
+    "billing", "refund", "vip", "bug", "feature-request", "card", "transfer", "fraud", "onboarding", "kyc",
+    "exchange", "top-up", "atm", "pin", "statement", "fees", "mobile-app", "web-app", "security", "account",
+    "churn-risk", "escalated", "urgent", "legal", "partner", "api", "sso", "export", "import", "feedback",
+]  # fmt: skip
+PRODUCT_AREAS = {
+    "Cards": ["Delivery", "Payments", "PIN"],
+    "Transfers": ["Domestic", "International"],
+    "Account": ["Verification", "Settings"],
+    "Billing": ["Invoices", "Fees"],
+    "Mobile app": [],
+}
+FIRST_NAMES = [
+    "Carmen", "Pat", "Alex", "Maria", "John", "Aiko", "Lucía", "José", "Olga", "Иван", "Анна", "Dmitri",
+    "Fatima", "Chen", "Priya", "Noah", "Emma", "Liam", "Sofía", "Mateo", "Наталья", "Пётр", "Grace", "Omar",
+]  # fmt: skip
+LAST_NAMES = [
+    "García", "Smith", "Müller", "Ivanova", "Петров", "Nguyen", "Okafor", "Rossi", "Kowalski", "Tanaka",
+    "Fernández", "Johnson", "Dubois", "Sokolov", "Lee", "Martínez", "Brown", "Silva", "Öztürk", "Schmidt",
+]  # fmt: skip
+SPANISH = [
+    "Hola, no he recibido mi tarjeta todavía. ¿Podéis decirme cuándo llegará?",
+    "La factura de este mes tiene un cargo que no reconozco.",
+    "Intenté hacer una transferencia internacional y me aparece un error.",
+    "¿Cómo puedo cambiar el PIN de mi tarjeta? Gracias de antemano.",
+]
+RUSSIAN = [
+    "Здравствуйте, мне пришёл счёт с неверной суммой. Проверьте, пожалуйста.",
+    "Не могу войти в приложение после обновления, пишет ошибку.",
+    "Перевод за границу завис уже третий день, что делать?",
+    "Карта заблокирована после трёх неверных попыток ввода ПИН-кода.",
+]
+GREETINGS = ["Hi,", "Hello,", "Hi there,", "Good morning,", "Dear support,", ""]
+SIGN_OFFS = ["Thanks", "Thank you!", "Regards", "Cheers", "Best regards", ""]
+AGENT_OPENERS = ["Thanks for reaching out.", "Sorry for the trouble.", "Happy to help with this.", ""]
+
+
+@dataclass
+class Corpus:
+    customer: list[str]
+    agent: list[str]
+
+    @classmethod
+    def load(cls) -> Corpus:
+        customer: list[str] = []
+        banking = DATA / "intents-banking77" / "train.csv"
+        if banking.exists():
+            with banking.open(newline="", encoding="utf-8") as handle:
+                customer.extend(row["text"].strip() for row in csv.DictReader(handle))
+        clinc = DATA / "intents-clinc150" / "data_dev.json"
+        if clinc.exists():
+            raw = json.loads(clinc.read_text(encoding="utf-8"))
+            customer.extend(text[0].upper() + text[1:] for text, _label in raw["train"] if text)
+        agent: list[str] = []
+        faq = DATA / "kb-stackfaq" / "articles.jsonl"
+        if faq.exists():
+            for line in faq.read_text(encoding="utf-8").splitlines():
+                article = json.loads(line)
+                agent.append(" ".join(article["body"].split()))
+        if not customer or not agent:
+            # ../shared/data is absent (a clone without it): fall back to a small built-in text so the
+            # generator still works; the benchmark figures in BENCHMARKS.md were made with the real data.
+            customer = customer or ["My card has not arrived yet.", "I was charged twice for one payment."]
+            agent = agent or ["We have reissued your card; it should arrive within five working days."]
+        return cls(customer=customer, agent=agent)
+
+
+def pick(rng: random.Random, mix: dict[str, int]) -> str:
+    return rng.choices(list(mix), weights=list(mix.values()))[0]
+
+
+def customer_text(rng: random.Random, corpus: Corpus) -> str:
+    roll = rng.random()
+    if roll < 0.03:
+        return rng.choice(SPANISH)
+    if roll < 0.06:
+        return rng.choice(RUSSIAN)
+    sentences = [rng.choice(corpus.customer) for _ in range(rng.choice([1, 1, 2, 2, 3, 4]))]
+    body = " ".join(sentences)
+    greeting, sign_off = rng.choice(GREETINGS), rng.choice(SIGN_OFFS)
+    return "\n\n".join(part for part in (greeting, body, sign_off) if part)
+
+
+def agent_text(rng: random.Random, corpus: Corpus, agent_name: str) -> str:
+    answer = rng.choice(corpus.agent)
+    answer = answer[: rng.choice([200, 400, 700, 1200, 2500])]
+    opener = rng.choice(AGENT_OPENERS)
+    return "\n\n".join(part for part in (opener, answer, f"Best,\n{agent_name}") if part)
+
+
+def subject_from(text: str) -> str:
+    first = text.split("\n\n")[1] if text.split("\n\n")[0] in GREETINGS and "\n\n" in text else text
+    first = first.split("? ")[0].split(". ")[0].strip()
+    return (first[:77] + "...") if len(first) > 80 else first or "Question"
+
+
+@dataclass
+class GenerationReport:
+    workspace_slug: str
+    tickets: int
+    messages: int
+    seconds: float
+
+    def __str__(self) -> str:
+        rate = self.tickets / self.seconds if self.seconds else 0
+        return (
+            f"Generated {self.tickets} tickets ({self.messages} messages) in workspace '{self.workspace_slug}' "
+            f"in {self.seconds:.1f} s ({rate:.0f} tickets/s)."
+        )
+
+
+def _workspace_cast(slug: str, tickets: int, rng: random.Random) -> dict[str, object]:
+    """Agents, teams, organizations, contacts, tags and areas: created once, reused by later runs."""
+    from deskloop.accounts import services as account_services
+    from deskloop.accounts.models import Agent, Role, Team, Workspace
+    from deskloop.customers.models import Contact, ContactEmail, Organization, OrganizationDomain
+    from deskloop.tickets.models import ProductArea, Status, Tag
+    from deskloop.tickets.services.setup import install_workspace_defaults
+
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        workspace = account_services.create_workspace(name=f"Bench {slug}", slug=slug)
+        install_workspace_defaults(workspace=workspace)
+    if not Agent.objects.filter(workspace=workspace).exists():
+        agents = [
+            account_services.add_agent(
+                workspace=workspace,
+                email=f"agent{index:02d}@{slug}.bench.example",
+                name=f"{FIRST_NAMES[index % len(FIRST_NAMES)]} Agent{index:02d}",
+                role=Role.ADMIN if index == 0 else Role.AGENT,
+            )
+            for index in range(25)
+        ]
+        for position, name in enumerate(["Support", "Billing", "Technical", "VIP"]):
+            account_services.create_team(workspace=workspace, name=name, members=agents[position::4])
+        parents = {}
+        for parent_name, children in PRODUCT_AREAS.items():
+            parent = ProductArea.objects.create(workspace=workspace, name=parent_name, path=parent_name)
+            parents[parent_name] = parent
+            for child in children:
+                ProductArea.objects.create(
+                    workspace=workspace, name=child, parent=parent, path=f"{parent_name} > {child}"
+                )
+        Tag.objects.bulk_create([Tag(workspace=workspace, name=name) for name in TAG_NAMES])
+    if not Contact.objects.filter(workspace=workspace).exists():
+        org_count = max(5, min(20_000, tickets // 50))
+        organizations = Organization.objects.bulk_create(
+            [
+                Organization(
+                    workspace=workspace,
+                    name=f"Customer {index:05d} {rng.choice(['Ltd', 'GmbH', 'S.L.', 'Inc', 'ООО'])}",
+                    plan=rng.choice(["Free", "Starter", "Pro", "Enterprise"]),
+                    mrr=rng.choice([0, 49, 99, 490, 990, 4900]),
+                )
+                for index in range(org_count)
+            ],
+            batch_size=2000,
+        )
+        OrganizationDomain.objects.bulk_create(
+            [
+                OrganizationDomain(workspace=workspace, organization=org, domain=f"customer{index:05d}.example")
+                for index, org in enumerate(organizations)
+            ],
+            batch_size=2000,
+        )
+        contact_count = max(10, min(300_000, tickets // 4))
+        contacts = Contact.objects.bulk_create(
+            [
+                Contact(
+                    workspace=workspace,
+                    name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                    organization=rng.choice(organizations) if rng.random() < 0.7 else None,
+                )
+                for _ in range(contact_count)
+            ],
+            batch_size=2000,
+        )
+        org_position = {org.pk: index for index, org in enumerate(organizations)}
+        ContactEmail.objects.bulk_create(
+            [
+                ContactEmail(
+                    workspace=workspace,
+                    contact=contact,
+                    is_primary=True,
+                    # People at a customer company write from its domain; the rest from webmail.
+                    email=(
+                        f"user{index}@customer{org_position[contact.organization_id]:05d}.example"
+                        if contact.organization_id is not None
+                        else f"person{index}@mail{index % 97}.example"
+                    ),
+                )
+                for index, contact in enumerate(contacts)
+            ],
+            batch_size=2000,
+        )
+    statuses: dict[str, list[int]] = {}
+    for status_id, category in Status.objects.filter(workspace=workspace).values_list("id", "category"):
+        statuses.setdefault(category, []).append(status_id)
+    agents_list = list(Agent.objects.filter(workspace=workspace).select_related("user"))
+    teams = list(Team.objects.filter(workspace=workspace).prefetch_related("members"))
+    return {
+        "workspace": workspace,
+        "statuses": statuses,
+        "agents": agents_list,
+        "teams": teams,
+        "contacts": list(Contact.objects.filter(workspace=workspace).values_list("id", "organization_id")),
+        "tags": list(Tag.objects.filter(workspace=workspace).values_list("id", flat=True)),
+        "areas": list(ProductArea.objects.filter(workspace=workspace).values_list("id", flat=True)),
+    }
+
+
+def generate(
+    *, tickets: int, workspace_slug: str, seed: int = 7, batch_size: int = 2000, progress: bool = False
+) -> GenerationReport:
+    """Add ``tickets`` tickets to the workspace (created with its cast if missing). Deterministic per seed."""
+    from django.db import transaction
+    from django.db.models import F
+
+    from deskloop.accounts.models import Workspace
+    from deskloop.tickets.models import EventKind, Message, MessageKind, Ticket, TicketEvent, TicketTag
+    from deskloop.tickets.search import index_tickets, optimize_index
+
+    started = time.monotonic()
+    rng = random.Random(seed)
+    corpus = Corpus.load()
+    cast = _workspace_cast(workspace_slug, tickets, rng)
+    workspace = cast["workspace"]
+    assert isinstance(workspace, Workspace)
+    statuses: dict[str, list[int]] = cast["statuses"]  # type: ignore[assignment]
+    agents = cast["agents"]
+    teams = cast["teams"]
+    contacts: list[tuple[int, int | None]] = cast["contacts"]  # type: ignore[assignment]
+    tag_ids: list[int] = cast["tags"]  # type: ignore[assignment]
+    area_ids: list[int] = cast["areas"]  # type: ignore[assignment]
+    team_members = {team.pk: list(team.members.all()) for team in teams}  # type: ignore[attr-defined]
+    now = dt.datetime.now(dt.UTC)
+    span = dt.timedelta(days=730)
+    total_messages = 0
+    made = 0
+    while made < tickets:
+        count = min(batch_size, tickets - made)
+        with transaction.atomic():
+            Workspace.objects.filter(pk=workspace.pk).update(last_ticket_number=F("last_ticket_number") + count)
+            last = Workspace.objects.values_list("last_ticket_number", flat=True).get(pk=workspace.pk)
+            first_number = last - count + 1
+            ticket_rows: list[Ticket] = []
+            conversations: list[list[Message]] = []
+            for offset in range(count):
+                number = first_number + offset
+                # Older numbers are older tickets; a few recent ones are still new.
+                created = (
+                    now - span * (1 - (made + offset + 1) / max(tickets, 1)) - dt.timedelta(minutes=rng.randint(0, 600))
+                )
+                requester_id, organization_id = rng.choice(contacts)
+                category = pick(rng, STATUS_MIX)
+                team = rng.choice(teams) if rng.random() < 0.8 else None
+                members = team_members[team.pk] if team is not None else agents  # type: ignore[attr-defined]
+                assignee = rng.choice(members or agents) if category != "new" and rng.random() < 0.85 else None
+                messages: list[Message] = []
+                when = created
+                first_text = customer_text(rng, corpus)
+                n_messages = rng.choices(range(1, 13), weights=MESSAGE_COUNT_WEIGHTS)[0]
+                first_response = last_customer = last_agent = None
+                for index in range(n_messages):
+                    responder = assignee or rng.choice(agents)
+                    if index == 0:
+                        kind, text, author_agent, author_contact = MessageKind.REPLY, first_text, None, requester_id
+                        last_customer = when
+                    elif rng.random() < 0.12:
+                        kind, author_agent, author_contact = MessageKind.NOTE, responder, None
+                        text = rng.choice(["@", ""]) + f"{responder.name}: " + rng.choice(corpus.customer)  # type: ignore[attr-defined]
+                    elif index % 2 == 1:
+                        kind, author_agent, author_contact = MessageKind.REPLY, responder, None
+                        text = agent_text(rng, corpus, responder.name)  # type: ignore[attr-defined]
+                        first_response = first_response or when
+                        last_agent = when
+                    else:
+                        kind, text, author_agent, author_contact = (
+                            MessageKind.REPLY,
+                            customer_text(rng, corpus),
+                            None,
+                            requester_id,
+                        )
+                        last_customer = when
+                    messages.append(
+                        Message(
+                            workspace_id=workspace.pk,
+                            kind=kind,
+                            author_agent=author_agent,
+                            author_contact_id=author_contact,
+                            body_text=text,
+                            body_html="",
+                            channel="email",
+                            created_at=when,
+                        )
+                    )
+                    when += dt.timedelta(minutes=rng.randint(5, 60 * 30))
+                updated = min(when, now)
+                solved = updated if category in ("solved", "closed") else None
+                ticket_rows.append(
+                    Ticket(
+                        workspace_id=workspace.pk,
+                        number=number,
+                        subject=subject_from(first_text),
+                        status_id=rng.choice(statuses[category]),
+                        priority=pick(rng, PRIORITY_MIX),
+                        channel=pick(rng, CHANNEL_MIX),
+                        requester_id=requester_id,
+                        organization_id=organization_id,
+                        assignee=assignee,
+                        team=team,
+                        product_area_id=rng.choice(area_ids) if rng.random() < 0.6 else None,
+                        created_at=created,
+                        updated_at=updated,
+                        first_response_at=first_response,
+                        solved_at=solved,
+                        closed_at=updated if category == "closed" else None,
+                        last_customer_message_at=last_customer,
+                        last_agent_message_at=last_agent,
+                        message_count=sum(1 for m in messages if m.kind != MessageKind.SYSTEM),
+                    )
+                )
+                conversations.append(messages)
+            Ticket.objects.bulk_create(ticket_rows, batch_size=1000)
+            all_messages: list[Message] = []
+            links: list[TicketTag] = []
+            events: list[TicketEvent] = []
+            for ticket, messages in zip(ticket_rows, conversations, strict=True):
+                for message in messages:
+                    message.ticket_id = ticket.pk
+                all_messages.extend(messages)
+                for tag_id in rng.sample(tag_ids, k=rng.choice([0, 0, 1, 1, 2, 3])):
+                    links.append(TicketTag(workspace_id=workspace.pk, ticket_id=ticket.pk, tag_id=tag_id))
+                events.append(
+                    TicketEvent(
+                        workspace_id=workspace.pk,
+                        ticket_id=ticket.pk,
+                        kind=EventKind.CREATED,
+                        actor_contact_id=ticket.requester_id,
+                        via="import",
+                        created_at=ticket.created_at,
+                    )
+                )
+            Message.objects.bulk_create(all_messages, batch_size=1000)
+            TicketTag.objects.bulk_create(links, batch_size=2000)
+            TicketEvent.objects.bulk_create(events, batch_size=2000)
+            index_tickets([ticket.pk for ticket in ticket_rows])
+        total_messages += len(all_messages)
+        made += count
+        if progress:
+            elapsed = time.monotonic() - started
+            print(f"  {made}/{tickets} tickets, {total_messages} messages, {elapsed:.0f} s", flush=True)
+    optimize_index()
+    return GenerationReport(
+        workspace_slug=workspace_slug, tickets=made, messages=total_messages, seconds=time.monotonic() - started
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=10_000)
+    parser.add_argument("--workspace", default="bench")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    args = parser.parse_args()
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)
+    report = generate(
+        tickets=args.tickets, workspace_slug=args.workspace, seed=args.seed, batch_size=args.batch_size, progress=True
+    )
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
