@@ -47,6 +47,7 @@ def run(context: BenchContext, *, iterations: int = 200, max_seconds: float = 30
     api = measure("POST /api/v1/tickets", api_create, iterations=iterations, max_seconds=max_seconds)
 
     requester = Contact.objects.filter(workspace=workspace).order_by("pk").first()
+    assert requester is not None, "the generated workspace has contacts"
 
     def service_create(index: int) -> None:
         create_ticket(

@@ -6,6 +6,7 @@ database, so a number means something on another machine too.
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import sys
@@ -43,7 +44,7 @@ class Timing:
         if not ordered:
             return float("nan")
         # Nearest-rank percentile: p95 of 200 samples is the 190th slowest, an observed value.
-        rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+        rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered) - 1e-9)))
         return ordered[rank - 1]
 
     @property

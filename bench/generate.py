@@ -26,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -91,7 +92,7 @@ class Corpus:
         clinc = DATA / "intents-clinc150" / "data_dev.json"
         if clinc.exists():
             raw = json.loads(clinc.read_text(encoding="utf-8"))
-            customer.extend(text[0].upper() + text[1:] for text, _label in raw["train"] if text)
+            customer.extend(sentence(text) for text, _label in raw["train"] if text.strip())
         agent: list[str] = []
         faq = DATA / "kb-stackfaq" / "articles.jsonl"
         if faq.exists():
@@ -116,10 +117,27 @@ def customer_text(rng: random.Random, corpus: Corpus) -> str:
         return rng.choice(SPANISH)
     if roll < 0.06:
         return rng.choice(RUSSIAN)
-    sentences = [rng.choice(corpus.customer) for _ in range(rng.choice([1, 1, 2, 2, 3, 4]))]
-    body = " ".join(sentences)
+    body = " ".join(customer_sentences(rng, corpus))
     greeting, sign_off = rng.choice(GREETINGS), rng.choice(SIGN_OFFS)
     return "\n\n".join(part for part in (greeting, body, sign_off) if part)
+
+
+def customer_sentences(rng: random.Random, corpus: Corpus) -> list[str]:
+    return [rng.choice(corpus.customer) for _ in range(rng.choice([1, 1, 2, 2, 3, 4]))]
+
+
+QUESTION_WORDS = ("how", "what", "why", "when", "where", "who", "which", "can", "could", "is", "are", "do", "does")
+
+
+def sentence(text: str) -> str:
+    """clinc150 queries come lower-case without a full stop; written to support they would have both."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    if text[-1] not in ".?!":
+        text += "?" if text.split()[0].lower() in QUESTION_WORDS else "."
+    return text
 
 
 def agent_text(rng: random.Random, corpus: Corpus, agent_name: str) -> str:
@@ -130,8 +148,12 @@ def agent_text(rng: random.Random, corpus: Corpus, agent_name: str) -> str:
 
 
 def subject_from(text: str) -> str:
-    first = text.split("\n\n")[1] if text.split("\n\n")[0] in GREETINGS and "\n\n" in text else text
-    first = first.split("? ")[0].split(". ")[0].strip()
+    """The first sentence of the customer's first message, on one line (never the greeting or sign-off)."""
+    paragraphs = [part for part in text.split("\n\n") if part.strip()]
+    body = next((part for part in paragraphs if part not in GREETINGS and part not in SIGN_OFFS), "")
+    first = " ".join(body.split())
+    for stop in ("? ", ". ", "! "):
+        first = first.split(stop)[0] + (stop.strip() if stop in first else "")
     return (first[:77] + "...") if len(first) > 80 else first or "Question"
 
 
@@ -250,6 +272,53 @@ def _workspace_cast(slug: str, tickets: int, rng: random.Random) -> dict[str, ob
     }
 
 
+def _history(
+    workspace_id: int,
+    ticket: Any,
+    messages: list[Any],
+    new_status: dict[str, object],
+    status_names: dict[int, str],
+) -> list[Any]:
+    """The TicketEvent rows the write services would have left: created, one per later message or note,
+    the assignment and the status change (the ticket page renders this history)."""
+    from deskloop.tickets.models import EventKind, MessageKind, TicketEvent
+
+    def event(kind: str, when: dt.datetime, **fields: Any) -> Any:
+        return TicketEvent(
+            workspace_id=workspace_id, ticket_id=ticket.pk, kind=kind, via="import", created_at=when, **fields
+        )
+
+    rows = [event(EventKind.CREATED, ticket.created_at, actor_contact_id=ticket.requester_id)]
+    for message in messages[1:]:
+        kind = EventKind.NOTE_ADDED if message.kind == MessageKind.NOTE else EventKind.MESSAGE_ADDED
+        rows.append(
+            event(
+                kind,
+                message.created_at,
+                actor_agent_id=message.author_agent_id,
+                actor_contact_id=message.author_contact_id,
+                new_value=message.pk,
+            )
+        )
+    # The assignment and the status change happen with the first agent message (or right away).
+    changed_at = messages[1].created_at if len(messages) > 1 else ticket.created_at
+    actor = ticket.assignee_id
+    if ticket.assignee_id is not None:
+        rows.append(event(EventKind.FIELD_CHANGED, changed_at, actor_agent_id=actor, field="assignee", new_value=actor))
+    if ticket.status_id != new_status["id"]:
+        rows.append(
+            event(
+                EventKind.FIELD_CHANGED,
+                ticket.updated_at,
+                actor_agent_id=actor,
+                field="status",
+                old_value=new_status,
+                new_value={"id": ticket.status_id, "name": status_names[ticket.status_id]},
+            )
+        )
+    return sorted(rows, key=lambda row: row.created_at)
+
+
 def generate(
     *, tickets: int, workspace_slug: str, seed: int = 7, batch_size: int = 2000, progress: bool = False
 ) -> GenerationReport:
@@ -258,8 +327,11 @@ def generate(
     from django.db.models import F
 
     from deskloop.accounts.models import Workspace
-    from deskloop.tickets.models import EventKind, Message, MessageKind, Ticket, TicketEvent, TicketTag
+    from deskloop.core.html import text_to_html
+    from deskloop.tickets.models import Message, MessageKind, Status, Ticket, TicketEvent, TicketTag
     from deskloop.tickets.search import index_tickets, optimize_index
+
+    Follower = Ticket.followers.through
 
     started = time.monotonic()
     rng = random.Random(seed)
@@ -268,12 +340,14 @@ def generate(
     workspace = cast["workspace"]
     assert isinstance(workspace, Workspace)
     statuses: dict[str, list[int]] = cast["statuses"]  # type: ignore[assignment]
-    agents = cast["agents"]
-    teams = cast["teams"]
+    agents: list[Any] = cast["agents"]  # type: ignore[assignment]
+    teams: list[Any] = cast["teams"]  # type: ignore[assignment]
     contacts: list[tuple[int, int | None]] = cast["contacts"]  # type: ignore[assignment]
     tag_ids: list[int] = cast["tags"]  # type: ignore[assignment]
     area_ids: list[int] = cast["areas"]  # type: ignore[assignment]
-    team_members = {team.pk: list(team.members.all()) for team in teams}  # type: ignore[attr-defined]
+    team_members = {team.pk: list(team.members.all()) for team in teams}
+    status_names = dict(Status.objects.filter(workspace=workspace).values_list("id", "name"))
+    new_status = {"id": statuses["new"][0], "name": status_names[statuses["new"][0]]}
     now = dt.datetime.now(dt.UTC)
     span = dt.timedelta(days=730)
     total_messages = 0
@@ -294,25 +368,29 @@ def generate(
                 )
                 requester_id, organization_id = rng.choice(contacts)
                 category = pick(rng, STATUS_MIX)
+                channel = pick(rng, CHANNEL_MIX)
                 team = rng.choice(teams) if rng.random() < 0.8 else None
-                members = team_members[team.pk] if team is not None else agents  # type: ignore[attr-defined]
+                members = team_members[team.pk] if team is not None else agents
                 assignee = rng.choice(members or agents) if category != "new" and rng.random() < 0.85 else None
                 messages: list[Message] = []
                 when = created
                 first_text = customer_text(rng, corpus)
-                n_messages = rng.choices(range(1, 13), weights=MESSAGE_COUNT_WEIGHTS)[0]
+                # A new ticket has not been answered yet: only the customer's first message.
+                n_messages = 1 if category == "new" else rng.choices(range(1, 13), weights=MESSAGE_COUNT_WEIGHTS)[0]
                 first_response = last_customer = last_agent = None
                 for index in range(n_messages):
                     responder = assignee or rng.choice(agents)
+                    message_channel = channel
                     if index == 0:
                         kind, text, author_agent, author_contact = MessageKind.REPLY, first_text, None, requester_id
                         last_customer = when
                     elif rng.random() < 0.12:
                         kind, author_agent, author_contact = MessageKind.NOTE, responder, None
-                        text = rng.choice(["@", ""]) + f"{responder.name}: " + rng.choice(corpus.customer)  # type: ignore[attr-defined]
+                        text = rng.choice(["@", ""]) + f"{responder.name}: " + rng.choice(corpus.customer)
+                        message_channel = "web"  # notes are written in the agent UI
                     elif index % 2 == 1:
                         kind, author_agent, author_contact = MessageKind.REPLY, responder, None
-                        text = agent_text(rng, corpus, responder.name)  # type: ignore[attr-defined]
+                        text = agent_text(rng, corpus, responder.name)
                         first_response = first_response or when
                         last_agent = when
                     else:
@@ -330,13 +408,15 @@ def generate(
                             author_agent=author_agent,
                             author_contact_id=author_contact,
                             body_text=text,
-                            body_html="",
-                            channel="email",
+                            # What the message services store for a plain-text message (see _bodies).
+                            body_html=text_to_html(text),
+                            channel=message_channel,
                             created_at=when,
                         )
                     )
-                    when += dt.timedelta(minutes=rng.randint(5, 60 * 30))
-                updated = min(when, now)
+                    # Never in the future: the newest tickets' conversations end now at the latest.
+                    when = min(now, when + dt.timedelta(minutes=rng.randint(5, 60 * 30)))
+                updated = messages[-1].created_at
                 solved = updated if category in ("solved", "closed") else None
                 ticket_rows.append(
                     Ticket(
@@ -345,7 +425,7 @@ def generate(
                         subject=subject_from(first_text),
                         status_id=rng.choice(statuses[category]),
                         priority=pick(rng, PRIORITY_MIX),
-                        channel=pick(rng, CHANNEL_MIX),
+                        channel=channel,
                         requester_id=requester_id,
                         organization_id=organization_id,
                         assignee=assignee,
@@ -364,26 +444,22 @@ def generate(
                 conversations.append(messages)
             Ticket.objects.bulk_create(ticket_rows, batch_size=1000)
             all_messages: list[Message] = []
-            links: list[TicketTag] = []
-            events: list[TicketEvent] = []
             for ticket, messages in zip(ticket_rows, conversations, strict=True):
                 for message in messages:
                     message.ticket_id = ticket.pk
                 all_messages.extend(messages)
+            Message.objects.bulk_create(all_messages, batch_size=1000)
+            links: list[TicketTag] = []
+            followers: list[Any] = []
+            events: list[TicketEvent] = []
+            for ticket, messages in zip(ticket_rows, conversations, strict=True):
                 for tag_id in rng.sample(tag_ids, k=rng.choice([0, 0, 1, 1, 2, 3])):
                     links.append(TicketTag(workspace_id=workspace.pk, ticket_id=ticket.pk, tag_id=tag_id))
-                events.append(
-                    TicketEvent(
-                        workspace_id=workspace.pk,
-                        ticket_id=ticket.pk,
-                        kind=EventKind.CREATED,
-                        actor_contact_id=ticket.requester_id,
-                        via="import",
-                        created_at=ticket.created_at,
-                    )
-                )
-            Message.objects.bulk_create(all_messages, batch_size=1000)
+                if ticket.assignee_id is not None:
+                    followers.append(Follower(ticket_id=ticket.pk, agent_id=ticket.assignee_id))
+                events.extend(_history(workspace.pk, ticket, messages, new_status, status_names))
             TicketTag.objects.bulk_create(links, batch_size=2000)
+            Follower.objects.bulk_create(followers, batch_size=2000)
             TicketEvent.objects.bulk_create(events, batch_size=2000)
             index_tickets([ticket.pk for ticket in ticket_rows])
         total_messages += len(all_messages)
@@ -413,6 +489,22 @@ def main() -> None:
         tickets=args.tickets, workspace_slug=args.workspace, seed=args.seed, batch_size=args.batch_size, progress=True
     )
     print(report)
+    settle_statistics()
+
+
+def settle_statistics() -> None:
+    """PostgreSQL: VACUUM ANALYZE what was just loaded, as autovacuum would soon after a bulk load in
+    production, so the benchmarks meet planner statistics and visibility maps of a database in steady state
+    instead of whatever moment autovacuum happens to reach the tables. SQLite: nothing (Deskloop never runs
+    ANALYZE there, so neither does the benchmark)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    print(f"VACUUM ANALYZE in {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":
