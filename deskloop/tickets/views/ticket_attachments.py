@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from django.http import Http404, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 from django.views.decorators.http import require_GET
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ALL_ROLES
-from deskloop.tickets.attachments import read_blob
 from deskloop.tickets.models import Attachment
 
 _MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
@@ -72,7 +72,7 @@ def download_headers(attachment: Attachment) -> dict[str, str]:
 
 @agent_view(roles=ALL_ROLES, description="Download an attachment of a ticket in the agent's workspace")
 @require_GET
-def attachment_download(request: AgentRequest, attachment_id: int) -> HttpResponse:
+def attachment_download(request: AgentRequest, attachment_id: int) -> FileResponse:
     attachment = (
         Attachment.objects.select_related("blob", "message__ticket")
         .filter(pk=attachment_id, workspace_id=request.agent.workspace_id)
@@ -83,8 +83,9 @@ def attachment_download(request: AgentRequest, attachment_id: int) -> HttpRespon
     ticket = attachment.message.ticket
     if ticket.deleted_at is not None and not request.agent.can_write:
         raise Http404("No such attachment")
-    # Attachments are capped at DESKLOOP_ATTACHMENT_MAX_BYTES, so reading one into memory is bounded.
-    response = HttpResponse(read_blob(attachment.blob))
+    # Streamed from storage in chunks: a 25 MB log file never sits in a web worker's memory. Our own headers
+    # replace FileResponse's guesses (it would trust the file name's type and could serve text/html inline).
+    response = FileResponse(default_storage.open(attachment.blob.storage_name, "rb"))
     for name, value in download_headers(attachment).items():
         response[name] = value
     return response
