@@ -3,6 +3,7 @@ is stored once, and a stored file can never be overwritten with other content.""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import mimetypes
 import unicodedata
@@ -12,11 +13,13 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deskloop.core.errors import ValidationFailed
-from deskloop.tickets.models import Blob
+from deskloop.tickets.models import Attachment, Blob
 
 
 @dataclass(frozen=True)
@@ -81,3 +84,30 @@ def read_blob(blob: Blob) -> bytes:
     with default_storage.open(blob.storage_name, "rb") as handle:
         content: bytes = handle.read()
     return content
+
+
+# A blob is written to storage before the row that references it commits; the grace period keeps the purge from
+# deleting a file whose attachment or raw email is still on its way into the database.
+ORPHAN_BLOB_GRACE = dt.timedelta(days=1)
+
+
+def purge_orphan_blobs(*, now: dt.datetime | None = None) -> int:
+    """Delete the blobs nothing refers to any more (their tickets were purged), rows first, files after commit.
+
+    Attachments are the only reference this app knows about; other apps keep blobs too (the email channel's raw
+    messages) through PROTECT foreign keys, so a blob they still hold refuses the delete and is left alone.
+    """
+    cutoff = (now or timezone.now()) - ORPHAN_BLOB_GRACE
+    candidates = Blob.objects.filter(created_at__lt=cutoff).exclude(sha256__in=Attachment.objects.values("blob_id"))
+    purged = 0
+    for blob in candidates.iterator():
+        storage_name = blob.storage_name  # delete() clears the primary key it is derived from
+        try:
+            with transaction.atomic():
+                blob.delete()
+        except ProtectedError:
+            continue
+        # The row is gone for good; a file left behind by a crash here is only wasted space, never a dangling row.
+        default_storage.delete(storage_name)
+        purged += 1
+    return purged

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 import pytest
+from django.core.files.storage import default_storage
 from django.test import override_settings
+from django.utils import timezone
 
 from deskloop.conftest import Cast, signed_in_client
-from deskloop.tickets.attachments import IncomingFile
-from deskloop.tickets.models import Attachment, Message
+from deskloop.tickets.attachments import IncomingFile, purge_orphan_blobs
+from deskloop.tickets.models import Attachment, Blob, Message, Ticket
 from deskloop.tickets.services.messages import add_customer_message, add_internal_note
+from deskloop.tickets.services.tickets import create_ticket
 from deskloop.tickets.views.ticket_attachments import content_disposition, download_content_type
 
 
@@ -118,3 +124,41 @@ def test_uploading_an_oversized_file_through_the_composer_gives_a_clear_error(ac
     assert response.status_code == 422
     assert "“server.log” is 1.5\xa0KB; the limit is 1000\xa0bytes." in response.content.decode()
     assert Message.objects.filter(ticket=acme.ticket).count() == 1
+
+
+def _second_ticket(cast: Cast) -> Ticket:
+    return create_ticket(
+        workspace=cast.workspace, requester=cast.customer, subject="Export fails", body_text="The export fails."
+    )
+
+
+def test_blobs_of_purged_tickets_are_deleted_and_shared_ones_kept(acme: Cast) -> None:
+    kept = add_customer_message(
+        ticket=acme.ticket,
+        contact=acme.customer,
+        body_text="log attached",
+        attachments=[IncomingFile("shared.log", b"same bytes", "text/plain")],
+    )
+    doomed_ticket = _second_ticket(acme)
+    add_customer_message(
+        ticket=doomed_ticket,
+        contact=acme.customer,
+        body_text="two files",
+        attachments=[
+            IncomingFile("shared-again.log", b"same bytes", "text/plain"),
+            # Unique bytes: MEDIA_ROOT is shared by parallel test workers and blobs are content-addressed.
+            IncomingFile("only-here.csv", f"a,b\n{uuid.uuid4()},2\n".encode(), "text/csv"),
+        ],
+    )
+    shared_blob = Attachment.objects.get(message=kept).blob
+    only_here = Attachment.objects.get(filename="only-here.csv").blob
+    doomed_ticket.delete()
+
+    assert purge_orphan_blobs() == 0  # within the grace period nothing goes
+    assert purge_orphan_blobs(now=timezone.now() + dt.timedelta(days=2)) == 1
+
+    assert list(
+        Blob.objects.filter(sha256__in=[shared_blob.sha256, only_here.sha256]).values_list("sha256", flat=True)
+    ) == [shared_blob.sha256]
+    assert default_storage.exists(shared_blob.storage_name)
+    assert not default_storage.exists(only_here.storage_name)
