@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 
 from deskloop.accounts.models import ALL_ROLES, Agent, User
@@ -20,7 +21,7 @@ from deskloop.core.policy import RoutePolicy, Tenancy, attach_policy
 
 SESSION_WORKSPACE_KEY = "deskloop_workspace_id"
 
-ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
 
 class AgentRequest(HttpRequest):

@@ -64,7 +64,7 @@ def test_an_uploaded_html_file_downloads_as_inert_bytes(acme: Cast) -> None:
     attachment = _attach(acme, "invoice.html", b"<script>alert(1)</script>", "text/html")
     response = signed_in_client(acme.viewer).get(f"/attachments/{attachment.pk}/")
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"
+    assert response.getvalue() == b"<script>alert(1)</script>"
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"] == "attachment; filename=\"invoice.html\"; filename*=UTF-8''invoice.html"
     assert response["X-Content-Type-Options"] == "nosniff"
