@@ -56,7 +56,7 @@ def agent_view(roles: Iterable[str] = ALL_ROLES, *, description: str = "") -> Ca
 
     def decorate(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             agent = getattr(request, "agent", None) or resolve_agent(request)
