@@ -76,7 +76,7 @@ def signed_in_view(view: ViewFunc) -> ViewFunc:
     """Signed in, not necessarily inside a workspace yet (choosing one, own profile)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
