@@ -31,11 +31,14 @@ from deskloop.tickets.schemas import (
     StatusPage,
     TagPage,
     TicketCreateIn,
+    TicketImportIn,
+    TicketImportOut,
     TicketListQuery,
     TicketOut,
     TicketPage,
     TicketUpdateIn,
 )
+from deskloop.tickets.services.imports import ImportRow, import_tickets
 from deskloop.tickets.services.messages import add_agent_reply, add_internal_note
 from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
 
@@ -132,6 +135,41 @@ def list_tickets(request: HttpRequest, filters: Query[TicketListQuery]) -> Page 
     tickets = filter_tickets(agent, ticket_filter).select_related(*TICKET_RELATED).prefetch_related(*TICKET_PREFETCH)
     page = paginate(tickets, sort=filters.sort, cursor=filters.cursor, size=filters.limit)
     return {"items": page.tickets, "next_cursor": page.next_cursor}
+
+
+# Declared before "/tickets/{number}": its path would match "import" as a number and answer 405.
+@router.post(
+    "/tickets/import",
+    response={200: TicketImportOut, **problems(401, 403, 409, 422, 429)},
+    summary="Import tickets",
+    description=(
+        "Imports up to 1000 tickets from another helpdesk, each with its first message, and answers with a result "
+        "per row: created, skipped (its external_id was imported before) or error (with the reason; the other "
+        "rows still go in). Tags, product areas and organizations the rows name are created. Send an "
+        "Idempotency-Key to retry a batch safely; re-sending rows is safe anyway, they come back as skipped."
+    ),
+)
+@api_policy(WRITER_ROLES, idempotent=True)
+def import_tickets_endpoint(request: HttpRequest, payload: TicketImportIn) -> dict[str, object]:
+    agent = caller_agent(request)
+    rows = [ImportRow(line=position, values=row.model_dump()) for position, row in enumerate(payload.rows, start=1)]
+    summary = import_tickets(workspace=agent.workspace, rows=rows, actor=agent)
+    return {
+        "created": summary.created,
+        "skipped": summary.skipped,
+        "failed": summary.failed,
+        "results": [
+            {
+                "row": result.line,
+                "external_id": result.external_id,
+                "status": result.outcome,
+                "message": result.message,
+                "field": result.field,
+                "ticket_number": result.ticket_number,
+            }
+            for result in summary.results
+        ],
+    }
 
 
 @router.get("/tickets/{number}", response={200: TicketOut, **problems(401, 404, 429)}, summary="Get a ticket")

@@ -208,3 +208,48 @@ class MessageIn(Schema):
     body_text: str = ""
     body_html: str = Field("", description="Sanitized before it is stored.")
     status_id: int | None = Field(None, description="Replies only: set this status with the reply.")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Import (POST /tickets/import): values are taken as text and checked row by row, so one bad row is reported
+# in the results instead of refusing the whole batch.
+
+IMPORT_MAX_ROWS = 1000
+
+
+class TicketImportRowIn(Schema):
+    external_id: str | int | None = Field(
+        None, description="The ticket's id in the helpdesk it comes from; a row already imported is skipped."
+    )
+    subject: str | None = None
+    body: str = Field("", description="The requester's first message, plain text.")
+    requester_email: str | None = Field(None, description="Finds the contact with this address, or creates one.")
+    requester_name: str = ""
+    organization: str = Field("", description="Found by name or created; a new requester joins it.")
+    product_area: str = Field("", description="A path such as “Billing/Invoices”; missing areas are created.")
+    tags: list[str] | str = Field(default_factory=list, description="A list, or names separated by commas.")
+    status: str = Field("", description="A status name or a category (new, open, pending, on_hold, solved, closed).")
+    priority: str = Field("", description="low, normal (the default), high or urgent.")
+    created_at: str | None = Field(
+        None, description="ISO 8601; the ticket's and its first message's time. Without an offset, UTC."
+    )
+
+
+class TicketImportIn(Schema):
+    rows: list[TicketImportRowIn] = Field(..., min_length=1, max_length=IMPORT_MAX_ROWS)
+
+
+class TicketImportResultOut(Schema):
+    row: int = Field(description="The row's position in the request, from 1.")
+    external_id: str
+    status: Literal["created", "skipped", "error"]
+    message: str = Field(description="Why a row was skipped or refused; empty when created.")
+    field: str = Field(description="The field a refused row is refused for, when there is one.")
+    ticket_number: int | None
+
+
+class TicketImportOut(Schema):
+    created: int
+    skipped: int
+    failed: int
+    results: list[TicketImportResultOut]
