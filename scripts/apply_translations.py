@@ -76,7 +76,7 @@ def nplurals(lang: str) -> int:
 
 
 def fill(catalogue: polib.POFile, lang: str, translations: dict[str, str | list[str]]) -> list[str]:
-    """Fill entries from ``translations``; return the keys of entries still untranslated or fuzzy."""
+    """Fill entries from ``translations``; return the (quoted) keys of entries still untranslated or fuzzy."""
     forms = nplurals(lang)
     missing: list[str] = []
     for entry in catalogue:
@@ -87,7 +87,7 @@ def fill(catalogue: polib.POFile, lang: str, translations: dict[str, str | list[
         if translation is None:
             translated = all(entry.msgstr_plural.values()) if entry.msgid_plural else bool(entry.msgstr)
             if not translated or "fuzzy" in entry.flags:
-                missing.append(key)
+                missing.append(f"{key!r} (plural: {entry.msgid_plural!r})" if entry.msgid_plural else repr(key))
             continue
         if entry.msgid_plural:
             if not isinstance(translation, list) or len(translation) != forms or not all(translation):
@@ -120,12 +120,14 @@ def main() -> int:
         unused = sorted(set(translations) - {entry_key(e) for e in catalogue if not e.obsolete})
         if unused:
             print(f"{lang}: {len(unused)} translation(s) in {lang}.json no longer used by the code")
+            for key in unused:
+                print(f"  unused: {key!r}")
     run_manage("compilemessages", *[a for lang in languages for a in ("-l", lang)])
     for lang in languages:
         missing = all_missing[lang]
         print(f"{lang}: {len(missing)} missing")
         for key in missing:
-            print(f"  {key!r}")
+            print(f"  {key}")
     return 0
 
 
