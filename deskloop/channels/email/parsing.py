@@ -310,6 +310,11 @@ def decode_bytes(data: bytes, declared: str = "", *, hint: str = "") -> tuple[st
             return data.decode(codec), codec
         except (UnicodeDecodeError, LookupError, ValueError):
             continue
+    # Valid UTF-8 cut off inside its last character (a file name or subject truncated by the sender's client)
+    # is still UTF-8: keep it, with the broken tail replaced, rather than turning it into Latin-1 mojibake.
+    truncated = _utf8_cut_at_end(data)
+    if truncated is not None:
+        return truncated, "utf-8+replace"
     # A truncated multi-byte sequence or one stray byte should not throw a whole CJK/Cyrillic text into
     # Windows-1252 mojibake: accept the declared (or hinted) charset when only a few bytes fail.
     for codec in (*_candidates(declared)[:1], *_candidates(hint)[:1]):
@@ -325,6 +330,16 @@ def decode_bytes(data: bytes, declared: str = "", *, hint: str = "") -> tuple[st
         except (UnicodeDecodeError, LookupError, ValueError):
             continue
     return data.decode("latin-1"), "latin-1"
+
+
+def _utf8_cut_at_end(data: bytes) -> str | None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        head = data[: exc.start]
+        if exc.reason == "unexpected end of data" and not head.isascii() and len(data) - exc.start < 4:
+            return head.decode("utf-8") + "\ufffd"
+    return None
 
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*?)\?=")
@@ -755,6 +770,12 @@ def _extract(message: Message[Any, Any], raw: bytes, depth: int) -> ParsedEmail:
 
     text = "\n".join(t for t in state.texts if t.strip()) if len(state.texts) > 1 else "".join(state.texts)
     text_from_html = False
+    if not text.strip() and not state.html:
+        # Text parts sent inline *with* a file name (RFC 2183: shown in place) are the only words of such mail;
+        # mail clients display them as the body, so they are the text too (and stay listed as attachments).
+        inline_texts = [a for a in state.attachments if a.is_inline and a.content_type == "text/plain" and a.content]
+        if inline_texts:
+            text = "\n".join(decode_bytes(a.content)[0].replace("\r\n", "\n").replace("\r", "\n") for a in inline_texts)
     if not text.strip() and state.html:
         text = html_to_text(state.html)
         text_from_html = True
