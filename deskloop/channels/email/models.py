@@ -119,38 +119,76 @@ class ImapCheckpoint(models.Model):
 
 
 class OutboundState(models.TextChoices):
-    QUEUED = "queued", _("Queued")
+    QUEUED = "queued", _("Queued")  # waiting for its (next) attempt; last_error tells whether one failed
     SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", _("Failed")  # permanently refused, or out of retries
+    SKIPPED = "skipped", _("Skipped")  # decided not to send (skip_reason); kept so the decision is visible
+
+
+class OutboundKind(models.TextChoices):
+    REPLY = "reply", _("Agent reply")
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement of a new ticket")
+    ASSIGNMENT = "assignment", _("Assignment")
+    CUSTOMER_REPLY = "customer_reply", _("Customer reply")
+    MENTION = "mention", _("Mention")
 
 
 class OutboundEmail(WorkspaceOwned):
-    """An email Deskloop sends: an agent's reply or a notification. Its state is shown on the message."""
+    """An email Deskloop sends: an agent's reply or a notification. Its state is shown on the message.
+
+    Everything needed to send it is rendered when it is queued (headers as plain values, both bodies), so a retry
+    sends the same mail and the row is the record of what went out. Header values are sanitized again when the
+    MIME message is built (``outbound_mime``)."""
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="outbound")
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     message = models.ForeignKey("tickets.Message", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    kind = models.CharField(max_length=30)  # reply, acknowledgement, assignment, customer_reply, mention
+    kind = models.CharField(max_length=30, choices=OutboundKind.choices)
+    # Lists of [display name, address].
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list)
+    # The first To address, normalized: what per-recipient rate limits and bounce marking look at.
+    recipient = models.CharField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    from_address = models.CharField(max_length=254, blank=True)
+    reply_to = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=998)
+    body_text = models.TextField(blank=True)
+    # Sanitized HTML (deskloop.core.html.sanitize_html).
+    body_html = models.TextField(blank=True)
+    # RFC 3834 value for automatic mail ("auto-replied", "auto-generated"); "" for a person's reply.
+    auto_submitted = models.CharField(max_length=20, blank=True)
     header_message_id = models.CharField(max_length=998, unique=True)
     in_reply_to = models.CharField(max_length=998, blank=True)
     references = models.TextField(blank=True)
     state = models.CharField(max_length=10, choices=OutboundState.choices, default=OutboundState.QUEUED)
+    skip_reason = models.CharField(max_length=40, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # When the next attempt is due; while an attempt is in flight, the end of its lease. None once final.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "recipient", "kind", "created_at"], name="outbound_by_recipient"),
+            models.Index(fields=["state", "next_attempt_at"], name="outbound_due"),
+        ]
+
 
 class EmailTemplate(WorkspaceOwned):
-    """A workspace's wording for an automatic or reply email; a missing row means the built-in default."""
+    """A workspace's wording for an automatic email; a missing row means the built-in default (shipped as Django
+    templates under templates/email_channel/mail/)."""
 
-    kind = models.CharField(max_length=30)  # reply, acknowledgement, assignment, customer_reply, mention
+    kind = models.CharField(max_length=30, choices=OutboundKind.choices)
     subject = models.CharField(max_length=500)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
+    # Off: this kind of email is not sent at all in the workspace (recorded as skipped).
+    is_active = models.BooleanField(default=True)
+    # Acknowledgements only: also acknowledge tickets an agent opened on a customer's behalf.
+    include_agent_created = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

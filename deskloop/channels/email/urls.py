@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from . import views
+from . import template_views, views
+from .email_templates import EDITABLE_KINDS
 
 app_name = "email_channel"
 
@@ -20,4 +21,10 @@ urlpatterns = [
     path("settings/mailboxes/quarantine/<int:inbound_id>/raw/", views.inbound_raw, name="inbound_raw"),
     path("settings/mailboxes/quarantine/<int:inbound_id>/retry/", views.inbound_retry, name="inbound_retry"),
     path("inbound/email/<int:mailbox_id>/", views.inbound_http, name="inbound_http"),
+    path("settings/email-templates/", template_views.template_list, name="email_templates"),
+    # One route per template kind (a fixed set), not a <kind> parameter: reverse with kwargs={"kind": ...}.
+    *[
+        path(f"settings/email-templates/{kind}/", template_views.template_edit, {"kind": kind}, name="email_template")
+        for kind in EDITABLE_KINDS
+    ],
 ]

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import Contact
 from deskloop.tickets import events
 from deskloop.tickets.models import Attachment, EventKind, Message, MessageKind, Ticket
@@ -82,3 +84,25 @@ def link_inline_images(*, message: Message) -> int:
         Message.objects.filter(pk=message.pk).update(body_html=rewritten)
         message.body_html = rewritten
     return linked
+
+
+# How a public reply's email is doing, as the ticket page shows it next to the message.
+DELIVERY_STATES = ("sending", "sent", "retrying", "failed", "skipped")
+DELIVERY_ERROR_MAX = 300
+
+
+def record_delivery_state(*, message: Message, state: str, error: str = "") -> None:
+    """Mirror a channel's delivery state of ``message`` into ``channel_meta["delivery"]`` (state, error, when).
+    Not a change of the ticket: no event, no version bump (an agent editing the ticket must not get a stale-write
+    refusal because a mail went out)."""
+    if state not in DELIVERY_STATES:
+        raise ValidationFailed(_("Unknown delivery state “%(state)s”.") % {"state": state}, field="state")
+    delivery = {"state": state, "error": " ".join(error.split())[:DELIVERY_ERROR_MAX], "at": timezone.now().isoformat()}
+    with transaction.atomic():
+        # Locked read-modify-write: channel_meta holds other keys (Message-ID, auth results) that must survive.
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        meta = dict(locked.channel_meta or {})
+        meta["delivery"] = delivery
+        locked.channel_meta = meta
+        locked.save(update_fields=["channel_meta"])
+    message.channel_meta = meta

@@ -1,0 +1,12 @@
+"""Background work for outgoing email. The task takes an id and is idempotent: a sent email is never resent."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from . import outbound
+
+
+@task()
+def send_outbound_email(outbound_id: int) -> None:
+    outbound.send_outbound_now(outbound_id)
