@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "deskloop.core"
     label = "core"
+
+    def ready(self) -> None:
+        from deskloop.core import outbox
+        from deskloop.core.api_support import purge_idempotency_records
+        from deskloop.core.periodic import register_job
+
+        # Outbox events whose on-commit task never ran (the worker was down): hand them to consumers now.
+        register_job("dispatch_outbox", 30, outbox.dispatch_pending)
+        register_job("purge_idempotency_records", 3600, purge_idempotency_records)

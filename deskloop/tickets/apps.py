@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class TicketsConfig(AppConfig):
     name = "deskloop.tickets"
     label = "tickets"
+
+    def ready(self) -> None:
+        from deskloop.core.periodic import register_job
+        from deskloop.tickets.services.lifecycle import purge_trash
+        from deskloop.tickets.services.presence_cleanup import forget_stale_presence
+
+        register_job("forget_stale_presence", 300, forget_stale_presence)
+        register_job("purge_trash", 3600, purge_trash)

@@ -7,9 +7,12 @@ class EmailChannelConfig(AppConfig):
     verbose_name = "Email channel"
 
     def ready(self) -> None:
-        from deskloop.core.outbox import register_consumer
+        from deskloop.core.periodic import register_job
 
-        from .consumers import consume_outbox_event
+        from .imap import poll_mailboxes
+        from .inbound import finish_received_mail
 
-        # Replies and notifications become emails from the outbox.
-        register_consumer(consume_outbox_event)
+        # IMAP mailboxes are polled by the scheduler; `fetch_mail --idle` is the low-latency alternative.
+        register_job("fetch_mail", 60, poll_mailboxes)
+        # Mail a crashed fetcher or listener stored but never processed.
+        register_job("finish_received_mail", 300, finish_received_mail)

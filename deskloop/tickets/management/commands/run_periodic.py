@@ -14,10 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from deskloop.core import outbox
-from deskloop.core.api_support import purge_idempotency_records
-from deskloop.tickets.services.lifecycle import purge_trash
-from deskloop.tickets.services.presence_cleanup import forget_stale_presence
+from deskloop.core.periodic import registered_jobs
 
 
 @dataclass
@@ -29,17 +26,13 @@ class Job:
 
 
 def jobs() -> list[Job]:
-    return [
-        # Outbox events whose on-commit task never ran (the worker was down): hand them to consumers now.
-        Job("dispatch_outbox", 30, outbox.dispatch_pending),
-        Job("forget_stale_presence", 300, forget_stale_presence),
-        Job("purge_trash", 3600, purge_trash),
-        Job("purge_idempotency_records", 3600, purge_idempotency_records),
-    ]
+    # Apps register their jobs in AppConfig.ready() (deskloop.core.periodic), so the scheduler runs mail polling
+    # without importing the channels that own it.
+    return [Job(job.name, job.every_seconds, job.run) for job in registered_jobs()]
 
 
 class Command(BaseCommand):
-    help = "Run periodic jobs (outbox sweep, presence cleanup, trash purge) until stopped."
+    help = "Run periodic jobs (outbox sweep, presence cleanup, trash purge, mail polling) until stopped."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="Run every job once and exit.")

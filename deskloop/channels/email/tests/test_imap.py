@@ -1,0 +1,357 @@
+"""The IMAP fetcher against a real Dovecot: UID order and checkpoint, nothing changed on the server, UIDVALIDITY
+changes, XOAUTH2, TLS and STARTTLS with certificate checks, errors an admin can act on, IDLE and polling."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+from collections.abc import Iterator
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connections
+
+from deskloop.channels.email import imap
+from deskloop.channels.email.models import ImapCheckpoint, InboundEmail, Mailbox
+from deskloop.channels.email.pipeline import IngestResult
+from deskloop.channels.email.services import MailboxSettings, create_mailbox
+from deskloop.conftest import Cast
+from deskloop.core.periodic import registered_jobs
+from deskloop.tickets.attachments import store_blob
+from deskloop.tickets.models import Ticket
+
+from .corpus import BASIC, real
+from .dovecot import OAUTH_TOKEN, OAUTH_USER, SUPPORT_PASSWORD, SUPPORT_USER, Dovecot, free_port
+
+_folders = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    server = Dovecot()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def folder() -> str:
+    """A folder of its own for each test, so tests share one server without seeing each other's mail."""
+    return f"Test {next(_folders)}"
+
+
+def imap_mailbox(cast: Cast, dovecot: Dovecot, folder: str, **overrides: object) -> Mailbox:
+    values = MailboxSettings(
+        address=f"support@{cast.workspace.slug}.example",
+        imap_host="127.0.0.1",
+        imap_port=dovecot.port,
+        imap_security="none",
+        imap_username=SUPPORT_USER,
+        imap_secret=SUPPORT_PASSWORD,
+        imap_folder=folder,
+    )
+    for name, value in overrides.items():
+        setattr(values, name, value)
+    return create_mailbox(actor=cast.admin, values=values)
+
+
+def customer_mail(n: int, **headers: str) -> bytes:
+    return real(BASIC, Message_Id=f"<imap-{n}@globex.example>", Subject=f"Question {n}", **headers)
+
+
+def server_flags(dovecot: Dovecot, folder: str) -> tuple[int, list[bytes]]:
+    conn = dovecot.client()
+    try:
+        _status, count = conn.select(f'"{folder}"', readonly=True)
+        _status, unseen = conn.search(None, "UNSEEN")
+        return int(count[0] or 0), unseen[0].split()
+    finally:
+        conn.logout()
+
+
+def test_new_mail_is_imported_in_uid_order_and_the_checkpoint_follows(
+    acme: Cast, dovecot: Dovecot, folder: str
+) -> None:
+    uids = dovecot.append([customer_mail(1), customer_mail(2), customer_mail(3)], folder=folder)
+    mailbox = imap_mailbox(acme, dovecot, folder)
+    seen: list[tuple[int, str]] = []
+
+    report = imap.fetch_mailbox(mailbox, on_message=lambda uid, result: seen.append((uid, result.outcome)))
+
+    assert (report.error, report.new, report.duplicates, report.last_uid) == ("", 3, 0, uids[-1])
+    assert seen == [(uids[0], "new_ticket"), (uids[1], "new_ticket"), (uids[2], "new_ticket")]
+    assert list(
+        InboundEmail.objects.filter(mailbox=mailbox).order_by("id").values_list("subject", "received_via", "state")
+    ) == [
+        ("Question 1", "imap", "processed"),
+        ("Question 2", "imap", "processed"),
+        ("Question 3", "imap", "processed"),
+    ]
+    checkpoint = ImapCheckpoint.objects.get(mailbox=mailbox)
+    assert (checkpoint.folder, checkpoint.uidvalidity, checkpoint.last_uid) == (
+        folder,
+        dovecot.uidvalidity(folder),
+        uids[-1],
+    )
+    # Nothing was removed or flagged on the server.
+    assert server_flags(dovecot, folder) == (3, [b"1", b"2", b"3"])
+    # The next run fetches only what is new.
+    later = dovecot.append([customer_mail(4)], folder=folder)
+    again = imap.fetch_mailbox(mailbox)
+    assert (again.new, again.duplicates, again.last_uid) == (1, 0, later[0])
+    assert Ticket.objects.filter(workspace=acme.workspace, subject__startswith="Question").count() == 4
+
+
+def test_mark_seen_flags_the_fetched_messages_after_they_are_stored(acme: Cast, dovecot: Dovecot, folder: str) -> None:
+    dovecot.append([customer_mail(1), customer_mail(2)], folder=folder)
+    mailbox = imap_mailbox(acme, dovecot, folder)
+    report = imap.fetch_mailbox(mailbox, mark_seen=True)
+    assert (report.new, server_flags(dovecot, folder)) == (2, (2, []))
+
+
+def test_a_message_that_cannot_become_a_ticket_does_not_block_the_rest(
+    acme: Cast, dovecot: Dovecot, folder: str
+) -> None:
+    junk = b"Subject: =?x-unknown?q?=FF=FE?=\r\nContent-Type: text/plain; charset=x-junk\r\n\r\n\xff\xfe\x80\r\n"
+    dovecot.append([customer_mail(1), junk, customer_mail(2)], folder=folder)
+    mailbox = imap_mailbox(acme, dovecot, folder)
+    report = imap.fetch_mailbox(mailbox)
+    assert (report.error, report.new) == ("", 3)
+    assert list(InboundEmail.objects.filter(mailbox=mailbox).order_by("id").values_list("state", "refusal_reason")) == [
+        ("processed", ""),
+        ("refused", "no_sender"),
+        ("processed", ""),
+    ]
+
+
+def test_a_changed_uidvalidity_imports_the_folder_again_and_dedupe_skips_what_was_imported(
+    acme: Cast, dovecot: Dovecot, folder: str
+) -> None:
+    first = [customer_mail(1), customer_mail(2), customer_mail(3)]
+    dovecot.append(first, folder=folder)
+    mailbox = imap_mailbox(acme, dovecot, folder)
+    imap.fetch_mailbox(mailbox)
+    old_uidvalidity = dovecot.uidvalidity(folder)
+    # The folder is re-created on the server: every message gets a new UID under a new UIDVALIDITY.
+    conn = dovecot.client()
+    conn.delete(f'"{folder}"')
+    conn.logout()
+    uids = dovecot.append([customer_mail(0), *first, customer_mail(4)], folder=folder)
+    new_uidvalidity = dovecot.uidvalidity(folder)
+
+    report = imap.fetch_mailbox(mailbox)
+
+    assert new_uidvalidity != old_uidvalidity
+    assert (report.uidvalidity_changed, report.new, report.duplicates, report.last_uid) == (True, 2, 3, uids[-1])
+    assert InboundEmail.objects.filter(mailbox=mailbox).count() == 5
+    assert Ticket.objects.filter(workspace=acme.workspace, subject__startswith="Question").count() == 5
+    checkpoint = ImapCheckpoint.objects.get(mailbox=mailbox)
+    assert (checkpoint.uidvalidity, checkpoint.last_uid) == (new_uidvalidity, uids[-1])
+
+
+def test_an_interrupted_run_is_finished_by_the_next_one(acme: Cast, dovecot: Dovecot, folder: str) -> None:
+    """What a crash between storing and processing leaves: the row is "received" and the checkpoint is past it."""
+    raw = customer_mail(1)
+    uids = dovecot.append([raw], folder=folder)
+    mailbox = imap_mailbox(acme, dovecot, folder)
+    stored = InboundEmail.objects.create(
+        workspace=acme.workspace,
+        mailbox=mailbox,
+        raw=store_blob(raw),
+        raw_sha256=hashlib.sha256(raw).hexdigest(),
+        header_message_id="imap-1@globex.example",
+        received_via="imap",
+    )
+    ImapCheckpoint.objects.create(mailbox=mailbox, folder=folder, uidvalidity=dovecot.uidvalidity(folder), last_uid=1)
+
+    report = imap.fetch_mailbox(mailbox)
+
+    stored.refresh_from_db()
+    assert (report.finished, report.new, report.last_uid, uids) == (1, 0, 1, [1])
+    assert (stored.state, stored.outcome, stored.ticket.subject if stored.ticket else None) == (
+        "processed",
+        "new_ticket",
+        "Question 1",
+    )
+
+
+def test_xoauth2_signs_in_with_the_access_token(acme: Cast, dovecot: Dovecot, folder: str) -> None:
+    dovecot.append([customer_mail(1)], folder=folder, user=OAUTH_USER)
+    mailbox = imap_mailbox(
+        acme, dovecot, folder, imap_auth="xoauth2", imap_username=OAUTH_USER, imap_secret=OAUTH_TOKEN
+    )
+    assert (imap.fetch_mailbox(mailbox).new, InboundEmail.objects.filter(mailbox=mailbox).count()) == (1, 1)
+
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_secret="ya29.expired-token")
+    mailbox.refresh_from_db()
+    refused = imap.fetch_mailbox(mailbox)
+    assert refused.error == "Sign-in was refused: [AUTHENTICATIONFAILED] Authentication failed."
+
+
+def test_tls_and_starttls_check_the_servers_certificate(
+    acme: Cast, dovecot: Dovecot, folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dovecot.append([customer_mail(1), customer_mail(2)], folder=folder)
+    implicit = imap.ImapSettings(
+        host="127.0.0.1",
+        port=dovecot.tls_port,
+        security="ssl",
+        username=SUPPORT_USER,
+        secret=SUPPORT_PASSWORD,
+        auth="password",
+        folder=folder,
+    )
+    starttls = imap.ImapSettings(**{**implicit.__dict__, "port": dovecot.port, "security": "starttls"})
+    untrusted = [str(error.value.message) for error in _failures(implicit, starttls)]
+    assert untrusted == [
+        f"The TLS certificate of 127.0.0.1:{dovecot.tls_port} was refused: self-signed certificate",
+        f"The TLS certificate of 127.0.0.1:{dovecot.port} was refused: self-signed certificate",
+    ]
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.ca_file))
+    for settings in (implicit, starttls):
+        conn = imap.connect(settings)
+        opened = imap.open_folder(conn, settings, readonly=True)
+        conn.logout()
+        assert (opened.exists, opened.can_idle) == (2, True)
+    mailbox = imap_mailbox(acme, dovecot, folder, imap_security="ssl", imap_port=dovecot.tls_port)
+    assert imap.fetch_mailbox(mailbox).new == 2
+
+
+def _failures(*all_settings: imap.ImapSettings) -> list[pytest.ExceptionInfo[imap.ImapFailure]]:
+    found = []
+    for settings in all_settings:
+        with pytest.raises(imap.ImapFailure) as error:
+            imap.connect(settings, timeout=5)
+        found.append(error)
+    return found
+
+
+def test_connection_problems_are_reported_with_the_mailbox_and_change_nothing(
+    acme: Cast, dovecot: Dovecot, folder: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    dovecot.append([customer_mail(1)], folder=folder)
+    closed_port = free_port()
+    mailbox = imap_mailbox(acme, dovecot, folder, imap_port=closed_port)
+    down = imap.fetch_mailbox(mailbox)
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_host="imap.globex.example", imap_port=dovecot.port)
+    mailbox.refresh_from_db()
+    clear_text_remote = imap.fetch_mailbox(mailbox)
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_host="127.0.0.1", imap_folder="No such folder")
+    mailbox.refresh_from_db()
+    missing_folder = imap.fetch_mailbox(mailbox)
+    assert [down.error, clear_text_remote.error, missing_folder.error] == [
+        f"127.0.0.1:{closed_port} refused the connection.",
+        "IMAP without encryption is only allowed to a server on this machine; choose SSL/TLS or STARTTLS.",
+        "The folder No such folder cannot be opened: Mailbox doesn't exist: No such folder",
+    ]
+    assert "IMAP fetch of mailbox support@acme.example" in caplog.text
+    assert (InboundEmail.objects.count(), ImapCheckpoint.objects.count()) == (0, 0)
+    # The next run, with the right settings, gets the mail.
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_folder=folder)
+    mailbox.refresh_from_db()
+    assert imap.fetch_mailbox(mailbox).new == 1
+
+
+def test_fetch_mail_command_and_the_periodic_job(acme: Cast, umbrella: Cast, dovecot: Dovecot, folder: str) -> None:
+    dovecot.append([customer_mail(1), customer_mail(2)], folder=folder)
+    imap_mailbox(acme, dovecot, folder)
+    broken = imap_mailbox(umbrella, dovecot, folder, imap_secret="wrong password")
+    out, err = StringIO(), StringIO()
+    call_command("fetch_mail", "--workspace", "acme", "--once", "-v", "2", stdout=out, stderr=err)
+    assert out.getvalue().splitlines() == [
+        "uid 1: new_ticket",
+        "uid 2: new_ticket",
+        f"support@acme.example ({folder}): 2 new, 0 duplicates, 0 finished after an interruption; last UID 2",
+    ]
+    with pytest.raises(CommandError) as failed:
+        call_command("fetch_mail", "--mailbox", broken.address, stdout=out, stderr=err)
+    assert str(failed.value) == "1 of 1 mailboxes could not be fetched; they are tried again on the next run."
+    assert err.getvalue() == (
+        f"support@umbrella.example ({folder}): Sign-in was refused: [AUTHENTICATIONFAILED] Authentication failed.\n"
+    )
+    with pytest.raises(CommandError) as unknown:
+        call_command("fetch_mail", "--mailbox", "nobody@acme.example")
+    assert str(unknown.value) == "No active mailbox with an IMAP host matches."
+
+    # The scheduler polls every IMAP mailbox; the broken one is logged and does not stop the others.
+    Mailbox.objects.filter(pk=broken.pk).update(imap_secret=SUPPORT_PASSWORD)
+    dovecot.append([customer_mail(3)], folder=folder)
+    jobs = {job.name: job for job in registered_jobs()}
+    assert (jobs["fetch_mail"].every_seconds, jobs["finish_received_mail"].every_seconds) == (60, 300)
+    assert jobs["fetch_mail"].run() == 4  # acme's third message, and all three for umbrella
+
+
+@pytest.mark.django_db(transaction=True)
+def test_idle_brings_new_mail_in_within_seconds(acme: Cast, dovecot: Dovecot, folder: str) -> None:
+    dovecot.append([customer_mail(1)], folder=folder)
+    mailbox = imap_mailbox(acme, dovecot, folder)
+    arrived: list[tuple[int, IngestResult]] = []
+    news = threading.Condition()
+
+    def on_message(uid: int, result: IngestResult) -> None:
+        with news:
+            arrived.append((uid, result))
+            news.notify_all()
+
+    def wait_for(count: int) -> bool:
+        with news:
+            return news.wait_for(lambda: len(arrived) >= count, timeout=10)
+
+    stop = threading.Event()
+
+    def watch() -> None:
+        try:
+            # Polling every 5 minutes: only IDLE can explain mail arriving within seconds.
+            imap.run_idle(mailbox.pk, stop=stop, idle_seconds=30, poll_seconds=300, on_message=on_message)
+        finally:
+            connections.close_all()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        caught_up = wait_for(1)
+        dovecot.append([customer_mail(2)], folder=folder)
+        first_news = wait_for(2)
+        dovecot.append([customer_mail(3)], folder=folder)
+        second_news = wait_for(3)
+    finally:
+        stop.set()
+        watcher.join(timeout=15)
+    assert (caught_up, first_news, second_news, watcher.is_alive()) == (True, True, True, False)
+    assert [(uid, result.outcome) for uid, result in arrived] == [
+        (1, "new_ticket"),
+        (2, "new_ticket"),
+        (3, "new_ticket"),
+    ]
+    assert ImapCheckpoint.objects.get(mailbox=mailbox).last_uid == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_idle_the_watcher_polls(acme: Cast) -> None:
+    server = Dovecot(capabilities="IMAP4rev1 LITERAL+ UIDPLUS")
+    try:
+        mailbox = imap_mailbox(acme, server, "INBOX")
+        arrived: list[int] = []
+        stop = threading.Event()
+
+        def on_message(uid: int, _result: IngestResult) -> None:
+            arrived.append(uid)
+            if len(arrived) == 2:
+                stop.set()
+
+        def watch() -> None:
+            try:
+                imap.run_idle(mailbox.pk, stop=stop, idle_seconds=300, poll_seconds=0.2, on_message=on_message)
+            finally:
+                connections.close_all()
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        server.append([customer_mail(1)])
+        server.append([customer_mail(2)])
+        watcher.join(timeout=20)
+        stop.set()
+        assert (arrived, watcher.is_alive()) == ([1, 2], False)
+    finally:
+        server.stop()
