@@ -16,3 +16,10 @@ class EmailChannelConfig(AppConfig):
         register_job("fetch_mail", 60, poll_mailboxes)
         # Mail a crashed fetcher or listener stored but never processed.
         register_job("finish_received_mail", 300, finish_received_mail)
+
+        from deskloop.core.outbox import register_consumer
+
+        from .consumers import consume_outbox_event
+
+        # Replies and notifications become emails from the outbox.
+        register_consumer(consume_outbox_event)
