@@ -127,7 +127,14 @@ GROUPS = (
                 _("Mailboxes"),
                 _("Email addresses that turn mail into tickets; the quarantine."),
                 ADMINS,
-                ("email_channel:",),
+                ("email_channel:mailbox", "email_channel:quarantine", "email_channel:inbound"),
+            ),
+            Screen(
+                "email_channel:email_templates",
+                _("Email templates"),
+                _("The wording of acknowledgements and notifications sent to customers and agents."),
+                ADMINS,
+                ("email_channel:email_template",),
             ),
             Screen(
                 "webhooks:endpoints",
