@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "deskloop.tickets",
     "deskloop.webhooks",
     "deskloop.channels.email",
+    "deskloop.demo",
 ]
 
 MIDDLEWARE = [

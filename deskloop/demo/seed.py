@@ -1,0 +1,338 @@
+"""Build the demo workspace "Acme Support" through the real services, then date its history into the past.
+
+Idempotent by design: the whole demo is written in one transaction, and if a workspace with the demo's slug
+exists nothing is written at all. So a second run adds nothing and changes nothing (not even what someone
+changed in the demo since), and an interrupted first run leaves nothing half-made behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from deskloop.accounts.models import Agent, Team, User, Workspace
+from deskloop.accounts.services import add_agent, create_team, create_workspace
+from deskloop.channels.email.models import Mailbox
+from deskloop.channels.email.services import MailboxSettings, create_mailbox
+from deskloop.core.models import OutboxEvent
+from deskloop.customers.models import Contact, Organization
+from deskloop.customers.services import create_contact, create_organization
+from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
+from deskloop.tickets.models import (
+    DONE_CATEGORIES,
+    Message,
+    MessageKind,
+    Notification,
+    ProductArea,
+    Status,
+    StatusCategory,
+    Ticket,
+    TicketEvent,
+)
+from deskloop.tickets.queries import default_status
+from deskloop.tickets.services.imports import find_or_create_product_area
+from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
+from deskloop.tickets.services.notification_reads import mark_notifications_read
+from deskloop.tickets.services.setup import install_workspace_defaults
+from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
+
+# Notifications older than this are shown as read: the demo's agents have been at work for months.
+NOTIFICATIONS_UNREAD_FOR = dt.timedelta(days=3)
+# How a ticket's history records the channel it arrived on.
+VIA_BY_CHANNEL = {"email": "email", "api": "api"}
+
+
+@dataclass(frozen=True)
+class SignIn:
+    email: str
+    password: str
+    role: str
+    name: str
+
+
+@dataclass
+class SeedReport:
+    created: bool
+    workspace: Workspace
+    sign_ins: list[SignIn]
+    tickets: int = 0
+    contacts: int = 0
+    organizations: int = 0
+    messages: int = 0
+
+
+@dataclass
+class _Cast:
+    """The rows a ticket plan refers to by key or name, made once before the tickets."""
+
+    workspace: Workspace
+    agents: dict[str, Agent]
+    teams: dict[str, Team]
+    areas: dict[str, ProductArea]
+    contacts: dict[str, Contact]
+    statuses: dict[str, Status] = field(default_factory=dict)
+
+    def status(self, category: str) -> Status:
+        if category not in self.statuses:
+            self.statuses[category] = default_status(self.workspace.pk, StatusCategory(category))
+        return self.statuses[category]
+
+
+def sign_ins() -> list[SignIn]:
+    people = directory()
+    return [
+        SignIn(email=agent["email"], password=people["password"], role=agent["role"], name=agent["name"])
+        for agent in people["agents"]
+    ]
+
+
+def seed_demo(
+    *, now: dt.datetime | None = None, tickets: int = DEFAULT_TICKETS, progress: Callable[[int], object] | None = None
+) -> SeedReport:
+    """Create the demo workspace unless it exists. ``progress`` is called with 1 after each ticket."""
+    people = directory()
+    existing = demo_workspace()
+    if existing is not None:
+        return SeedReport(created=False, workspace=existing, sign_ins=sign_ins())
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    plans = plan_tickets(now=now, count=tickets)
+    with transaction.atomic():
+        cast = _build_cast(people)
+        for plan in plans:
+            _play(cast, plan, engineer=cast.agents[people["engineer"]], dispatcher=_dispatcher(cast))
+            if progress is not None:
+                progress(1)
+        _settle(cast, now=now)
+    workspace = cast.workspace
+    return SeedReport(
+        created=True,
+        workspace=workspace,
+        sign_ins=sign_ins(),
+        tickets=Ticket.objects.filter(workspace=workspace).count(),
+        contacts=Contact.objects.filter(workspace=workspace).count(),
+        organizations=Organization.objects.filter(workspace=workspace).count(),
+        messages=Message.objects.filter(workspace=workspace).count(),
+    )
+
+
+def demo_workspace() -> Workspace | None:
+    return Workspace.objects.filter(slug=directory()["workspace"]["slug"]).first()
+
+
+def _dispatcher(cast: _Cast) -> Agent:
+    return next(agent for agent in cast.agents.values() if agent.role == "admin")
+
+
+def _build_cast(people: dict[str, Any]) -> _Cast:
+    spec = people["workspace"]
+    workspace = create_workspace(name=spec["name"], slug=spec["slug"], ticket_prefix=spec["ticket_prefix"])
+    install_workspace_defaults(workspace=workspace)
+    agents = {
+        person["key"]: add_agent(
+            workspace=workspace,
+            email=person["email"],
+            name=person["name"],
+            role=person["role"],
+            password=people["password"],
+            language=person["language"],
+        )
+        for person in people["agents"]
+    }
+    teams = {
+        name: create_team(workspace=workspace, name=name, members=[agents[key] for key in members])
+        for name, members in people["teams"].items()
+    }
+    areas: dict[str, ProductArea] = {}
+    for path in people["product_areas"]:
+        area = find_or_create_product_area(workspace=workspace, path=path)
+        assert area is not None
+        areas[path] = area
+    contacts: dict[str, Contact] = {}
+    for spec_org in people["organizations"]:
+        organization = create_organization(
+            workspace=workspace,
+            name=spec_org["name"],
+            domains=[spec_org["domain"]],
+            plan=spec_org["plan"],
+            mrr=Decimal(spec_org["mrr"]),
+            customer_since=dt.date.fromisoformat(spec_org["customer_since"]) if spec_org["customer_since"] else None,
+            industry=spec_org["industry"],
+            lifecycle_stage=spec_org["stage"],
+            owner=agents[spec_org["owner"]],
+        )
+        for name, local in spec_org["contacts"]:
+            email = f"{local}@{spec_org['domain']}"
+            contacts[email] = create_contact(
+                workspace=workspace, email=email, name=name, organization=organization, locale=spec_org["language"]
+            )
+    for person in people["independent_contacts"]:
+        contacts[person["email"]] = create_contact(
+            workspace=workspace, email=person["email"], name=person["name"], locale=person["language"]
+        )
+    mailbox = people["mailbox"]
+    owner = next(agent for agent in agents.values() if agent.role == "owner")
+    create_mailbox(
+        actor=owner,
+        values=MailboxSettings(
+            address=mailbox["address"], display_name=mailbox["display_name"], default_team=teams[mailbox["team"]]
+        ),
+    )
+    return _Cast(workspace=workspace, agents=agents, teams=teams, areas=areas, contacts=contacts)
+
+
+@dataclass
+class _Written:
+    """The rows one step wrote, so exactly those can be dated to the step's time."""
+
+    at: dt.datetime
+    event_ids: list[int]
+    message_ids: list[int]
+    notification_ids: list[int]
+
+
+def _last_ids(ticket: Ticket) -> tuple[int, int, int]:
+    def top(rows: Any) -> int:
+        return int(rows.aggregate(top=Max("id"))["top"] or 0)
+
+    return (
+        top(TicketEvent.objects.filter(ticket=ticket)),
+        top(Message.objects.filter(ticket=ticket)),
+        top(Notification.objects.filter(ticket=ticket)),
+    )
+
+
+def _written_since(ticket: Ticket, marks: tuple[int, int, int], at: dt.datetime) -> _Written:
+    events, messages, notifications = marks
+    return _Written(
+        at=at,
+        event_ids=list(TicketEvent.objects.filter(ticket=ticket, pk__gt=events).values_list("id", flat=True)),
+        message_ids=list(Message.objects.filter(ticket=ticket, pk__gt=messages).values_list("id", flat=True)),
+        notification_ids=list(
+            Notification.objects.filter(ticket=ticket, pk__gt=notifications).values_list("id", flat=True)
+        ),
+    )
+
+
+def _play(cast: _Cast, plan: TicketPlan, *, engineer: Agent, dispatcher: Agent) -> Ticket:
+    """Write one ticket's whole story through the services that agents, customers and channels use."""
+    requester = cast.contacts[plan.requester_email]
+    assignee = cast.agents[plan.assignee] if plan.assignee else None
+    via = VIA_BY_CHANNEL.get(plan.channel, "web")
+    marks = (0, 0, 0)
+    ticket = create_ticket(
+        workspace=cast.workspace,
+        requester=requester,
+        subject=plan.subject,
+        body_text=plan.first_message,
+        channel=plan.channel,
+        priority=plan.priority,
+        team=cast.teams[plan.team],
+        product_area=cast.areas[plan.area],
+        tags=plan.tags,
+        created_at=plan.created_at,
+        via=via,
+    )
+    written = [_written_since(ticket, marks, plan.created_at)]
+    for step in plan.steps:
+        marks = _last_ids(ticket)
+        ticket = _apply(cast, ticket, step, requester=requester, assignee=assignee, engineer=engineer,
+                        dispatcher=dispatcher, channel=plan.channel, via=via)  # fmt: skip
+        written.append(_written_since(ticket, marks, step.at))
+    _backdate(ticket, written, plan.steps)
+    return ticket
+
+
+def _apply(
+    cast: _Cast,
+    ticket: Ticket,
+    step: Step,
+    *,
+    requester: Contact,
+    assignee: Agent | None,
+    engineer: Agent,
+    dispatcher: Agent,
+    channel: str,
+    via: str,
+) -> Ticket:
+    if step.kind == "assign":
+        assert assignee is not None
+        by = dispatcher if step.actor == "dispatcher" else assignee
+        return update_ticket(
+            ticket=ticket, changes=TicketChanges(assignee=assignee, assignee_set=True), agent=by, via="web"
+        )
+    if step.kind == "customer":
+        add_customer_message(
+            ticket=ticket, contact=requester, body_text=step.text, channel=channel, created_at=step.at, via=via
+        )
+    elif step.kind == "agent":
+        assert assignee is not None
+        status = cast.status(step.status) if step.status else None
+        add_agent_reply(ticket=ticket, agent=assignee, body_text=step.text, status=status)
+    elif step.kind in ("note", "engineer"):
+        author = engineer if step.kind == "engineer" else assignee
+        assert author is not None
+        add_internal_note(ticket=ticket, agent=author, body_text=step.text)
+    elif step.kind == "status":
+        automated = step.actor == "automation"
+        return update_ticket(
+            ticket=ticket,
+            changes=TicketChanges(status=cast.status(step.status)),
+            agent=None if automated else assignee,
+            via="automation" if automated else "web",
+        )
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+def _backdate(ticket: Ticket, written: Sequence[_Written], steps: Sequence[Step]) -> None:
+    """Move what the services just wrote to the times the plan gives it.
+
+    Why this exists: add_agent_reply, add_internal_note and update_ticket stamp ``timezone.now()`` and take no
+    time argument, on purpose (nobody may reply "in the past" through them). A demo needs 90 days of history,
+    so the real services write every row (events, notifications, search documents, outbox events) and then
+    exactly the rows each step wrote get that step's time. This is the only place that does it, and only for the
+    demo workspace it has just created.
+    """
+    for step in written:
+        TicketEvent.objects.filter(pk__in=step.event_ids).update(created_at=step.at)
+        Message.objects.filter(pk__in=step.message_ids).update(created_at=step.at)
+        Notification.objects.filter(pk__in=step.notification_ids).update(created_at=step.at)
+    replies = Message.objects.filter(ticket=ticket, kind=MessageKind.REPLY)
+    agent_times = list(replies.filter(author_agent__isnull=False).values_list("created_at", flat=True))
+    customer_times = list(replies.filter(author_contact__isnull=False).values_list("created_at", flat=True))
+    fresh = Ticket.objects.select_related("status").get(pk=ticket.pk)
+    done = fresh.status.category in DONE_CATEGORIES
+    solved = [s.at for s in steps if s.status == "solved"]
+    closed = [s.at for s in steps if s.status == "closed"]
+    Ticket.objects.filter(pk=ticket.pk).update(
+        updated_at=written[-1].at,
+        first_response_at=min(agent_times, default=None),
+        last_agent_message_at=max(agent_times, default=None),
+        last_customer_message_at=max(customer_times, default=None),
+        solved_at=solved[-1] if done and solved else None,
+        closed_at=closed[-1] if closed else None,
+    )
+
+
+def _settle(cast: _Cast, *, now: dt.datetime) -> None:
+    """The demo's people and settings existed before its history, and its history is over."""
+    workspace = cast.workspace
+    started = now - dt.timedelta(days=HISTORY_DAYS + 1)
+    Workspace.objects.filter(pk=workspace.pk).update(created_at=started)
+    Agent.objects.filter(workspace=workspace).update(created_at=started)
+    User.objects.filter(agents__workspace=workspace).update(date_joined=started)
+    Organization.objects.filter(workspace=workspace).update(created_at=started)
+    Contact.objects.filter(workspace=workspace).update(created_at=started)
+    Mailbox.objects.filter(workspace=workspace).update(created_at=started)
+    # The outbox events describe history that is already over: without this, the worker would email 200
+    # fictional customers their months-old replies and acknowledgements, and replay them to webhooks.
+    OutboxEvent.objects.filter(workspace=workspace, dispatched_at__isnull=True).update(dispatched_at=now)
+    for agent in cast.agents.values():
+        old = Notification.objects.filter(agent=agent, created_at__lt=now - NOTIFICATIONS_UNREAD_FOR)
+        mark_notifications_read(agent=agent, notification_ids=list(old.values_list("id", flat=True)))
