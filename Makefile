@@ -20,7 +20,7 @@ run: $(VENV)/.installed
 	mkdir -p var
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py createcachetable
-	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py seed_demo --url http://$(HOST):$(PORT)/
 	DEBUG=1 $(PY) manage.py runserver_with_worker $(HOST):$(PORT)
 
 test: $(VENV)/.installed lint types imports pytest
