@@ -394,7 +394,11 @@ def decode_header_text(value: str, *, hint: str = "", decisions: list[CharsetDec
         position = match.end()
     flush()
     out.append(_decode_literal(value[position:], hint, decisions))
-    return " ".join("".join(out).split())
+    # Control characters (NUL above all, which PostgreSQL refuses in text) are never part of a header's meaning.
+    return " ".join(_HEADER_CONTROLS.sub(" ", "".join(out)).split())
+
+
+_HEADER_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def _decode_literal(text: str, hint: str, decisions: list[CharsetDecision] | None) -> str:

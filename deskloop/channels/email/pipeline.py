@@ -311,6 +311,7 @@ class _Mail:
 
     parsed: ParsedEmail
     reading: MailReading
+    html: str  # the HTML body as received (sanitized by the message services when stored)
     attachments: list[IncomingFile]
     too_large: list[str]
 
@@ -321,8 +322,11 @@ def read_message(parsed: ParsedEmail) -> MailReading:
 
 
 def _read(parsed: ParsedEmail) -> _Mail:
-    full_text = parsed.text if parsed.text.strip() else ""  # whitespace alone is no text (a placeholder is stored)
-    stripped = strip_reply(parsed.text, parsed.html or None, marker=DEFAULT_MARKER)
+    # NUL bytes carry no meaning in mail text and PostgreSQL refuses them in text columns.
+    text = parsed.text.replace("\x00", "")
+    html = parsed.html.replace("\x00", "")
+    full_text = text if text.strip() else ""  # whitespace alone is no text (a placeholder is stored)
+    stripped = strip_reply(text, html or None, marker=DEFAULT_MARKER)
     hidden = bool(stripped.quoted_text.strip() or stripped.signature.strip())
     # Show the stripped reply only when stripping hid something and left something: a mail that is all quote
     # (a forward without a word) is shown whole.
@@ -348,7 +352,7 @@ def _read(parsed: ParsedEmail) -> _Mail:
         attachment_names=tuple(a.filename for a in attachments),
         dmarc_failed=_dmarc_failed(parsed),
     )
-    return _Mail(parsed=parsed, reading=reading, attachments=attachments, too_large=too_large)
+    return _Mail(parsed=parsed, reading=reading, html=html, attachments=attachments, too_large=too_large)
 
 
 def _dmarc_failed(parsed: ParsedEmail) -> bool:
@@ -461,7 +465,7 @@ def _deliver(
             ticket=match.ticket,
             agent=agent,
             body_text=body_text,
-            body_html=parsed.html,
+            body_html=mail.html,
             attachments=mail.attachments,
             via="email",
         )
@@ -485,7 +489,7 @@ def _deliver(
                 ticket=ticket,
                 contact=contact,
                 body_text=body_text,
-                body_html=parsed.html,
+                body_html=mail.html,
                 channel=Channel.EMAIL,
                 attachments=mail.attachments,
                 created_at=when,
@@ -501,7 +505,7 @@ def _deliver(
         requester=contact,
         subject=parsed.subject.strip() or _("(no subject)"),
         body_text=body_text,
-        body_html=parsed.html,
+        body_html=mail.html,
         channel=Channel.EMAIL,
         team=mailbox.default_team,
         product_area=mailbox.default_product_area,
