@@ -1,0 +1,60 @@
+"""The test database, shared with child processes (a killed fetcher, the `deskloop smtpd` console script).
+
+On PostgreSQL the children connect to the test database itself. SQLite's test database lives in this process's
+memory, so it is copied to a file the children use (``push``) and copied back (``pull``) before the test reads
+what they wrote. Tests using this need ``django_db(transaction=True)``: the children see only committed rows.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from urllib.parse import quote
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+class SharedDatabase:
+    def __init__(self, directory: Path) -> None:
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "deskloop.config.test_settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.sqlite_file: Path | None = None
+        settings = connection.settings_dict
+        if connection.vendor == "postgresql":
+            host = str(settings["HOST"] or "")
+            where = f"{quote(host)}:{settings['PORT'] or 5432}" if host and not host.startswith("/") else ""
+            query = f"?host={quote(host)}" if host.startswith("/") else ""
+            user = quote(str(settings["USER"] or ""))
+            password = quote(str(settings["PASSWORD"] or ""))
+            self.env["DATABASE_URL"] = f"postgres://{user}:{password}@{where}/{settings['NAME']}{query}"
+        else:
+            self.sqlite_file = directory / "shared.sqlite3"
+            self.env["DATABASE_URL"] = f"sqlite:///{self.sqlite_file}"
+
+    def push(self) -> None:
+        """Make what this process wrote visible to the children."""
+        if self.sqlite_file is None:
+            return
+        connection.ensure_connection()
+        target = sqlite3.connect(self.sqlite_file)
+        try:
+            connection.connection.backup(target)
+        finally:
+            target.close()
+
+    def pull(self) -> None:
+        """Make what the children wrote visible to this process."""
+        if self.sqlite_file is None:
+            return
+        connection.ensure_connection()
+        source = sqlite3.connect(self.sqlite_file)
+        try:
+            source.backup(connection.connection)
+        finally:
+            source.close()
