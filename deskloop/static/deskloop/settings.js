@@ -1,0 +1,16 @@
+/* Settings screens: keep the current screen visible in the phone strip of screens, and move focus to a newly
+   created API token (it is shown once, so a screen reader user must land on it). */
+(function () {
+  "use strict";
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var current = document.querySelector(".settings-nav [aria-current='page']");
+    if (current && current.scrollIntoView) current.scrollIntoView({ block: "nearest", inline: "center" });
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    var secret = target && target.querySelector ? target.querySelector("[data-new-token]") : null;
+    if (secret) secret.focus();
+  });
+})();
