@@ -446,7 +446,9 @@ def invite_agent(*, actor: Agent, email: str, role: str = Role.AGENT) -> tuple[I
         raise ValidationFailed(_(ALREADY_AN_AGENT if existing.is_active else DEACTIVATED_AGENT), field="email")
     now = timezone.now()
     with transaction.atomic():
-        pending = Invitation.objects.select_for_update().filter(
+        # The workspace row serializes invitations, so two admins inviting the same address at once make one.
+        Workspace.objects.select_for_update().filter(pk=actor.workspace_id).first()
+        pending = Invitation.objects.filter(
             workspace_id=actor.workspace_id,
             email=address,
             accepted_at__isnull=True,
