@@ -35,10 +35,25 @@ class InvalidAddress(ValueError):
     """An address we will not write into a header."""
 
 
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+# U+2060 WORD JOINER: invisible, and being non-ASCII it makes the serializer encode the word it is in.
+_ENCODED_WORD_START = "=\u2060?"
+
+
+def plain_text(value: str) -> str:
+    """Text that can be encoded: lone surrogates (from undecodable bytes upstream) become U+FFFD."""
+    return _SURROGATES.sub("\ufffd", str(value or ""))
+
+
 def header_text(value: str, *, max_length: int = 900) -> str:
-    """The one sanitizer for unstructured header text (Subject): no CR/LF or control characters, whitespace
-    collapsed, bounded length. Encoding happens when the message is serialized (policy.SMTP)."""
-    return sanitize_header_value(str(value or ""), max_length=max_length)
+    """The one sanitizer for header text (Subject, display names, file names): no CR/LF or control characters,
+    whitespace collapsed, bounded length. Encoding happens when the message is serialized (policy.SMTP).
+
+    Literal "=?" is broken with an invisible word joiner: the stdlib writes ASCII text as it is, so a subject
+    that merely contains "=?utf-8?q?...?=" would otherwise be decoded by the reader as an encoded word (and
+    could smuggle text the sanitizer never saw, such as an encoded CR LF)."""
+    text = sanitize_header_value(plain_text(value), max_length=max_length)
+    return text.replace("=?", _ENCODED_WORD_START)
 
 
 def ascii_address(address: str) -> str:
@@ -169,9 +184,9 @@ def build_mime(mail: OutgoingMail) -> SmtpMessage:
         message["X-Auto-Response-Suppress"] = "All"
     if mail.loop_marker:
         message["X-Loop"] = header_text(mail.loop_marker, max_length=300)
-    message.set_content(mail.body_text or "\n", charset="utf-8")
+    message.set_content(plain_text(mail.body_text) or "\n", charset="utf-8")
     if mail.body_html:
-        message.add_alternative(mail.body_html, subtype="html", charset="utf-8")
+        message.add_alternative(plain_text(mail.body_html), subtype="html", charset="utf-8")
     for attachment in mail.attachments:
         maintype, _sep, subtype = (attachment.content_type or "application/octet-stream").partition("/")
         if not maintype or not subtype or not re.fullmatch(r"[\w.+-]+", maintype + subtype):
