@@ -1,7 +1,8 @@
 """Run a few long-lived commands as one: start them, watch them, stop them all together.
 
 `make run` needs the web server, the task worker and the scheduler at once, in one terminal, and Ctrl-C must
-leave nothing running. Each child gets its own process group, so stopping it also stops what it started (the
+leave nothing running. Their output is shown line by line with the child's name in front ("worker | ..."), so
+the three can be told apart. Each child gets its own process group, so stopping it also stops what it started (the
 autoreloading runserver runs the real server in a grandchild); a child that dies takes the others down, because
 half a Deskloop (a web server whose tasks never run) is worse than a clear failure.
 """
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 POLL_SECONDS = 0.2
 STOP_GRACE_SECONDS = 10.0
@@ -25,6 +29,8 @@ STOP_GRACE_SECONDS = 10.0
 class Child:
     name: str
     argv: Sequence[str]
+    # Routine lines not worth a line in the terminal (the worker's "task started/succeeded" for every task).
+    hide: re.Pattern[str] | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -43,18 +49,47 @@ def _signal_group(pgid: int, signum: int) -> None:
 
 
 class Supervisor:
-    def __init__(self, children: Sequence[Child], *, say: Callable[[str], None]) -> None:
+    def __init__(self, children: Sequence[Child], *, say: Callable[[str], None], show: Callable[[str], None]) -> None:
+        """``say`` reports what the supervisor does; ``show`` prints one line of a child's output."""
         self.children = list(children)
         self.say = say
+        self.show = show
         self.stop_requested = False
+        self._readers: list[threading.Thread] = []
+        self._show_lock = threading.Lock()
 
     def request_stop(self, signum: int = signal.SIGTERM, _frame: object = None) -> None:
         self.stop_requested = True
 
     def start(self) -> None:
+        width = max(len(child.name) for child in self.children)
         for child in self.children:
             # A session of its own: Ctrl-C in the terminal reaches only us, and we stop the children in order.
-            child.process = subprocess.Popen(list(child.argv), start_new_session=True)  # noqa: S603
+            child.process = subprocess.Popen(  # noqa: S603
+                list(child.argv),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                # Unbuffered, so a line shows when it is written, not when a pipe buffer fills.
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+            assert child.process.stdout is not None
+            reader = threading.Thread(
+                target=self._relay, args=(child, child.process.stdout, child.name.ljust(width)), daemon=True
+            )
+            reader.start()
+            self._readers.append(reader)
+
+    def _relay(self, child: Child, stream: IO[bytes], label: str) -> None:
+        for raw in stream:
+            line = raw.decode("utf-8", errors="replace").rstrip()
+            if child.hide is None or not child.hide.search(line):
+                self.announce(f"{label} | {line}")
+
+    def announce(self, line: str) -> None:
+        """Print a line between the children's lines, never in the middle of one."""
+        with self._show_lock:
+            self.show(line)
 
     def dead_child(self) -> Child | None:
         return next((child for child in self.children if child.exit_code() is not None), None)
@@ -98,3 +133,5 @@ class Supervisor:
             _signal_group(child.pid, signal.SIGKILL)
             assert child.process is not None
             child.process.wait()
+        for reader in self._readers:
+            reader.join(timeout=2)  # the last lines a child wrote while stopping

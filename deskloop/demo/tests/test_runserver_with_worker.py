@@ -174,3 +174,4 @@ def test_a_child_that_dies_takes_the_others_down_and_fails_the_command(
     output = (tmp_path / "out.log").read_text()
     assert "worker exited with code -9; stopping the others." in output
     assert "CommandError: A Deskloop process stopped unexpectedly; see its output above." in output
+    assert "web       | Starting development server at" in output

@@ -10,6 +10,7 @@ stopped and the command exits with status 1. For production, run the three as se
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 from typing import Any
@@ -19,6 +20,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from deskloop.demo.supervisor import Child, Supervisor
 
 DEFAULT_ADDRESS = "127.0.0.1:8000"
+# The worker logs two lines per task (started, succeeded); a failed task's lines and traceback still show.
+ROUTINE_TASK_LINE = re.compile(r"^Task id=\S+ path=\S+ state=(RUNNING|SUCCESSFUL)$")
 # The web server answers within seconds; this only bounds how long we wait before printing the URL anyway.
 STARTUP_TIMEOUT_SECONDS = 60
 
@@ -43,29 +46,35 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", default=DEFAULT_ADDRESS, help="Where to serve (host:port).")
         parser.add_argument("--noreload", action="store_true", help="Do not restart the web server on code changes.")
+        # -v 2 also shows the worker's line for every task it runs.
+
+    def _show(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
 
     def handle(self, *args: Any, **options: Any) -> None:
         address = options["addrport"]
         host, port = split_address(address)
+        verbose = int(options["verbosity"]) >= 2
         # `python -m django` with the settings module this process uses (manage.py put it in the environment).
         django = [sys.executable, "-m", "django"]
         web = [*django, "runserver", address, *(["--noreload"] if options["noreload"] else [])]
         supervisor = Supervisor(
             [
                 Child("web", web),
-                Child("worker", [*django, "db_worker"]),
+                Child("worker", [*django, "db_worker"], hide=None if verbose else ROUTINE_TASK_LINE),
                 Child("scheduler", [*django, "run_periodic"]),
             ],
             say=lambda line: self.stderr.write(line),
+            show=self._show,
         )
         signal.signal(signal.SIGTERM, supervisor.request_stop)
         signal.signal(signal.SIGINT, supervisor.request_stop)
         supervisor.start()
         if supervisor.wait_for_port(host, port, timeout=STARTUP_TIMEOUT_SECONDS):
-            self.stdout.write(
+            supervisor.announce(
                 f"Deskloop is running at {url_for(host, port)} (web, worker, scheduler). Press Ctrl-C to stop."
             )
-            self.stdout.flush()
         status = supervisor.watch()
         if status:
             raise CommandError("A Deskloop process stopped unexpectedly; see its output above.", returncode=status)
