@@ -86,6 +86,7 @@ class SkipReason:
     """Why an email was not sent (``OutboundEmail.skip_reason``)."""
 
     NO_MAILBOX = "no_mailbox"
+    NO_SENDER = "no_sender"
     INVALID_ADDRESS = "invalid_address"
     BOUNCING = "bouncing"
     SYSTEM_ADDRESS = "system_address"
@@ -96,6 +97,7 @@ class SkipReason:
 
 SKIP_MESSAGES = {
     SkipReason.NO_MAILBOX: gettext_lazy("the workspace has no active mailbox to send from"),
+    SkipReason.NO_SENDER: gettext_lazy("there is no usable sender address (add a mailbox or set DEFAULT_FROM_EMAIL)"),
     SkipReason.INVALID_ADDRESS: gettext_lazy("the recipient's address cannot be written into an email"),
     SkipReason.BOUNCING: gettext_lazy("mail to this address bounces"),
     SkipReason.SYSTEM_ADDRESS: gettext_lazy("the address belongs to a mail system, not a person"),
@@ -283,6 +285,11 @@ def queue_outbound(
     reason (a decision on record, not a silent drop)."""
     now = timezone.now()
     recipient = (to[0][1] if to else "").strip().lower()
+    if not skip_reason:
+        try:
+            ascii_address(from_address)
+        except InvalidAddress:
+            skip_reason = SkipReason.NO_SENDER
     if not skip_reason:
         try:
             ascii_address(recipient)

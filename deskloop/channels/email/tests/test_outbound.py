@@ -188,6 +188,8 @@ def test_a_reply_goes_out_threaded_and_the_customers_answer_threads_back(
     )
     reply.refresh_from_db()
     assert reply.channel_meta["delivery"]["state"] == "sent"
+    page = signed_in_client(acme.agent).get(f"/tickets/{ticket.number}/").content.decode()
+    assert 'data-delivery-state="sent"' in page
 
     # Carmen answers from her mail client, which quotes our email under an attribution line.
     quoted = "\n".join(f"> {line}".rstrip() for line in text_body(sent).split("\n"))

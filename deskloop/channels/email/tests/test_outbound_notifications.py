@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.test import override_settings
 
 from deskloop.channels.email.email_templates import reset_email_template, save_email_template
 from deskloop.channels.email.models import InboundEmail, Mailbox, OutboundEmail
@@ -367,3 +368,31 @@ def test_a_reply_without_a_mailbox_is_recorded_as_not_emailed(
     assert reply.channel_meta["delivery"]["state"] == "skipped"
     assert reply.channel_meta["delivery"]["error"] == "the workspace has no active mailbox to send from"
     assert mail.outbox == []
+
+
+def test_agent_notifications_without_a_mailbox_come_from_the_installation_sender(
+    acme: Cast, django_capture_on_commit_callbacks: Capture
+) -> None:
+    def assign(agent: Any) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            update_ticket(
+                ticket=acme.ticket, changes=TicketChanges(assignee=agent, assignee_set=True), agent=acme.admin
+            )
+
+    with override_settings(DEFAULT_FROM_EMAIL="Deskloop <help@deskloop.example>"):
+        assign(acme.other_team_agent)
+    sent = parsed(mail.outbox[0])
+    assert (sent["From"], sent["Reply-To"], sent["To"]) == (
+        "Deskloop <help@deskloop.example>",
+        None,
+        "Boris Billing <boris@acme.example>",
+    )
+    # The development default (deskloop@localhost) is no address a mail server accepts: recorded, not sent.
+    with override_settings(DEFAULT_FROM_EMAIL="Deskloop <deskloop@localhost>"):
+        assign(acme.agent)
+    assert OutboundEmail.objects.order_by("-id").values_list("state", "skip_reason", "recipient")[0] == (
+        "skipped",
+        "no_sender",
+        "maria@acme.example",
+    )
+    assert len(mail.outbox) == 1
