@@ -20,6 +20,8 @@ class EmailChannelConfig(AppConfig):
         from deskloop.core.outbox import register_consumer
 
         from .consumers import consume_outbox_event
+        from .outbound import send_due_emails
 
-        # Replies and notifications become emails from the outbox.
+        # Replies and notifications become emails from the outbox; retries whose deferred task was lost are swept.
         register_consumer(consume_outbox_event)
+        register_job("send_due_emails", 60, send_due_emails)
