@@ -37,7 +37,8 @@ from deskloop.tickets.models import (
     TicketEvent,
 )
 from deskloop.tickets.queries import default_status
-from deskloop.tickets.services.imports import find_or_create_product_area
+from deskloop.tickets.services.configuration_groups import create_product_area
+from deskloop.tickets.services.imports import split_area_path
 from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
 from deskloop.tickets.services.notification_reads import mark_notifications_read
 from deskloop.tickets.services.setup import install_workspace_defaults
@@ -149,11 +150,18 @@ def _build_cast(people: dict[str, Any]) -> _Cast:
         name: create_team(workspace=workspace, name=name, members=[agents[key] for key in members])
         for name, members in people["teams"].items()
     }
+    owner = next(agent for agent in agents.values() if agent.role == "owner")
+    # Set up as an admin would in Settings > Product areas: parents first, then the areas under them.
     areas: dict[str, ProductArea] = {}
     for path in people["product_areas"]:
-        area = find_or_create_product_area(workspace=workspace, path=path)
-        assert area is not None
-        areas[path] = area
+        parent: ProductArea | None = None
+        for name in split_area_path(path):
+            full_path = f"{parent.path} > {name}" if parent is not None else name
+            if full_path not in areas:
+                areas[full_path] = create_product_area(actor=owner, name=name, parent=parent)
+            parent = areas[full_path]
+        assert parent is not None
+        areas[path] = parent
     contacts: dict[str, Contact] = {}
     for spec_org in people["organizations"]:
         organization = create_organization(
@@ -177,7 +185,6 @@ def _build_cast(people: dict[str, Any]) -> _Cast:
             workspace=workspace, email=person["email"], name=person["name"], locale=person["language"]
         )
     mailbox = people["mailbox"]
-    owner = next(agent for agent in agents.values() if agent.role == "owner")
     create_mailbox(
         actor=owner,
         values=MailboxSettings(
