@@ -184,6 +184,8 @@ def acknowledge_new_ticket(*, ticket: Ticket) -> OutboundEmail | None:
     source = email_templates.template_source(workspace.pk, OutboundKind.ACKNOWLEDGEMENT)
     if _opened_by_agent(ticket) and not source.include_agent_created:
         return None
+    if InboundEmail.objects.filter(ticket=ticket, received_via="import").exists():
+        return None  # an archive import replays history: its customers wrote long ago and were answered then
     preferred = outbound.requester_identity(ticket)
     if preferred is None:
         return None
@@ -279,6 +281,9 @@ def notify_customer_reply(*, message: Message) -> list[OutboundEmail]:
     ticket = _ticket(message.ticket_id)
     if ticket is None or not message.is_from_customer:
         return []
+    inbound_id = message.channel_meta.get("inbound_email") if isinstance(message.channel_meta, dict) else None
+    if inbound_id and InboundEmail.objects.filter(pk=inbound_id, received_via="import").exists():
+        return []  # history replayed by an archive import, not news for anyone
     if ticket.assignee is not None:
         agents = [ticket.assignee]
     else:

@@ -396,3 +396,22 @@ def test_agent_notifications_without_a_mailbox_come_from_the_installation_sender
         "maria@acme.example",
     )
     assert len(mail.outbox) == 1
+
+
+def test_an_archive_import_emails_nobody(
+    acme: Cast, mailbox: Mailbox, django_capture_on_commit_callbacks: Capture
+) -> None:
+    opening = raw_mail("Ana Lima <ana@lima.example>", "Old question", "old-1@lima.example")
+    answer = raw_mail(
+        "Ana Lima <ana@lima.example>", "Re: Old question", "old-2@lima.example", "In-Reply-To: <old-1@lima.example>"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        first = ingest_raw(mailbox=mailbox, raw=opening, via="import")
+    # Maria follows the ticket, so a live reply would notify her; an imported one must not.
+    Ticket.objects.get(pk=first.ticket_id).followers.add(acme.agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = ingest_raw(mailbox=mailbox, raw=answer, via="import")
+
+    assert (first.outcome, second.outcome, second.ticket_id) == ("new_ticket", "threaded", first.ticket_id)
+    assert OutboundEmail.objects.count() == 0
+    assert mail.outbox == []
