@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from deskloop.accounts.models import Agent, Team, Workspace
-from deskloop.channels.email.models import Mailbox
+from deskloop.channels.email.models import Mailbox, OutboundEmail
 from deskloop.core.models import OutboxEvent
 from deskloop.customers.models import Contact, Organization
 from deskloop.demo.plan import plan_tickets
@@ -101,6 +101,7 @@ def test_the_demo_is_built_once_and_a_second_run_changes_nothing(db: None) -> No
     assert Tag.objects.get(workspace=workspace, name="vip").tickets.count() == 33
     # The history is over: no email or webhook goes out for it.
     assert OutboxEvent.objects.filter(workspace_id=workspace.pk, dispatched_at__isnull=True).count() == 0
+    assert OutboundEmail.objects.filter(workspace=workspace).count() == 0
 
     tickets = list(Ticket.objects.filter(workspace=workspace).select_related("status").order_by("number"))
 

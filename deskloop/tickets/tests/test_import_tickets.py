@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from deskloop.channels.email.models import OutboundEmail
 from deskloop.conftest import Cast
 from deskloop.customers.models import Contact, Organization
 from deskloop.tickets.inbox import TicketFilter
@@ -85,6 +86,7 @@ def test_a_csv_export_imports_good_rows_reports_bad_ones_and_runs_again_without_
 ) -> None:
     path = write(tmp_path, "zendesk.csv", EXPORT_CSV)
     before = workspace_counts(acme)
+    emails_before = OutboundEmail.objects.filter(workspace=acme.workspace).count()
 
     out, err = run_import(path)
 
@@ -145,6 +147,8 @@ def test_a_csv_export_imports_good_rows_reports_bad_ones_and_runs_again_without_
         "organizations": 1,  # Northwind Traders
         "contacts": 1,  # Dana
     }
+    # History is not news: importing emails no customer and notifies no agent.
+    assert OutboundEmail.objects.filter(workspace=acme.workspace).count() == emails_before
     # Imported text is searchable at once.
     hits = search_tickets(agent=acme.agent, query="cobraron", ticket_filter=TicketFilter())
     assert [hit.ticket.number for hit in hits.hits] == [factura.number]
