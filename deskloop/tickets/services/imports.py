@@ -263,7 +263,8 @@ def parse_jsonl(text: str) -> Iterator[ImportRow]:
 
 def split_area_path(path: str) -> list[str]:
     """ "Billing/Invoices", "Billing > Invoices" -> ["Billing", "Invoices"]."""
-    return [part.strip() for part in path.replace(">", "/").split("/") if part.strip()]
+    parts = (" ".join(part.split()) for part in path.replace(">", "/").split("/"))
+    return [part for part in parts if part]
 
 
 def _check_area_parts(parts: Sequence[str]) -> None:
@@ -278,7 +279,7 @@ def find_or_create_product_area(*, workspace: Workspace, path: str | Sequence[st
     """The product area at ``path``, creating it and any missing parent ("Billing/Invoices" makes "Billing" and
     "Billing > Invoices"). Matching is case-insensitive, so "billing/invoices" finds the existing area.
     Returns None for an empty path."""
-    parts = split_area_path(path) if isinstance(path, str) else [p.strip() for p in path if p.strip()]
+    parts = split_area_path(path if isinstance(path, str) else "/".join(path))
     _check_area_parts(parts)
     parent: ProductArea | None = None
     with transaction.atomic():
