@@ -15,16 +15,18 @@ The database is reached from one worker thread (Django's ORM is synchronous); de
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from .inbound import deliver
 from .models import Mailbox
@@ -136,17 +138,29 @@ def _recipient_check(address: str, declared_size: int | None) -> str:
     return RECIPIENT_OK
 
 
+T = TypeVar("T")
+
+
 class DeliveryHandler:
     """aiosmtpd hooks: recipients are checked at RCPT, messages stored at DATA."""
 
     def __init__(self, *, lmtp: bool) -> None:
         self.lmtp = lmtp
+        # Django's ORM is synchronous: all database work runs on this one thread, off the event loop.
+        self.database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtpd-db")
+
+    async def _in_database_thread(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.database_thread, lambda: work(*args, **kwargs))
+
+    def close(self) -> None:
+        self.database_thread.submit(connections.close_all).result()
+        self.database_thread.shutdown()
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         try:
-            answer: str = await sync_to_async(_recipient_check)(address, _declared_size(envelope.mail_options))
+            answer = await self._in_database_thread(_recipient_check, address, _declared_size(envelope.mail_options))
         except Exception:  # the database is down: the MTA should try again later
             log.exception("smtpd: checking recipient %s failed; answered 451", address)
             return TRY_LATER
@@ -160,8 +174,8 @@ class DeliveryHandler:
         raw = content if isinstance(content, bytes) else str(content or "").encode("utf-8", "surrogateescape")
         raw = with_return_path(raw, envelope.mail_from or "")
         try:
-            delivery: Delivery = await sync_to_async(store_for_recipients)(
-                raw, list(envelope.rcpt_tos), all_or_nothing=not self.lmtp
+            delivery = await self._in_database_thread(
+                store_for_recipients, raw, list(envelope.rcpt_tos), all_or_nothing=not self.lmtp
             )
         except Exception:  # the database thread itself failed; nothing is confirmed
             log.exception("smtpd: storing a message failed; answered 451")
@@ -181,8 +195,9 @@ class DeskloopController(Controller):
 
     def __init__(self, *, host: str, port: int, lmtp: bool, **kwargs: Any) -> None:
         self.lmtp = lmtp
+        self.delivery_handler = DeliveryHandler(lmtp=lmtp)
         super().__init__(
-            DeliveryHandler(lmtp=lmtp),
+            self.delivery_handler,
             hostname=host,
             port=port,
             # The per-mailbox limit decides (552); this only stops a client from filling the memory.
@@ -190,6 +205,10 @@ class DeskloopController(Controller):
             ident="Deskloop",
             **kwargs,
         )
+
+    def stop(self, no_assert: bool = False) -> None:
+        super().stop(no_assert=no_assert)
+        self.delivery_handler.close()
 
     def factory(self) -> SMTP:
         protocol = _LenientLMTP if self.lmtp else _LenientSMTP

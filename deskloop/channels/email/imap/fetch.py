@@ -172,8 +172,10 @@ def import_new_messages(
     mark_seen: bool = False,
     stop: threading.Event | None = None,
     on_message: MessageCallback | None = None,
+    on_stored: Callable[[int], None] | None = None,
 ) -> None:
-    """Store every message past the checkpoint, in UID order; counts go to ``report``. Raises ImapFailure."""
+    """Store every message past the checkpoint, in UID order; counts go to ``report``. Raises ImapFailure.
+    ``on_stored(uid)`` runs inside the transaction that stores a message, ``on_message`` after it is processed."""
     first_uid, renumbered = _checkpoint_start(mailbox, settings.folder, folder.uidvalidity)
     report.uidvalidity = folder.uidvalidity
     report.uidvalidity_changed = report.uidvalidity_changed or renumbered
@@ -192,6 +194,8 @@ def import_new_messages(
 
                 def advance(uid: int = uid) -> None:
                     _advance_checkpoint(mailbox.pk, settings.folder, folder.uidvalidity, uid)
+                    if on_stored is not None:
+                        on_stored(uid)
 
                 result = deliver(mailbox=mailbox, raw=raw, via="imap", on_stored=advance)
                 stored.append(uid)
@@ -215,6 +219,7 @@ def fetch_mailbox(
     mark_seen: bool = False,
     stop: threading.Event | None = None,
     on_message: MessageCallback | None = None,
+    on_stored: Callable[[int], None] | None = None,
     timeout: float = IMAP_TIMEOUT,
 ) -> FetchReport:
     """One fetch of a mailbox's folder: connect, store what is new, disconnect. Connection problems end up in
@@ -236,6 +241,7 @@ def fetch_mailbox(
                 mark_seen=mark_seen,
                 stop=stop,
                 on_message=on_message,
+                on_stored=on_stored,
             )
         finally:
             close(conn)

@@ -48,6 +48,19 @@ class SharedDatabase:
         finally:
             target.close()
 
+    def count(self, table: str, where: str) -> int:
+        """A count in the children's database, read while they may be at work (``where`` is test-written SQL)."""
+        query = f"SELECT COUNT(*) FROM {table} WHERE {where}"  # noqa: S608 (fixed strings from the tests)
+        if self.sqlite_file is None:
+            with connection.cursor() as cursor:
+                cursor.execute(query)
+                return int(cursor.fetchone()[0])
+        reader = sqlite3.connect(self.sqlite_file, timeout=30)
+        try:
+            return int(reader.execute(query).fetchone()[0])
+        finally:
+            reader.close()
+
     def pull(self) -> None:
         """Make what the children wrote visible to this process."""
         if self.sqlite_file is None:

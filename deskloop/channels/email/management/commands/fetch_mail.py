@@ -49,7 +49,9 @@ class Command(BaseCommand):
             return
         failed = 0
         for mailbox in mailboxes:
-            report = imap.fetch_mailbox(mailbox, mark_seen=options["mark_seen"], on_message=self._message)
+            report = imap.fetch_mailbox(
+                mailbox, mark_seen=options["mark_seen"], on_message=self._message, on_stored=self._stored
+            )
             self._report(report)
             failed += bool(report.error)
         if failed:
@@ -62,6 +64,12 @@ class Command(BaseCommand):
             what = result.outcome or result.refusal_reason or result.state
             note = " (duplicate)" if result.duplicate else ""
             self.stdout.write(f"uid {uid}: {what}{note}")
+            self.stdout.flush()
+
+    def _stored(self, uid: int) -> None:
+        if self.verbosity >= 3:
+            # Printed inside the storing transaction, before the commit (the crash test aims its kills with it).
+            self.stdout.write(f"uid {uid}: storing")
             self.stdout.flush()
 
     def _report(self, report: imap.FetchReport) -> None:

@@ -1,0 +1,252 @@
+"""Crash safety of the IMAP fetcher against a real Dovecot.
+
+`fetch_mail --once` runs in a child process and is killed with SIGKILL, again and again, at points a seeded RNG
+chooses (inside the transaction storing a message, just after one was processed, or at a random moment of
+connecting and fetching), and restarted each time; then a last run of `manage.py fetch_mail` goes to the end. Every message must then be imported exactly once, with the
+same outcome an uninterrupted import gives, and no ticket or message may be duplicated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import random
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from deskloop.channels.email.inbound import deliver
+from deskloop.channels.email.models import ImapCheckpoint, InboundEmail, Mailbox
+from deskloop.channels.email.services import MailboxSettings, create_mailbox
+from deskloop.conftest import Cast
+from deskloop.tickets.attachments import read_blob
+from deskloop.tickets.models import Message, Ticket
+
+from .corpus import CORPUS
+from .dovecot import SUPPORT_PASSWORD, SUPPORT_USER, Dovecot
+from .shared_db import ROOT, SharedDatabase
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the fetcher writes from other processes
+
+SEED = 20261130
+KILLS = 25
+MESSAGES = 60
+
+
+def corpus_selection() -> list[bytes]:
+    """60 real messages, chosen deterministically: customer mail of all shapes (mikel-mail), bounces (sisimai)
+    and replies (talon), with the CRLF line ends an IMAP server hands out, no two alike."""
+    if not CORPUS.is_dir():
+        pytest.fail(f"The shared email corpus is missing at {CORPUS} (../shared/data/email beside the repository).")
+    mikel = sorted(p for p in (CORPUS / "mikel-mail/spec/fixtures/emails").rglob("*.eml") if p.stat().st_size < 65536)
+    bounces = sorted((CORPUS / "sisimai-set-of-emails/maildir/bsd").glob("*.eml"))
+    replies = sorted((CORPUS / "mailgun-talon/tests/fixtures").rglob("*.eml"))
+    chosen: dict[str, bytes] = {}
+    for group, wanted in ((mikel[::2], 40), (bounces[::63], 10), (replies, 10)):
+        taken = 0
+        for path in group:
+            raw = re.sub(rb"\r\n|\r|\n", b"\r\n", path.read_bytes())
+            digest = hashlib.sha256(raw).hexdigest()
+            if taken < wanted and digest not in chosen:
+                chosen[digest] = raw
+                taken += 1
+    messages = list(chosen.values())
+    assert len(messages) == MESSAGES
+    return messages
+
+
+def imap_mailbox(cast: Cast, server: Dovecot) -> Mailbox:
+    return create_mailbox(
+        actor=cast.admin,
+        values=MailboxSettings(
+            address=f"support@{cast.workspace.slug}.example",
+            imap_host="127.0.0.1",
+            imap_port=server.port,
+            imap_security="none",
+            imap_username=SUPPORT_USER,
+            imap_secret=SUPPORT_PASSWORD,
+        ),
+    )
+
+
+class Output:
+    """Lines a child prints, read without blocking past a deadline."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None
+        self.descriptor = process.stdout.fileno()
+        self.pending = b""
+
+    def line(self, deadline: float) -> bytes | None:
+        while b"\n" not in self.pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.descriptor], [], [], remaining)[0]:
+                return None
+            chunk = os.read(self.descriptor, 65536)
+            if not chunk:
+                return None
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line
+
+
+class ForkedFetchers:
+    """`fetch_mail` runs forked from one helper that set Django up once (fetcher_forks.py); each run can be
+    SIGKILLed at any point. A run prints "uid N: storing" inside the transaction that stores message N, and
+    "uid N: <outcome>" once it is processed."""
+
+    def __init__(self, shared: SharedDatabase, address: str, log: Path) -> None:
+        self.log = log.open("ab")
+        self.helper = subprocess.Popen(  # noqa: S603 (our own helper module)
+            [sys.executable, "-m", "deskloop.channels.email.tests.fetcher_forks", address],
+            cwd=ROOT,
+            env=shared.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+        )
+        self.output = Output(self.helper)
+        assert self.output.line(time.monotonic() + 120) == b"ready", log.read_text(errors="replace")
+        self.pid = 0
+        self.ended = False
+
+    def start(self) -> None:
+        assert self.helper.stdin is not None
+        self.helper.stdin.write(b"run\n")
+        self.helper.stdin.flush()
+        first = self.output.line(time.monotonic() + 60) or b""
+        assert first.startswith(b"pid "), first
+        self.pid = int(first.split()[1])
+        self.ended = False
+
+    def wait_for(self, kind: bytes, count: int, seconds: float) -> None:
+        """Read the run's lines until ``count`` lines of ``kind`` ("storing" or any outcome: b""), the run's
+        end, or the deadline."""
+        deadline = time.monotonic() + seconds
+        seen = 0
+        while not self.ended and (count == 0 or seen < count):
+            line = self.output.line(deadline)
+            if line is None:
+                return
+            if line.startswith(b"exit "):
+                self.ended = True
+            elif line.startswith(b"uid ") and (line.endswith(b": storing") == (kind == b"storing")):
+                seen += 1
+
+    def kill(self) -> bool:
+        """SIGKILL the run; True when it was still at work."""
+        running = not self.ended
+        if running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        while not self.ended:
+            line = self.output.line(time.monotonic() + 60)
+            assert line is not None, "the helper did not report the end of a run"
+            self.ended = line.startswith(b"exit ")
+        return running
+
+    def close(self) -> None:
+        assert self.helper.stdin is not None
+        self.helper.stdin.close()
+        self.helper.wait(timeout=60)
+        self.log.close()
+
+
+def outcomes(mailbox: Mailbox) -> dict[str, tuple[str, str, str]]:
+    return {
+        row.raw_sha256: (row.state, row.refusal_reason, row.outcome)
+        for row in InboundEmail.objects.filter(mailbox=mailbox)
+    }
+
+
+def test_a_fetcher_killed_at_random_points_imports_every_message_exactly_once(
+    acme: Cast, umbrella: Cast, tmp_path: Path
+) -> None:
+    server = Dovecot()
+    try:
+        messages = corpus_selection()
+        uids = server.append(messages)
+        mailbox = imap_mailbox(acme, server)
+        shared = SharedDatabase(tmp_path)
+        shared.push()
+        rng = random.Random(SEED)
+        interrupted = between = 0
+        fetchers = ForkedFetchers(shared, mailbox.address, tmp_path / "fetcher.log")
+        try:
+            for _round in range(KILLS):
+                fetchers.start()
+                aim = rng.random()
+                if aim < 0.2:
+                    # Anywhere in connecting, signing in, listing, fetching or the first messages.
+                    fetchers.wait_for(b"", 0, rng.uniform(0.0, 0.6))
+                elif aim < 0.6:
+                    # Inside the transaction storing a message, at its commit (fsync takes a while), or in its
+                    # processing.
+                    fetchers.wait_for(b"storing", 1, 60)
+                    time.sleep(rng.uniform(0.0, 0.08))
+                else:
+                    # After a message is done: its post-commit work, the next fetch, the next message.
+                    fetchers.wait_for(b"", rng.randint(1, 2), 60)
+                    time.sleep(rng.uniform(0.0, 0.03))
+                interrupted += fetchers.kill()
+                # A message stored but not processed yet: the kill fell between the two transactions.
+                between += shared.count(InboundEmail._meta.db_table, "state = 'received'")
+        finally:
+            fetchers.close()
+        # The last run is the real command line, from start to end.
+        last = subprocess.run(  # noqa: S603 (our own manage.py)
+            [sys.executable, "manage.py", "fetch_mail", "--mailbox", mailbox.address, "--once"],
+            cwd=ROOT,
+            env=shared.env,
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+        assert last.returncode == 0, last.stderr.decode(errors="replace")
+        shared.pull()
+
+        print(f"{KILLS} kills; {between} left a message stored and not yet processed for the next run")
+        assert between >= 3
+
+        stored = InboundEmail.objects.filter(mailbox=mailbox)
+        assert (interrupted, stored.count(), len(set(stored.values_list("raw_sha256", flat=True)))) == (
+            KILLS,
+            MESSAGES,
+            MESSAGES,
+        )
+        assert stored.filter(state="received").count() == 0
+        # Nothing lost on the way either: every stored raw message has exactly the bytes it was stored as.
+        for inbound in stored.select_related("raw"):
+            assert hashlib.sha256(read_blob(inbound.raw)).hexdigest() == inbound.raw_sha256
+        checkpoint = ImapCheckpoint.objects.get(mailbox=mailbox)
+        assert (checkpoint.uidvalidity, checkpoint.last_uid) == (server.uidvalidity(), uids[-1])
+
+        # The same messages imported without interruptions, into the other workspace, give the same results.
+        reference = imap_mailbox(umbrella, server)
+        for raw in messages:
+            deliver(mailbox=reference, raw=raw, via="imap")
+        assert outcomes(mailbox) == outcomes(reference)
+        # What the pipeline makes of these 60 files (the equality above is what proves exactly-once).
+        assert Counter(outcomes(mailbox).values()) == {
+            ("processed", "", "new_ticket"): 45,
+            ("refused", "bounce", ""): 12,
+            ("refused", "list", ""): 1,
+            ("refused", "no_sender", ""): 2,
+        }
+
+        def made_by_email(cast: Cast) -> tuple[int, int]:
+            tickets = Ticket.objects.filter(workspace=cast.workspace).exclude(pk=cast.ticket.pk)
+            return tickets.count(), Message.objects.filter(ticket__in=tickets).count()
+
+        assert made_by_email(acme) == made_by_email(umbrella)
+        assert made_by_email(acme)[0] == stored.filter(outcome__in=("new_ticket", "follow_up")).count()
+    finally:
+        server.stop()
