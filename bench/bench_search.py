@@ -60,8 +60,20 @@ def run(context: BenchContext, *, iterations: int = 200, max_seconds: float = 30
         )
 
     filtered = measure("search, unassigned view", search_mine, iterations=iterations, max_seconds=max_seconds)
+
+    def search_filters(index: int) -> None:
+        # What an agent narrows a search with in the filter bar: open or pending, one tag.
+        search_tickets(
+            agent=context.agent,
+            query=QUERIES[index % len(QUERIES)],
+            ticket_filter=TicketFilter(status_categories=["open", "pending"], tag_names=["billing"]),
+            limit=25,
+        )
+
+    narrowed = measure("search, status + tag filters", search_filters, iterations=iterations, max_seconds=max_seconds)
     hits = f"{sum(counts) / len(counts):.0f} hits/page avg" if counts else ""
     return [
         Result(f"search, {len(QUERIES)} queries, all tickets", everything, baseline, note=hits),
         Result("search combined with the unassigned view", filtered, baseline),
+        Result("search with filters (open/pending, tag billing)", narrowed, baseline),
     ]

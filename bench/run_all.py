@@ -15,6 +15,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -33,9 +34,17 @@ BENCHMARKS = {
 
 
 def run_benchmarks(
-    workspace_slug: str, *, iterations: int, max_seconds: float, only: list[str] | None = None
+    workspace_slug: str,
+    *,
+    iterations: int,
+    max_seconds: float,
+    only: list[str] | None = None,
+    on_result: Callable[[list[Result]], None] | None = None,
 ) -> tuple[list[Result], list[str]]:
-    """Results, plus a line per benchmark that could not run (reported, never silently dropped)."""
+    """Results, plus a line per benchmark that could not run (reported, never silently dropped).
+
+    ``on_result`` sees each benchmark's results as soon as they exist, so a long run that is stopped half-way
+    still leaves what it measured."""
     context = BenchContext.load(workspace_slug)
     results: list[Result] = []
     failures: list[str] = []
@@ -43,9 +52,13 @@ def run_benchmarks(
         if only and name not in only:
             continue
         try:
-            results.extend(benchmark(context, iterations=iterations, max_seconds=max_seconds))
+            measured = benchmark(context, iterations=iterations, max_seconds=max_seconds)
         except Exception as exc:
             failures.append(f"{name}: NOT MEASURED, {type(exc).__name__}: {str(exc)[:200]}")
+            continue
+        results.extend(measured)
+        if on_result is not None:
+            on_result(measured)
     return results, failures
 
 
@@ -68,8 +81,14 @@ def main() -> None:
     messages = Message.objects.filter(workspace=workspace).count()
     started = time.monotonic()
     only = [name.strip() for name in args.only.split(",") if name.strip()]
+
+    def progress(measured: list[Result]) -> None:
+        # To stderr as it happens; the table on stdout comes at the end.
+        for line in format_table(measured).splitlines()[2:]:
+            print(f"[{time.monotonic() - started:.0f} s] {line}", file=sys.stderr, flush=True)
+
     results, failures = run_benchmarks(
-        args.workspace, iterations=args.iterations, max_seconds=args.max_seconds, only=only
+        args.workspace, iterations=args.iterations, max_seconds=args.max_seconds, only=only, on_result=progress
     )
     print(
         f"{database_label()} | {tickets} tickets, {messages} messages in '{args.workspace}' | "

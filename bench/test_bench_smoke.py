@@ -40,6 +40,7 @@ def test_generate_then_every_benchmark_runs() -> None:
         "ticket page, GET /tickets/<n>/ as an agent",
         f"search, {16} queries, all tickets",
         "search combined with the unassigned view",
+        "search with filters (open/pending, tag billing)",
         "ticket creation, POST /api/v1/tickets",
         "ticket creation, create_ticket service",
     ]

@@ -354,12 +354,15 @@ def _ranked_sqlite(
 ) -> list[tuple[int, float, str]]:
     # The conversation text is read in the outer query, i.e. only for the page of hits. Interpolated: constants
     # and the filter's SQL as Django compiled it (placeholders only); every value is a bound parameter.
+    # "+rowid": the unary plus keeps the IN list away from FTS5's xBestIndex. Given "rowid IN (...)", SQLite runs
+    # the MATCH once per allowed ticket (100k tickets: 5-75 s per search); with "+rowid" it runs the MATCH once
+    # and checks each hit against the list, built once (~50 ms). Same rows, same order.
     sql = f"""
         SELECT r.ticket_id, r.score, substr(d.body, 1, {SNIPPET_SOURCE_CHARS})
         FROM (
             SELECT rowid AS ticket_id, bm25(tickets_search_fts, {_FTS5_WEIGHTS}) AS score
             FROM tickets_search_fts
-            WHERE tickets_search_fts MATCH %s AND rowid IN ({filtered_sql})
+            WHERE tickets_search_fts MATCH %s AND +rowid IN ({filtered_sql})
             ORDER BY score, rowid DESC
             LIMIT %s OFFSET %s
         ) AS r
