@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -56,3 +57,24 @@ class MailboxForm(forms.Form):
         assert isinstance(area_field, forms.ModelChoiceField)
         team_field.queryset = Team.objects.filter(workspace_id=workspace_id).order_by("name")
         area_field.queryset = ProductArea.objects.filter(workspace_id=workspace_id).order_by("name")
+
+
+IMAP_FIELDS = (
+    "imap_host",
+    "imap_port",
+    "imap_security",
+    "imap_auth",
+    "imap_username",
+    "imap_secret",
+    "clear_imap_secret",
+    "imap_folder",
+)
+
+
+class ImapConnectionForm(forms.Form):
+    """The IMAP part of the mailbox form, for "Test connection" (the rest of the posted form is ignored)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in IMAP_FIELDS:
+            self.fields[name] = copy.deepcopy(MailboxForm.base_fields[name])

@@ -11,6 +11,8 @@ urlpatterns = [
     path("settings/mailboxes/", views.mailbox_list, name="mailboxes"),
     path("settings/mailboxes/new/", views.mailbox_create, name="mailbox_create"),
     path("settings/mailboxes/<int:mailbox_id>/", views.mailbox_detail, name="mailbox"),
+    path("settings/mailboxes/new/imap-test/", views.mailbox_imap_test, name="mailbox_imap_test_new"),
+    path("settings/mailboxes/<int:mailbox_id>/imap-test/", views.mailbox_imap_test, name="mailbox_imap_test"),
     path(
         "settings/mailboxes/<int:mailbox_id>/inbound-secret/",
         views.mailbox_inbound_secret,

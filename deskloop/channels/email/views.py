@@ -18,8 +18,8 @@ from deskloop.accounts.models import ADMIN_ROLES
 from deskloop.core.errors import DomainError
 from deskloop.tickets.views.ticket_attachments import content_disposition
 
-from . import pipeline, queries, services
-from .forms import MailboxForm
+from . import imap, pipeline, queries, services
+from .forms import ImapConnectionForm, MailboxForm
 from .models import InboundState, Mailbox
 
 PAGE_SIZE = 50
@@ -116,6 +116,46 @@ def mailbox_detail(request: AgentRequest, mailbox_id: int) -> HttpResponse:
         {"form": form, "mailbox": mailbox},
         status=400 if form.errors else 200,
     )
+
+
+def _imap_settings_from(form: ImapConnectionForm) -> tuple[imap.ImapSettings, bool]:
+    """The entered IMAP settings, and whether the stored secret stands in for an empty password field."""
+    data = form.cleaned_data
+    settings = imap.ImapSettings(
+        host=data["imap_host"].strip(),
+        port=data["imap_port"],
+        security=data["imap_security"],
+        username=data["imap_username"].strip(),
+        secret=data["imap_secret"],
+        auth=data["imap_auth"],
+        folder=data["imap_folder"].strip() or "INBOX",
+    )
+    return settings, not data["imap_secret"] and not data["clear_imap_secret"]
+
+
+@agent_view(
+    roles=ADMIN_ROLES, description="Test the IMAP settings entered on a mailbox form (signs in, changes nothing)"
+)
+@require_POST
+def mailbox_imap_test(request: AgentRequest, mailbox_id: int | None = None) -> HttpResponse:
+    mailbox = queries.get_mailbox_for_agent(request.agent, mailbox_id) if mailbox_id is not None else None
+    entered = ImapConnectionForm(request.POST)
+    if entered.is_valid():
+        settings, use_stored_secret = _imap_settings_from(entered)
+        check = imap.check_connection(
+            actor=request.agent, mailbox=mailbox, settings=settings, use_stored_secret=use_stored_secret
+        )
+    else:
+        problems = "; ".join(
+            f"{entered.fields[name].label}: {' '.join(errors)}" for name, errors in entered.errors.items()
+        )
+        check = imap.ConnectionCheck(ok=False, message=_("Correct the IMAP settings first (%s).") % problems)
+    if getattr(request, "htmx", False):
+        return render(request, "email_channel/_imap_check.html", {"imap_check": check})
+    # Without JavaScript: the whole form again, as entered (the password is never rendered back), with the result.
+    form = MailboxForm(request.POST, workspace_id=request.agent.workspace_id)
+    form.is_valid()
+    return render(request, "email_channel/mailbox_form.html", {"form": form, "mailbox": mailbox, "imap_check": check})
 
 
 @agent_view(roles=ADMIN_ROLES, description="Generate a new HTTP inbound secret for a mailbox, shown once")

@@ -12,15 +12,15 @@ import re
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from deskloop.accounts.models import ADMIN_ROLES, Agent
 from deskloop.core.errors import PermissionDenied
 
 from ..models import Mailbox
-from ..services import MailboxSettings
 
 IMAP_TIMEOUT = 60.0  # seconds for connecting and for each read
 CHECK_TIMEOUT = 15.0  # the settings page's "Test connection" waits less
@@ -241,25 +241,18 @@ class ConnectionCheck:
     message_count: int | None = None
 
 
-def check_connection(*, actor: Agent, values: MailboxSettings, mailbox: Mailbox | None) -> ConnectionCheck:
-    """The settings page's "Test connection": sign in with the entered values (the stored password or token when
-    the field was left empty) and count the folder's messages. Changes nothing, here or on the server."""
-    if actor.role not in ADMIN_ROLES:
+def check_connection(
+    *, actor: Agent, mailbox: Mailbox | None, settings: ImapSettings, use_stored_secret: bool
+) -> ConnectionCheck:
+    """The settings page's "Test connection": sign in with the entered settings and count the folder's messages.
+    ``use_stored_secret``: the password field was left empty, which on the form means "keep the stored one".
+    Changes nothing, here or on the server."""
+    if actor.role not in ADMIN_ROLES or (mailbox is not None and mailbox.workspace_id != actor.workspace_id):
         raise PermissionDenied(_("Only admins can manage mailboxes."))
-    if mailbox is not None and mailbox.workspace_id != actor.workspace_id:
-        raise PermissionDenied(_("Only admins can manage mailboxes."))
-    secret = values.imap_secret
-    if secret is None:
-        secret = mailbox.imap_secret if mailbox is not None else ""
-    settings = ImapSettings(
-        host=values.imap_host.strip(),
-        port=values.imap_port,
-        security=values.imap_security,
-        username=values.imap_username.strip(),
-        secret=secret,
-        auth=values.imap_auth,
-        folder=values.imap_folder.strip() or "INBOX",
-    )
+    if use_stored_secret:
+        settings = replace(settings, secret=mailbox.imap_secret if mailbox is not None else "")
+    if not settings.host:
+        return ConnectionCheck(ok=False, message=_("Enter the IMAP host first."))
     if not settings.username:
         return ConnectionCheck(ok=False, message=_("IMAP needs a user name."))
     try:
@@ -270,9 +263,9 @@ def check_connection(*, actor: Agent, values: MailboxSettings, mailbox: Mailbox 
             close(conn)
     except ImapFailure as failure:
         return ConnectionCheck(ok=False, message=failure.message)
-    return ConnectionCheck(
-        ok=True,
-        message=_("Signed in. The folder %(folder)s holds %(count)d messages.")
-        % {"folder": settings.folder, "count": folder.exists},
-        message_count=folder.exists,
-    )
+    message = ngettext(
+        "Signed in. The folder %(folder)s holds %(count)d message.",
+        "Signed in. The folder %(folder)s holds %(count)d messages.",
+        folder.exists,
+    ) % {"folder": settings.folder, "count": folder.exists}
+    return ConnectionCheck(ok=True, message=message, message_count=folder.exists)

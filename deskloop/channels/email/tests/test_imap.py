@@ -4,9 +4,7 @@ changes, XOAUTH2, TLS and STARTTLS with certificate checks, errors an admin can 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import threading
-from collections.abc import Iterator
 from io import StringIO
 
 import pytest
@@ -24,21 +22,6 @@ from deskloop.tickets.models import Ticket
 
 from .corpus import BASIC, real
 from .dovecot import OAUTH_TOKEN, OAUTH_USER, SUPPORT_PASSWORD, SUPPORT_USER, Dovecot, free_port
-
-_folders = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
-    server = Dovecot()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def folder() -> str:
-    """A folder of its own for each test, so tests share one server without seeing each other's mail."""
-    return f"Test {next(_folders)}"
 
 
 def imap_mailbox(cast: Cast, dovecot: Dovecot, folder: str, **overrides: object) -> Mailbox:
