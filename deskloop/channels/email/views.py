@@ -147,7 +147,8 @@ def mailbox_imap_test(request: AgentRequest, mailbox_id: int | None = None) -> H
         )
     else:
         problems = "; ".join(
-            f"{entered.fields[name].label}: {' '.join(errors)}" for name, errors in entered.errors.items()
+            f"{entered.fields[name].label}: {' '.join(str(e) for e in errors)}"
+            for name, errors in entered.errors.items()
         )
         check = imap.ConnectionCheck(ok=False, message=_("Correct the IMAP settings first (%s).") % problems)
     if getattr(request, "htmx", False):
