@@ -8,7 +8,10 @@ what they wrote. Tests using this need ``django_db(transaction=True)``: the chil
 from __future__ import annotations
 
 import os
+import select
 import sqlite3
+import subprocess
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -71,3 +74,24 @@ class SharedDatabase:
             source.backup(connection.connection)
         finally:
             source.close()
+
+
+class ChildOutput:
+    """Lines a child prints, read without blocking past a deadline."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None
+        self.descriptor = process.stdout.fileno()
+        self.pending = b""
+
+    def line(self, deadline: float) -> bytes | None:
+        while b"\n" not in self.pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.descriptor], [], [], remaining)[0]:
+                return None
+            chunk = os.read(self.descriptor, 65536)
+            if not chunk:
+                return None
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line

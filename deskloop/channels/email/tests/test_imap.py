@@ -4,8 +4,13 @@ changes, XOAUTH2, TLS and STARTTLS with certificate checks, errors an admin can 
 from __future__ import annotations
 
 import hashlib
+import signal
+import subprocess
+import sys
 import threading
+import time
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -22,6 +27,7 @@ from deskloop.tickets.models import Ticket
 
 from .corpus import BASIC, real
 from .dovecot import OAUTH_TOKEN, OAUTH_USER, SUPPORT_PASSWORD, SUPPORT_USER, Dovecot, free_port
+from .shared_db import ROOT, ChildOutput, SharedDatabase
 
 
 def imap_mailbox(cast: Cast, dovecot: Dovecot, folder: str, **overrides: object) -> Mailbox:
@@ -338,3 +344,38 @@ def test_without_idle_the_watcher_polls(acme: Cast) -> None:
         assert (arrived, watcher.is_alive()) == ([1, 2], False)
     finally:
         server.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fetch_mail_idle_command_runs_until_sigterm(
+    acme: Cast, dovecot: Dovecot, folder: str, tmp_path: Path
+) -> None:
+    dovecot.append([customer_mail(1)], folder=folder)
+    mailbox = imap_mailbox(acme, dovecot, folder)
+    shared = SharedDatabase(tmp_path)
+    shared.push()
+    watcher = subprocess.Popen(  # noqa: S603 (our own manage.py)
+        [sys.executable, "manage.py", "fetch_mail", "--idle", "--mailbox", mailbox.address, "-v", "2"],
+        cwd=ROOT,
+        env=shared.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    output = ChildOutput(watcher)
+    lines: list[bytes | None] = []
+    try:
+        lines += [output.line(time.monotonic() + 60) for _expected in range(2)]
+        dovecot.append([customer_mail(2)], folder=folder)
+        lines += [output.line(time.monotonic() + 30) for _expected in range(2)]
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        watcher.wait(timeout=30)
+    shared.pull()
+    assert lines == [
+        b"uid 1: new_ticket",
+        f"support@acme.example ({folder}): 1 new, 0 duplicates, 0 finished after an interruption; last UID 1".encode(),
+        b"uid 2: new_ticket",
+        f"support@acme.example ({folder}): 1 new, 0 duplicates, 0 finished after an interruption; last UID 2".encode(),
+    ]
+    assert watcher.returncode == 0
+    assert InboundEmail.objects.filter(mailbox=mailbox).count() == 2

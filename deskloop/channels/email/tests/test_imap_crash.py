@@ -13,7 +13,6 @@ import hashlib
 import os
 import random
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from deskloop.tickets.models import Message, Ticket
 
 from .corpus import CORPUS
 from .dovecot import SUPPORT_PASSWORD, SUPPORT_USER, Dovecot
-from .shared_db import ROOT, SharedDatabase
+from .shared_db import ROOT, ChildOutput, SharedDatabase
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the fetcher writes from other processes
 
@@ -77,27 +76,6 @@ def imap_mailbox(cast: Cast, server: Dovecot) -> Mailbox:
     )
 
 
-class Output:
-    """Lines a child prints, read without blocking past a deadline."""
-
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
-        assert process.stdout is not None
-        self.descriptor = process.stdout.fileno()
-        self.pending = b""
-
-    def line(self, deadline: float) -> bytes | None:
-        while b"\n" not in self.pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self.descriptor], [], [], remaining)[0]:
-                return None
-            chunk = os.read(self.descriptor, 65536)
-            if not chunk:
-                return None
-            self.pending += chunk
-        line, self.pending = self.pending.split(b"\n", 1)
-        return line
-
-
 class ForkedFetchers:
     """`fetch_mail` runs forked from one helper that set Django up once (fetcher_forks.py); each run can be
     SIGKILLed at any point. A run prints "uid N: storing" inside the transaction that stores message N, and
@@ -113,7 +91,7 @@ class ForkedFetchers:
             stdout=subprocess.PIPE,
             stderr=self.log,
         )
-        self.output = Output(self.helper)
+        self.output = ChildOutput(self.helper)
         assert self.output.line(time.monotonic() + 120) == b"ready", log.read_text(errors="replace")
         self.pid = 0
         self.ended = False
