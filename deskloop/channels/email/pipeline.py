@@ -145,7 +145,13 @@ class IngestResult:
     def of(cls, inbound: InboundEmail, *, duplicate: bool = False, reading: MailReading | None = None) -> IngestResult:
         number = None
         if inbound.ticket_id is not None:
-            number = Ticket.objects.filter(pk=inbound.ticket_id).values_list("number", flat=True).first()
+            # Processing leaves the ticket it used on the row; only a duplicate's first arrival needs a query.
+            cached = InboundEmail.ticket.is_cached(inbound)
+            number = (
+                inbound.ticket.number
+                if cached and inbound.ticket is not None
+                else Ticket.objects.filter(pk=inbound.ticket_id).values_list("number", flat=True).first()
+            )
         if reading is None:
             reading = _stored_reading(inbound)
         return cls(
@@ -318,19 +324,24 @@ class _Mail:
 
 def read_message(parsed: ParsedEmail) -> MailReading:
     """The pipeline's reading of a parsed message (pure: no database). See ``MailReading``."""
-    return _read(parsed).reading
+    return _read(parsed, strip=True).reading
 
 
-def _read(parsed: ParsedEmail) -> _Mail:
+def _read(parsed: ParsedEmail, *, strip: bool) -> _Mail:
+    """``strip``: decide what the ticket page shows first. Refused noise is never shown, so it is not stripped
+    (its stripped_text is its full text): quote stripping costs more CPU than parsing, and bounces are long."""
     # NUL bytes carry no meaning in mail text and PostgreSQL refuses them in text columns.
     text = parsed.text.replace("\x00", "")
     html = parsed.html.replace("\x00", "")
     full_text = text if text.strip() else ""  # whitespace alone is no text (a placeholder is stored)
-    stripped = strip_reply(text, html or None, marker=DEFAULT_MARKER)
-    hidden = bool(stripped.quoted_text.strip() or stripped.signature.strip())
-    # Show the stripped reply only when stripping hid something and left something: a mail that is all quote
-    # (a forward without a word) is shown whole.
-    stripped_text = stripped.visible_text if hidden and stripped.visible_text.strip() else full_text
+    stripped_text = full_text
+    if strip:
+        stripped = strip_reply(text, html or None, marker=DEFAULT_MARKER)
+        hidden = bool(stripped.quoted_text.strip() or stripped.signature.strip())
+        # Show the stripped reply only when stripping hid something and left something: a mail that is all quote
+        # (a forward without a word) is shown whole.
+        if hidden and stripped.visible_text.strip():
+            stripped_text = stripped.visible_text
     limit = settings.DESKLOOP_ATTACHMENT_MAX_BYTES
     attachments: list[IncomingFile] = []
     too_large: list[str] = []
@@ -377,16 +388,15 @@ def _process(inbound: InboundEmail, raw: bytes, read: list[MailReading]) -> None
             % {"size": len(raw), "limit": mailbox.max_message_bytes},
         )
         return
-    mail = _read(parse_message(raw))
-    read.append(mail.reading)
-    parsed = mail.parsed
-    inbound.subject = parsed.subject[:500]
-    inbound.sender = mail.reading.sender[:320]
-
+    parsed = parse_message(raw)
     own_addresses = {
         normalize_address(a) for a in Mailbox.objects.filter(workspace=workspace).values_list("address", flat=True)
     }
     verdict = classify(parsed, loop_marker=threading.LOOP_MARKER, own_addresses=own_addresses)
+    mail = _read(parsed, strip=not verdict.is_noise)
+    read.append(mail.reading)
+    inbound.subject = parsed.subject[:500]
+    inbound.sender = mail.reading.sender[:320]
     if verdict.kind == "bounce":
         _handle_bounce(inbound, workspace, parsed, verdict.reason)
         return

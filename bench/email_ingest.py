@@ -1,0 +1,193 @@
+"""Email ingest: messages per second through the whole inbound pipeline, as a ratio to the stdlib parse rate.
+
+    python bench/email_ingest.py                      # every distinct file of ../shared/data/email
+    python bench/email_ingest.py --limit 300          # the first 300 of them (sorted by path)
+    DATABASE_URL=... python bench/email_ingest.py     # on PostgreSQL
+
+Measured: ``pipeline.ingest_raw(via="import")`` for each message, one after another in one process (one
+worker): store the raw bytes (content-addressed) and the InboundEmail row, parse (parsing.parse_message),
+classify noise, read DSNs, strip quotes, thread (In-Reply-To/References/subject token lookups), create the
+contact, ticket or message, attachments, events, outbox rows and the search document, and commit.
+
+Baseline, same files, same run: ``email.message_from_bytes(raw, policy=email.policy.default)`` and reading the
+subject (the policy parses headers lazily) — the plain stdlib parse, which does none of the above.
+
+Corpus: every *distinct* file under ../shared/data/email (byte-identical copies are left out, since dedupe
+would answer them without processing and flatter the figure), in path order. Each run ingests into a new
+mailbox of a new workspace (standalone) or of the generated workspace (run_all.py), so nothing is a duplicate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import hashlib
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import REPO, Result, Timing, database_label, format_table, setup_django
+
+CORPUS = REPO.parent / "shared" / "data" / "email"
+
+
+def corpus_messages(limit: int | None = None, corpus: Path = CORPUS) -> list[tuple[str, bytes]]:
+    """(relative path, bytes) of every distinct corpus file, in path order; the first ``limit`` of them."""
+    seen: set[str] = set()
+    found: list[tuple[str, bytes]] = []
+    for path in sorted(p for p in corpus.rglob("*") if p.is_file()):
+        raw = path.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest in seen:
+            continue
+        seen.add(digest)
+        found.append((path.relative_to(corpus).as_posix(), raw))
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def stdlib_parse(raw: bytes) -> object:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    return message.get("subject")
+
+
+def new_mailbox(workspace: Any) -> Any:
+    """A mailbox no earlier run used, so dedupe (per mailbox) never short-circuits a message."""
+    from deskloop.channels.email.models import Mailbox
+
+    number = Mailbox.objects.filter(workspace=workspace).count() + 1
+    while Mailbox.objects.filter(workspace=workspace, address=f"ingest-{number}@email-bench.example").exists():
+        number += 1
+    return Mailbox.objects.create(workspace=workspace, address=f"ingest-{number}@email-bench.example")
+
+
+@dataclass(frozen=True)
+class IngestRun:
+    measured: Timing  # wall ms per message through ingest_raw
+    baseline: Timing  # wall ms per message through the stdlib parse
+    cpu_seconds: float  # CPU this process spent in the pipeline loop (PostgreSQL's own work is not in it)
+    ms_by_outcome: dict[str, list[float]]
+
+
+def measure_ingest(workspace: Any, messages: list[tuple[str, bytes]]) -> IngestRun:
+    """One sample per message for the pipeline and for the stdlib baseline, in the same run."""
+    from deskloop.channels.email.pipeline import ingest_raw
+
+    baseline: list[float] = []
+    for _name, raw in messages:
+        started = time.perf_counter()
+        stdlib_parse(raw)
+        baseline.append((time.perf_counter() - started) * 1000)
+    mailbox = new_mailbox(workspace)
+    samples: list[float] = []
+    by_outcome: dict[str, list[float]] = {}
+    cpu_started = time.process_time()
+    for _name, raw in messages:
+        started = time.perf_counter()
+        result = ingest_raw(mailbox=mailbox, raw=raw, via="import")
+        samples.append((time.perf_counter() - started) * 1000)
+        key = result.outcome or f"{result.state}:{result.refusal_reason}".rstrip(":")
+        by_outcome.setdefault(key, []).append(samples[-1])
+    return IngestRun(
+        measured=Timing(name="ingest_raw, whole pipeline", samples_ms=samples),
+        baseline=Timing(name="stdlib parse (policy.default)", samples_ms=baseline),
+        cpu_seconds=time.process_time() - cpu_started,
+        ms_by_outcome=by_outcome,
+    )
+
+
+def rate(timing: Timing) -> float:
+    total = sum(timing.samples_ms)
+    return timing.n / (total / 1000) if total else float("nan")
+
+
+def run(context: Any, *, iterations: int = 200, max_seconds: float = 30.0) -> list[Result]:
+    """For bench/run_all.py: the first ``iterations`` distinct corpus messages into the generated workspace."""
+    if not CORPUS.is_dir():
+        raise RuntimeError(f"the shared email corpus is not at {CORPUS}")
+    messages = corpus_messages(limit=iterations)
+    measured = measure_ingest(context.workspace, messages)
+    note = f"{rate(measured.measured):.0f} msg/s vs {rate(measured.baseline):.0f} msg/s stdlib"
+    return [
+        Result("email ingest, per message (parse, thread, store, index)", measured.measured, measured.baseline, note)
+    ]
+
+
+def fresh_workspace(prefix: str) -> Any:
+    """A new workspace per run: earlier runs' tickets would turn this run's mail into replies."""
+    from deskloop.accounts import services as account_services
+    from deskloop.accounts.models import Workspace
+    from deskloop.tickets.services.setup import install_workspace_defaults
+
+    number = Workspace.objects.filter(slug__startswith=f"{prefix}-").count() + 1
+    while Workspace.objects.filter(slug=f"{prefix}-{number}").exists():
+        number += 1
+    workspace = account_services.create_workspace(name=f"Email bench {number}", slug=f"{prefix}-{number}")
+    install_workspace_defaults(workspace=workspace)
+    return workspace
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workspace", default="email-bench")
+    parser.add_argument("--limit", type=int, default=None, help="Only the first N distinct files (path order).")
+    parser.add_argument("--profile", help="Write a cProfile of the pipeline loop to this file.")
+    args = parser.parse_args()
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)
+    if not CORPUS.is_dir():
+        sys.exit(f"The shared email corpus is not at {CORPUS}.")
+    messages = corpus_messages(limit=args.limit)
+    workspace = fresh_workspace(args.workspace)
+    started = time.monotonic()
+    if args.profile:
+        import cProfile
+
+        # CPU time of this process: on a shared machine wall-clock profiles mostly show other people's work.
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+        measured = measure_ingest(workspace, messages)
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    else:
+        measured = measure_ingest(workspace, messages)
+    megabytes = sum(len(raw) for _name, raw in messages) / 1e6
+    print(
+        f"{database_label()} | {len(messages)} distinct corpus files, {megabytes:.1f} MB | "
+        f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()} | "
+        f"{time.monotonic() - started:.0f} s"
+    )
+    print()
+    print(
+        f"pipeline: {rate(measured.measured):.1f} msg/s | stdlib parse: {rate(measured.baseline):.1f} msg/s | "
+        f"pipeline/stdlib time ratio: {rate(measured.baseline) / rate(measured.measured):.1f}x"
+    )
+    print(
+        f"pipeline CPU time of this process: {measured.cpu_seconds:.1f} s = "
+        f"{len(messages) / measured.cpu_seconds:.1f} msg/s of CPU (one worker on an idle core, less the database "
+        "server's own time)"
+    )
+    print(
+        "outcomes (count, mean ms): "
+        + ", ".join(
+            f"{key} {len(ms)} ({sum(ms) / len(ms):.1f} ms)" for key, ms in sorted(measured.ms_by_outcome.items())
+        )
+    )
+    print()
+    print(format_table([Result("email ingest, per message", measured.measured, measured.baseline)]))
+
+
+if __name__ == "__main__":
+    main()
