@@ -70,6 +70,10 @@ def store_blob(content: bytes) -> Blob:
     if blob is not None:
         return blob
     blob = Blob(sha256=digest, size=len(content))
+    if default_storage.exists(blob.storage_name) and default_storage.size(blob.storage_name) != len(content):
+        # A process killed while writing this file left it short (its row was never written); the name is the
+        # content's hash, so writing it again is safe.
+        default_storage.delete(blob.storage_name)
     if not default_storage.exists(blob.storage_name):
         default_storage.save(blob.storage_name, ContentFile(content))
     try:

@@ -13,6 +13,8 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connections
 
@@ -22,8 +24,8 @@ from deskloop.channels.email.pipeline import IngestResult
 from deskloop.channels.email.services import MailboxSettings, create_mailbox
 from deskloop.conftest import Cast
 from deskloop.core.periodic import registered_jobs
-from deskloop.tickets.attachments import store_blob
-from deskloop.tickets.models import Ticket
+from deskloop.tickets.attachments import read_blob, store_blob
+from deskloop.tickets.models import Blob, Ticket
 
 from .corpus import BASIC, real
 from .dovecot import OAUTH_TOKEN, OAUTH_USER, SUPPORT_PASSWORD, SUPPORT_USER, Dovecot, free_port
@@ -163,6 +165,20 @@ def test_an_interrupted_run_is_finished_by_the_next_one(acme: Cast, dovecot: Dov
         "new_ticket",
         "Question 1",
     )
+
+
+def test_a_raw_file_cut_short_by_a_killed_fetcher_is_written_again(acme: Cast, dovecot: Dovecot, folder: str) -> None:
+    """A kill while the raw bytes were being written leaves a short file under their hash and no row; the next
+    fetch must store the whole message, not reuse the stump."""
+    raw = customer_mail(1).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # as the server hands it out
+    dovecot.append([raw], folder=folder)
+    name = Blob(sha256=hashlib.sha256(raw).hexdigest(), size=len(raw)).storage_name
+    default_storage.delete(name)
+    default_storage.save(name, ContentFile(raw[:100]))
+    mailbox = imap_mailbox(acme, dovecot, folder)
+
+    assert imap.fetch_mailbox(mailbox).new == 1
+    assert read_blob(InboundEmail.objects.get(mailbox=mailbox).raw) == raw
 
 
 def test_xoauth2_signs_in_with_the_access_token(acme: Cast, dovecot: Dovecot, folder: str) -> None:
