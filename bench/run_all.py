@@ -4,7 +4,7 @@
     python bench/run_all.py --workspace bench
 
 Each benchmark is bounded (--iterations and --max-seconds per measured operation) and reports p50/p95 and
-the ratio to a baseline measured in the same run. Creation runs last: it adds tickets.
+the ratio to a baseline measured in the same run. Creation and email ingest run last: they add tickets.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_create, bench_inbox, bench_search, bench_ticket_page
+from bench import bench_create, bench_inbox, bench_search, bench_ticket_page, email_ingest
 from bench.bench_context import BenchContext
 from bench.common import Result, database_label, format_table, setup_django
 
@@ -30,6 +30,8 @@ BENCHMARKS = {
     "ticket_page": bench_ticket_page.run,
     "search": bench_search.run,
     "create": bench_create.run,
+    # After creation: it adds tickets too (the first --iterations distinct files of ../shared/data/email).
+    "email_ingest": email_ingest.run,
 }
 
 

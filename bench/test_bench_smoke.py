@@ -43,6 +43,7 @@ def test_generate_then_every_benchmark_runs() -> None:
         "search with filters (open/pending, tag billing)",
         "ticket creation, POST /api/v1/tickets",
         "ticket creation, create_ticket service",
+        "email ingest, per message (parse, thread, store, index)",
     ]
     assert all(r.measured.n == 3 and r.baseline.n == 3 for r in results)
     assert table.count("\n") == len(results) + 1
