@@ -88,8 +88,14 @@ def run_idle(
     when the mailbox's settings change."""
     pause = RETRY_MIN_SECONDS
     while not stop.is_set():
-        close_old_connections()
-        mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).exclude(imap_host="").first()
+        try:
+            close_old_connections()
+            mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).exclude(imap_host="").first()
+        except Exception:  # the database is unreachable: wait for it like for a mail server
+            log.exception("IMAP watcher of mailbox %s cannot read its settings; retrying in %s s", mailbox_id, pause)
+            stop.wait(pause)
+            pause = min(pause * 2, RETRY_MAX_SECONDS)
+            continue
         if mailbox is None:
             log.info("mailbox %s is inactive or has no IMAP host; checking again in %s s", mailbox_id, poll_seconds)
             stop.wait(poll_seconds)
