@@ -210,26 +210,25 @@ def _store(
     sha256 = hashlib.sha256(raw).hexdigest()
     message_id = header_message_id(raw, sha256)
     lookup = {"mailbox": mailbox, "header_message_id": message_id, "raw_sha256": sha256}
-    existing = InboundEmail.objects.filter(**lookup).first()
-    if existing is None:
-        # File I/O before the transaction: the blob is content-addressed, so a crash here leaves only an
-        # unreferenced file that the next delivery of the same bytes reuses.
-        blob = store_blob(raw)
+    # File I/O before the transaction: the blob is content-addressed, so a crash here leaves only an unreferenced
+    # file that the next delivery of the same bytes reuses (and a duplicate finds its blob stored already).
+    blob = store_blob(raw)
+    existing: InboundEmail | None = None
     with transaction.atomic():
-        if existing is None:
-            try:
-                with transaction.atomic():
-                    inbound = InboundEmail.objects.create(
-                        workspace_id=mailbox.workspace_id,
-                        mailbox=mailbox,
-                        raw=blob,
-                        raw_sha256=sha256,
-                        header_message_id=message_id,
-                        received_via=via,
-                    )
-            except IntegrityError:
-                # A concurrent delivery of the same message won the race; this one is the duplicate.
-                existing = InboundEmail.objects.get(**lookup)
+        try:
+            # Insert first, look up only on conflict: new mail (nearly all of it) costs no extra query.
+            with transaction.atomic():
+                inbound = InboundEmail.objects.create(
+                    workspace_id=mailbox.workspace_id,
+                    mailbox=mailbox,
+                    raw=blob,
+                    raw_sha256=sha256,
+                    header_message_id=message_id,
+                    received_via=via,
+                )
+        except IntegrityError:
+            # The same bytes arrived before (or a concurrent delivery won the race): this one is the duplicate.
+            existing = InboundEmail.objects.get(**lookup)
         if on_stored is not None:
             # Runs for duplicates too: a message delivered twice must still move the IMAP checkpoint past it.
             on_stored()
@@ -279,7 +278,7 @@ def _run(*, inbound: InboundEmail, raw: bytes | None = None) -> tuple[InboundEma
             _process(locked, raw, read)
             locked.processed_at = timezone.now()
             locked.detail = locked.detail[:DETAIL_MAX]
-            locked.save()
+            locked.save(update_fields=_PROCESSING_FIELDS)
             return locked, (read[0] if read else None)
     except Exception as exc:  # one bad message must never block the rest; it goes to quarantine
         log.warning("inbound email %s quarantined: %s", inbound.pk, exc, exc_info=True)
@@ -295,6 +294,20 @@ def _run(*, inbound: InboundEmail, raw: bytes | None = None) -> tuple[InboundEma
             **named,
         )
         return InboundEmail.objects.get(pk=inbound.pk), (read[0] if read else None)
+
+
+# What processing may change on an InboundEmail row (the stored raw, ids and arrival stay as they are).
+_PROCESSING_FIELDS = [
+    "state",
+    "refusal_reason",
+    "outcome",
+    "detail",
+    "subject",
+    "sender",
+    "ticket",
+    "message",
+    "processed_at",
+]
 
 
 def _error_summary(exc: BaseException) -> str:
@@ -651,6 +664,10 @@ def _ticket_of_bounced_message(workspace: Workspace, original_message_id: str) -
     key = threading.normalize_message_id(original_message_id)
     if not key:
         return None
+    if threading.is_ours(key):
+        # Our own Message-IDs name their ticket, signed: no lookup needed, and a forged one names none.
+        ticket_id = threading.verify_message_id(key)
+        return Ticket.objects.filter(pk=ticket_id, workspace=workspace).first() if ticket_id is not None else None
     ticket_id = (
         OutboundEmail.objects.filter(workspace=workspace, header_message_id__in=[key, f"<{key}>"], ticket__isnull=False)
         .values_list("ticket_id", flat=True)
@@ -662,8 +679,6 @@ def _ticket_of_bounced_message(workspace: Workspace, original_message_id: str) -
             .values_list("ticket_id", flat=True)
             .first()
         )
-    if ticket_id is None and threading.is_ours(key):
-        ticket_id = threading.verify_message_id(key)
     if ticket_id is None:
         return None
     return Ticket.objects.filter(pk=ticket_id, workspace=workspace).first()
