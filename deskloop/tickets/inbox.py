@@ -14,7 +14,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent
@@ -204,6 +206,23 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         raise ValidationFailed(_("The page cursor is not valid; start from the first page."), field="cursor") from exc
 
 
+def _first_rows(ordered: QuerySet[Ticket], count: int) -> QuerySet[Ticket]:
+    """The first ``count`` rows of an ordered queryset, in that order.
+
+    On PostgreSQL the page's ids are picked first, inside the same statement, by an ARRAY(...) sub-select that the
+    sort index answers; the joins the caller asked for (select_related) then apply to those rows only. Planning
+    ORDER BY + LIMIT across seven joined tables cost PostgreSQL 20-50 ms per inbox page (more than running it);
+    this shape plans in a few ms and returns the same rows in the same order, still in one query.
+    """
+    if connection.vendor != "postgresql":
+        return ordered[:count]
+    ids_sql, ids_params = ordered.values("pk")[:count].query.sql_with_params()
+    pk_column = f"{connection.ops.quote_name(Ticket._meta.db_table)}.{connection.ops.quote_name('id')}"
+    # Interpolated: Django's own compiled SQL (placeholders only) and quoted names; the values stay parameters.
+    picked = RawSQL(f"{pk_column} = ANY(ARRAY({ids_sql}))", ids_params, output_field=BooleanField())  # noqa: S611
+    return ordered.filter(picked)
+
+
 def paginate(tickets: QuerySet[Ticket], *, sort: str = DEFAULT_SORT, cursor: str | None = None, size: int = 50) -> Page:
     """One page of tickets in ``sort`` order, after ``cursor``. Fetches size+1 rows to know if more exist."""
     if sort not in SORTS:
@@ -218,7 +237,7 @@ def paginate(tickets: QuerySet[Ticket], *, sort: str = DEFAULT_SORT, cursor: str
         else:
             tickets = tickets.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": last_id}))
     order = [f"-{column}", "-id"] if descending else [column, "id"]
-    rows = list(tickets.order_by(*order)[: size + 1])
+    rows = list(_first_rows(tickets.order_by(*order), size + 1))
     more = len(rows) > size
     rows = rows[:size]
     return Page(tickets=rows, next_cursor=encode_cursor(sort, rows[-1]) if more and rows else None)
@@ -227,25 +246,43 @@ def paginate(tickets: QuerySet[Ticket], *, sort: str = DEFAULT_SORT, cursor: str
 def view_counts(agent: Agent) -> dict[str, int]:
     """Live counts for the built-in views beside the inbox, in one aggregate query.
 
-    One pass with a filtered COUNT per view instead of one COUNT query per view: on a large workspace each count is
-    an index scan, and doing them together scans once.
+    One pass that counts live tickets per (status, assignee, team) -- a few hundred groups at most -- and adds the
+    groups up per view here. The pass is an index-only scan of ``ticket_live_counts`` (those three narrow columns),
+    where a filtered COUNT per view had to read every ticket row: at 1M tickets that is the difference between
+    reading a small index and reading the whole table.
     """
     workspace_id = agent.workspace_id
     categories = dict(Status.objects.filter(workspace_id=workspace_id).values_list("id", "category"))
 
-    def ids(wanted: set[str]) -> list[int]:
-        return [status_id for status_id, category in categories.items() if category in wanted]
+    def ids(wanted: set[str]) -> set[int]:
+        return {status_id for status_id, category in categories.items() if category in wanted}
 
     active = ids(set(ACTIVE_CATEGORIES))
-    team_ids = list(agent.teams.values_list("id", flat=True))
-    counts = live_tickets(workspace_id).aggregate(
-        **{
-            InboxView.MINE: Count("id", filter=Q(assignee_id=agent.pk, status_id__in=active)),
-            InboxView.UNASSIGNED: Count("id", filter=Q(assignee__isnull=True, status_id__in=active)),
-            InboxView.MY_TEAMS: Count("id", filter=Q(team_id__in=team_ids, status_id__in=active)),
-            InboxView.ALL: Count("id"),
-            InboxView.PENDING: Count("id", filter=Q(status_id__in=ids({StatusCategory.PENDING}))),
-            InboxView.SOLVED: Count("id", filter=Q(status_id__in=ids({StatusCategory.SOLVED, StatusCategory.CLOSED}))),
-        }
+    pending = ids({StatusCategory.PENDING})
+    solved = ids({StatusCategory.SOLVED, StatusCategory.CLOSED})
+    team_ids = set(agent.teams.values_list("id", flat=True))
+    counts = dict.fromkeys(
+        (InboxView.MINE, InboxView.UNASSIGNED, InboxView.MY_TEAMS, InboxView.ALL, InboxView.PENDING, InboxView.SOLVED),
+        0,
     )
-    return {view: int(count or 0) for view, count in counts.items()}
+    groups = (
+        live_tickets(workspace_id)
+        .order_by()
+        .values_list("status_id", "assignee_id", "team_id")
+        # COUNT(*), not COUNT(id): the id is not in the index, and asking for it would read the rows again.
+        .annotate(tickets=Count("*"))
+    )
+    for status_id, assignee_id, team_id, tickets in groups:
+        counts[InboxView.ALL] += tickets
+        if status_id in active:
+            if assignee_id == agent.pk:
+                counts[InboxView.MINE] += tickets
+            elif assignee_id is None:
+                counts[InboxView.UNASSIGNED] += tickets
+            if team_id in team_ids:
+                counts[InboxView.MY_TEAMS] += tickets
+        if status_id in pending:
+            counts[InboxView.PENDING] += tickets
+        elif status_id in solved:
+            counts[InboxView.SOLVED] += tickets
+    return counts

@@ -174,6 +174,22 @@ class Ticket(WorkspaceOwned):
             models.Index(fields=["workspace", "created_at", "id"], name="ticket_ws_created"),
             models.Index(fields=["requester", "created_at"], name="ticket_requester_created"),
             models.Index(fields=["organization", "created_at"], name="ticket_org_created"),
+            # The live view counts beside the inbox: one index-only pass over these four narrow columns instead of
+            # reading every ticket row (bench/: at 1M tickets the row scan alone is several hundred ms).
+            models.Index(
+                fields=["workspace", "status", "assignee", "team"],
+                condition=Q(deleted_at__isnull=True, merged_into__isnull=True, is_spam=False),
+                name="ticket_live_counts",
+            ),
+            # Trash and spam are small; without these their counts (on every inbox page) scan the whole table.
+            models.Index(
+                fields=["workspace", "updated_at", "id"], condition=Q(deleted_at__isnull=False), name="ticket_trash"
+            ),
+            models.Index(
+                fields=["workspace", "updated_at", "id"],
+                condition=Q(is_spam=True, deleted_at__isnull=True),
+                name="ticket_spam",
+            ),
         ]
 
     def __str__(self) -> str:
