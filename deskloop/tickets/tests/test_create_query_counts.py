@@ -1,0 +1,98 @@
+"""What opening a ticket and adding a message cost in SQL queries, counted exactly.
+
+Every ticket an email, the API or an agent opens goes through these services, so a query added here is paid
+once per ticket by every channel. The counts are pinned; each comment lists what the queries are for. Tests
+run inside a transaction, so each service's own transaction shows up as SAVEPOINT/RELEASE (two queries); in
+production the outermost one is BEGIN/COMMIT instead.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.test import Client
+from pytest_django import DjangoAssertNumQueries
+
+from deskloop.accounts.services import create_api_token
+from deskloop.conftest import Cast
+from deskloop.customers.services import find_or_create_contact
+from deskloop.tickets.models import EventKind, StatusCategory, Ticket, TicketEvent, TicketSearchDocument
+from deskloop.tickets.services.messages import add_agent_reply, add_customer_message
+from deskloop.tickets.services.tickets import create_ticket
+
+
+def timeline(ticket: Ticket) -> list[str]:
+    return list(TicketEvent.objects.filter(ticket=ticket).order_by("id").values_list("kind", flat=True))
+
+
+def test_a_ticket_for_a_new_requester(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
+    with django_assert_num_queries(32):
+        requester = find_or_create_contact(workspace=acme.workspace, email="dan@globex-acme.example", name="Dan")
+        ticket = create_ticket(
+            workspace=acme.workspace,
+            requester=requester,
+            subject="Cannot export invoices",
+            body_text="The export button does nothing.",
+            channel="email",
+            team=acme.support,
+            tags=["billing", "export"],
+        )
+    ticket.refresh_from_db()
+    assert (ticket.number, ticket.version, ticket.message_count, ticket.organization) == (2, 2, 1, acme.organization)
+    assert timeline(ticket) == [EventKind.CREATED, EventKind.MESSAGE_ADDED]
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["billing", "export"]
+    document = TicketSearchDocument.objects.get(ticket=ticket)
+    assert (document.subject, document.people, document.body) == (
+        "Cannot export invoices",
+        "Dan\ndan@globex-acme.example\ndan globex acme example\nGlobex of Acme",
+        "The export button does nothing.",
+    )
+
+
+def test_a_ticket_for_an_existing_requester(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
+    with django_assert_num_queries(26):
+        ticket = create_ticket(
+            workspace=acme.workspace,
+            requester=acme.customer,
+            subject="Second question",
+            body_text="Where do I change the billing address?",
+            created_by=acme.agent,
+            assignee=acme.agent,
+            tags=["billing"],
+        )
+    ticket.refresh_from_db()
+    assert (ticket.number, ticket.version, ticket.message_count, ticket.assignee) == (2, 2, 1, acme.agent)
+    assert list(ticket.followers.all()) == [acme.agent]
+    assert timeline(ticket) == [EventKind.CREATED, EventKind.MESSAGE_ADDED]
+
+
+def test_a_customer_reply(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
+    with django_assert_num_queries(13):
+        add_customer_message(ticket=acme.ticket, contact=acme.customer, body_text="Any news on this?")
+    ticket = Ticket.objects.get(pk=acme.ticket.pk)
+    assert (ticket.version, ticket.message_count) == (3, 2)
+    assert TicketSearchDocument.objects.get(ticket=ticket).body.endswith("Can you fix it?\n\nAny news on this?")
+
+
+def test_an_agent_reply(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
+    with django_assert_num_queries(21):
+        add_agent_reply(ticket=acme.ticket, agent=acme.agent, body_text="We are on it.")
+    ticket = Ticket.objects.select_related("status").get(pk=acme.ticket.pk)
+    # The reply bumps the version, and so does the status change it brings (new -> open).
+    assert (ticket.version, ticket.message_count, ticket.status.category) == (4, 2, StatusCategory.OPEN)
+    assert timeline(ticket)[-2:] == [EventKind.MESSAGE_ADDED, EventKind.FIELD_CHANGED]
+
+
+def test_post_tickets_through_the_api(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
+    _token, secret = create_api_token(agent=acme.agent, name="tests")
+    client = Client(headers={"authorization": f"Bearer {secret}"})
+    client.get("/api/v1/me")  # records the token's first use, so the measured request only reads the token
+    body = {
+        "subject": "Cannot export invoices",
+        "requester_email": "dan@globex-acme.example",
+        "body_text": "The export button does nothing.",
+        "tags": ["billing"],
+    }
+    with django_assert_num_queries(38):
+        response = client.post("/api/v1/tickets", data=json.dumps(body), content_type="application/json")
+    assert (response.status_code, json.loads(response.content)["number"]) == (201, 2)
