@@ -9,7 +9,7 @@ from deskloop.customers.models import Contact
 from deskloop.tickets.models import EventKind, Ticket, TicketEvent
 
 
-def record_event(
+def event(
     *,
     ticket: Ticket,
     kind: EventKind,
@@ -20,7 +20,8 @@ def record_event(
     new: Any = None,
     via: str = "",
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    """An event row not yet written: collect a write's events and record them together (``record_events``)."""
+    return TicketEvent(
         workspace_id=ticket.workspace_id,
         ticket=ticket,
         kind=kind,
@@ -33,11 +34,39 @@ def record_event(
     )
 
 
+def record_event(
+    *,
+    ticket: Ticket,
+    kind: EventKind,
+    agent: Agent | None = None,
+    contact: Contact | None = None,
+    field: str = "",
+    old: Any = None,
+    new: Any = None,
+    via: str = "",
+) -> TicketEvent:
+    row = event(ticket=ticket, kind=kind, agent=agent, contact=contact, field=field, old=old, new=new, via=via)
+    row.save(force_insert=True)
+    return row
+
+
+def record_events(rows: list[TicketEvent]) -> list[TicketEvent]:
+    """Write several events in one INSERT, in the order given (ids, and so the timeline, keep that order)."""
+    return TicketEvent.objects.bulk_create(rows) if rows else []
+
+
 def record_field_changes(
     *, ticket: Ticket, changes: dict[str, tuple[Any, Any]], agent: Agent | None, via: str
 ) -> list[TicketEvent]:
     """One row per changed field; values are stored as display-stable primitives (ids, names)."""
-    rows = [
+    return record_events(field_change_events(ticket=ticket, changes=changes, agent=agent, via=via))
+
+
+def field_change_events(
+    *, ticket: Ticket, changes: dict[str, tuple[Any, Any]], agent: Agent | None, via: str
+) -> list[TicketEvent]:
+    """The rows ``record_field_changes`` writes, not yet written."""
+    return [
         TicketEvent(
             workspace_id=ticket.workspace_id,
             ticket=ticket,
@@ -50,4 +79,3 @@ def record_field_changes(
         )
         for field, (old, new) in changes.items()
     ]
-    return TicketEvent.objects.bulk_create(rows)

@@ -12,7 +12,8 @@ INTERFACE (implemented by the search work; the agent UI and the API call only th
 - ``jump_target(*, workspace_id, query) -> JumpTarget | None``: "#1234" / "1234" -> that ticket;
   an email address -> that contact.
 
-Also: ``index_tickets(ids)`` (batches, for imports and ``manage.py reindex_search``) and ``parse_query``.
+Also: ``index_tickets(ids)`` (batches, for imports and ``manage.py reindex_search``), ``index_written_ticket(ticket)``
+(the same document from a ticket a write path holds, in fewer queries) and ``parse_query``.
 
 How a query is read (the same on both databases): words are ANDed; "quoted phrases" match in order;
 ``invoi*`` is a prefix, and the last bare word is a prefix too (search-as-you-type); case and accents are
@@ -242,6 +243,42 @@ def index_tickets(ticket_ids: Iterable[int]) -> int:
 def index_ticket(ticket_id: int) -> None:
     """(Re)index one ticket after a write; idempotent. Call it inside the write's transaction."""
     index_tickets([ticket_id])
+
+
+def index_written_ticket(ticket: Ticket, *, message_texts: Sequence[str] | None = None) -> None:
+    """``index_ticket`` for a ticket the caller has just written: the same document, from the instance it holds.
+
+    Reads only what the instance does not carry: the requester's addresses, the requester and organization when
+    not loaded with it, and the conversation unless ``message_texts`` (every non-system message's text, oldest
+    first) is given. One upsert and no savepoint: call it inside the write's transaction, after the write.
+    """
+    emails = list(
+        ContactEmail.objects.filter(contact_id=ticket.requester_id)
+        .order_by("-is_primary", "pk")
+        .values_list("email", flat=True)
+    )
+    if message_texts is None:
+        message_texts = list(
+            Message.objects.filter(ticket_id=ticket.pk)
+            .exclude(kind=MessageKind.SYSTEM)
+            .order_by("created_at", "pk")
+            .values_list("body_text", flat=True)
+        )
+    organization = ticket.organization if ticket.organization_id is not None else None
+    document = TicketSearchDocument(
+        ticket_id=ticket.pk,
+        workspace_id=ticket.workspace_id,
+        subject=_clean(ticket.subject),
+        people=_people_text(ticket.requester.name or "", emails, organization.name if organization else ""),
+        body=_body_text(message_texts),
+        indexed_at=timezone.now(),
+    )
+    TicketSearchDocument.objects.bulk_create(
+        [document],
+        update_conflicts=True,
+        unique_fields=["ticket"],
+        update_fields=["workspace", "subject", "people", "body", "indexed_at"],
+    )
 
 
 def optimize_index() -> None:

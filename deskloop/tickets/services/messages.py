@@ -27,7 +27,7 @@ from deskloop.tickets.models import (
     StatusCategory,
     Ticket,
 )
-from deskloop.tickets.payloads import message_payload
+from deskloop.tickets.payloads import message_payload, ticket_payload
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.services.notifications import mentioned_agents, notify_mentions
 
@@ -44,20 +44,36 @@ def _bodies(body_text: str, body_html: str) -> tuple[str, str]:
 def _store_attachments(message: Message, attachments: Sequence[IncomingFile]) -> None:
     for incoming in attachments:
         check_size(incoming)
+    rows = []
     for incoming in attachments:
         name = safe_filename(incoming.filename)
-        Attachment.objects.create(
-            workspace_id=message.workspace_id,
-            message=message,
-            blob=store_blob(incoming.content),
-            filename=name,
-            content_type=guess_content_type(name, incoming.content_type),
-            size=len(incoming.content),
-            content_id=incoming.content_id.strip("<>")[:255],
+        rows.append(
+            Attachment(
+                workspace_id=message.workspace_id,
+                message=message,
+                blob=store_blob(incoming.content),
+                filename=name,
+                content_type=guess_content_type(name, incoming.content_type),
+                size=len(incoming.content),
+                content_id=incoming.content_id.strip("<>")[:255],
+            )
         )
+    Attachment.objects.bulk_create(rows)
 
 
-def _create_message(
+def _lock_ticket(ticket: Ticket) -> Ticket:
+    """The ticket's row, locked for this transaction's read-modify-write of its counters and status, with what
+    its search document is built from. ``of=("self",)``: only the ticket row is locked; a plain FOR UPDATE on
+    PostgreSQL would lock the joined status and contact rows too, so messages to different tickets in the same
+    status would wait for each other."""
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("status", "requester", "organization")
+        .get(pk=ticket.pk)
+    )
+
+
+def store_message(
     *,
     ticket: Ticket,
     kind: MessageKind,
@@ -70,6 +86,9 @@ def _create_message(
     created_at: dt.datetime,
     channel_meta: dict[str, Any] | None,
 ) -> Message:
+    """The message row and its attachments; nothing else. The caller updates the ticket, records the event and
+    reindexes the ticket (``search.index_written_ticket``) in the same transaction, so a committed message is
+    searchable at once and a failed one leaves nothing behind."""
     text, safe_html = _bodies(body_text, body_html)
     if not text.strip() and not attachments:
         raise ValidationFailed(_("The message is empty."), field="body")
@@ -88,9 +107,6 @@ def _create_message(
         created_at=created_at,
     )
     _store_attachments(message, attachments)
-    # Indexed inside the caller's transaction: the document commits or rolls back with the message, so a
-    # committed message is searchable at once and a failed one leaves nothing behind.
-    search.index_ticket(ticket.pk)
     return message
 
 
@@ -113,7 +129,7 @@ def add_customer_message(
         raise ValidationFailed(_("The contact was not found."), field="contact")
     when = created_at or timezone.now()
     with transaction.atomic():
-        message = _create_message(
+        message = store_message(
             ticket=ticket,
             kind=MessageKind.REPLY,
             body_text=body_text,
@@ -125,28 +141,35 @@ def add_customer_message(
             created_at=when,
             channel_meta=channel_meta,
         )
-        locked = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+        locked = _lock_ticket(ticket)
         locked.last_customer_message_at = when
         locked.message_count += 1
         locked.updated_at = max(locked.updated_at, when)
         locked.version += 1
+        timeline = []
         if reopen and locked.status.category in (StatusCategory.PENDING, StatusCategory.SOLVED, StatusCategory.CLOSED):
             reopened = default_status(locked.workspace_id, StatusCategory.OPEN)
-            events.record_event(
-                ticket=locked,
-                kind=EventKind.FIELD_CHANGED,
-                contact=contact,
-                field="status",
-                old={"id": locked.status_id, "name": locked.status.name},
-                new={"id": reopened.pk, "name": reopened.name},
-                via=via,
+            timeline.append(
+                events.event(
+                    ticket=locked,
+                    kind=EventKind.FIELD_CHANGED,
+                    contact=contact,
+                    field="status",
+                    old={"id": locked.status_id, "name": locked.status.name},
+                    new={"id": reopened.pk, "name": reopened.name},
+                    via=via,
+                )
             )
             locked.status = reopened
             locked.solved_at = None
             locked.closed_at = None
-        locked.save()
+        locked.save(update_fields=[*_MESSAGE_FIELDS, "last_customer_message_at"])
         _sync_ticket(ticket, locked)
-        events.record_event(ticket=locked, kind=EventKind.MESSAGE_ADDED, contact=contact, new=message.pk, via=via)
+        timeline.append(
+            events.event(ticket=locked, kind=EventKind.MESSAGE_ADDED, contact=contact, new=message.pk, via=via)
+        )
+        events.record_events(timeline)
+        search.index_written_ticket(locked)
         if publish:
             outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message))
     return message
@@ -168,11 +191,11 @@ def add_agent_reply(
         raise PermissionDenied(_("Your role cannot reply to customers. You can add an internal note."))
     if status is not None and status.workspace_id != ticket.workspace_id:
         raise ValidationFailed(_("The status was not found."), field="status")
-    from deskloop.tickets.services.tickets import TicketChanges, update_ticket
+    from deskloop.tickets.services.tickets import change_status
 
     now = timezone.now()
     with transaction.atomic():
-        message = _create_message(
+        message = store_message(
             ticket=ticket,
             kind=MessageKind.REPLY,
             body_text=body_text,
@@ -184,22 +207,31 @@ def add_agent_reply(
             created_at=now,
             channel_meta=None,
         )
-        locked = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+        locked = _lock_ticket(ticket)
         locked.first_response_at = locked.first_response_at or now
         locked.last_agent_message_at = now
         locked.message_count += 1
         locked.updated_at = now
         locked.version += 1
-        locked.save()
-        events.record_event(ticket=locked, kind=EventKind.MESSAGE_ADDED, agent=agent, new=message.pk, via=via)
+        timeline = [events.event(ticket=locked, kind=EventKind.MESSAGE_ADDED, agent=agent, new=message.pk, via=via)]
         target = status
         if target is None and locked.status.category == StatusCategory.NEW:
             target = default_status(locked.workspace_id, StatusCategory.OPEN)
-        if target is not None and target.pk != locked.status_id:
-            locked = update_ticket(ticket=locked, changes=TicketChanges(status=target), agent=agent, via=via)
+        changed = change_status(locked, target, now) if target is not None else {}
+        published: list[tuple[str, dict[str, Any]]] = []
+        if changed:
+            # The status change is a change of its own, as update_ticket makes it: one more version, its
+            # field event and a ticket.updated event; written with the reply's in one UPDATE and one INSERT.
+            locked.version += 1
+            timeline += events.field_change_events(ticket=locked, changes=changed, agent=agent, via=via)
+            published.append(("ticket.updated", {**ticket_payload(locked), "changes": sorted(changed)}))
+        locked.save(update_fields=[*_MESSAGE_FIELDS, "first_response_at", "last_agent_message_at"])
+        events.record_events(timeline)
+        search.index_written_ticket(locked)
         _sync_ticket(ticket, locked)
         ticket.followers.add(agent)
-        outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message))
+        published.append(("message.created", message_payload(message)))
+        outbox.publish_many(workspace_id=ticket.workspace_id, events=published)
     return message
 
 
@@ -217,7 +249,7 @@ def add_internal_note(
         raise PermissionDenied(_("Your role cannot add notes."))
     now = timezone.now()
     with transaction.atomic():
-        message = _create_message(
+        message = store_message(
             ticket=ticket,
             kind=MessageKind.NOTE,
             body_text=body_text,
@@ -229,19 +261,24 @@ def add_internal_note(
             created_at=now,
             channel_meta=None,
         )
-        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked = _lock_ticket(ticket)
         locked.message_count += 1
         locked.updated_at = now
         locked.version += 1
         locked.save(update_fields=["message_count", "updated_at", "version"])
         _sync_ticket(ticket, locked)
         events.record_event(ticket=locked, kind=EventKind.NOTE_ADDED, agent=agent, new=message.pk, via=via)
+        search.index_written_ticket(locked)
         mentioned = mentioned_agents(workspace_id=ticket.workspace_id, text=message.body_text)
         if mentioned:
             ticket.followers.add(*mentioned)
             notify_mentions(ticket=ticket, author=agent, mentioned=mentioned)
         outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message))
     return message
+
+
+# What a message may change on its (locked) ticket besides its own timestamp; only these columns are written.
+_MESSAGE_FIELDS = ["message_count", "updated_at", "version", "status", "solved_at", "closed_at"]
 
 
 def _sync_ticket(stale: Ticket, fresh: Ticket) -> None:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from deskloop.tickets.models import (
     CustomField,
     CustomFieldType,
     EventKind,
+    MessageKind,
     Priority,
     ProductArea,
     Status,
@@ -42,6 +44,22 @@ TAG_MAX = 60
 def allocate_ticket_number(workspace_id: int) -> int:
     """Next per-workspace number. The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite),
     so concurrent creators queue here instead of colliding on the unique constraint."""
+    if connection.features.can_return_columns_from_insert:
+        # PostgreSQL and SQLite 3.35+ (the release that brought RETURNING to INSERT and UPDATE alike) hand the
+        # new number back from the UPDATE itself: one round trip instead of UPDATE then SELECT.
+        quote = connection.ops.quote_name
+        table = quote(Workspace._meta.db_table)
+        column = quote(Workspace._meta.get_field("last_ticket_number").column)
+        key = quote(Workspace._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {column} = {column} + 1 WHERE {key} = %s RETURNING {column}",  # noqa: S608
+                [workspace_id],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise Workspace.DoesNotExist(f"workspace {workspace_id} does not exist")
+        return int(row[0])
     Workspace.objects.filter(pk=workspace_id).update(last_ticket_number=F("last_ticket_number") + 1)
     number: int = Workspace.objects.values_list("last_ticket_number", flat=True).get(pk=workspace_id)
     return number
@@ -71,16 +89,22 @@ def get_or_create_tags(workspace_id: int, names: Iterable[str]) -> list[Tag]:
     if not wanted:
         return []
     lowered = {name.lower(): name for name in wanted}
-    found = {tag.name.lower(): tag for tag in Tag.objects.filter(workspace_id=workspace_id, name__in=wanted)}
-    # Case-insensitive match for names stored with other casing.
-    missing = [name for key, name in lowered.items() if key not in found]
-    if missing:
-        for tag in Tag.objects.filter(workspace_id=workspace_id):
-            if tag.name.lower() in lowered and tag.name.lower() not in found:
-                found[tag.name.lower()] = tag
-        for key, name in lowered.items():
-            if key not in found:
-                found[key] = Tag.objects.create(workspace_id=workspace_id, name=name)
+    # One query finds both the exact names and those stored with other casing (the unique index is on lower(name)).
+    candidates = Tag.objects.annotate(lowered_name=Lower("name")).filter(
+        Q(name__in=wanted) | Q(lowered_name__in=list(lowered)), workspace_id=workspace_id
+    )
+    found: dict[str, Tag] = {}
+    for tag in sorted(candidates, key=lambda tag: tag.name not in wanted):  # an exact name wins over other casing
+        found.setdefault(tag.name.lower(), tag)
+    if any(key not in found and not key.isascii() for key in lowered):
+        # SQLite's lower() folds ASCII letters only; compare other scripts' casing here, as Python folds it.
+        for stored in Tag.objects.filter(workspace_id=workspace_id):
+            if stored.name.lower() in lowered:
+                found.setdefault(stored.name.lower(), stored)
+    created = Tag.objects.bulk_create(
+        [Tag(workspace_id=workspace_id, name=name) for key, name in lowered.items() if key not in found]
+    )
+    found.update((tag.name.lower(), tag) for tag in created)
     return [found[key] for key in lowered]
 
 
@@ -91,6 +115,8 @@ def validate_custom_fields(
 
     Unknown keys are refused (a typo must not be stored silently). ``None`` or "" clears a field.
     """
+    if not values:
+        return {}
     defs = {d.key: d for d in (definitions or CustomField.objects.filter(workspace_id=workspace_id))}
     cleaned: dict[str, Any] = {}
     for key, value in values.items():
@@ -208,7 +234,7 @@ def create_ticket(
     ``created_by`` is the agent who logged it on the customer's behalf (phone, web form), or None when
     the customer wrote in themselves. The first message is always authored by the requester.
     """
-    from deskloop.tickets.services.messages import add_customer_message
+    from deskloop.tickets.services.messages import store_message
 
     subject = clean_subject(subject)
     _same_workspace(workspace.pk, requester, "requester")
@@ -224,6 +250,7 @@ def create_ticket(
     if created_by is not None and not created_by.can_write:
         raise PermissionDenied(_("Your role cannot create tickets."))
     when = created_at or timezone.now()
+    with_message = bool(body_text or body_html or attachments)
 
     with transaction.atomic():
         ticket = Ticket.objects.create(
@@ -242,31 +269,48 @@ def create_ticket(
             created_at=when,
             updated_at=when,
             external_id=external_id,
+            # The first message is counted in the INSERT rather than by a second write of the new row. Like every
+            # customer message it is a change of the ticket, so such a ticket starts at version 2.
+            message_count=1 if with_message else 0,
+            last_customer_message_at=when if with_message else None,
+            version=2 if with_message else 1,
         )
+        if Contact.organization.is_cached(requester):
+            # Loaded with the requester already (find_or_create_contact does): the search document needs its name.
+            ticket.organization = requester.organization
         tag_objects = get_or_create_tags(workspace.pk, tags)
         TicketTag.objects.bulk_create([TicketTag(workspace=workspace, ticket=ticket, tag=t) for t in tag_objects])
         if assignee is not None:
             ticket.followers.add(assignee)
-        events.record_event(
-            ticket=ticket, kind=EventKind.CREATED, agent=created_by, contact=None if created_by else requester, via=via
-        )
-        if body_text or body_html or attachments:
-            add_customer_message(
+        timeline = [
+            events.event(
                 ticket=ticket,
-                contact=requester,
+                kind=EventKind.CREATED,
+                agent=created_by,
+                contact=None if created_by else requester,
+                via=via,
+            )
+        ]
+        texts: list[str] = []
+        if with_message:
+            message = store_message(
+                ticket=ticket,
+                kind=MessageKind.REPLY,
                 body_text=body_text,
                 body_html=body_html,
+                agent=None,
+                contact=requester,
                 channel=channel,
                 attachments=attachments,
                 created_at=when,
                 channel_meta=channel_meta,
-                via=via,
-                reopen=False,
-                publish=False,
             )
-        else:
-            # With a first message, add_customer_message has indexed the ticket already.
-            search.index_ticket(ticket.pk)
+            texts.append(message.body_text)
+            timeline.append(
+                events.event(ticket=ticket, kind=EventKind.MESSAGE_ADDED, contact=requester, new=message.pk, via=via)
+            )
+        events.record_events(timeline)
+        search.index_written_ticket(ticket, message_texts=texts)
         outbox.publish(workspace_id=workspace.pk, name="ticket.created", payload=ticket_payload(ticket))
     return ticket
 
@@ -283,6 +327,21 @@ def _status_transition(ticket: Ticket, new_status: Status, now: dt.datetime) -> 
         # Reopened: it is no longer solved; reports count the next solve.
         ticket.solved_at = None
         ticket.closed_at = None
+
+
+def change_status(locked: Ticket, status: Status, now: dt.datetime) -> dict[str, tuple[Any, Any]]:
+    """Move a locked ticket (loaded with its status) to ``status``, unsaved; the change for its event, or
+    nothing when it already has that status. Refuses to solve or close while required fields are empty."""
+    if status.pk == locked.status_id:
+        return {}
+    if status.category in (StatusCategory.SOLVED, StatusCategory.CLOSED):
+        check_required_on_solve(locked, locked.custom_fields)
+    change = (
+        {"id": locked.status_id, "name": locked.status.name},
+        {"id": status.pk, "name": status.name},
+    )
+    _status_transition(locked, status, now)
+    return {"status": change}
 
 
 def update_ticket(
@@ -316,7 +375,8 @@ def update_ticket(
 
     with transaction.atomic():
         # Lock the row: the version check and the write must not interleave with another writer.
-        locked = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+        # of=("self",): lock the ticket row only, not the status row joined to it (see messages._lock_ticket).
+        locked = Ticket.objects.select_for_update(of=("self",)).select_related("status").get(pk=ticket.pk)
         if expected_version is not None and locked.version != expected_version:
             raise PreconditionFailed(
                 _("This ticket was changed by someone else. Reload it and try again."), code="stale_version"
@@ -360,14 +420,8 @@ def update_ticket(
                 else:
                     merged[key] = value
             locked.custom_fields = merged
-        if changes.status is not None and changes.status.pk != locked.status_id:
-            if changes.status.category in (StatusCategory.SOLVED, StatusCategory.CLOSED):
-                check_required_on_solve(locked, locked.custom_fields)
-            diff["status"] = (
-                {"id": locked.status_id, "name": locked.status.name},
-                {"id": changes.status.pk, "name": changes.status.name},
-            )
-            _status_transition(locked, changes.status, now)
+        if changes.status is not None:
+            diff.update(change_status(locked, changes.status, now))
 
         tag_changed = set_ticket_tags(
             ticket=locked, add=changes.add_tags, remove=changes.remove_tags, agent=agent, via=via
@@ -397,23 +451,31 @@ def set_ticket_tags(
     *, ticket: Ticket, add: Sequence[str], remove: Sequence[str], agent: Agent | None, via: str
 ) -> bool:
     """Add and remove tags by name, recording an event for each real change. Returns True if any changed."""
-    changed = False
+    timeline = []
     if add:
         current = set(TicketTag.objects.filter(ticket=ticket).values_list("tag_id", flat=True))
-        for tag in get_or_create_tags(ticket.workspace_id, add):
-            if tag.pk in current:
-                continue
-            TicketTag.objects.create(workspace_id=ticket.workspace_id, ticket=ticket, tag=tag)
-            events.record_event(ticket=ticket, kind=EventKind.TAG_ADDED, agent=agent, new=tag.name, via=via)
-            changed = True
+        added = [tag for tag in get_or_create_tags(ticket.workspace_id, add) if tag.pk not in current]
+        TicketTag.objects.bulk_create(
+            [TicketTag(workspace_id=ticket.workspace_id, ticket=ticket, tag=tag) for tag in added]
+        )
+        timeline += [
+            events.event(ticket=ticket, kind=EventKind.TAG_ADDED, agent=agent, new=tag.name, via=via) for tag in added
+        ]
     if remove:
         lowered = {name.lower() for name in clean_tag_names(remove)}
-        for link in TicketTag.objects.filter(ticket=ticket).select_related("tag"):
-            if link.tag.name.lower() in lowered:
-                link.delete()
-                events.record_event(ticket=ticket, kind=EventKind.TAG_REMOVED, agent=agent, old=link.tag.name, via=via)
-                changed = True
-    return changed
+        removed = [
+            link
+            for link in TicketTag.objects.filter(ticket=ticket).select_related("tag")
+            if link.tag.name.lower() in lowered
+        ]
+        if removed:
+            TicketTag.objects.filter(pk__in=[link.pk for link in removed]).delete()
+        timeline += [
+            events.event(ticket=ticket, kind=EventKind.TAG_REMOVED, agent=agent, old=link.tag.name, via=via)
+            for link in removed
+        ]
+    events.record_events(timeline)
+    return bool(timeline)
 
 
 def set_followers(

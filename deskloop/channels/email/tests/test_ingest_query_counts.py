@@ -18,7 +18,7 @@ def test_an_email_opening_a_ticket(acme: Cast, django_assert_num_queries: Django
         actor=acme.admin, values=MailboxSettings(address="support@acme.example", default_team=acme.support)
     )
     raw = real(BASIC)  # from a new contact, with one more address in To (a new CC contact)
-    with django_assert_num_queries(57):
+    with django_assert_num_queries(46):
         result = ingest_raw(mailbox=mailbox, raw=raw, via="imap")
     assert (result.state, result.outcome, result.ticket_number) == ("processed", "new_ticket", 2)
     ticket = Ticket.objects.get(pk=result.ticket_id)
