@@ -416,8 +416,9 @@ def _decode_literal(text: str, hint: str, decisions: list[CharsetDecision] | Non
 
 
 def normalize_message_id(value: str) -> str:
-    """A Message-ID as stored and compared: the first ``<...>`` token (or the first word) without brackets."""
-    text = " ".join((value or "").split())
+    """A Message-ID as stored and compared: the first ``<...>`` token (or the first word) without brackets.
+    Control characters cannot be part of an id; dropping them also keeps a NUL away from PostgreSQL."""
+    text = " ".join("".join(ch for ch in (value or "") if ch >= " " and ch != "\x7f").split())
     match = re.search(r"<([^<>\s]+)>", text)
     if match:
         return match.group(1)[:500]

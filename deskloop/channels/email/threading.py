@@ -28,6 +28,7 @@ from django.utils import timezone
 from deskloop.accounts.models import Workspace
 from deskloop.tickets.models import Message, Ticket
 
+from . import parsing
 from .models import InboundEmail, Mailbox, OutboundEmail
 
 # What mail we send carries in ``X-Loop``; an incoming message carrying it is our own mail come back (noise.classify
@@ -58,8 +59,9 @@ def make_message_id(ticket: Ticket, kind: str = "reply", *, domain: str = "") ->
 
 
 def normalize_message_id(value: str) -> str:
-    """A Message-ID as stored: without angle brackets and surrounding space."""
-    return (value or "").strip().strip("<>").strip()
+    """A Message-ID as stored: the parser's normal form (see parsing.normalize_message_id), so what we send, what we
+    store and what we look up compare equal."""
+    return parsing.normalize_message_id(value)
 
 
 def is_ours(message_id: str) -> bool:
