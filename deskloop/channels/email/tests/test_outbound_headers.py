@@ -91,7 +91,9 @@ def test_any_subject_and_names_give_exactly_our_headers(
     parsed = parse_back(message)
 
     assert list(parsed.keys()) == EXPECTED_HEADERS
-    assert " ".join(str(parsed["Subject"]).split()) == header_text(subject, max_length=SUBJECT_MAX)
+    # RFC 2047 readers drop the whitespace between two adjacent encoded words, so a space next to one can vanish
+    # in the round trip; the characters themselves must all arrive, and nothing may leave the Subject header.
+    assert "".join(str(parsed["Subject"]).split()) == "".join(header_text(subject, max_length=SUBJECT_MAX).split())
     to = parsed["To"].addresses
     assert [a.addr_spec for a in to] == ["carmen@globex.example"]
     # Folding a long display name into encoded words may add a space where it splits the name; nothing else.
