@@ -7,10 +7,12 @@ never show up for Acme's people.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from deskloop.accounts import services as account_services
 from deskloop.accounts.models import Agent, Role, Team, Workspace
@@ -21,6 +23,13 @@ from deskloop.tickets.services.setup import install_workspace_defaults
 from deskloop.tickets.services.tickets import create_ticket
 
 PASSWORD = "correct horse battery staple"
+
+# `make test` and CI run the property tests with a fixed seed, so main is never red by the luck of one draw.
+# Exploring for new counterexamples is a deliberate act: HYPOTHESIS_PROFILE=explore (random, more examples);
+# whatever it finds becomes a fixed regression test.
+hypothesis_settings.register_profile("ci", derandomize=True)
+hypothesis_settings.register_profile("explore", max_examples=1000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @dataclass
