@@ -10,7 +10,9 @@ from deskloop.channels.email.services import MailboxSettings, create_mailbox
 from deskloop.conftest import Cast
 from deskloop.tickets.models import EventKind, Ticket, TicketEvent
 
-from .corpus import BASIC, real
+from .corpus import AUTO_REPLY, BASIC, BOUNCE, real
+
+BASIC_MESSAGE_ID = "6B7EC235-5B17-4CA8-B2B8-39290DEB43A3@test.lindsaar.net"
 
 
 def test_an_email_opening_a_ticket(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
@@ -28,3 +30,33 @@ def test_an_email_opening_a_ticket(acme: Cast, django_assert_num_queries: Django
         (EventKind.MESSAGE_ADDED, ""),
         (EventKind.FIELD_CHANGED, "cc"),
     ]
+
+
+def test_a_refused_auto_reply(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
+    mailbox = create_mailbox(actor=acme.admin, values=MailboxSettings(address="support@acme.example"))
+    with django_assert_num_queries(14):
+        result = ingest_raw(mailbox=mailbox, raw=real(AUTO_REPLY), via="imap")
+    assert (result.state, result.refusal_reason, result.ticket_id) == ("refused", "auto_reply", None)
+
+
+def test_a_refused_bounce_of_a_message_we_do_not_know(
+    acme: Cast, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    mailbox = create_mailbox(actor=acme.admin, values=MailboxSettings(address="support@acme.example"))
+    # The failed recipient is no contact's address and the bounced Message-ID is not ours: nothing to mark.
+    with django_assert_num_queries(17):
+        result = ingest_raw(mailbox=mailbox, raw=real(BOUNCE), via="imap")
+    assert (result.state, result.refusal_reason, result.ticket_id) == ("refused", "bounce", None)
+
+
+def test_a_reply_threaded_to_its_ticket(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
+    mailbox = create_mailbox(
+        actor=acme.admin, values=MailboxSettings(address="support@acme.example", default_team=acme.support)
+    )
+    first = ingest_raw(mailbox=mailbox, raw=real(BASIC), via="imap")
+    reply = real(BASIC, Message_ID="<reply-1@test.lindsaar.net>", In_Reply_To=f"<{BASIC_MESSAGE_ID}>")
+    with django_assert_num_queries(34):
+        result = ingest_raw(mailbox=mailbox, raw=reply, via="imap")
+    assert (result.state, result.outcome, result.ticket_number) == ("processed", "threaded", first.ticket_number)
+    ticket = Ticket.objects.get(pk=result.ticket_id)
+    assert (ticket.message_count, ticket.cc_contacts.count()) == (2, 1)
