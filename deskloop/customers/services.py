@@ -47,6 +47,17 @@ def find_or_create_contact(*, workspace: Workspace, email: str, name: str = "", 
             contact.name = name[:200]
             contact.save(update_fields=["name"])
         return contact
+    return _create_contact_for_email(workspace=workspace, address=address, name=name, locale=locale)
+
+
+def create_contact_for_unknown_email(*, workspace: Workspace, email: str, name: str = "") -> Contact:
+    """``find_or_create_contact`` for a caller that has just looked ``email`` up and found no contact (the email
+    pipeline does, to see whether the sender is blocked): the same result without looking it up again. A contact
+    created for it meanwhile is returned as it is."""
+    return _create_contact_for_email(workspace=workspace, address=normalize_email(email), name=name, locale="")
+
+
+def _create_contact_for_email(*, workspace: Workspace, address: str, name: str, locale: str) -> Contact:
     try:
         with transaction.atomic():
             contact = Contact.objects.create(
@@ -58,7 +69,9 @@ def find_or_create_contact(*, workspace: Workspace, email: str, name: str = "", 
             ContactEmail.objects.create(workspace=workspace, contact=contact, email=address, is_primary=True)
             return contact
     except IntegrityError:
-        return ContactEmail.objects.select_related("contact").get(workspace=workspace, email=address).contact
+        return (
+            ContactEmail.objects.select_related("contact__organization").get(workspace=workspace, email=address).contact
+        )
 
 
 def create_organization(

@@ -42,6 +42,7 @@ import hashlib
 import logging
 import traceback
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -49,13 +50,20 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Workspace
 from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import Contact, ContactEmail
-from deskloop.customers.services import find_or_create_contact, mark_email_bouncing, normalize_email
+from deskloop.customers.services import (
+    create_contact_for_unknown_email,
+    find_or_create_contact,
+    mark_email_bouncing,
+    normalize_email,
+)
 from deskloop.tickets.attachments import IncomingFile, read_blob, safe_filename, store_blob
 from deskloop.tickets.models import Attachment, Channel, Message, StatusCategory, Ticket
 from deskloop.tickets.services.channel_writes import add_cc_contacts, add_system_note, link_inline_images
@@ -214,7 +222,8 @@ def _store(
     # file that the next delivery of the same bytes reuses (and a duplicate finds its blob stored already).
     blob = store_blob(raw)
     existing: InboundEmail | None = None
-    with transaction.atomic():
+    # Without a callback the INSERT is the whole transaction: no savepoint around it.
+    with transaction.atomic() if on_stored is not None else nullcontext():
         try:
             # Insert first, look up only on conflict: new mail (nearly all of it) costs no extra query.
             with transaction.atomic():
@@ -245,7 +254,7 @@ def ingest_raw(*, mailbox: Mailbox, raw: bytes, via: str, on_stored: Callable[[]
     inbound, duplicate = _store(mailbox=mailbox, raw=bytes(raw), via=via, on_stored=on_stored)
     if duplicate:
         return IngestResult.of(inbound, duplicate=True)
-    processed, reading = _run(inbound=inbound, raw=bytes(raw))
+    processed, reading = _run(inbound=inbound, raw=bytes(raw), fresh=True)
     return IngestResult.of(processed, reading=reading)
 
 
@@ -264,22 +273,51 @@ def process(*, inbound: InboundEmail, raw: bytes | None = None) -> InboundEmail:
     return _run(inbound=inbound, raw=raw)[0]
 
 
-def _run(*, inbound: InboundEmail, raw: bytes | None = None) -> tuple[InboundEmail, MailReading | None]:
+class _ProcessedMeanwhile(Exception):
+    """Another worker finished this row while this one processed it: this run's writes are rolled back."""
+
+
+_OPEN_STATES = (InboundState.RECEIVED, InboundState.QUARANTINED)
+
+
+def _run(
+    *, inbound: InboundEmail, raw: bytes | None = None, fresh: bool = False
+) -> tuple[InboundEmail, MailReading | None]:
+    """``fresh``: ``inbound`` was stored by this very call (``ingest_raw``), so it is not read again: the final
+    UPDATE is conditional on the row still being open instead of a row lock taken first. Another worker (the
+    sweep, a duplicate's delivery) that locked and finished the row meanwhile makes that UPDATE match nothing,
+    and this run's writes are rolled back, as if it had found the row done."""
     read: list[MailReading] = []  # filled as soon as the message is parsed, so a quarantine still names it
     try:
         with transaction.atomic():
-            locked = (
-                InboundEmail.objects.select_for_update().select_related("mailbox__workspace", "raw").get(pk=inbound.pk)
-            )
-            if locked.state not in (InboundState.RECEIVED, InboundState.QUARANTINED):
-                return locked, None
+            if fresh:
+                target = inbound
+            else:
+                target = InboundEmail.objects.select_for_update(of=("self",)).select_related("raw").get(pk=inbound.pk)
+                if target.state not in _OPEN_STATES:
+                    return target, None
             if raw is None:
-                raw = read_blob(locked.raw)
-            _process(locked, raw, read)
-            locked.processed_at = timezone.now()
-            locked.detail = locked.detail[:DETAIL_MAX]
-            locked.save(update_fields=_PROCESSING_FIELDS)
-            return locked, (read[0] if read else None)
+                raw = read_blob(target.raw)
+            # The workspace's mailboxes in one query: this one read again (its settings may have changed since
+            # delivery) with what a new ticket needs from it, and all their addresses (mail from them is a loop).
+            mailboxes = list(
+                Mailbox.objects.filter(workspace_id=target.workspace_id).select_related(
+                    "workspace", "default_team", "default_product_area"
+                )
+            )
+            target.mailbox = next(m for m in mailboxes if m.pk == target.mailbox_id)
+            own_addresses = {normalize_address(m.address) for m in mailboxes}
+            _process(target, raw, read, own_addresses)
+            target.processed_at = timezone.now()
+            target.detail = target.detail[:DETAIL_MAX]
+            written = InboundEmail.objects.filter(pk=target.pk, state__in=_OPEN_STATES).update(
+                **{name: getattr(target, name) for name in _PROCESSING_FIELDS}
+            )
+            if not written:
+                raise _ProcessedMeanwhile
+            return target, (read[0] if read else None)
+    except _ProcessedMeanwhile:
+        return InboundEmail.objects.get(pk=inbound.pk), None
     except Exception as exc:  # one bad message must never block the rest; it goes to quarantine
         log.warning("inbound email %s quarantined: %s", inbound.pk, exc, exc_info=True)
         named: dict[str, str] = {}
@@ -304,8 +342,8 @@ _PROCESSING_FIELDS = [
     "detail",
     "subject",
     "sender",
-    "ticket",
-    "message",
+    "ticket_id",
+    "message_id",
     "processed_at",
 ]
 
@@ -389,7 +427,7 @@ def _dmarc_failed(parsed: ParsedEmail) -> bool:
     return not checked or not claimed or claimed == checked or claimed.endswith("." + checked)
 
 
-def _process(inbound: InboundEmail, raw: bytes, read: list[MailReading]) -> None:
+def _process(inbound: InboundEmail, raw: bytes, read: list[MailReading], own_addresses: set[str]) -> None:
     mailbox = inbound.mailbox
     workspace = mailbox.workspace
     inbound.detail = ""
@@ -402,9 +440,6 @@ def _process(inbound: InboundEmail, raw: bytes, read: list[MailReading]) -> None
         )
         return
     parsed = parse_message(raw)
-    own_addresses = {
-        normalize_address(a) for a in Mailbox.objects.filter(workspace=workspace).values_list("address", flat=True)
-    }
     verdict = classify(parsed, loop_marker=threading.LOOP_MARKER, own_addresses=own_addresses)
     mail = _read(parsed, strip=not verdict.is_noise)
     read.append(mail.reading)
@@ -432,14 +467,50 @@ def _process(inbound: InboundEmail, raw: bytes, read: list[MailReading]) -> None
         # Our own mailbox writing to itself (through Reply-To or Sender): an MTA or a forwarding rule loops.
         _refuse(inbound, Refusal.LOOP, _("The sender is one of this workspace's mailboxes."))
         return
-    identity = ContactEmail.objects.filter(workspace=workspace, email=sender_address).select_related("contact").first()
+    # With the organization: a ticket opened for this contact indexes its name (search.index_written_ticket).
+    identity = (
+        ContactEmail.objects.filter(workspace=workspace, email=sender_address)
+        .select_related("contact__organization")
+        .first()
+    )
     if identity is not None and identity.contact.is_blocked:
         _refuse(inbound, Refusal.BLOCKED_SENDER)
         return
-    agent = Agent.objects.filter(workspace=workspace, user__email__iexact=sender_address, is_active=True).first()
+    agents = _Agents.of(workspace)
     _deliver(
-        inbound, mailbox, workspace, mail, sender_address, identity.contact if identity else None, agent, own_addresses
+        inbound,
+        mailbox,
+        workspace,
+        mail,
+        sender_address,
+        identity.contact if identity else None,
+        agents,
+        own_addresses,
     )
+
+
+@dataclass(frozen=True)
+class _Agents:
+    """The workspace's agents' addresses, read once per message: whether the sender is an (active) agent, and
+    whom not to copy on a ticket (every agent, active or not)."""
+
+    active_by_email: dict[str, int]  # lower-cased address -> agent id (the lowest id when several share it)
+    emails: frozenset[str]
+
+    @classmethod
+    def of(cls, workspace: Workspace) -> _Agents:
+        active: dict[str, int] = {}
+        emails: set[str] = set()
+        rows = Agent.objects.filter(workspace=workspace).order_by("pk").values_list("pk", "user__email", "is_active")
+        for pk, address, is_active in rows:
+            lowered = (address or "").lower()
+            emails.add(lowered)
+            if is_active:
+                active.setdefault(lowered, pk)
+        return cls(active_by_email=active, emails=frozenset(emails))
+
+    def agent_id(self, address: str) -> int | None:
+        return self.active_by_email.get(address.lower())
 
 
 def _usable_address(address: str) -> str | None:
@@ -463,7 +534,7 @@ def _deliver(
     mail: _Mail,
     sender: str,
     contact: Contact | None,
-    agent: Agent | None,
+    agents: _Agents,
     own_addresses: set[str],
 ) -> None:
     parsed = mail.parsed
@@ -483,10 +554,11 @@ def _deliver(
         meta["unthreaded_from"] = match.ticket.number
         match = None
     body_text = _text_or_placeholder(mail)
-    if match is not None and agent is not None:
+    agent_id = agents.agent_id(sender)
+    if match is not None and agent_id is not None:
         message = add_internal_note(
             ticket=match.ticket,
-            agent=agent,
+            agent=Agent.objects.get(pk=agent_id),
             body_text=body_text,
             body_html=mail.html,
             attachments=mail.attachments,
@@ -496,7 +568,8 @@ def _deliver(
         return
     if contact is None:
         name = parsed.from_.name if parsed.from_ is not None and parsed.from_.normalized == sender else ""
-        contact = find_or_create_contact(workspace=workspace, email=sender, name=name)
+        # The sender's address was looked up in _process and no contact has it: create one without asking again.
+        contact = create_contact_for_unknown_email(workspace=workspace, email=sender, name=name)
     if match is not None:
         ticket = match.ticket
         on_ticket = contact.pk == ticket.requester_id or ticket.cc_contacts.filter(pk=contact.pk).exists()
@@ -520,7 +593,7 @@ def _deliver(
                 via="email",
             )
             link_inline_images(message=message)
-            _add_ccs(ticket, workspace, parsed, sender, own_addresses)
+            _add_ccs(ticket, workspace, parsed, sender, own_addresses, agents)
             _finish(inbound, ticket, message, Outcome.THREADED)
             return
     ticket = create_ticket(
@@ -540,7 +613,7 @@ def _deliver(
     first = Message.objects.filter(ticket=ticket).order_by("id").first()
     if first is not None:
         link_inline_images(message=first)
-    _add_ccs(ticket, workspace, parsed, sender, own_addresses)
+    _add_ccs(ticket, workspace, parsed, sender, own_addresses, agents)
     if "follow_up_of" in meta and match is not None:
         add_system_note(
             ticket=match.ticket,
@@ -572,12 +645,14 @@ def _finish(inbound: InboundEmail, ticket: Ticket, message: Message | None, outc
     inbound.message = message
 
 
-def _add_ccs(ticket: Ticket, workspace: Workspace, parsed: ParsedEmail, sender: str, own_addresses: set[str]) -> None:
+def _add_ccs(
+    ticket: Ticket, workspace: Workspace, parsed: ParsedEmail, sender: str, own_addresses: set[str], agents: _Agents
+) -> None:
     """Everyone else the customer wrote to (To and Cc, minus our mailboxes and agents) follows the conversation."""
     recipients: list[Address] = [*parsed.to, *parsed.cc]
     if not recipients:
         return
-    agent_emails = {e.lower() for e in Agent.objects.filter(workspace=workspace).values_list("user__email", flat=True)}
+    agent_emails = agents.emails
     wanted: list[tuple[str, str]] = []
     seen = {sender} | own_addresses | agent_emails
     for recipient in recipients:
@@ -668,17 +743,16 @@ def _ticket_of_bounced_message(workspace: Workspace, original_message_id: str) -
         # Our own Message-IDs name their ticket, signed: no lookup needed, and a forged one names none.
         ticket_id = threading.verify_message_id(key)
         return Ticket.objects.filter(pk=ticket_id, workspace=workspace).first() if ticket_id is not None else None
-    ticket_id = (
-        OutboundEmail.objects.filter(workspace=workspace, header_message_id__in=[key, f"<{key}>"], ticket__isnull=False)
-        .values_list("ticket_id", flat=True)
-        .first()
+    # Our outbound mail first, then a stored message: one query (scalar subqueries in that order), not three.
+    keys = [key, f"<{key}>"]
+    from_outbound = (
+        OutboundEmail.objects.filter(workspace=workspace, header_message_id__in=keys, ticket__isnull=False)
+        .order_by("pk")
+        .values("ticket_id")[:1]
     )
-    if ticket_id is None:
-        ticket_id = (
-            Message.objects.filter(workspace=workspace, email_message_id__in=[key, f"<{key}>"])
-            .values_list("ticket_id", flat=True)
-            .first()
-        )
-    if ticket_id is None:
-        return None
-    return Ticket.objects.filter(pk=ticket_id, workspace=workspace).first()
+    from_message = (
+        Message.objects.filter(workspace=workspace, email_message_id__in=keys).order_by("pk").values("ticket_id")[:1]
+    )
+    return Ticket.objects.filter(
+        pk=Coalesce(Subquery(from_outbound), Subquery(from_message)), workspace=workspace
+    ).first()

@@ -24,18 +24,31 @@ def add_cc_contacts(*, ticket: Ticket, contacts: Sequence[Contact], via: str = "
     """Copy contacts on the conversation (they receive public replies). The requester and contacts already
     copied are skipped; returns the contacts actually added, each recorded as a FIELD_CHANGED cc event."""
     added: list[Contact] = []
-    with transaction.atomic():
+    candidates = [c for c in contacts if c.workspace_id == ticket.workspace_id and c.pk != ticket.requester_id]
+    if not candidates:
+        return added
+    # No savepoint when a caller's transaction is open (the email pipeline's): nothing here catches a database
+    # error, so a failure rolls back the caller's whole write, as it must.
+    with transaction.atomic(savepoint=False):
         current = set(ticket.cc_contacts.values_list("id", flat=True))
-        for contact in contacts:
-            if contact.workspace_id != ticket.workspace_id:
+        for contact in candidates:
+            if contact.pk in current:
                 continue
-            if contact.pk == ticket.requester_id or contact.pk in current:
-                continue
-            ticket.cc_contacts.add(contact)
             current.add(contact.pk)
             added.append(contact)
-            events.record_event(
-                ticket=ticket, kind=EventKind.FIELD_CHANGED, field="cc", new=contact.display_name, via=via
+        if added:
+            # One INSERT for the links and one for their events, in the order given.
+            through = Ticket.cc_contacts.through
+            through.objects.bulk_create(
+                [through(ticket_id=ticket.pk, contact_id=contact.pk) for contact in added], ignore_conflicts=True
+            )
+            events.record_events(
+                [
+                    events.event(
+                        ticket=ticket, kind=EventKind.FIELD_CHANGED, field="cc", new=contact.display_name, via=via
+                    )
+                    for contact in added
+                ]
             )
     return added
 
