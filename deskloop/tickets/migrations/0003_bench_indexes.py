@@ -4,24 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0001_initial'),
-        ('tickets', '0002_search'),
+        ("accounts", "0001_initial"),
+        ("customers", "0001_initial"),
+        ("tickets", "0002_search"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('is_spam', False), ('merged_into__isnull', True)), fields=['workspace', 'status', 'assignee', 'team'], name='ticket_live_counts'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("is_spam", False), ("merged_into__isnull", True)),
+                fields=["workspace", "status", "assignee", "team"],
+                name="ticket_live_counts",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', False)), fields=['workspace', 'updated_at', 'id'], name='ticket_trash'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", False)),
+                fields=["workspace", "updated_at", "id"],
+                name="ticket_trash",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True), ('is_spam', True)), fields=['workspace', 'updated_at', 'id'], name='ticket_spam'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True), ("is_spam", True)),
+                fields=["workspace", "updated_at", "id"],
+                name="ticket_spam",
+            ),
         ),
     ]
