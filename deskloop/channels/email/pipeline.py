@@ -50,8 +50,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -743,16 +741,17 @@ def _ticket_of_bounced_message(workspace: Workspace, original_message_id: str) -
         # Our own Message-IDs name their ticket, signed: no lookup needed, and a forged one names none.
         ticket_id = threading.verify_message_id(key)
         return Ticket.objects.filter(pk=ticket_id, workspace=workspace).first() if ticket_id is not None else None
-    # Our outbound mail first, then a stored message: one query (scalar subqueries in that order), not three.
-    keys = [key, f"<{key}>"]
-    from_outbound = (
-        OutboundEmail.objects.filter(workspace=workspace, header_message_id__in=keys, ticket__isnull=False)
-        .order_by("pk")
-        .values("ticket_id")[:1]
+    ticket_id = (
+        OutboundEmail.objects.filter(workspace=workspace, header_message_id__in=[key, f"<{key}>"], ticket__isnull=False)
+        .values_list("ticket_id", flat=True)
+        .first()
     )
-    from_message = (
-        Message.objects.filter(workspace=workspace, email_message_id__in=keys).order_by("pk").values("ticket_id")[:1]
-    )
-    return Ticket.objects.filter(
-        pk=Coalesce(Subquery(from_outbound), Subquery(from_message)), workspace=workspace
-    ).first()
+    if ticket_id is None:
+        ticket_id = (
+            Message.objects.filter(workspace=workspace, email_message_id__in=[key, f"<{key}>"])
+            .values_list("ticket_id", flat=True)
+            .first()
+        )
+    if ticket_id is None:
+        return None
+    return Ticket.objects.filter(pk=ticket_id, workspace=workspace).first()

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail.utils import DNS_NAME
-from django.db.models import Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from deskloop.accounts.models import Workspace
@@ -102,29 +100,30 @@ def _ticket_for_reference(workspace_id: int, reference: str) -> Ticket | None:
             .select_related("status")
             .first()
         )
-    # Our earlier inbound mail, then a stored message, then our outbound mail: the first that knows the id names
-    # the ticket. One query (each lookup a scalar subquery, in that order) instead of up to four.
-    from_inbound = (
+    ticket_id = (
         InboundEmail.objects.filter(workspace_id=workspace_id, header_message_id=reference, ticket__isnull=False)
         .order_by("-id")
-        .values("ticket_id")[:1]
+        .values_list("ticket_id", flat=True)
+        .first()
     )
-    from_message = (
-        Message.objects.filter(workspace_id=workspace_id, email_message_id=reference)
-        .order_by("-id")
-        .values("ticket_id")[:1]
-    )
-    from_outbound = (
-        OutboundEmail.objects.filter(workspace_id=workspace_id, header_message_id=reference, ticket__isnull=False)
-        .order_by("pk")
-        .values("ticket_id")[:1]
-    )
-    return (
-        Ticket.objects.filter(
-            pk=Coalesce(Subquery(from_inbound), Subquery(from_message), Subquery(from_outbound)),
-            workspace_id=workspace_id,
-            deleted_at__isnull=True,
+    if ticket_id is None:
+        ticket_id = (
+            Message.objects.filter(workspace_id=workspace_id, email_message_id=reference)
+            .order_by("-id")
+            .values_list("ticket_id", flat=True)
+            .first()
         )
+    if ticket_id is None:
+        ticket_id = (
+            OutboundEmail.objects.filter(workspace_id=workspace_id, header_message_id=reference, ticket__isnull=False)
+            .values_list("ticket_id", flat=True)
+            .first()
+        )
+    if ticket_id is None:
+        return None
+    # With its status: the pipeline asks whether the ticket is closed.
+    return (
+        Ticket.objects.filter(pk=ticket_id, workspace_id=workspace_id, deleted_at__isnull=True)
         .select_related("status")
         .first()
     )

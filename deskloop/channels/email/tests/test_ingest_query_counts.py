@@ -49,8 +49,9 @@ def test_a_refused_bounce_of_a_message_we_do_not_know(
 ) -> None:
     mailbox = create_mailbox(actor=acme.admin, values=MailboxSettings(address="support@acme.example"))
     # The failed recipient is no contact's address and the bounced Message-ID is not ours: nothing to mark.
-    # As an auto-reply, plus the failed recipient's identity and one lookup of the bounced message (17 before).
-    with django_assert_num_queries(13):
+    # As an auto-reply, plus the failed recipient's identity and two lookups of the bounced message (17 before;
+    # one COALESCE query instead of the two cost more CPU to build than the round trip it saves).
+    with django_assert_num_queries(14):
         result = ingest_raw(mailbox=mailbox, raw=real(BOUNCE), via="imap")
     assert (result.state, result.refusal_reason, result.ticket_id) == ("refused", "bounce", None)
 
@@ -61,8 +62,8 @@ def test_a_reply_threaded_to_its_ticket(acme: Cast, django_assert_num_queries: D
     )
     first = ingest_raw(mailbox=mailbox, raw=real(BASIC), via="imap")
     reply = real(BASIC, Message_ID="<reply-1@test.lindsaar.net>", In_Reply_To=f"<{BASIC_MESSAGE_ID}>")
-    # One query finds the ticket (with its status) by In-Reply-To; add_customer_message; the CC already on it.
-    with django_assert_num_queries(26):
+    # In-Reply-To finds the ticket (with its status) in two queries; add_customer_message; the CC already on it.
+    with django_assert_num_queries(27):
         result = ingest_raw(mailbox=mailbox, raw=reply, via="imap")
     assert (result.state, result.outcome, result.ticket_number) == ("processed", "threaded", first.ticket_number)
     ticket = Ticket.objects.get(pk=result.ticket_id)
