@@ -36,6 +36,7 @@ def test_generate_then_every_benchmark_runs() -> None:
     table = format_table(results)
     assert [r.name for r in results] == [
         "inbox first page, GET / as an agent",
+        "inbox sidebar counts, GET /inbox/sidebar/ as an agent",
         "inbox query path (load_inbox_page: page of 50, view counts, options)",
         "ticket page, GET /tickets/<n>/ as an agent",
         f"search, {16} queries, all tickets",

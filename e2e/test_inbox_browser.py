@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from deskloop.conftest import Cast
 from deskloop.customers.services import find_or_create_contact
 from deskloop.tickets.models import StatusCategory, Ticket
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
-from e2e.conftest import sign_in
+from e2e.conftest import DEFAULT_TIMEOUT_MS, PHONE, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -122,3 +122,46 @@ def test_keyboard_moves_selects_and_opens(page: Page, live_url: str, acme: Cast)
     rows.nth(1).locator(".col-number").click()
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_url}/tickets/{number}/")
+
+
+def test_on_a_phone_the_views_are_a_strip_of_links_whose_counts_arrive_after_load(
+    browser: Browser, live_url: str, acme: Cast
+) -> None:
+    _queue(acme)
+    context = browser.new_context(viewport=PHONE, locale="en-US", timezone_id="UTC")
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        sign_in(page, live_url, acme.agent)
+        expect(page.locator('[data-count="all"]')).to_have_text("5")  # fetched by the sidebar itself
+        expect(page.locator('[data-count="pending"]')).to_have_text("1")
+        links = page.locator("#inbox-sidebar .view-link")
+        expect(links).to_have_count(8)
+        # One horizontal row of pills that scrolls sideways, not a column pushing the list down.
+        tops = {round(box["y"]) for box in (links.nth(i).bounding_box() for i in range(8)) if box is not None}
+        assert len(tops) == 1
+        assert page.evaluate("document.querySelector('#inbox-sidebar').scrollWidth > innerWidth") is True
+        links.filter(has_text="Pending").click()
+        page.wait_for_url(re.compile(r"/\?view=pending$"))
+        expect(page.locator('[data-view="pending"]')).to_have_attribute("aria-current", "page")
+        expect(page.locator('[data-count="pending"]')).to_have_text("1")
+    finally:
+        context.close()
+
+
+def test_without_javascript_the_views_are_plain_links_without_counts(
+    browser: Browser, live_url: str, acme: Cast
+) -> None:
+    _queue(acme)
+    context = browser.new_context(java_script_enabled=False, locale="en-US", timezone_id="UTC")
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        sign_in(page, live_url, acme.agent)
+        expect(page.locator("[data-ticket-row]")).to_have_count(5)
+        expect(page.locator("[data-count]")).to_have_count(0)
+        page.get_by_role("link", name="Pending").click()
+        page.wait_for_url(re.compile(r"/\?view=pending$"))
+        expect(page.locator("[data-ticket-row] .ticket-link")).to_have_text("Feature request: dark mode")
+    finally:
+        context.close()

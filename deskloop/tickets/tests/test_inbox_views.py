@@ -131,7 +131,7 @@ def test_updated_time_is_shown_in_the_agents_time_zone(acme: Cast) -> None:
 
 def test_each_view_has_its_live_count_and_its_own_tickets(acme: Cast, queue: dict[str, Ticket]) -> None:
     client = signed_in_client(acme.agent)
-    response = client.get(reverse("tickets:inbox"))
+    response = client.get(reverse("tickets:inbox_sidebar"), {"view": "all"}, headers={"HX-Request": "true"})
     assert {v: count_of(response, v) for v in ("mine", "unassigned", "my_teams", "all", "pending", "solved")} == {
         "mine": 1,
         "unassigned": 2,
@@ -529,11 +529,44 @@ def test_inbox_query_count_does_not_grow_with_the_page(
     _fill(acme, total)
     client = signed_in_client(acme.agent)
     client.get("/")  # warm the session and the content types
-    # session, user, agent; the page of tickets + tags + requester emails; view counts (inbox.view_counts:
-    # one status lookup and one aggregate, plus trash and spam); saved views; the filter options.
-    with django_assert_num_queries(18):  # type: ignore[attr-defined]
+    # session, user, agent; the page of tickets + tags + requester emails; saved views; the filter options.
+    # No view counts: the sidebar fetches them from /inbox/sidebar/ after load (counted below).
+    with django_assert_num_queries(13):  # type: ignore[attr-defined]
         response = client.get("/")
     assert len(numbers(response)) == total
+
+
+@pytest.mark.parametrize("total", [25, 50])
+def test_sidebar_query_count_does_not_grow_with_the_tickets(
+    acme: Cast, total: int, django_assert_num_queries: Callable[..., object]
+) -> None:
+    _fill(acme, total)
+    client = signed_in_client(acme.agent)
+    client.get("/inbox/sidebar/")  # warm the session and the content types
+    # session, user, agent; view counts (inbox.view_counts: one status lookup, the agent's teams and one
+    # aggregate, plus trash and spam); saved views.
+    with django_assert_num_queries(9):  # type: ignore[attr-defined]
+        response = client.get("/inbox/sidebar/", headers={"HX-Request": "true"})
+    assert count_of(response, "all") == total
+
+
+def test_the_first_page_links_every_view_and_fetches_the_counts_after_load(
+    acme: Cast, queue: dict[str, Ticket]
+) -> None:
+    html = signed_in_client(acme.agent).get(reverse("tickets:inbox"), {"view": "mine"}).content.decode()
+    assert "data-count=" not in html  # the counts are a second request, made by htmx on load
+    assert re.findall(r'<a class="view-link" href="(/\?view=\w+)" data-view="\w+"', html) == [
+        "/?view=mine",
+        "/?view=unassigned",
+        "/?view=my_teams",
+        "/?view=all",
+        "/?view=pending",
+        "/?view=solved",
+        "/?view=trash",
+        "/?view=spam",
+    ]
+    assert 'hx-get="/inbox/sidebar/?view=mine"' in html
+    assert 'hx-trigger="load, every 15s, ticketsChanged from:body" hx-swap="outerHTML"' in html
 
 
 @pytest.mark.parametrize("total", [25, 50])

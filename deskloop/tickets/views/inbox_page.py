@@ -232,12 +232,17 @@ class SavedViewLink:
 
 @dataclass
 class Sidebar:
-    """The column of views with their live counts, and the saved views."""
+    """The column of views with their live counts, and the saved views.
+
+    Without ``counts_loaded`` the views carry no counts: the full inbox page renders them that way and the
+    sidebar fetches its counts from the sidebar endpoint right after load (they are a pass over every live ticket).
+    """
 
     views: list[ViewLink]
     saved_views: list[SavedViewLink]
     active_view: str
     active_saved_view_id: int | None
+    counts_loaded: bool = True
 
 
 @dataclass
@@ -351,12 +356,16 @@ def _chips(agent: Agent, query: InboxQuery, options: FilterOptions) -> list[Filt
     return chips
 
 
-def load_sidebar(agent: Agent, *, active_view: str, active_saved_view_id: int | None) -> Sidebar:
+def load_sidebar(
+    agent: Agent, *, active_view: str, active_saved_view_id: int | None, with_counts: bool = True
+) -> Sidebar:
     labels = _view_labels()
-    counts = view_counts(agent)
     keys = [v for v in InboxView.ALL_VIEWS if agent.can_write or v not in (InboxView.TRASH, InboxView.SPAM)]
-    for key in set(keys) - counts.keys():
-        counts[key] = filter_tickets(agent, TicketFilter(view=key)).count()
+    counts: dict[str, int] = {}
+    if with_counts:
+        counts = view_counts(agent)
+        for key in set(keys) - counts.keys():
+            counts[key] = filter_tickets(agent, TicketFilter(view=key)).count()
     return Sidebar(
         views=[ViewLink(key=k, label=labels[k], count=counts.get(k)) for k in keys],
         saved_views=[
@@ -365,11 +374,13 @@ def load_sidebar(agent: Agent, *, active_view: str, active_saved_view_id: int | 
         ],
         active_view=active_view,
         active_saved_view_id=active_saved_view_id,
+        counts_loaded=with_counts,
     )
 
 
 def load_inbox_page(*, agent: Agent, query: InboxQuery) -> InboxPage:
-    """One page of the inbox with everything around it. Raises ValidationFailed for a bad filter or cursor."""
+    """One page of the inbox with everything around it but the view counts (the sidebar fetches those itself, see
+    ``Sidebar``). Raises ValidationFailed for a bad filter or cursor."""
     f = query.ticket_filter
     check_view_allowed(agent, f.view)
     tickets = (
@@ -378,7 +389,7 @@ def load_inbox_page(*, agent: Agent, query: InboxQuery) -> InboxPage:
         .prefetch_related(*_ticket_relations())
     )
     page = paginate(tickets, sort=query.sort, cursor=query.cursor or None, size=query.page_size)
-    sidebar = load_sidebar(agent, active_view=f.view, active_saved_view_id=query.saved_view_id)
+    sidebar = load_sidebar(agent, active_view=f.view, active_saved_view_id=query.saved_view_id, with_counts=False)
     saved_view = next((s.view for s in sidebar.saved_views if s.view.pk == query.saved_view_id), None)
     options = _filter_options(agent, f)
     return InboxPage(
