@@ -15,6 +15,8 @@ and storage never leak between tests, while the expensive browser process is sta
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -48,7 +50,10 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, live_server: object, transactional_db: None) -> Iterator[Page]:
+    # Depending on the live server and the database makes pytest close the page BEFORE it flushes the database.
+    # Otherwise a request the page still makes (htmx polls the inbox counts) can hold a lock while the flush's
+    # TRUNCATE waits for it, and PostgreSQL reports a deadlock in the teardown.
     context = browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="UTC")
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     new_page = context.new_page()
@@ -56,6 +61,18 @@ def page(browser: Browser) -> Iterator[Page]:
         yield new_page
     finally:
         context.close()
+        _wait_for_live_server_requests()
+
+
+def _wait_for_live_server_requests(timeout: float = 5.0) -> None:
+    """Let requests the closed page started finish: the live server runs each one in a thread of this process,
+    and a request still running its queries must not meet the flush."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = [t for t in threading.enumerate() if "process_request_thread" in t.name and t.is_alive()]
+        if not busy:
+            return
+        time.sleep(0.02)
 
 
 @pytest.fixture
