@@ -35,6 +35,7 @@ from deskloop.customers.models import Contact, ContactEmail, Organization
 from deskloop.customers.services import create_contact, create_organization, find_or_create_contact, normalize_email
 from deskloop.tickets.models import Channel, Priority, ProductArea, Status, StatusCategory, Ticket
 from deskloop.tickets.queries import default_status
+from deskloop.tickets.services.configuration_groups import AREA_NAME_MAX, AREA_PATH_MAX, AREA_SEPARATOR
 from deskloop.tickets.services.tickets import clean_subject, clean_tag_names, create_ticket
 
 ImportFormat = Literal["csv", "jsonl"]
@@ -42,9 +43,6 @@ RowOutcome = Literal["created", "skipped", "error"]
 
 EXTERNAL_ID_MAX = 200
 NAME_MAX = 200
-AREA_NAME_MAX = 100
-AREA_PATH_MAX = 500
-AREA_PATH_SEPARATOR = " > "
 # A clock a few minutes fast on the exporting machine is not an error; a ticket from next week is.
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 
@@ -271,7 +269,7 @@ def _check_area_parts(parts: Sequence[str]) -> None:
     for part in parts:
         if len(part) > AREA_NAME_MAX:
             raise ValidationFailed(str(ROW_AREA_NAME_TOO_LONG) % {"max": AREA_NAME_MAX}, field="product_area")
-    if len(AREA_PATH_SEPARATOR.join(parts)) > AREA_PATH_MAX:
+    if len(AREA_SEPARATOR.join(parts)) > AREA_PATH_MAX:
         raise ValidationFailed(str(ROW_AREA_PATH_TOO_LONG) % {"max": AREA_PATH_MAX}, field="product_area")
 
 
@@ -284,7 +282,7 @@ def find_or_create_product_area(*, workspace: Workspace, path: str | Sequence[st
     parent: ProductArea | None = None
     with transaction.atomic():
         for depth in range(1, len(parts) + 1):
-            full_path = AREA_PATH_SEPARATOR.join(parts[:depth])
+            full_path = AREA_SEPARATOR.join(parts[:depth])
             area = ProductArea.objects.filter(workspace=workspace, path__iexact=full_path).first()
             if area is None:
                 area = ProductArea.objects.create(
