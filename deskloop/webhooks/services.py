@@ -21,20 +21,12 @@ from django.utils.translation import gettext as _
 from deskloop.accounts.models import ADMIN_ROLES, Agent, Workspace
 from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
 from deskloop.core.models import OutboxEvent
+from deskloop.core.retries import MAX_ATTEMPTS, retry_delay
 from deskloop.webhooks import transport
 from deskloop.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Endpoint, WebhookEvent
 from deskloop.webhooks.signing import signature_header
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
-# Wait after the n-th failed attempt; after the last one the delivery is given up.
-RETRY_DELAYS = (
-    dt.timedelta(minutes=1),
-    dt.timedelta(minutes=5),
-    dt.timedelta(minutes=30),
-    dt.timedelta(hours=2),
-    dt.timedelta(hours=12),
-)
-MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # While an attempt is in flight the row is "due" only after this lease, so a duplicate task does nothing and a
 # worker that died mid-request is retried later. Longer than the request timeout.
 SEND_LEASE = dt.timedelta(minutes=5)
@@ -331,11 +323,6 @@ def _record_attempt(
             transaction.on_commit(partial(enqueue_send, delivery.pk, delivery.next_attempt_at))
         delivery.save(update_fields=["state", "delivered_at", "next_attempt_at", "last_response_status", "last_error"])
     return attempt
-
-
-def retry_delay(failed_attempts: int) -> dt.timedelta:
-    """How long to wait after ``failed_attempts`` failures (1 -> 1 minute, 2 -> 5 minutes, ...)."""
-    return RETRY_DELAYS[min(max(failed_attempts, 1), len(RETRY_DELAYS)) - 1]
 
 
 def send_due_deliveries(limit: int = 200) -> int:

@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy
 
 from deskloop.accounts.models import Workspace
 from deskloop.core.html import sanitize_html
+from deskloop.core.retries import MAX_ATTEMPTS, retry_delay
 from deskloop.customers.models import ContactEmail
 from deskloop.customers.services import mark_email_bouncing
 from deskloop.tickets.attachments import read_blob
@@ -67,14 +68,6 @@ LOOP_MARKER = threading.LOOP_MARKER
 # Every translation of the marker keeps this shape, so one token finds it in any language.
 REPLY_MARKER_TOKEN = "##-"  # noqa: S105 (a marker, not a password)
 HISTORY_MESSAGES = 3
-RETRY_DELAYS = (
-    dt.timedelta(minutes=1),
-    dt.timedelta(minutes=5),
-    dt.timedelta(minutes=30),
-    dt.timedelta(hours=2),
-    dt.timedelta(hours=12),
-)
-MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # While an attempt is in flight the row is due again only after this lease: a duplicate task does nothing, and
 # a worker that died mid-send is retried later. Longer than any SMTP timeout we expect.
 SEND_LEASE = dt.timedelta(minutes=10)
@@ -418,11 +411,6 @@ def send_due_emails(limit: int = 200) -> int:
     for outbound_id in ids:
         enqueue_send(outbound_id)
     return len(ids)
-
-
-def retry_delay(failed_attempts: int) -> dt.timedelta:
-    """How long to wait after ``failed_attempts`` failures (1 -> 1 minute, 2 -> 5 minutes, ...)."""
-    return RETRY_DELAYS[min(max(failed_attempts, 1), len(RETRY_DELAYS)) - 1]
 
 
 def _claim(outbound_id: int, now: dt.datetime) -> OutboundEmail | None:
