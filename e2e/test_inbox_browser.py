@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from deskloop.conftest import Cast
-from deskloop.customers.services import find_or_create_contact
+from deskloop.customers.services import create_organization, find_or_create_contact
 from deskloop.tickets.models import StatusCategory, Ticket
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
@@ -165,3 +165,27 @@ def test_without_javascript_the_views_are_plain_links_without_counts(
         expect(page.locator("[data-ticket-row] .ticket-link")).to_have_text("Feature request: dark mode")
     finally:
         context.close()
+
+
+def test_organization_filter_finds_a_customer_by_typing(page: Page, live_url: str, acme: Cast) -> None:
+    initech = create_organization(workspace=acme.workspace, name="Initech", domains=["initech.example"])
+    create_organization(workspace=acme.workspace, name="Initrode", domains=["initrode.example"])
+    _queue(acme)  # Dmitri of initech.example joins Initech and asks twice
+    sign_in(page, live_url, acme.agent)
+    rows = page.locator("[data-ticket-row]")
+    expect(rows).to_have_count(5)
+    page.locator("summary", has_text="Filters and sorting").click()
+
+    # Typing offers only the matching customers and does not apply any filter yet.
+    page.get_by_placeholder("Find an organization…").fill("initr")
+    expect(page.locator("#filter-org option")).to_have_text(["Any organization", "Initrode"])
+    page.get_by_placeholder("Find an organization…").fill("initech")
+    expect(page.locator("#filter-org option")).to_have_text(["Any organization", "Initech"])
+    page.get_by_placeholder("Find an organization…").press("Enter")
+    expect(rows).to_have_count(5)
+
+    # Choosing it filters the list in place, and the filter is in the address bar and on a chip.
+    page.locator("#filter-org").select_option(label="Initech")
+    expect(rows).to_have_count(2)
+    expect(page.locator(".chip")).to_contain_text("Initech")
+    assert f"org={initech.pk}" in page.url

@@ -7,6 +7,7 @@ from deskloop.tickets.views import inbox
 urlpatterns = [
     path("", inbox.inbox, name="inbox"),
     path("inbox/sidebar/", inbox.inbox_sidebar, name="inbox_sidebar"),
+    path("inbox/organizations/", inbox.organization_filter_options, name="organization_filter_options"),
     path("inbox/bulk/", inbox.bulk, name="bulk"),
     path("inbox/views/", inbox.save_view, name="save_view"),
     path("inbox/views/<int:view_id>/", inbox.open_view, name="open_view"),

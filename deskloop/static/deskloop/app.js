@@ -158,6 +158,17 @@
     if (target.matches("[data-select-all], [data-row-select]")) updateSelection();
   });
 
+  // An option finder (the organization filter's search box) only refills its drop-down: its own "change" and Enter
+  // must not reach the filter form around it, which applies the filters on change and on submit.
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target instanceof Element && target.hasAttribute("data-option-finder")) event.stopPropagation();
+  }, true);
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "Enter" && target instanceof Element && target.hasAttribute("data-option-finder")) event.preventDefault();
+  });
+
   // Enter in the bulk tag field means "Add tag", not the form's first button ("Assign").
   document.addEventListener("keydown", function (event) {
     var target = event.target;

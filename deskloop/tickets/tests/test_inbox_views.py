@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from deskloop.conftest import Cast, signed_in_client
+from deskloop.customers.models import Organization
 from deskloop.customers.services import create_organization, find_or_create_contact
 from deskloop.tickets.models import (
     CustomField,
@@ -529,9 +530,10 @@ def test_inbox_query_count_does_not_grow_with_the_page(
     _fill(acme, total)
     client = signed_in_client(acme.agent)
     client.get("/")  # warm the session and the content types
-    # session, user, agent; the page of tickets + tags + requester emails; saved views; the filter options.
+    # session, user, agent; the page of tickets + tags + requester emails; saved views; the filter options
+    # (statuses, agents, teams, tags, areas; organizations only when filtered: the finder fetches them).
     # No view counts: the sidebar fetches them from /inbox/sidebar/ after load (counted below).
-    with django_assert_num_queries(13):  # type: ignore[attr-defined]
+    with django_assert_num_queries(12):  # type: ignore[attr-defined]
         response = client.get("/")
     assert len(numbers(response)) == total
 
@@ -575,7 +577,7 @@ def test_search_query_count_does_not_grow_with_the_hits(
 ) -> None:
     _fill(acme, total)
     client = signed_in_client(acme.agent)
-    with django_assert_num_queries(13):  # type: ignore[attr-defined]
+    with django_assert_num_queries(12):  # type: ignore[attr-defined]
         response = client.get("/search/", {"q": "question", "size": "50"})
     assert response.content.decode().count('class="hit"') == total - 1
 
@@ -619,3 +621,69 @@ def test_hostile_names_render_inert_in_the_inbox_and_search(acme: Cast) -> None:
     assert 'href="/?view=all&amp;tag=javascript%3Aalert%281%29"' in pages["inbox"]
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in pages["inbox"]
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in pages["search"]
+
+
+# ---- the organization filter's finder -----------------------------------------------------------------------
+
+
+def _options(html: str) -> list[tuple[str, str, bool]]:
+    """(value, label, selected) of each <option> in ``html``."""
+    return [
+        (value, label, bool(selected))
+        for value, selected, label in re.findall(
+            r'<option value="(\d*)"( selected)?(?: disabled)?>([^<]*)</option>', html
+        )
+    ]
+
+
+def test_the_organization_filter_offers_what_the_agent_types_and_keeps_the_chosen_one(
+    acme: Cast, umbrella: Cast, queue: dict[str, Ticket]
+) -> None:
+    initech = queue["export"].organization
+    assert initech is not None
+    create_organization(workspace=acme.workspace, name="Initrode", domains=["initrode.example"])
+    create_organization(workspace=umbrella.workspace, name="Initial Umbrella Co", domains=["iuc.example"])
+    client = signed_in_client(acme.agent)
+    finder = reverse("tickets:organization_filter_options")
+
+    # Typing "init" offers Acme's two customers whose names contain it, alphabetically; never Umbrella's.
+    typed = client.get(finder, {"find": " INIT "}, headers={"HX-Request": "true"})
+    assert typed.status_code == 200
+    initrode = Organization.objects.get(workspace=acme.workspace, name="Initrode")
+    assert _options(typed.content.decode()) == [
+        ("", "Any organization", False),
+        (str(initech.pk), "Initech", False),
+        (str(initrode.pk), "Initrode", False),
+    ]
+
+    # Focusing the empty finder lists the first ones by name; the chosen organization stays chosen and first.
+    focused = client.get(finder, {"find": "", "org": str(initech.pk)})
+    assert _options(focused.content.decode()) == [
+        ("", "Any organization", False),
+        (str(initech.pk), "Initech", True),
+        (str(acme.organization.pk), acme.organization.name, False),
+        (str(initrode.pk), "Initrode", False),
+    ]
+
+    # Another workspace's organization id is not shown even when sent as "chosen".
+    foreign = Organization.objects.get(workspace=umbrella.workspace, name="Initial Umbrella Co")
+    assert _options(client.get(finder, {"find": "zzz", "org": str(foreign.pk)}).content.decode()) == [
+        ("", "Any organization", False),
+        ("", "No organization matches “zzz”", False),
+    ]
+
+
+def test_the_inbox_names_the_chosen_organization_without_listing_every_customer(
+    acme: Cast, queue: dict[str, Ticket]
+) -> None:
+    initech = queue["export"].organization
+    assert initech is not None
+    client = signed_in_client(acme.agent)
+    plain = client.get("/").content.decode()
+    # Without an organization filter the drop-down holds only "any": the finder fills it on focus.
+    assert _options(plain.split('id="filter-org"')[1].split("</select>")[0]) == [("", "Any organization", False)]
+    assert 'hx-get="/inbox/organizations/" hx-trigger="focus once, input changed delay:250ms"' in plain
+    filtered = client.get("/", {"org": initech.pk}).content.decode()
+    select = filtered.split('id="filter-org"')[1].split("</select>")[0]
+    assert f'<option value="{initech.pk}" selected>Initech</option>' in select
+    assert '<span class="chip-label">Organization:</span> Initech' in filtered

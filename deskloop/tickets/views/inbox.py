@@ -37,6 +37,7 @@ from deskloop.tickets.views.inbox_page import (
     load_inbox_page,
     load_search_page,
     load_sidebar,
+    organization_options,
 )
 
 RESULTS_TARGET = "inbox-results"
@@ -90,6 +91,20 @@ def inbox_sidebar(request: AgentRequest) -> HttpResponse:
         active_saved_view_id=int(saved) if saved.isdigit() else None,
     )
     return render(request, "tickets/inbox.html#sidebar", {"sidebar": sidebar})
+
+
+@agent_view(ALL_ROLES, description="The organization filter's choices matching what the agent types (htmx)")
+@require_GET
+def organization_filter_options(request: AgentRequest) -> HttpResponse:
+    selected_ids = [int(v) for v in request.GET.getlist("org") if v.isdigit()]
+    selected, matches = organization_options(
+        agent=request.agent, find=request.GET.get("find", ""), selected_ids=selected_ids
+    )
+    return render(
+        request,
+        "tickets/_organization_options.html",
+        {"selected": selected, "matches": matches, "find": request.GET.get("find", "").strip()},
+    )
 
 
 @agent_view(ALL_ROLES, description="Unread notifications and my open tickets, for the top bar (polled)")

@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import QueryDict
+from django.urls import reverse
+from django.utils import dateformat, formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -36,8 +38,11 @@ from deskloop.tickets.services.saved_views import visible_saved_views
 
 PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 25
-# Filter drop-downs list this many organizations/tags; a workspace with more filters by the ones it names.
+# The tag drop-down lists this many tags; a workspace with more filters by the ones it names.
 OPTION_LIMIT = 500
+# The organization filter is a drop-down filled as the agent types into its finder: a workspace has thousands of
+# customer companies, and listing them all (or the first 500 by name) made every inbox page slow and still hid most.
+ORGANIZATION_MATCHES = 50
 
 NOT_A_NUMBER = gettext_noop("The filter “%(name)s” needs a number, not “%(value)s”.")
 NOT_A_DATE = gettext_noop("The filter “%(name)s” needs a date like 2025-03-31, not “%(value)s”.")
@@ -245,10 +250,72 @@ class Sidebar:
     counts_loaded: bool = True
 
 
+@dataclass(frozen=True)
+class InboxRow:
+    """One ticket as its inbox row shows it, worked out once in Python.
+
+    The row loop is the inbox's hot path: resolving model attributes, lazy choice labels, URL reversals and three
+    date filters per cell took most of the page's render time (0.6 ms a row); the template now only places these.
+    """
+
+    ticket_id: int
+    number: int
+    subject: str
+    detail_url: str
+    tag_names: list[str]
+    requester: str
+    organization: str
+    status_name: str
+    status_category: str
+    priority: str
+    priority_label: str
+    assignee: str
+    team: str
+    updated_iso: str
+    updated_full: str
+    updated_short: str
+    select_label: str
+
+
+def inbox_rows(tickets: Iterable[Ticket]) -> list[InboxRow]:
+    """The rows for tickets loaded with status, requester (and emails), organization, assignee, team and tags."""
+    priority_labels = {value: str(label) for value, label in Priority.choices}
+    rows = []
+    for ticket in tickets:
+        # The agent's time zone is active for the request (AgentTimezoneMiddleware), as the |date filter used it.
+        updated = timezone.localtime(ticket.updated_at)
+        assignee = ticket.assignee
+        team = ticket.team
+        organization = ticket.organization
+        rows.append(
+            InboxRow(
+                ticket_id=ticket.pk,
+                number=ticket.number,
+                subject=ticket.subject,
+                detail_url=reverse("tickets:detail", kwargs={"number": ticket.number}),
+                tag_names=[tag.name for tag in ticket.tags.all()],
+                requester=ticket.requester.display_name,
+                organization=organization.name if organization is not None else "",
+                status_name=ticket.status.name,
+                status_category=ticket.status.category,
+                priority=ticket.priority,
+                priority_label=priority_labels.get(ticket.priority, ticket.priority),
+                assignee=assignee.name if assignee is not None else "",
+                team=team.name if team is not None else "",
+                updated_iso=updated.isoformat(),
+                updated_full=formats.date_format(updated, "DATETIME_FORMAT"),
+                updated_short=dateformat.format(updated, "j M, H:i"),
+                select_label=_("Select ticket #%(number)s") % {"number": ticket.number},
+            )
+        )
+    return rows
+
+
 @dataclass
 class InboxPage:
     query: InboxQuery
     tickets: list[Ticket]
+    rows: list[InboxRow]
     next_cursor: str | None
     sidebar: Sidebar
     options: FilterOptions
@@ -298,10 +365,8 @@ def _ticket_relations() -> list[Any]:
 
 def _filter_options(agent: Agent, ticket_filter: TicketFilter) -> FilterOptions:
     wid = agent.workspace_id
-    organizations = list(Organization.objects.filter(workspace_id=wid).order_by("name", "id")[:OPTION_LIMIT])
-    missing_orgs = set(ticket_filter.organization_ids) - {o.pk for o in organizations}
-    if missing_orgs:
-        organizations += list(Organization.objects.filter(workspace_id=wid, pk__in=missing_orgs))
+    # Only the organizations the filter names: the finder (``organization_options``) offers the others on demand.
+    organizations = _selected_organizations(wid, ticket_filter.organization_ids)
     return FilterOptions(
         statuses=list(Status.objects.filter(workspace_id=wid).order_by("position", "id")),
         agents=list(Agent.objects.filter(workspace_id=wid).select_related("user").order_by("display_name", "id")),
@@ -310,6 +375,28 @@ def _filter_options(agent: Agent, ticket_filter: TicketFilter) -> FilterOptions:
         product_areas=list(ProductArea.objects.filter(workspace_id=wid).order_by("path", "id")),
         organizations=organizations,
     )
+
+
+def _selected_organizations(workspace_id: int, organization_ids: Iterable[int]) -> list[Organization]:
+    wanted = set(organization_ids)
+    if not wanted:
+        return []
+    return list(
+        Organization.objects.filter(workspace_id=workspace_id, pk__in=wanted).only("id", "name").order_by("name", "id")
+    )
+
+
+def organization_options(
+    *, agent: Agent, find: str, selected_ids: Iterable[int]
+) -> tuple[list[Organization], list[Organization]]:
+    """The organization filter's choices: the ones already chosen, then up to ORGANIZATION_MATCHES of the agent's
+    workspace whose name contains ``find`` (all of them by name when ``find`` is empty), alphabetically."""
+    selected = _selected_organizations(agent.workspace_id, selected_ids)
+    matches = Organization.objects.filter(workspace_id=agent.workspace_id).exclude(pk__in=[o.pk for o in selected])
+    words = " ".join(find.split())[:100]
+    if words:
+        matches = matches.filter(name__icontains=words)
+    return selected, list(matches.only("id", "name").order_by("name", "id")[:ORGANIZATION_MATCHES])
 
 
 def _chips(agent: Agent, query: InboxQuery, options: FilterOptions) -> list[FilterChip]:
@@ -385,7 +472,7 @@ def load_inbox_page(*, agent: Agent, query: InboxQuery) -> InboxPage:
     check_view_allowed(agent, f.view)
     tickets = (
         filter_tickets(agent, f)
-        .select_related("status", "requester", "organization", "assignee__user", "team", "product_area")
+        .select_related("status", "requester", "organization", "assignee__user", "team")
         .prefetch_related(*_ticket_relations())
     )
     page = paginate(tickets, sort=query.sort, cursor=query.cursor or None, size=query.page_size)
@@ -395,6 +482,7 @@ def load_inbox_page(*, agent: Agent, query: InboxQuery) -> InboxPage:
     return InboxPage(
         query=query,
         tickets=page.tickets,
+        rows=inbox_rows(page.tickets),
         next_cursor=page.next_cursor,
         sidebar=sidebar,
         options=options,
