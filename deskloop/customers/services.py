@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Workspace
@@ -304,3 +305,24 @@ def mark_email_bouncing(*, workspace: Workspace, email: str, since: dt.datetime)
         identity.bouncing_since = since
         identity.save(update_fields=["bouncing_since"])
     return identity
+
+
+def mark_emails_bouncing(*, workspace_id: int, emails: Sequence[str], since: dt.datetime) -> set[str]:
+    """``mark_email_bouncing`` for several addresses in one statement (a bounce names several recipients).
+    Returns the addresses a contact of the workspace has (each marked, keeping the first date of its spell)."""
+    addresses = sorted({(email or "").strip().lower() for email in emails})
+    if not addresses:
+        return set()
+    quote = connection.ops.quote_name
+    column = quote(ContactEmail._meta.get_field("bouncing_since").column)
+    since_value = ContactEmail._meta.get_field("bouncing_since").get_db_prep_save(since, connection)
+    with connection.cursor() as cursor:
+        # One UPDATE ... RETURNING instead of a SELECT and an UPDATE per address; an identity bouncing already
+        # keeps its date (COALESCE) and is still returned.
+        cursor.execute(
+            f"UPDATE {quote(ContactEmail._meta.db_table)} SET {column} = COALESCE({column}, %s) "  # noqa: S608
+            f"WHERE {quote('workspace_id')} = %s AND {quote('email')} IN ({', '.join(['%s'] * len(addresses))}) "
+            f"RETURNING {quote('email')}",
+            [since_value, workspace_id, *addresses],
+        )
+        return {str(row[0]) for row in cursor.fetchall()}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -64,24 +64,37 @@ def check_size(incoming: IncomingFile) -> None:
     check_upload_size(incoming.filename, len(incoming.content))
 
 
-def store_blob(content: bytes) -> Blob:
-    digest = hashlib.sha256(content).hexdigest()
-    blob = Blob.objects.filter(sha256=digest).first()
-    if blob is not None:
-        return blob
+def store_blob(content: bytes, *, sha256: str | None = None) -> Blob:
+    """Store ``content`` (once per distinct SHA-256) and return its row. ``sha256``: the caller's digest of the
+    same bytes, so they are not hashed twice.
+
+    The file is written before the row, so a row never names a missing file. The row is one
+    ``INSERT ... ON CONFLICT DO NOTHING`` (no SELECT first, no savepoint: a conflict is not an error); the returned
+    instance carries the digest and size, not the stored row's ``created_at`` (nothing reads it back)."""
+    digest = sha256 or hashlib.sha256(content).hexdigest()
     blob = Blob(sha256=digest, size=len(content))
-    if default_storage.exists(blob.storage_name) and default_storage.size(blob.storage_name) != len(content):
-        # A process killed while writing this file left it short (its row was never written); the name is the
-        # content's hash, so writing it again is safe.
-        default_storage.delete(blob.storage_name)
-    if not default_storage.exists(blob.storage_name):
-        default_storage.save(blob.storage_name, ContentFile(content))
-    try:
-        with transaction.atomic():
-            blob.save(force_insert=True)
-    except IntegrityError:
-        blob = Blob.objects.get(sha256=digest)
+    name = blob.storage_name
+    # A stored file of the right size is this content (its name is its hash); a short one was left by a process
+    # killed while writing it (its row was never written), and writing it again is safe.
+    present = default_storage.exists(name)
+    if present and default_storage.size(name) != len(content):
+        default_storage.delete(name)
+        present = False
+    if not present:
+        default_storage.save(name, ContentFile(content))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _blob_insert_sql(), [digest, len(content), connection.ops.adapt_datetimefield_value(blob.created_at)]
+        )
+    blob._state.adding = False
+    blob._state.db = connection.alias
     return blob
+
+
+def _blob_insert_sql() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in ("sha256", "size", "created_at"))  # Blob's fields are its columns
+    return f"INSERT INTO {quote(Blob._meta.db_table)} ({columns}) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"  # noqa: S608
 
 
 def read_blob(blob: Blob) -> bytes:
