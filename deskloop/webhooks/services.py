@@ -120,15 +120,6 @@ def rotate_secret(*, actor: Agent, endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
-def set_private_targets_allowed(*, actor: Agent, allowed: bool) -> Workspace:
-    """The SSRF override: let this workspace's webhooks reach private and loopback addresses (self-hosted
-    receivers on the same network). Off by default."""
-    _require_admin(actor)
-    Workspace.objects.filter(pk=actor.workspace_id).update(allow_private_webhook_targets=allowed)
-    actor.workspace.allow_private_webhook_targets = allowed
-    return actor.workspace
-
-
 def replay_delivery(*, actor: Agent, delivery: Delivery) -> Delivery:
     """Send a delivery again now, as a new attempt. A delivered or failed one gets exactly one more try;
     a pending one is simply moved forward (its retries continue as before)."""

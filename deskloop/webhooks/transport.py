@@ -116,7 +116,7 @@ def resolve_target(url: str, *, allow_private: bool) -> Target:
             raise ValidationFailed(
                 _(
                     "“%(host)s” points to a private or local address (%(address)s). Webhooks are only sent to "
-                    "public addresses unless an admin allows private targets."
+                    "public addresses unless a workspace owner allows private targets."
                 )
                 % {"host": host, "address": refused[0]},
                 field="url",

@@ -7,7 +7,6 @@ app_name = "webhooks"
 urlpatterns = [
     path("", views.endpoint_list, name="endpoints"),
     path("new/", views.endpoint_create, name="endpoint_create"),
-    path("private-targets/", views.private_targets, name="private_targets"),
     path("<int:endpoint_id>/", views.endpoint_detail, name="endpoint"),
     path("<int:endpoint_id>/delete/", views.endpoint_delete, name="endpoint_delete"),
     path("<int:endpoint_id>/rotate-secret/", views.endpoint_rotate_secret, name="endpoint_rotate_secret"),

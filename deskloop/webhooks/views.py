@@ -127,10 +127,3 @@ def delivery_replay(request: AgentRequest, delivery_id: int) -> HttpResponse:
     services.replay_delivery(actor=request.agent, delivery=delivery)
     messages.success(request, _("The delivery was queued to be sent again."))
     return redirect("webhooks:delivery", delivery_id=delivery.pk)
-
-
-@agent_view(roles=ADMIN_ROLES)
-@require_POST
-def private_targets(request: AgentRequest) -> HttpResponse:
-    services.set_private_targets_allowed(actor=request.agent, allowed=request.POST.get("allowed") == "1")
-    return redirect("webhooks:endpoints")

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.test import override_settings
 
+from deskloop.accounts.services import set_private_webhook_targets
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.core.errors import PermissionDenied, ValidationFailed
 from deskloop.tickets.models import Ticket
@@ -26,7 +27,7 @@ UTC = dt.UTC
 
 
 def _allow_private(cast: Cast) -> None:
-    services.set_private_targets_allowed(actor=cast.admin, allowed=True)
+    set_private_webhook_targets(actor=cast.owner, allowed=True)
 
 
 def _new_ticket(cast: Cast, capture: Any, subject: str = "Webhook test") -> Ticket:
@@ -88,7 +89,7 @@ def test_private_and_local_addresses_are_refused(acme: Cast, url: str, host: str
     assert refused.value.code == "private_target"
     assert refused.value.message == (
         f"“{host}” points to a private or local address ({address}). Webhooks are only sent to public "
-        "addresses unless an admin allows private targets."
+        "addresses unless a workspace owner allows private targets."
     )
     assert Endpoint.objects.count() == 0
 
@@ -117,13 +118,13 @@ def test_public_address_is_accepted_and_gets_a_secret(acme: Cast) -> None:
     assert transport.is_private_address(transport.ipaddress.ip_address("2606:4700:4700::1111")) is False
 
 
-def test_admin_override_allows_private_targets_and_is_rechecked_at_send_time(
+def test_owner_override_allows_private_targets_and_is_rechecked_at_send_time(
     acme: Cast, receiver: Receiver, django_capture_on_commit_callbacks: Any
 ) -> None:
     _allow_private(acme)
     endpoint = services.create_endpoint(actor=acme.admin, url=receiver.url, events=["ticket.created"])
     # The override is switched off again; the next send is refused before any connection is made.
-    services.set_private_targets_allowed(actor=acme.admin, allowed=False)
+    set_private_webhook_targets(actor=acme.owner, allowed=False)
     _new_ticket(acme, django_capture_on_commit_callbacks)
     delivery = Delivery.objects.get(endpoint=endpoint)
     assert receiver.requests == []
@@ -133,7 +134,7 @@ def test_admin_override_allows_private_targets_and_is_rechecked_at_send_time(
             False,
             None,
             "“127.0.0.1” points to a private or local address (127.0.0.1). Webhooks are only sent to public "
-            "addresses unless an admin allows private targets.",
+            "addresses unless a workspace owner allows private targets.",
             False,
         )
     ]
@@ -386,7 +387,13 @@ def test_admin_creates_an_endpoint_and_reads_its_delivery_log(
     assert refused.status_code == 400
     assert "points to a private or local address (127.0.0.1)" in refused.content.decode()
 
-    assert client.post("/settings/webhooks/private-targets/", {"allowed": "1"}).status_code == 302
+    # Admins manage endpoints; opening the internal network is the owner's switch on the workspace page.
+    page = client.get("/settings/webhooks/").content.decode()
+    assert "Only a workspace owner can change this." in page
+    assert client.post("/settings/workspace/private-targets/", {"allowed": "1"}).status_code == 403
+    assert (
+        signed_in_client(acme.owner).post("/settings/workspace/private-targets/", {"allowed": "1"}).status_code == 302
+    )
     created = client.post(
         "/settings/webhooks/new/",
         {"url": receiver.url, "description": "CRM sync", "events": ["ticket.created"], "is_active": "on"},
