@@ -15,7 +15,7 @@ from ninja.params import HeaderEx, P
 from ninja.responses import Status as HttpStatus
 
 from deskloop.accounts.api import caller_agent
-from deskloop.accounts.models import ALL_ROLES, NOTE_ROLES, WRITER_ROLES, Agent, Team, Workspace
+from deskloop.accounts.models import ADMIN_ROLES, ALL_ROLES, NOTE_ROLES, WRITER_ROLES, Agent, Team, Workspace
 from deskloop.core.api_support import ApiProblem, CursorPage, PageQuery, api_policy, keyset_page, problems
 from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import Contact
@@ -143,13 +143,15 @@ def list_tickets(request: HttpRequest, filters: Query[TicketListQuery]) -> Page 
     response={200: TicketImportOut, **problems(401, 403, 409, 422, 429)},
     summary="Import tickets",
     description=(
-        "Imports up to 1000 tickets from another helpdesk, each with its first message, and answers with a result "
+        "Imports up to 1000 tickets from another helpdesk (admins and owners), each with its first message, and "
+        "answers with a result "
         "per row: created, skipped (its external_id was imported before) or error (with the reason; the other "
         "rows still go in). Tags, product areas and organizations the rows name are created. Send an "
         "Idempotency-Key to retry a batch safely; re-sending rows is safe anyway, they come back as skipped."
     ),
 )
-@api_policy(WRITER_ROLES, idempotent=True)
+# Admins and owners: moving in from another helpdesk also creates product areas, which only admins manage.
+@api_policy(ADMIN_ROLES, idempotent=True)
 def import_tickets_endpoint(request: HttpRequest, payload: TicketImportIn) -> dict[str, object]:
     agent = caller_agent(request)
     rows = [ImportRow(line=position, values=row.model_dump()) for position, row in enumerate(payload.rows, start=1)]
