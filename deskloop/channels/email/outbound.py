@@ -17,6 +17,9 @@ Decisions:
   look for ``REPLY_MARKER_TOKEN``.
 - Retries: a temporary failure (connection lost, 4xx) is retried after 1 min, 5 min, 30 min, 2 h and 12 h; a
   permanent one (5xx) fails at once and marks the refused recipients' email identities as bouncing.
+- A message the server accepts for some recipients and refuses for others is sent (a retry would duplicate it for
+  the others); the message shows "Sent. Not delivered to ..." and 5xx-refused addresses are marked bouncing. This
+  needs Django's SMTP backend, whose answer we read ourselves (``_send``).
 """
 
 from __future__ import annotations
@@ -31,7 +34,10 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import get_connection
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
+from django.core.mail.message import sanitize_address
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -496,6 +502,31 @@ def classify_failure(exc: BaseException, recipients: Sequence[str] = ()) -> tupl
     return False, f"{type(exc).__name__}: {exc}", []
 
 
+def _send(connection: BaseEmailBackend, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+    """Send ``message``; returns the recipients the server refused while it accepted the others.
+
+    Django's SMTP backend drops smtplib's answer, so a partly refused message (a CC's mailbox gone) would pass as
+    delivered to everyone. With that backend we make its SMTP call ourselves on the connection it opened, with
+    the same address handling as its ``_send``. Other backends (console, locmem, a provider's API) send as usual
+    and report no partial refusals."""
+    smtp = getattr(connection, "connection", None)
+    if isinstance(connection, SmtpEmailBackend) and isinstance(smtp, smtplib.SMTP):
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        sender = sanitize_address(message.from_email, encoding)
+        recipients = [sanitize_address(address, encoding) for address in message.recipients()]
+        refused = smtp.sendmail(sender, recipients, message.message().as_bytes(linesep="\r\n"))
+        return {address: (int(code), text) for address, (code, text) in refused.items()}
+    connection.send_messages([message])
+    return {}
+
+
+def partial_refusal_note(refused: dict[str, tuple[int, bytes]]) -> str:
+    """What the agent reads on a message that reached some recipients but not these."""
+    return _("Not delivered to %(refusals)s") % {
+        "refusals": "; ".join(f"{address} ({_smtp_text(code, text)})" for address, (code, text) in refused.items())
+    }
+
+
 def send_outbound_now(outbound_id: int) -> str | None:
     """Make one attempt if the email is due; returns its state afterwards, or None when there was nothing to
     do (sent already, not due, gone, or another worker holds it). Safe to call any number of times.
@@ -510,25 +541,33 @@ def send_outbound_now(outbound_id: int) -> str | None:
     permanent = False
     refused: list[str] = []
     envelope: list[str] = []
+    partly_refused: dict[str, tuple[int, bytes]] = {}
     # Slow I/O outside any transaction: a slow mail server must not hold database locks.
     try:
         prepared = prepared_email(outbound)
         envelope = list(prepared.recipients())
         with get_connection(fail_silently=False) as connection:
-            connection.send_messages([prepared])
+            partly_refused = _send(connection, prepared)
     except Exception as exc:  # every failure is recorded on the row and shown on the message
         permanent, error, refused = classify_failure(exc, envelope)
         log.warning("outbound email %s attempt %s failed: %s", outbound.pk, outbound.attempts, error)
-    return _record_attempt(outbound.pk, error=error[:ERROR_MAX], permanent=permanent, refused=refused)
+    note = ""
+    if partly_refused:
+        # Sent: the others have it, and sending again would duplicate it for them. A mailbox refused for good
+        # (5xx) is marked bouncing like a whole refusal; a temporary one is shown, not retried for that address.
+        note = partial_refusal_note(partly_refused)[:ERROR_MAX]
+        refused = [address for address, (code, _text) in partly_refused.items() if 500 <= code < 600]
+        log.warning("outbound email %s partly refused: %s", outbound.pk, note)
+    return _record_attempt(outbound.pk, error=error[:ERROR_MAX], permanent=permanent, refused=refused, note=note)
 
 
-def _record_attempt(outbound_id: int, *, error: str, permanent: bool, refused: list[str]) -> str | None:
+def _record_attempt(outbound_id: int, *, error: str, permanent: bool, refused: list[str], note: str = "") -> str | None:
     now = timezone.now()
     with transaction.atomic():
         outbound = OutboundEmail.objects.select_for_update().select_related("workspace").filter(pk=outbound_id).first()
         if outbound is None:
             return None
-        outbound.last_error = error
+        outbound.last_error = error or note
         if not error:
             outbound.state = OutboundState.SENT
             outbound.sent_at = now
@@ -548,5 +587,5 @@ def _record_attempt(outbound_id: int, *, error: str, permanent: bool, refused: l
         if outbound.message_id is not None and outbound.kind == OutboundKind.REPLY:
             message = Message.objects.filter(pk=outbound.message_id).first()
             if message is not None:
-                record_delivery_state(message=message, state=delivery, error=error)
+                record_delivery_state(message=message, state=delivery, error=error or note)
     return outbound.state

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from aiosmtpd.controller import Controller
 from django.core import mail
 from django.core.management import call_command
 from django.test import override_settings
@@ -33,6 +34,7 @@ from deskloop.tickets.models import Message, Ticket
 from deskloop.tickets.services.messages import add_agent_reply
 
 from . import mail_backends
+from .dovecot import free_port
 
 NOW = dt.datetime(2026, 3, 3, 9, 15, tzinfo=dt.UTC)
 Capture = Callable[..., Any]
@@ -326,3 +328,55 @@ class _Sink:
 
     def flush(self) -> None:
         pass
+
+
+class _PickyMailServer:
+    """A real SMTP server (aiosmtpd on loopback) whose recipient check refuses the addresses it is given."""
+
+    def __init__(self, refuse: dict[str, str]) -> None:
+        self.refuse = refuse
+        self.delivered: list[tuple[list[str], bytes]] = []
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.delivered.append((list(envelope.rcpt_tos), bytes(envelope.content)))
+        return "250 Message accepted"
+
+
+def test_a_reply_the_server_takes_for_one_recipient_but_not_another_shows_who_did_not_get_it(
+    acme: Cast, mailbox: Mailbox, django_capture_on_commit_callbacks: Capture
+) -> None:
+    carmen_opens_a_ticket(acme, mailbox, django_capture_on_commit_callbacks)  # Dan is on CC
+    ticket = Ticket.objects.get(workspace=acme.workspace, subject="Export to CSV drops the last row")
+    server = _PickyMailServer({"dan@globex-acme.example": "550 5.1.1 <dan@globex-acme.example>: User unknown"})
+    controller = Controller(server, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=controller.port,
+        ):
+            reply = maria_replies(acme, ticket, django_capture_on_commit_callbacks)
+    finally:
+        controller.stop()
+
+    # Carmen got it; the server refused Dan's mailbox, and nobody gets a second copy.
+    assert [recipients for recipients, _raw in server.delivered] == [["carmen@globex-acme.example"]]
+    outbound = OutboundEmail.objects.get(message=reply)
+    note = "Not delivered to dan@globex-acme.example (550 5.1.1 <dan@globex-acme.example>: User unknown)"
+    assert (outbound.state, outbound.attempts, outbound.last_error) == ("sent", 1, note)
+    reply.refresh_from_db()
+    assert (reply.channel_meta["delivery"]["state"], reply.channel_meta["delivery"]["error"]) == ("sent", note)
+    assert ContactEmail.objects.get(email="dan@globex-acme.example").bouncing_since is not None
+    assert ContactEmail.objects.get(email="carmen@globex-acme.example").bouncing_since is None
+    page = signed_in_client(acme.agent).get(f"/tickets/{ticket.number}/").content.decode()
+    assert (
+        "Sent. Not delivered to dan@globex-acme.example (550 5.1.1 &lt;dan@globex-acme.example&gt;: User unknown)"
+        in page
+    )
