@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Field, Model
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Workspace
@@ -55,7 +56,32 @@ def create_contact_for_unknown_email(*, workspace: Workspace, email: str, name: 
     """``find_or_create_contact`` for a caller that has just looked ``email`` up and found no contact (the email
     pipeline does, to see whether the sender is blocked): the same result without looking it up again. A contact
     created for it meanwhile is returned as it is."""
-    return _create_contact_for_email(workspace=workspace, address=normalize_email(email), name=name, locale="")
+    return _insert_contact_for_email(workspace=workspace, address=normalize_email(email), name=name)
+
+
+def find_or_create_contacts(*, workspace: Workspace, wanted: Sequence[tuple[str, str]]) -> list[Contact]:
+    """``find_or_create_contact`` for several (address, name) pairs, in their order: the known ones are read in
+    one query instead of one each (an email's copied recipients)."""
+    addresses = [normalize_email(email) for email, _name in wanted]
+    if not addresses:
+        return []
+    known: dict[str, Contact] = {}
+    by_pk: dict[int, Contact] = {}
+    for identity in ContactEmail.objects.filter(workspace=workspace, email__in=addresses).select_related(
+        "contact__organization"
+    ):
+        # Two addresses of one contact share one instance, so a name given for the first is seen by the second.
+        known[identity.email] = by_pk.setdefault(identity.contact_id, identity.contact)
+    found: list[Contact] = []
+    for address, (_email, name) in zip(addresses, wanted, strict=True):
+        contact = known.get(address)
+        if contact is None:
+            contact = known[address] = _insert_contact_for_email(workspace=workspace, address=address, name=name)
+        elif name and not contact.name:
+            contact.name = name[:200]
+            contact.save(update_fields=["name"])
+        found.append(contact)
+    return found
 
 
 def _create_contact_for_email(*, workspace: Workspace, address: str, name: str, locale: str) -> Contact:
@@ -73,6 +99,73 @@ def _create_contact_for_email(*, workspace: Workspace, address: str, name: str, 
         return (
             ContactEmail.objects.select_related("contact__organization").get(workspace=workspace, email=address).contact
         )
+
+
+def _insert_contact_for_email(*, workspace: Workspace, address: str, name: str) -> Contact:
+    """``_create_contact_for_email`` in plain statements, for the email pipeline (one message after another):
+    the same rows and the same answer to a lost race, without the ORM's per-statement CPU and a savepoint.
+    (find_or_create_contact keeps the ORM path its callers' query counts are pinned to.)"""
+    # No savepoint: the identity's INSERT ... ON CONFLICT DO NOTHING does not fail when a concurrent delivery
+    # created the address meanwhile; it inserts nothing, and the contact made here for it is dropped again.
+    with transaction.atomic(savepoint=False):
+        contact = Contact(
+            workspace=workspace,
+            name=(name or "")[:200],
+            organization=_organization_of_domain(workspace.pk, address),
+        )
+        _insert(contact)
+        identity = ContactEmail(workspace=workspace, contact=contact, email=address, is_primary=True)
+        if not _insert(identity, ignore_conflicts=True):
+            Contact.objects.filter(pk=contact.pk).delete()
+            return (
+                ContactEmail.objects.select_related("contact__organization")
+                .get(workspace=workspace, email=address)
+                .contact
+            )
+    # Its one identity is known: display_name and primary_email answer without a query (a CC event names a
+    # contact without a name by its address). Adding an address through contact.emails clears this cache.
+    identities = ContactEmail.objects.filter(contact=contact)
+    identities._result_cache = [identity]
+    identities._prefetch_done = True  # type: ignore[attr-defined]
+    cache_name = ContactEmail._meta.get_field("contact").remote_field.cache_name
+    contact._prefetched_objects_cache = {cache_name: identities}  # type: ignore[attr-defined]
+    return contact
+
+
+def _organization_of_domain(workspace_id: int, address: str) -> Organization | None:
+    """``organization_for_domain``, with a plain query for the (usually absent) match."""
+    domain = address.rsplit("@", 1)[-1].lower()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote('organization_id')} FROM {quote(OrganizationDomain._meta.db_table)} "  # noqa: S608
+            f"WHERE {quote('workspace_id')} = %s AND {quote('domain')} = %s",
+            [workspace_id, domain],
+        )
+        row = cursor.fetchone()
+    return Organization.objects.get(pk=row[0]) if row is not None else None
+
+
+def _insert(instance: Model, *, ignore_conflicts: bool = False) -> bool:
+    """One plain ``INSERT ... RETURNING`` of a new row (what ``save()`` sends, without its machinery); with
+    ``ignore_conflicts``, a row conflicting with a unique constraint is not inserted and False is returned."""
+    meta = instance._meta
+    fields = [f for f in meta.concrete_fields if isinstance(f, Field) and not f.primary_key]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+        f"{' ON CONFLICT DO NOTHING' if ignore_conflicts else ''} RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    instance.pk = row[0]
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return True
 
 
 def create_organization(

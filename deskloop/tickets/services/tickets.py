@@ -25,6 +25,7 @@ from deskloop.tickets.models import (
     CustomField,
     CustomFieldType,
     EventKind,
+    Message,
     MessageKind,
     Priority,
     ProductArea,
@@ -229,7 +230,55 @@ def create_ticket(
     channel_meta: dict[str, Any] | None = None,
     via: str = "web",
 ) -> Ticket:
-    """Open a ticket with its first message from the requester.
+    """Open a ticket with its first message from the requester (see ``open_ticket``, which also returns that
+    message)."""
+    return open_ticket(
+        workspace=workspace,
+        requester=requester,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        channel=channel,
+        priority=priority,
+        created_by=created_by,
+        assignee=assignee,
+        team=team,
+        product_area=product_area,
+        tags=tags,
+        custom_fields=custom_fields,
+        status=status,
+        attachments=attachments,
+        external_id=external_id,
+        created_at=created_at,
+        channel_meta=channel_meta,
+        via=via,
+    )[0]
+
+
+def open_ticket(
+    *,
+    workspace: Workspace,
+    requester: Contact,
+    subject: str,
+    body_text: str = "",
+    body_html: str = "",
+    channel: str = Channel.WEB,
+    priority: str = Priority.NORMAL,
+    created_by: Agent | None = None,
+    assignee: Agent | None = None,
+    team: Team | None = None,
+    product_area: ProductArea | None = None,
+    tags: Sequence[str] = (),
+    custom_fields: dict[str, Any] | None = None,
+    status: Status | None = None,
+    attachments: Sequence[IncomingFile] = (),
+    external_id: str | None = None,
+    created_at: dt.datetime | None = None,
+    channel_meta: dict[str, Any] | None = None,
+    via: str = "web",
+) -> tuple[Ticket, Message | None]:
+    """Open a ticket with its first message from the requester; returns both (the message is None when there is
+    no body and no attachment), so a caller that goes on with the message does not read it back.
 
     ``created_by`` is the agent who logged it on the customer's behalf (phone, web form), or None when
     the customer wrote in themselves. The first message is always authored by the requester.
@@ -292,6 +341,7 @@ def create_ticket(
             )
         ]
         texts: list[str] = []
+        message: Message | None = None
         if with_message:
             message = store_message(
                 ticket=ticket,
@@ -312,7 +362,7 @@ def create_ticket(
         events.record_events(timeline)
         search.index_written_ticket(ticket, message_texts=texts)
         outbox.publish(workspace_id=workspace.pk, name="ticket.created", payload=ticket_payload(ticket))
-    return ticket
+    return ticket, message
 
 
 def _status_transition(ticket: Ticket, new_status: Status, now: dt.datetime) -> None:
