@@ -676,6 +676,35 @@ def _default_name(content_type: str, number: int) -> str:
     return f"attachment-{number}.{_EXTENSIONS.get(content_type, 'bin')}"
 
 
+# A header value Header.encode() gives back unchanged: printable ASCII, no line break, no tab, no whitespace at
+# either end (the folder drops a trailing one).
+_PLAIN_HEADER_VALUE = re.compile(r"[!-~](?:[ -~]*[!-~])?")
+
+
+class _Compat32Writer(policy.Compat32):
+    """``compat32`` for writing parts back to bytes (nested messages, report blocks), byte for byte the same.
+
+    Writing is a quarter of the parse of a message with a nested one, and most of that is compat32 folding
+    every header through ``email.header.Header``, which returns a short plain value unchanged; such a value is
+    written directly, any other goes through the stdlib's folding."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        limit = self.max_line_length
+        if (
+            type(value) is str
+            and limit
+            and len(name) + 2 + len(value) <= limit
+            and value.isascii()
+            and _PLAIN_HEADER_VALUE.fullmatch(value)
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii", "surrogateescape")
+        folded: bytes = super().fold_binary(name, value)
+        return folded
+
+
+_WRITER = _Compat32Writer()
+
+
 def _report_fields(part: Message[Any, Any], state: _Extraction, path: str, content_type: str) -> None:
     blocks = part.get_payload()
     chunks: list[bytes] = []
@@ -683,7 +712,7 @@ def _report_fields(part: Message[Any, Any], state: _Extraction, path: str, conte
         if not isinstance(block, Message):
             continue
         try:
-            chunks.append(block.as_bytes(policy=policy.compat32))
+            chunks.append(block.as_bytes(policy=_WRITER))
         except Exception:  # a block the generator cannot write back; the others still help a reader
             state.defects.append(f"part {path or '1'} {content_type}: a block is not serializable")
     state.attachments.append(
@@ -701,7 +730,7 @@ def _nested_message(part: Message[Any, Any], state: _Extraction, path: str, cont
     inner_bytes = b""
     if isinstance(payload, list) and payload and isinstance(payload[0], Message):
         try:
-            inner_bytes = payload[0].as_bytes(policy=policy.compat32)
+            inner_bytes = payload[0].as_bytes(policy=_WRITER)
         except Exception as exc:  # the generator cannot re-serialize some broken trees
             state.defects.append(f"{where}: nested message not serializable ({type(exc).__name__})")
     elif isinstance(payload, (str, bytes)):
