@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -577,7 +578,8 @@ def test_search_query_count_does_not_grow_with_the_hits(
 ) -> None:
     _fill(acme, total)
     client = signed_in_client(acme.agent)
-    with django_assert_num_queries(12):  # type: ignore[attr-defined]
+    # As the inbox, with search's own: 2 on SQLite, 5 on PostgreSQL (see test_search's fixed query count).
+    with django_assert_num_queries(15 if connection.vendor == "postgresql" else 12):  # type: ignore[attr-defined]
         response = client.get("/search/", {"q": "question", "size": "50"})
     assert response.content.decode().count('class="hit"') == total - 1
 
