@@ -73,8 +73,12 @@ _BOUNCE_SUBJECT = re.compile(
 
 # Sentences MTAs write at the top of plain-text bounces (postfix, sendmail, exim, qmail, Exchange, Gmail,
 # Yahoo, Domino, Courier ...). Matched only against the first part of the body of mail that already looks
-# automatic, so a customer quoting one does not turn into a bounce.
-_BOUNCE_BODY = re.compile(
+# automatic, so a customer quoting one does not turn into a bounce. Every alternative starts with one of
+# _BOUNCE_BODY_STARTS (tests/test_noise.py keeps them in step): Python's regex engine cannot skip ahead through a
+# case-insensitive alternation and tries each branch at each position (400 us for a 3,000-character body of
+# sender-less mail); a lookahead on the first character lets it pass most positions at once (150 us).
+_BOUNCE_BODY_STARTS = "5acdefhimnprstuwy"
+_BOUNCE_BODY_ALTERNATIVES = (
     r"this is the mail system at host|i'm sorry to have to inform you that your message could not|"
     r"the following addresses had permanent fatal errors|this message was created automatically by mail delivery|"
     r"delivery to the following recipients? (failed|has been delayed)|"
@@ -87,9 +91,9 @@ _BOUNCE_BODY = re.compile(
     r"unrouteable address|recipient address rejected|550[ -]5\.\d\.\d|5\.\d\.\d+ |"
     r"delivery status notification|failed to deliver|your mail was not delivered|"
     r"sorry, we were unable to deliver|error occurred during delivery|this is an automatically generated "
-    r"delivery status notification|could not deliver|message rejected|recipient(s)? (rejected|failed)",
-    re.IGNORECASE,
+    r"delivery status notification|could not deliver|message rejected|recipient(s)? (rejected|failed)"
 )
+_BOUNCE_BODY = re.compile(rf"(?=[{_BOUNCE_BODY_STARTS}])(?:{_BOUNCE_BODY_ALTERNATIVES})", re.IGNORECASE)
 
 # Out-of-office and auto-reply subjects, by language. Anchored at the start (after Re:/AW: prefixes some
 # clients add) so that a customer writing "about your automatic reply" is not swallowed.

@@ -85,3 +85,30 @@ def test_all_629_sisimai_messages_are_bounces_or_true_auto_replies() -> None:
         "rfc3834-06.eml",
     ]
     assert sum(verdict.kind == "bounce" for verdict in verdicts.values()) == 622
+
+
+def test_the_bounce_text_lookahead_names_the_first_letter_of_every_alternative() -> None:
+    """The lookahead that speeds up the bounce-text search must let every alternative through."""
+    import importlib
+    import re
+
+    parser = importlib.import_module("re._parser")  # the stdlib's own reading of the pattern
+
+    from deskloop.channels.email.noise import _BOUNCE_BODY, _BOUNCE_BODY_ALTERNATIVES, _BOUNCE_BODY_STARTS
+
+    ((operation, (_none, branches)),) = parser.parse(_BOUNCE_BODY_ALTERNATIVES, re.IGNORECASE).data
+    assert str(operation) == "BRANCH"
+    firsts = {chr(branch[0][1]).lower() for branch in branches if str(branch[0][0]) == "LITERAL"}
+    assert (len(firsts), "".join(sorted(firsts))) == (17, _BOUNCE_BODY_STARTS)
+    assert all(str(branch[0][0]) == "LITERAL" for branch in branches)
+    unguarded = re.compile(_BOUNCE_BODY_ALTERNATIVES, re.IGNORECASE)
+    text = "Hello,\nYOUR MESSAGE COULD NOT BE DELIVERED to Ann.\nStatus: 550 5.1.1 User Unknown\n"
+    assert (
+        [m.span() for m in _BOUNCE_BODY.finditer(text)]
+        == [m.span() for m in unguarded.finditer(text)]
+        == [
+            (7, 42),
+            (59, 68),
+            (69, 81),
+        ]
+    )
