@@ -6,7 +6,9 @@ their AppConfig.ready(). This is a plug-in point, not control flow: the change i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
@@ -16,6 +18,7 @@ from deskloop.core.models import OutboxEvent
 
 Consumer = Callable[[OutboxEvent], None]
 _consumers: list[Consumer] = []
+_writing_history: ContextVar[bool] = ContextVar("deskloop_outbox_writing_history", default=False)
 
 
 def register_consumer(consumer: Consumer) -> None:
@@ -41,7 +44,22 @@ def publish_many(*, workspace_id: int, events: list[tuple[str, dict[str, Any]]])
     return rows
 
 
+@contextmanager
+def writing_history() -> Iterator[None]:
+    """Within this block events are stored but no dispatch task is queued for them: the caller is writing history
+    that is already over (the demo workspace) and marks the events dispatched itself. Without it, seeding queued a
+    task per event (1,455 for the demo) that the worker then ran only to find nothing to do."""
+    token = _writing_history.set(True)
+    try:
+        yield
+    finally:
+        _writing_history.reset(token)
+
+
 def _dispatch_after_commit(event_id: int) -> None:
+    if _writing_history.get():
+        return
+
     def schedule() -> None:
         from deskloop.core.tasks import dispatch_outbox_event
 

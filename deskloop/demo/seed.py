@@ -21,6 +21,7 @@ from deskloop.accounts.models import Agent, Team, User, Workspace
 from deskloop.accounts.services import add_agent, create_team, create_workspace
 from deskloop.channels.email.models import Mailbox
 from deskloop.channels.email.services import MailboxSettings, create_mailbox
+from deskloop.core import outbox
 from deskloop.core.models import OutboxEvent
 from deskloop.customers.models import Contact, Organization
 from deskloop.customers.services import create_contact, create_organization
@@ -104,7 +105,8 @@ def seed_demo(
         return SeedReport(created=False, workspace=existing, sign_ins=sign_ins())
     now = (now or timezone.now()).replace(second=0, microsecond=0)
     plans = plan_tickets(now=now, count=tickets)
-    with transaction.atomic():
+    # writing_history: _settle marks the events dispatched, so no task is queued per event.
+    with transaction.atomic(), outbox.writing_history():
         cast = _build_cast(people)
         for plan in plans:
             _play(cast, plan, engineer=cast.agents[people["engineer"]], dispatcher=_dispatcher(cast))
