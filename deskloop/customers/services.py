@@ -9,11 +9,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, Model
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Workspace
 from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
+from deskloop.core.plain_sql import insert_row
 from deskloop.customers.models import Contact, ContactEmail, LifecycleStage, Organization, OrganizationDomain
 
 
@@ -113,9 +113,9 @@ def _insert_contact_for_email(*, workspace: Workspace, address: str, name: str) 
             name=(name or "")[:200],
             organization=_organization_of_domain(workspace.pk, address),
         )
-        _insert(contact)
+        insert_row(contact)
         identity = ContactEmail(workspace=workspace, contact=contact, email=address, is_primary=True)
-        if not _insert(identity, ignore_conflicts=True):
+        if not insert_row(identity, ignore_conflicts=True):
             Contact.objects.filter(pk=contact.pk).delete()
             return (
                 ContactEmail.objects.select_related("contact__organization")
@@ -144,28 +144,6 @@ def _organization_of_domain(workspace_id: int, address: str) -> Organization | N
         )
         row = cursor.fetchone()
     return Organization.objects.get(pk=row[0]) if row is not None else None
-
-
-def _insert(instance: Model, *, ignore_conflicts: bool = False) -> bool:
-    """One plain ``INSERT ... RETURNING`` of a new row (what ``save()`` sends, without its machinery); with
-    ``ignore_conflicts``, a row conflicting with a unique constraint is not inserted and False is returned."""
-    meta = instance._meta
-    fields = [f for f in meta.concrete_fields if isinstance(f, Field) and not f.primary_key]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-        f"{' ON CONFLICT DO NOTHING' if ignore_conflicts else ''} RETURNING {quote(meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    instance.pk = row[0]
-    instance._state.adding = False
-    instance._state.db = connection.alias
-    return True
 
 
 def create_organization(

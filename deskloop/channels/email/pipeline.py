@@ -42,7 +42,7 @@ import hashlib
 import logging
 import re
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -55,6 +55,7 @@ from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Team, User, Workspace
 from deskloop.core.errors import ValidationFailed
+from deskloop.core.plain_sql import JoinedRows, insert_row
 from deskloop.customers.models import Contact, ContactEmail, Organization
 from deskloop.customers.services import (
     create_contact_for_unknown_email,
@@ -290,7 +291,7 @@ def _first_arrival(mailbox: Mailbox, message_id: str, sha256: str) -> InboundEma
     return InboundEmail.objects.get(mailbox_id=mailbox.pk, header_message_id=message_id, raw_sha256=sha256)
 
 
-# The row's fields by attribute name ("ticket_id"), for the two statements below.
+# The row's fields by attribute name ("ticket_id"), for the processing UPDATE below.
 _INBOUND_FIELDS: dict[str, models.Field[Any, Any]] = {
     f.attname: f for f in InboundEmail._meta.concrete_fields if isinstance(f, models.Field)
 }
@@ -298,31 +299,16 @@ _INBOUND_FIELDS: dict[str, models.Field[Any, Any]] = {
 
 def _insert_received(mailbox: Mailbox, sha256: str, message_id: str, via: str) -> InboundEmail | None:
     """INSERT the new row ("received"); None when these bytes are stored for this mailbox already. One statement
-    (``ON CONFLICT DO NOTHING ... RETURNING``): no savepoint, and no model save machinery per message."""
+    (``ON CONFLICT DO NOTHING ... RETURNING``): no savepoint."""
     inbound = InboundEmail(
         workspace_id=mailbox.workspace_id,
-        mailbox_id=mailbox.pk,
+        mailbox=mailbox,
         raw_id=sha256,
         raw_sha256=sha256,
         header_message_id=message_id,
         received_via=via,
     )
-    fields = [f for f in _INBOUND_FIELDS.values() if not f.primary_key]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(InboundEmail._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING {quote(InboundEmail._meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(getattr(inbound, f.attname), connection) for f in fields])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    inbound.pk = row[0]
-    inbound._state.adding = False
-    inbound._state.db = connection.alias
-    inbound.mailbox = mailbox
-    return inbound
+    return inbound if insert_row(inbound, ignore_conflicts=True) else None
 
 
 def _write_processing(inbound: InboundEmail, *, only_open: bool) -> bool:
@@ -448,58 +434,6 @@ class _ProcessedMeanwhile(Exception):
 _OPEN_STATES = (InboundState.RECEIVED, InboundState.QUARANTINED)
 
 
-class _Joined:
-    """Whole rows of several models read by one join (what ``select_related`` reads), made into instances as the
-    ORM makes them (each field's database converters, ``Model.from_db``), without building the query for every
-    message: on the per-message path that costs several times the round trip. ``parts``: (model, table alias);
-    ``tail``: the FROM ... WHERE ... clause over those aliases. A part whose primary key is NULL (a LEFT JOIN that
-    found nothing) comes back as None."""
-
-    def __init__(self, parts: Sequence[tuple[type[models.Model], str]], tail: Callable[[Callable[[str], str]], str]):
-        self._parts = parts
-        self._tail = tail
-        self._sql = ""
-        self._layout: list[tuple[type[models.Model], list[str], list[tuple[Any, list[Any]]], int]] = []
-
-    def _prepare(self) -> None:
-        quote = connection.ops.quote_name
-        columns: list[str] = []
-        for model, alias in self._parts:
-            fields = [f for f in model._meta.concrete_fields if isinstance(f, models.Field)]
-            converters = []
-            for f in fields:
-                column = f.get_col(alias)
-                own = f.get_db_converters(connection)  # type: ignore[attr-defined]  # (missing from the stubs)
-                converters.append((column, connection.ops.get_db_converters(column) + own))
-            pk_index = next(i for i, f in enumerate(fields) if f.primary_key)
-            self._layout.append((model, [f.attname for f in fields], converters, pk_index))
-            columns.extend(f"{alias}.{quote(f.column)}" for f in fields)
-        self._sql = f"SELECT {', '.join(columns)} {self._tail(quote)}"
-
-    def fetch(self, params: Sequence[Any]) -> list[list[Any]]:
-        if not self._sql:
-            self._prepare()
-        with connection.cursor() as cursor:
-            cursor.execute(self._sql, list(params))
-            rows = cursor.fetchall()
-        found: list[list[Any]] = []
-        for row in rows:
-            instances: list[Any] = []
-            start = 0
-            for model, attnames, converters, pk_index in self._layout:
-                values = list(row[start : start + len(attnames)])
-                start += len(attnames)
-                if values[pk_index] is None:
-                    instances.append(None)
-                    continue
-                for index, (column, functions) in enumerate(converters):
-                    for convert in functions:
-                        values[index] = convert(values[index], column, connection)
-                instances.append(model.from_db(connection.alias, attnames, values))
-            found.append(instances)
-        return found
-
-
 def _mailboxes_tail(quote: Callable[[str], str]) -> str:
     def table(model: type[models.Model]) -> str:
         return quote(model._meta.db_table)
@@ -513,7 +447,7 @@ def _mailboxes_tail(quote: Callable[[str], str]) -> str:
 
 
 # The workspace's mailboxes with what a new ticket needs from them (workspace, default team and product area).
-_MAILBOXES = _Joined([(Mailbox, "m"), (Workspace, "w"), (Team, "t"), (ProductArea, "p")], _mailboxes_tail)
+_MAILBOXES = JoinedRows([(Mailbox, "m"), (Workspace, "w"), (Team, "t"), (ProductArea, "p")], _mailboxes_tail)
 
 
 def _identity_tail(quote: Callable[[str], str]) -> str:
@@ -528,7 +462,7 @@ def _identity_tail(quote: Callable[[str], str]) -> str:
 
 
 # A sender's identity with its contact and the contact's organization (a new ticket indexes the organization).
-_IDENTITY = _Joined([(ContactEmail, "e"), (Contact, "c"), (Organization, "o")], _identity_tail)
+_IDENTITY = JoinedRows([(ContactEmail, "e"), (Contact, "c"), (Organization, "o")], _identity_tail)
 
 
 def _workspace_mailboxes(workspace_id: int) -> list[Mailbox]:
