@@ -14,6 +14,7 @@ from deskloop.accounts.models import Agent
 from deskloop.core import outbox
 from deskloop.core.errors import PermissionDenied, ValidationFailed
 from deskloop.core.html import html_to_text, sanitize_html, text_to_html
+from deskloop.core.plain_sql import insert_row
 from deskloop.customers.models import Contact
 from deskloop.tickets import events, search
 from deskloop.tickets.attachments import IncomingFile, check_size, guess_content_type, safe_filename, store_blob
@@ -93,7 +94,8 @@ def store_message(
     if not text.strip() and not attachments:
         raise ValidationFailed(_("The message is empty."), field="body")
     meta = channel_meta or {}
-    message = Message.objects.create(
+    # A plain INSERT ... RETURNING (core.plain_sql): the same statement, without compiling it per message.
+    message = Message(
         workspace_id=ticket.workspace_id,
         ticket=ticket,
         kind=kind,
@@ -106,6 +108,7 @@ def store_message(
         email_message_id=str(meta.get("message_id", ""))[:998],
         created_at=created_at,
     )
+    insert_row(message)
     _store_attachments(message, attachments)
     return message
 
