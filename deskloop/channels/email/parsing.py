@@ -524,6 +524,12 @@ def _content_type(message: Message[Any, Any]) -> str:
 
 
 def _param(message: Message[Any, Any], name: str, header: str = "content-type") -> str:
+    if message.policy is policy.compat32:
+        raw = _first_raw(message, header)
+        if raw.isascii() and name not in raw.lower():
+            # compat32 reads parameters from this very text, so a name it does not contain is not there (most parts
+            # have no charset, name or filename); skips parsing every parameter of the header to find that out.
+            return ""
     try:
         value = message.get_param(name, header=header)
     except Exception:  # garbled parameters; handled by the regex below
