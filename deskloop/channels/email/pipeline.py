@@ -13,6 +13,12 @@ Two steps, two transactions:
    stay, so an admin can process it again after a fix (``reprocess``). Processing is idempotent: a row that is
    no longer "received" or "quarantined" is left alone.
 
+What needs nothing but the bytes and the workspace's mailboxes is decided inside the storing transaction: a
+refusal (noise, no sender, loop, too large; a bounce, whose report is acted on after the INSERT) is inserted
+with its outcome, one transaction in all. Everything else commits as "received" and is processed in the second
+transaction without being parsed again. An error while deciding rolls the storing transaction back and the
+message is stored and processed in two steps as above, so the error quarantines it.
+
 Decisions (see also threading.py):
 - The message's ``body_text`` is the *full* text (searchable, never lost) and ``body_html`` the sanitized full
   HTML. When quote stripping hid something, ``channel_meta["stripped_text"]`` holds what the ticket page shows
@@ -367,31 +373,49 @@ def _store_and_decide(
     *, mailbox: Mailbox, raw: bytes, via: str, on_stored: Callable[[], None] | None
 ) -> IngestResult | tuple[InboundEmail, bool, _Decision | None]:
     """Store the message and, in the same transaction, decide what needs no more than the message and the
-    workspace's mailboxes. A refusal is written there and then (its IngestResult is returned); otherwise the row
-    commits as "received" and the decision so far is returned with it."""
+    workspace's mailboxes. A refusal is inserted as such (its IngestResult is returned; a bounce's report is
+    acted on after the INSERT, so a duplicate never marks anyone twice); otherwise the row commits as "received"
+    and the decision so far is returned with it."""
     sha256 = hashlib.sha256(raw).hexdigest()
     message_id = header_message_id(raw, sha256)
     # The blob's file is written before its row, so a crash leaves only an unreferenced file that the next
     # delivery of the same bytes reuses.
     store_blob(raw, sha256=sha256)
+    inbound = InboundEmail(
+        workspace_id=mailbox.workspace_id,
+        mailbox=mailbox,
+        raw_id=sha256,
+        raw_sha256=sha256,
+        header_message_id=message_id,
+        received_via=via,
+    )
     with transaction.atomic():
-        inbound = _insert_received(mailbox, sha256, message_id, via)
+        try:
+            decision = _decide_while_storing(inbound, raw)
+            refused = decision is not None and bool(decision.refusal)
+            bounce = None
+            if decision is not None and refused:
+                bounce = _apply_refusal(inbound, decision, act=False)
+                inbound.processed_at = timezone.now()
+                inbound.detail = inbound.detail[:DETAIL_MAX]
+        except Exception as exc:  # processing's errors are handled by the two-step path (quarantine)
+            raise _DecideApart from exc
+        # The row goes in with its outcome when there is one: one INSERT, no UPDATE.
+        inserted = insert_row(inbound, ignore_conflicts=True)
         if on_stored is not None:
             # Runs for duplicates too: a message delivered twice must still move the IMAP checkpoint past it.
             on_stored()
-        if inbound is None:
+        if not inserted:
             return _first_arrival(mailbox, message_id, sha256), True, None
-        try:
-            decision = _decide_while_storing(inbound, raw)
-            if decision is not None and decision.refusal:
-                inbound.detail = ""
-                _apply_refusal(inbound, decision)
-                inbound.processed_at = timezone.now()
-                inbound.detail = inbound.detail[:DETAIL_MAX]
-                _write_processing(inbound, only_open=False)
-                return IngestResult.of(inbound, reading=decision.reading)
-        except Exception as exc:  # processing's errors are handled by the two-step path (quarantine)
-            raise _DecideApart from exc
+        if decision is not None and refused:
+            if bounce is not None:
+                try:
+                    if _act_on_bounce(inbound, bounce):
+                        inbound.detail = inbound.detail[:DETAIL_MAX]
+                        _write_processing(inbound, only_open=False)
+                except Exception as exc:
+                    raise _DecideApart from exc
+            return IngestResult.of(inbound, reading=decision.reading)
     return inbound, False, decision
 
 
@@ -691,15 +715,22 @@ def _decide(raw: bytes, limit: int, own_addresses: set[str], parsed: ParsedEmail
     return _Decision(limit, own, "", "", parsed, reader, reading, sender_address)
 
 
-def _apply_refusal(inbound: InboundEmail, decision: _Decision) -> None:
-    """Write a refusal the decision made onto ``inbound`` (a bounce's report is read and acted on first)."""
+def _apply_refusal(inbound: InboundEmail, decision: _Decision, *, act: bool = True) -> _Bounce | None:
+    """Write a refusal the decision made onto ``inbound``. A bounce's report is read, and acted on when ``act``
+    (marking recipients, noting the ticket); otherwise it is returned for ``_act_on_bounce`` to act on later."""
+    inbound.detail = ""
     if decision.reading is not None:
         inbound.subject = decision.reading.subject[:500]
         inbound.sender = decision.reading.sender[:320]
     if decision.refusal == Refusal.BOUNCE and decision.parsed is not None:
-        _handle_bounce(inbound, inbound.workspace_id, decision.parsed, decision.detail)
-    else:
-        _refuse(inbound, decision.refusal, decision.detail)
+        bounce = _read_bounce(decision.parsed, decision.detail)
+        _refuse(inbound, Refusal.BOUNCE, bounce.detail)
+        if act:
+            _act_on_bounce(inbound, bounce)
+            return None
+        return bounce
+    _refuse(inbound, decision.refusal, decision.detail)
+    return None
 
 
 def _process(
@@ -963,30 +994,47 @@ def _channel_meta(inbound: InboundEmail, mailbox: Mailbox, mail: _Mail) -> dict[
     return meta
 
 
-def _handle_bounce(inbound: InboundEmail, workspace_id: int, parsed: ParsedEmail, why: str) -> None:
-    """A delivery status notification: mark permanently failed recipients as bouncing and tell the ticket whose
-    message bounced. Never a ticket."""
+@dataclass(frozen=True)
+class _Bounce:
+    """What a delivery status notification says (read from the message alone)."""
+
+    report: DeliveryReport
+    failed: list[str]  # the permanently failed recipients' usable addresses, in report order
+    detail: str  # why it is a bounce and each recipient's line, as InboundEmail.detail shows it
+
+
+def _read_bounce(parsed: ParsedEmail, why: str) -> _Bounce:
     report = parse_dsn(parsed)
     failed = [
         usable
         for recipient in report.recipients
         if recipient.is_permanent and (usable := _usable_address(recipient.address)) is not None
     ]
-    known = mark_emails_bouncing(workspace_id=workspace_id, emails=failed, since=timezone.now()) if failed else set()
-    marked = [address for address in failed if address in known]
-    ticket = _ticket_of_bounced_message(workspace_id, report.original_message_id)
-    if ticket is not None:
-        add_system_note(ticket=ticket, body_text=_bounce_note(report), via="email")
-        inbound.ticket = ticket
     lines = [why] + [
         f"{r.address}: {r.action} {r.status}".rstrip() + (f" ({r.diagnostic[:200]})" if r.diagnostic else "")
         for r in report.recipients
     ]
-    _refuse(inbound, Refusal.BOUNCE, "\n".join(lines)[:DETAIL_MAX])
+    return _Bounce(report, failed, "\n".join(lines)[:DETAIL_MAX])
+
+
+def _act_on_bounce(inbound: InboundEmail, bounce: _Bounce) -> bool:
+    """A bounce never opens a ticket: mark the permanently failed recipients as bouncing and tell the ticket
+    whose message bounced. Returns whether ``inbound`` changed (a ticket linked, addresses named as marked)."""
+    known = (
+        mark_emails_bouncing(workspace_id=inbound.workspace_id, emails=bounce.failed, since=timezone.now())
+        if bounce.failed
+        else set()
+    )
+    marked = [address for address in bounce.failed if address in known]
+    ticket = _ticket_of_bounced_message(inbound.workspace_id, bounce.report.original_message_id)
+    if ticket is not None:
+        add_system_note(ticket=ticket, body_text=_bounce_note(bounce.report), via="email")
+        inbound.ticket = ticket
     if marked:
         inbound.detail = (inbound.detail + "\n" + _("Marked as bouncing: %(list)s") % {"list": ", ".join(marked)})[
             :DETAIL_MAX
         ]
+    return ticket is not None or bool(marked)
 
 
 def _bounce_note(report: DeliveryReport) -> str:
