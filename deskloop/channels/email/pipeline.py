@@ -378,9 +378,6 @@ def _store_and_decide(
     and the decision so far is returned with it."""
     sha256 = hashlib.sha256(raw).hexdigest()
     message_id = header_message_id(raw, sha256)
-    # The blob's file is written before its row, so a crash leaves only an unreferenced file that the next
-    # delivery of the same bytes reuses.
-    store_blob(raw, sha256=sha256)
     inbound = InboundEmail(
         workspace_id=mailbox.workspace_id,
         mailbox=mailbox,
@@ -390,6 +387,9 @@ def _store_and_decide(
         received_via=via,
     )
     with transaction.atomic():
+        # The blob's file is written before its row (in this transaction, so no commit of its own), and a crash
+        # leaves only an unreferenced file that the next delivery of the same bytes reuses.
+        store_blob(raw, sha256=sha256)
         try:
             decision = _decide_while_storing(inbound, raw)
             refused = decision is not None and bool(decision.refusal)

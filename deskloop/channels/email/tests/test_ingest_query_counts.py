@@ -20,7 +20,7 @@ def test_an_email_opening_a_ticket(acme: Cast, django_assert_num_queries: Django
         actor=acme.admin, values=MailboxSettings(address="support@acme.example", default_team=acme.support)
     )
     raw = real(BASIC)  # from a new contact, with one more address in To (a new CC contact)
-    # Store 5 (blob, then the mailboxes' addresses and InboundEmail in one transaction, savepoints), processing 26:
+    # Store 5 (blob, the mailboxes' addresses and InboundEmail in one transaction, savepoints), processing 26:
     # the mailboxes, sender identity, agents, the requester (organization match, 2 INSERTs, no savepoint),
     # open_ticket 10 (it returns the first message: no read-back), the CC contact (lookup, organization match,
     # 2 INSERTs), add_cc_contacts 3, the InboundEmail UPDATE (46, then 38 before).
@@ -38,7 +38,7 @@ def test_an_email_opening_a_ticket(acme: Cast, django_assert_num_queries: Django
 
 def test_a_refused_auto_reply(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
     mailbox = create_mailbox(actor=acme.admin, values=MailboxSettings(address="support@acme.example"))
-    # The blob's INSERT ... ON CONFLICT DO NOTHING, then one transaction: the workspace's mailbox addresses, the
+    # One transaction: the blob's INSERT ... ON CONFLICT DO NOTHING, the workspace's mailbox addresses, the
     # InboundEmail INSERT with its outcome, and the savepoint pair the test's own transaction turns the
     # transaction into (14, then 11 before).
     with django_assert_num_queries(5):
