@@ -67,11 +67,13 @@ class JoinedRows:
         layout: list[tuple[type[Model], list[str], list[Any], int]] = []
         for model, alias in self._parts:
             fields = [f for f in model._meta.concrete_fields if isinstance(f, Field)]
-            converters = []
-            for f in fields:
+            converters = []  # (position, column, functions) of the fields that have any
+            for position, f in enumerate(fields):
                 column = f.get_col(alias)
                 own = f.get_db_converters(connection)  # type: ignore[attr-defined]  # (missing from the stubs)
-                converters.append((column, connection.ops.get_db_converters(column) + own))
+                functions = connection.ops.get_db_converters(column) + own
+                if functions:
+                    converters.append((position, column, functions))
             pk_index = next(i for i, f in enumerate(fields) if f.primary_key)
             layout.append((model, [f.attname for f in fields], converters, pk_index))
             columns.extend(f"{alias}.{quote(f.column)}" for f in fields)
@@ -95,9 +97,9 @@ class JoinedRows:
                 if values[pk_index] is None:
                     instances.append(None)
                     continue
-                for index, (column, functions) in enumerate(converters):
+                for position, column, functions in converters:
                     for convert in functions:
-                        values[index] = convert(values[index], column, connection)
+                        values[position] = convert(values[position], column, connection)
                 instances.append(model.from_db(connection.alias, attnames, values))
             found.append(instances)
         return found
