@@ -175,11 +175,14 @@ class Ticket(WorkspaceOwned):
             models.Index(fields=["requester", "created_at"], name="ticket_requester_created"),
             models.Index(fields=["organization", "created_at"], name="ticket_org_created"),
             # The live view counts beside the inbox: one index-only pass over these four narrow columns instead of
-            # reading every ticket row (bench/: at 1M tickets the row scan alone is several hundred ms).
+            # reading every ticket row (bench/: at 1M tickets the row scan alone is several hundred ms). The ids
+            # ride along (PostgreSQL; SQLite ignores INCLUDE) so a search within a view ("unassigned") gets the
+            # view's ticket ids index-only too: 70 -> 20 ms for 136k unassigned tickets at 1M.
             models.Index(
                 fields=["workspace", "status", "assignee", "team"],
                 condition=Q(deleted_at__isnull=True, merged_into__isnull=True, is_spam=False),
-                name="ticket_live_counts",
+                include=["id"],
+                name="ticket_live_view_ids",
             ),
             # Trash and spam are small; without these their counts (on every inbox page) scan the whole table.
             models.Index(

@@ -29,7 +29,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from django.db import connection, transaction
@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from deskloop.accounts.models import Agent
 from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import ContactEmail
-from deskloop.tickets.inbox import TicketFilter, filter_tickets
+from deskloop.tickets.inbox import InboxView, TicketFilter, filter_tickets
 from deskloop.tickets.models import Message, MessageKind, Ticket, TicketSearchDocument
 
 # A long email thread is mostly quoted history; the first 10k characters of a message carry what it says,
@@ -434,64 +434,96 @@ def _next_range(newest_id: int, read_down_to: int | None, found: int, ranges_rea
     return (low if low > 0 else None), read_down_to
 
 
-def _ranked_postgresql(
-    parsed: ParsedQuery, workspace_id: int, filtered: QuerySet[Ticket, Any], limit: int, offset: int
-) -> list[tuple[int, float, str]]:
-    tsquery_sql, tsquery_params = _pg_tsquery(parsed)
-    # Ranking reads each matching ticket's whole tsvector (TOASTed, so one extra fetch per row); a word in 100k of
-    # 1M tickets ("invoice", a common name) took 1.2-1.8 s to rank them all. So only the newest RANK_WINDOW
-    # matches are ranked. The window is larger than the deepest page search offers (MAX_OFFSET + MAX_LIMIT), so
-    # paging never runs past it; a search whose best match is older than its newest matches has to be narrowed,
-    # which people do anyway.
-    # Finding those newest matches must not visit every match either: the GIN index yields all of them unordered
-    # ("carmen" is in 98k of 1M tickets), and each is a heap visit plus the filter check. So the candidates are
-    # collected from ticket-id ranges, newest first (each range a bitmap AND of the GIN and primary-key indexes):
-    # the newest 20k ids, then a range sized from the hit rate seen so far, then the rest, stopping as soon as
-    # RANK_WINDOW are found. Same rows as taking the newest RANK_WINDOW of all matches. Each range repeats the GIN
-    # scan, hence few of them; one statement per range, not a UNION ALL under one LIMIT, which a parallel or merge
-    # append would run whole. Interpolated: constants, the fixed tsquery functions, the filter's compiled SQL and
-    # integer bounds; every value from the request is a bound parameter.
-    # The planner prices "document @@ query" as a cheap operator, but on a TOASTed tsvector each evaluation is a
-    # TOAST fetch (~4.5 us): for a 20k-ticket range it picked a primary-key scan testing every ticket in the range
-    # (94 ms) over the bitmap AND of the GIN and the id range (16 ms, measured at 262k tickets). So the range reads
-    # run with plain index scans off (bitmap scans stay on), set transaction-locally and put back right after; an
-    # error rolls the transaction back and the setting with it.
+def _newest_matches_by_range(
+    cursor: Any, tsquery_sql: str, tsquery_params: list[str], workspace_id: int, live: QuerySet[Ticket, Any]
+) -> list[int]:
+    """The newest RANK_WINDOW matches among all live tickets, collected from ticket-id ranges, newest first.
+
+    A common word must not visit every match: the GIN index yields them unordered ("carmen" is in 98k of 1M
+    tickets), and each is a heap visit. Each range is a bitmap AND of the GIN index and the primary key: the
+    newest 20k ids, then a range sized from the hit rate so far, then the rest, stopping once RANK_WINDOW are
+    found; the same rows as the newest RANK_WINDOW of all matches. Each range repeats the GIN scan, hence few.
+    One statement per range, not a UNION ALL under one LIMIT, which a parallel or merge append would run whole.
+    The planner prices ``@@`` as cheap, but on a stored tsvector it is a fetch and decompression per row: for a
+    20k-id range it picked a primary-key scan testing every ticket (94 ms) over the bitmap AND (16 ms). So these
+    reads run with plain index scans off (bitmap scans stay on), transaction-locally and put back right after.
+    """
+    cursor.execute(
+        "SELECT (SELECT max(ticket_id) FROM tickets_ticketsearchdocument WHERE workspace_id = %s),"
+        " current_setting('enable_indexscan'), set_config('enable_indexscan', 'off', true)",
+        [workspace_id],
+    )
+    newest, index_scans, _off = cursor.fetchone() or (None, "on", "off")
     candidates: list[int] = []
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    ranges_read = 0
+    low: int | None = None
+    while newest is not None and ranges_read < MAX_RANGES:
+        low, high = _next_range(int(newest), low, len(candidates), ranges_read)
+        ranges_read += 1
+        bounds = (f" AND d.ticket_id > {int(low)}" if low is not None else "") + f" AND d.ticket_id <= {int(high)}"
+        # The range goes into the live-ticket check as well: PostgreSQL does not carry a range across the IN.
+        in_range = live.filter(pk__lte=high) if low is None else live.filter(pk__gt=low, pk__lte=high)
+        live_sql, live_params = in_range.query.sql_with_params()
         cursor.execute(
-            "SELECT (SELECT max(ticket_id) FROM tickets_ticketsearchdocument WHERE workspace_id = %s),"
-            " current_setting('enable_indexscan'), set_config('enable_indexscan', 'off', true)",
-            [workspace_id],
+            f"""
+            SELECT d.ticket_id
+            FROM tickets_ticketsearchdocument AS d
+            WHERE d.workspace_id = %s AND d.document @@ ({tsquery_sql}){bounds} AND d.ticket_id IN ({live_sql})
+            ORDER BY d.ticket_id DESC
+            LIMIT %s
+            """,  # noqa: S608
+            [workspace_id, *tsquery_params, *live_params, RANK_WINDOW - len(candidates)],
         )
-        newest, index_scans, _off = cursor.fetchone() or (None, "on", "off")
-        ranges_read = 0
-        low: int | None = None
-        while newest is not None and ranges_read < MAX_RANGES:
-            low, high = _next_range(int(newest), low, len(candidates), ranges_read)
-            ranges_read += 1
-            bounds = (f" AND d.ticket_id > {int(low)}" if low is not None else "") + f" AND d.ticket_id <= {int(high)}"
-            # The range goes into the filter's own query as well: PostgreSQL does not carry a range across the
-            # IN, and without it a filtered view ("unassigned") was read whole for every range.
-            in_range = filtered
-            if low is not None:
-                in_range = in_range.filter(pk__gt=low)
-            in_range = in_range.filter(pk__lte=high)
-            filtered_sql, filtered_params = in_range.query.sql_with_params()
-            cursor.execute(
-                f"""
-                SELECT d.ticket_id
-                FROM tickets_ticketsearchdocument AS d
-                WHERE d.workspace_id = %s AND d.document @@ ({tsquery_sql}){bounds}
-                  AND d.ticket_id IN ({filtered_sql})
-                ORDER BY d.ticket_id DESC
-                LIMIT %s
-                """,  # noqa: S608
-                [workspace_id, *tsquery_params, *filtered_params, RANK_WINDOW - len(candidates)],
-            )
-            candidates += [int(row[0]) for row in cursor.fetchall()]
-            if len(candidates) >= RANK_WINDOW or low is None:
-                break
-        cursor.execute("SELECT set_config('enable_indexscan', %s, true)", [index_scans])
+        candidates += [int(row[0]) for row in cursor.fetchall()]
+        if len(candidates) >= RANK_WINDOW or low is None:
+            break
+    cursor.execute("SELECT set_config('enable_indexscan', %s, true)", [index_scans])
+    return candidates
+
+
+def _newest_matches(
+    cursor: Any, tsquery_sql: str, tsquery_params: list[str], workspace_id: int, filtered: QuerySet[Ticket, Any]
+) -> list[int]:
+    """The newest RANK_WINDOW matches within an inbox filter, in one statement the planner is left to plan.
+
+    Id ranges do not pay here: a filter ("unassigned", a tag) keeps a few matches in each range, so the ranges
+    grow to most of the table and each repeats the GIN scan (measured at 1M: 10-40% slower than one statement),
+    and turning index scans off would take the filter's own indexes (tags) away too."""
+    filtered_sql, filtered_params = filtered.query.sql_with_params()
+    cursor.execute(
+        f"""
+        SELECT d.ticket_id
+        FROM tickets_ticketsearchdocument AS d
+        WHERE d.workspace_id = %s AND d.document @@ ({tsquery_sql}) AND d.ticket_id IN ({filtered_sql})
+        ORDER BY d.ticket_id DESC
+        LIMIT {RANK_WINDOW}
+        """,  # noqa: S608
+        [workspace_id, *tsquery_params, *filtered_params],
+    )
+    return [int(row[0]) for row in cursor.fetchall()]
+
+
+def _ranked_postgresql(
+    parsed: ParsedQuery,
+    workspace_id: int,
+    filtered: QuerySet[Ticket, Any],
+    limit: int,
+    offset: int,
+    *,
+    all_live_tickets: bool,
+) -> list[tuple[int, float, str]]:
+    # Ranking reads each match's whole tsvector; a word in 100k of 1M tickets ("invoice", a common name) took
+    # 1.2-1.8 s to rank them all. So only the newest RANK_WINDOW matches are ranked. The window is larger than the
+    # deepest page search offers (MAX_OFFSET + MAX_LIMIT), so paging never runs past it; a search whose best match
+    # is older than its newest matches has to be narrowed, which people do anyway.
+    # Interpolated: constants, the fixed tsquery functions, the filter's compiled SQL and integer bounds; every
+    # value from the request is a bound parameter.
+    tsquery_sql, tsquery_params = _pg_tsquery(parsed)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if all_live_tickets:
+            candidates = _newest_matches_by_range(cursor, tsquery_sql, tsquery_params, workspace_id, filtered)
+        else:
+            candidates = _newest_matches(cursor, tsquery_sql, tsquery_params, workspace_id, filtered)
         if not candidates:
             return []
         cursor.execute(
@@ -535,9 +567,11 @@ def search_tickets(
     parsed = parse_query(query)
     if parsed.is_empty:
         return SearchResults(query=query, hits=[], has_more=False, limit=limit, offset=offset)
-    filtered = filter_tickets(agent, ticket_filter or TicketFilter()).order_by().values("id")
+    ticket_filter = ticket_filter or TicketFilter()
+    filtered = filter_tickets(agent, ticket_filter).order_by().values("id")
     if connection.vendor == "postgresql":
-        rows = _ranked_postgresql(parsed, agent.workspace_id, filtered, limit + 1, offset)
+        everything = replace(ticket_filter, query="") == TicketFilter(view=InboxView.ALL)
+        rows = _ranked_postgresql(parsed, agent.workspace_id, filtered, limit + 1, offset, all_live_tickets=everything)
     else:
         filtered_sql, filtered_params = filtered.query.sql_with_params()
         rows = _ranked_sqlite(parsed, filtered_sql, filtered_params, limit + 1, offset)

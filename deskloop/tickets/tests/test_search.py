@@ -292,8 +292,9 @@ def test_postgresql_ranks_only_the_newest_matches_of_a_very_common_word(
 def test_postgresql_reads_older_ticket_ranges_only_until_it_has_the_newest_matches(
     acme: Cast, umbrella: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The newest matches are collected range by range (newest ticket ids first); the result is the same as
-    taking them from all matches at once, with and without filters, and another workspace's tickets in between."""
+    """Over all tickets the newest matches are collected range by range (newest ticket ids first), within a
+    filter in one statement; either way the result is the same as taking them from all matches at once, with
+    another workspace's tickets in between."""
     outage = []
     for index in range(8):
         new_ticket(umbrella, f"Umbrella gateway {index}", "Their gateway is down too.")
@@ -323,6 +324,12 @@ def test_postgresql_reads_older_ticket_ranges_only_until_it_has_the_newest_match
             assert found(acme, "gateway") == newest_three
             cursor.execute("SHOW enable_indexscan")
             assert cursor.fetchone() == ("on",)
+            # And each document's tsvector stays in its row (migration 0004), not in the TOAST table.
+            cursor.execute(
+                "SELECT attstorage FROM pg_attribute"
+                " WHERE attrelid = 'tickets_ticketsearchdocument'::regclass AND attname = 'document'"
+            )
+            assert cursor.fetchone() == ("m",)
 
 
 @pytest.mark.parametrize(
