@@ -247,7 +247,7 @@ def view_counts(agent: Agent) -> dict[str, int]:
     """Live counts for the built-in views beside the inbox, in one aggregate query.
 
     One pass that counts live tickets per (status, assignee, team) -- a few hundred groups at most -- and adds the
-    groups up per view here. The pass is an index-only scan of ``ticket_live_view_ids`` (those three narrow columns),
+    groups up per view here. The pass is an index-only scan of ``ticket_live_counts`` (those three narrow columns),
     where a filtered COUNT per view had to read every ticket row: at 1M tickets that is the difference between
     reading a small index and reading the whole table.
     """
