@@ -911,6 +911,7 @@ def _deliver(
         created_at=when,
         channel_meta=meta,
         via="email",
+        savepoint=False,  # any error rolls this whole processing back (and quarantines the message)
     )
     if first is not None:
         link_inline_images(message=first)

@@ -277,12 +277,15 @@ def open_ticket(
     created_at: dt.datetime | None = None,
     channel_meta: dict[str, Any] | None = None,
     via: str = "web",
+    savepoint: bool = True,
 ) -> tuple[Ticket, Message | None]:
     """Open a ticket with its first message from the requester; returns both (the message is None when there is
     no body and no attachment), so a caller that goes on with the message does not read it back.
 
     ``created_by`` is the agent who logged it on the customer's behalf (phone, web form), or None when
     the customer wrote in themselves. The first message is always authored by the requester.
+    ``savepoint=False``: inside a caller's transaction that catches nothing (the email pipeline's: any error rolls
+    its whole processing back), no savepoint pair around the writes.
     """
     from deskloop.tickets.services.messages import store_message
 
@@ -302,7 +305,7 @@ def open_ticket(
     when = created_at or timezone.now()
     with_message = bool(body_text or body_html or attachments)
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         # A plain INSERT ... RETURNING (core.plain_sql): the same statement, without compiling it per ticket.
         ticket = Ticket(
             workspace=workspace,
