@@ -255,15 +255,13 @@ def index_ticket(ticket_id: int) -> None:
 def index_written_ticket(ticket: Ticket, *, message_texts: Sequence[str] | None = None) -> None:
     """``index_ticket`` for a ticket the caller has just written: the same document, from the instance it holds.
 
-    Reads only what the instance does not carry: the requester's addresses, the requester and organization when
-    not loaded with it, and the conversation unless ``message_texts`` (every non-system message's text, oldest
-    first) is given. One upsert and no savepoint: call it inside the write's transaction, after the write.
+    Reads only what the instance does not carry: the requester's addresses unless the requester was loaded with
+    them (``prefetch_related("emails")``, or a contact the caller has just created with its address, as the
+    email pipeline does), the requester and organization when not loaded with it, and the conversation unless
+    ``message_texts`` (every non-system message's text, oldest first) is given. One upsert and no savepoint: call
+    it inside the write's transaction, after the write.
     """
-    emails = list(
-        ContactEmail.objects.filter(contact_id=ticket.requester_id)
-        .order_by("-is_primary", "pk")
-        .values_list("email", flat=True)
-    )
+    emails = _requester_emails(ticket)
     if message_texts is None:
         message_texts = list(
             Message.objects.filter(ticket_id=ticket.pk)
@@ -285,6 +283,22 @@ def index_written_ticket(ticket: Ticket, *, message_texts: Sequence[str] | None 
         update_conflicts=True,
         unique_fields=["ticket"],
         update_fields=["workspace", "subject", "people", "body", "indexed_at"],
+    )
+
+
+def _requester_emails(ticket: Ticket) -> list[str]:
+    """The requester's addresses, primary first, then oldest first: from the requester's prefetched addresses when
+    the ticket carries them (no query), else read."""
+    cache_name = ContactEmail._meta.get_field("contact").remote_field.cache_name
+    if Ticket.requester.is_cached(ticket):
+        prefetched = getattr(ticket.requester, "_prefetched_objects_cache", {}).get(cache_name)
+        if prefetched is not None:
+            ordered = sorted(prefetched, key=lambda identity: (not identity.is_primary, identity.pk))
+            return [identity.email for identity in ordered]
+    return list(
+        ContactEmail.objects.filter(contact_id=ticket.requester_id)
+        .order_by("-is_primary", "pk")
+        .values_list("email", flat=True)
     )
 
 

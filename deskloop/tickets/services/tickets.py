@@ -67,6 +67,41 @@ def allocate_ticket_number(workspace_id: int) -> int:
     return number
 
 
+def allocate_ticket_number_with_status(workspace_id: int, category: StatusCategory) -> tuple[int, Status]:
+    """``allocate_ticket_number`` and the workspace's default status of ``category`` (as ``queries.default_status``
+    picks it) in one statement: the status is read by subqueries in the number's ``RETURNING``, read fresh for
+    every ticket (nothing cached, so a changed default is seen by the next ticket) without a round trip of its own.
+    The status comes with the columns a new ticket's payload needs (the others load when first read)."""
+    if not connection.features.can_return_columns_from_insert:
+        return allocate_ticket_number(workspace_id), default_status(workspace_id, category)
+    quote = connection.ops.quote_name
+    table = quote(Workspace._meta.db_table)
+    column = quote(Workspace._meta.get_field("last_ticket_number").column)
+    key = quote(Workspace._meta.pk.column)
+    pick = (
+        f"FROM {quote(Status._meta.db_table)} s WHERE s.{quote('workspace_id')} = %s AND s.{quote('category')} = %s "
+        f"ORDER BY s.{quote('is_default')} DESC, s.{quote('position')}, s.{quote('id')} LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = {column} + 1 WHERE {key} = %s "  # noqa: S608
+            f"RETURNING {column}, (SELECT s.{quote('id')} {pick}), (SELECT s.{quote('name')} {pick})",
+            [workspace_id, workspace_id, category.value, workspace_id, category.value],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Workspace.DoesNotExist(f"workspace {workspace_id} does not exist")
+    number, status_id, status_name = row
+    if status_id is None:
+        raise LookupError(f"workspace {workspace_id} has no status in category {category}")
+    status = Status.from_db(
+        connection.alias,
+        ["id", "workspace_id", "name", "category"],
+        [status_id, workspace_id, status_name, category.value],
+    )
+    return int(number), status
+
+
 def clean_subject(subject: str) -> str:
     cleaned = " ".join((subject or "").split())
     if not cleaned:
@@ -278,6 +313,7 @@ def open_ticket(
     channel_meta: dict[str, Any] | None = None,
     via: str = "web",
     savepoint: bool = True,
+    cc_contacts: Sequence[Contact] = (),
 ) -> tuple[Ticket, Message | None]:
     """Open a ticket with its first message from the requester; returns both (the message is None when there is
     no body and no attachment), so a caller that goes on with the message does not read it back.
@@ -286,6 +322,9 @@ def open_ticket(
     the customer wrote in themselves. The first message is always authored by the requester.
     ``savepoint=False``: inside a caller's transaction that catches nothing (the email pipeline's: any error rolls
     its whole processing back), no savepoint pair around the writes.
+    ``cc_contacts``: copied on the new ticket as ``channel_writes.add_cc_contacts`` would copy them right after
+    (the requester, other workspaces' contacts and repeats skipped; a "cc" event each, after the creation's),
+    but in the creation's statements: one INSERT for the links, their events in the creation's event INSERT.
     """
     from deskloop.tickets.services.messages import store_message
 
@@ -306,12 +345,16 @@ def open_ticket(
     with_message = bool(body_text or body_html or attachments)
 
     with transaction.atomic(savepoint=savepoint):
+        if status is None:
+            number, status = allocate_ticket_number_with_status(workspace.pk, StatusCategory.NEW)
+        else:
+            number = allocate_ticket_number(workspace.pk)
         # A plain INSERT ... RETURNING (core.plain_sql): the same statement, without compiling it per ticket.
         ticket = Ticket(
             workspace=workspace,
-            number=allocate_ticket_number(workspace.pk),
+            number=number,
             subject=subject,
-            status=status or default_status(workspace.pk, StatusCategory.NEW),
+            status=status,
             priority=priority,
             channel=channel,
             requester=requester,
@@ -365,10 +408,29 @@ def open_ticket(
             timeline.append(
                 events.event(ticket=ticket, kind=EventKind.MESSAGE_ADDED, contact=requester, new=message.pk, via=via)
             )
+        copied = _new_cc_contacts(ticket, cc_contacts)
+        if copied:
+            through = Ticket.cc_contacts.through
+            through.objects.bulk_create([through(ticket_id=ticket.pk, contact_id=contact.pk) for contact in copied])
+            timeline.extend(
+                events.event(ticket=ticket, kind=EventKind.FIELD_CHANGED, field="cc", new=contact.display_name, via=via)
+                for contact in copied
+            )
         events.record_events(timeline)
         search.index_written_ticket(ticket, message_texts=texts)
         outbox.publish(workspace_id=workspace.pk, name="ticket.created", payload=ticket_payload(ticket))
     return ticket, message
+
+
+def _new_cc_contacts(ticket: Ticket, contacts: Sequence[Contact]) -> list[Contact]:
+    """The contacts ``add_cc_contacts`` would copy on a ticket that has no CCs yet, in the order given."""
+    copied: list[Contact] = []
+    seen = {ticket.requester_id}
+    for contact in contacts:
+        if contact.workspace_id == ticket.workspace_id and contact.pk not in seen:
+            seen.add(contact.pk)
+            copied.append(contact)
+    return copied
 
 
 def _status_transition(ticket: Ticket, new_status: Status, now: dt.datetime) -> None:
