@@ -1,6 +1,6 @@
 """Every inbound email, whatever way it came (IMAP, SMTP/LMTP, HTTP, archive import), goes through ``ingest_raw``.
 
-Two steps, two transactions:
+Two steps (one transaction, see below):
 
 1. Store. The raw bytes go to content-addressed storage and an ``InboundEmail`` row is written; the caller's
    ``on_stored`` callback runs inside the same transaction (the IMAP fetcher advances its UID checkpoint there,
@@ -13,11 +13,12 @@ Two steps, two transactions:
    stay, so an admin can process it again after a fix (``reprocess``). Processing is idempotent: a row that is
    no longer "received" or "quarantined" is left alone.
 
-What needs nothing but the bytes and the workspace's mailboxes is decided inside the storing transaction: a
-refusal (noise, no sender, loop, too large; a bounce, whose report is acted on after the INSERT) is inserted
-with its outcome, one transaction in all. Everything else commits as "received" and is processed in the second
-transaction without being parsed again. An error while deciding rolls the storing transaction back and the
-message is stored and processed in two steps as above, so the error quarantines it.
+Both steps run in the storing transaction: a refusal decidable from the bytes and the workspace's mailboxes
+(noise, no sender, loop, too large; a bounce, whose report is acted on after the INSERT) is inserted with its
+outcome; mail to deliver is inserted as "received" and processed (parsed once) before the one commit. An error
+while deciding or processing rolls that whole transaction back (nothing of it committed, ``on_stored``'s work
+included) and the message is stored and processed in two transactions as above, so the error quarantines the
+stored message. Only then, or when the mailbox is gone, does a row commit as "received" before processing.
 
 Decisions (see also threading.py):
 - The message's ``body_text`` is the *full* text (searchable, never lost) and ``body_html`` the sanitized full
@@ -346,9 +347,9 @@ def ingest_raw(*, mailbox: Mailbox, raw: bytes, via: str, on_stored: Callable[[]
     """Store, dedupe and process one raw RFC 822 message; see the module docstring. Raises only if storing
     fails (database or storage down) or ``on_stored`` raises; processing errors quarantine the message.
 
-    A message refused for what it is (noise, no sender, a loop, too large) is stored with its outcome in one
-    transaction; one that needs the database to be decided (sender lookups, threading, a ticket) is committed
-    as "received" first and processed in a second transaction, parsed once."""
+    A message is stored and processed in one transaction (a refusal inserted with its outcome, mail to deliver
+    inserted and then processed, parsed once); only when that fails is it stored, committed as "received" and
+    processed in a second transaction, where the error quarantines it."""
     if via not in VIAS:
         raise ValueError(f"unknown ingest path {via!r}")
     raw = bytes(raw)
@@ -373,9 +374,10 @@ def _store_and_decide(
     *, mailbox: Mailbox, raw: bytes, via: str, on_stored: Callable[[], None] | None
 ) -> IngestResult | tuple[InboundEmail, bool, _Decision | None]:
     """Store the message and, in the same transaction, decide what needs no more than the message and the
-    workspace's mailboxes. A refusal is inserted as such (its IngestResult is returned; a bounce's report is
-    acted on after the INSERT, so a duplicate never marks anyone twice); otherwise the row commits as "received"
-    and the decision so far is returned with it."""
+    workspace's mailboxes. A refusal is inserted as such (a bounce's report is acted on after the INSERT, so a
+    duplicate never marks anyone twice); mail to deliver is inserted as "received" and processed; either way its
+    IngestResult is returned. A duplicate, or a row whose mailbox is gone, is returned as (row, duplicate, None).
+    Raises ``_DecideApart`` (everything here rolled back) when deciding or processing fails."""
     sha256 = hashlib.sha256(raw).hexdigest()
     message_id = header_message_id(raw, sha256)
     inbound = InboundEmail(
@@ -416,7 +418,17 @@ def _store_and_decide(
                 except Exception as exc:
                     raise _DecideApart from exc
             return IngestResult.of(inbound, reading=decision.reading)
-    return inbound, False, decision
+        if decision is None:
+            return inbound, False, None  # the mailbox is gone: processing (its own transaction) reports it
+        # Mail to deliver is processed in the storing transaction too: one commit. An error rolls it all back
+        # (nothing was committed, on_stored's checkpoint included) and the two-step path stores the message and
+        # processes it again, so the error quarantines the stored message as always.
+        read: list[DeferredReading] = []
+        try:
+            _process_open_row(inbound, raw, read, decision)
+        except Exception as exc:
+            raise _DecideApart from exc
+        return IngestResult.of(inbound, reading=read[0] if read else None)
 
 
 def _decide_while_storing(inbound: InboundEmail, raw: bytes) -> _Decision | None:
@@ -527,16 +539,7 @@ def _run(
                     return target, None
             if raw is None:
                 raw = read_blob(target.raw)
-            # The workspace's mailboxes in one query: this one read again (its settings may have changed since
-            # delivery) with what a new ticket needs from it, and all their addresses (mail from them is a loop).
-            mailboxes = _workspace_mailboxes(target.workspace_id)
-            target.mailbox = next(m for m in mailboxes if m.pk == target.mailbox_id)
-            own_addresses = {normalize_address(m.address) for m in mailboxes}
-            _process(target, raw, read, own_addresses, decided)
-            target.processed_at = timezone.now()
-            target.detail = target.detail[:DETAIL_MAX]
-            if not _write_processing(target, only_open=True):
-                raise _ProcessedMeanwhile
+            _process_open_row(target, raw, read, decided)
             return target, (read[0] if read else None)
     except _ProcessedMeanwhile:
         return InboundEmail.objects.get(pk=inbound.pk), None
@@ -554,6 +557,20 @@ def _run(
             **named,
         )
         return InboundEmail.objects.get(pk=inbound.pk), (read[0] if read else None)
+
+
+def _process_open_row(target: InboundEmail, raw: bytes, read: list[DeferredReading], decided: _Decision | None) -> None:
+    """Process a row that is still open, in the caller's transaction, and write the result to it."""
+    # The workspace's mailboxes in one query: this one read again (its settings may have changed since
+    # delivery) with what a new ticket needs from it, and all their addresses (mail from them is a loop).
+    mailboxes = _workspace_mailboxes(target.workspace_id)
+    target.mailbox = next(m for m in mailboxes if m.pk == target.mailbox_id)
+    own_addresses = {normalize_address(m.address) for m in mailboxes}
+    _process(target, raw, read, own_addresses, decided)
+    target.processed_at = timezone.now()
+    target.detail = target.detail[:DETAIL_MAX]
+    if not _write_processing(target, only_open=True):
+        raise _ProcessedMeanwhile
 
 
 # What processing may change on an InboundEmail row (the stored raw, ids and arrival stay as they are).
@@ -897,7 +914,9 @@ def _deliver(
             _add_ccs(ticket, workspace, parsed, sender, own_addresses, agents)
             _finish(inbound, ticket, message, Outcome.THREADED)
             return
-    # The first message comes back with the ticket: no read-back.
+    # The copied recipients are found or created first, so the ticket is opened with them (no CC statements of
+    # their own); the first message comes back with the ticket: no read-back.
+    copied = _cc_contacts(workspace, parsed, sender, own_addresses, agents)
     ticket, first = open_ticket(
         workspace=workspace,
         requester=contact,
@@ -912,10 +931,10 @@ def _deliver(
         channel_meta=meta,
         via="email",
         savepoint=False,  # any error rolls this whole processing back (and quarantines the message)
+        cc_contacts=copied,
     )
     if first is not None:
         link_inline_images(message=first)
-    _add_ccs(ticket, workspace, parsed, sender, own_addresses, agents)
     if "follow_up_of" in meta and match is not None:
         add_system_note(
             ticket=match.ticket,
@@ -951,9 +970,19 @@ def _add_ccs(
     ticket: Ticket, workspace: Workspace, parsed: ParsedEmail, sender: str, own_addresses: set[str], agents: _Agents
 ) -> None:
     """Everyone else the customer wrote to (To and Cc, minus our mailboxes and agents) follows the conversation."""
+    contacts = _cc_contacts(workspace, parsed, sender, own_addresses, agents)
+    if contacts:
+        add_cc_contacts(ticket=ticket, contacts=contacts, via="email")
+
+
+def _cc_contacts(
+    workspace: Workspace, parsed: ParsedEmail, sender: str, own_addresses: set[str], agents: _Agents
+) -> list[Contact]:
+    """The contacts of everyone else the customer wrote to (To and Cc, minus our mailboxes and agents), found or
+    created."""
     recipients: list[Address] = [*parsed.to, *parsed.cc]
     if not recipients:
-        return
+        return []
     agent_emails = agents.emails
     wanted: list[tuple[str, str]] = []
     seen = {sender} | own_addresses | agent_emails
@@ -964,9 +993,7 @@ def _add_ccs(
         seen.add(usable)
         wanted.append((usable, recipient.name))
     # The known ones in one query, the others created.
-    contacts = find_or_create_contacts(workspace=workspace, wanted=wanted[:MAX_CC_CONTACTS])
-    if contacts:
-        add_cc_contacts(ticket=ticket, contacts=contacts, via="email")
+    return find_or_create_contacts(workspace=workspace, wanted=wanted[:MAX_CC_CONTACTS])
 
 
 def _channel_meta(inbound: InboundEmail, mailbox: Mailbox, mail: _Mail) -> dict[str, Any]:

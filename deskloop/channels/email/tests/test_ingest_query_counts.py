@@ -8,7 +8,7 @@ from pytest_django import DjangoAssertNumQueries
 from deskloop.channels.email.pipeline import ingest_raw
 from deskloop.channels.email.services import MailboxSettings, create_mailbox
 from deskloop.conftest import Cast
-from deskloop.tickets.models import EventKind, Ticket, TicketEvent
+from deskloop.tickets.models import EventKind, Ticket, TicketEvent, TicketSearchDocument
 
 from .corpus import AUTO_REPLY, BASIC, BOUNCE, real
 
@@ -20,12 +20,13 @@ def test_an_email_opening_a_ticket(acme: Cast, django_assert_num_queries: Django
         actor=acme.admin, values=MailboxSettings(address="support@acme.example", default_team=acme.support)
     )
     raw = real(BASIC)  # from a new contact, with one more address in To (a new CC contact)
-    # Store 5 (blob, the mailboxes' addresses and InboundEmail in one transaction, savepoints), processing 24:
-    # the mailboxes, sender identity, agents, the requester (organization match, 2 INSERTs, no savepoint),
-    # open_ticket 8 (it returns the first message: no read-back; no savepoint pair inside the processing
-    # transaction), the CC contact (lookup, organization match, 2 INSERTs), add_cc_contacts 3, the InboundEmail
-    # UPDATE (46, then 38 before).
-    with django_assert_num_queries(29):
+    # One transaction (stored and processed together; a savepoint pair here inside the test's transaction):
+    # blob, the mailboxes' addresses, the InboundEmail INSERT, then the mailboxes, sender identity, agents, the
+    # requester (organization match, 2 INSERTs, no savepoint), the CC contact (lookup, organization match,
+    # 2 INSERTs) found before the ticket, open_ticket 7 (the number with the default status, ticket, message, the
+    # CC link, all events in one INSERT, search document without reading the new requester's address, outbox),
+    # the InboundEmail UPDATE (46, 38, then 29 before).
+    with django_assert_num_queries(23):
         result = ingest_raw(mailbox=mailbox, raw=raw, via="imap")
     assert (result.state, result.outcome, result.ticket_number) == ("processed", "new_ticket", 2)
     ticket = Ticket.objects.get(pk=result.ticket_id)
@@ -35,6 +36,10 @@ def test_an_email_opening_a_ticket(acme: Cast, django_assert_num_queries: Django
         (EventKind.MESSAGE_ADDED, ""),
         (EventKind.FIELD_CHANGED, "cc"),
     ]
+    # The requester's address in the search document came from the contact just created, not from a query.
+    assert (
+        TicketSearchDocument.objects.get(ticket=ticket).people == "Mikel Lindsaar\ntest@lindsaar.net\ntest lindsaar net"
+    )
 
 
 def test_a_refused_auto_reply(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
@@ -66,9 +71,9 @@ def test_a_reply_threaded_to_its_ticket(acme: Cast, django_assert_num_queries: D
     )
     first = ingest_raw(mailbox=mailbox, raw=real(BASIC), via="imap")
     reply = real(BASIC, Message_ID="<reply-1@test.lindsaar.net>", In_Reply_To=f"<{BASIC_MESSAGE_ID}>")
-    # In-Reply-To finds the ticket (with its status) in two queries; add_customer_message; the CC already on it
-    # (27 before).
-    with django_assert_num_queries(25):
+    # In-Reply-To finds the ticket (with its status) in two queries; add_customer_message; the CC already on it;
+    # stored and processed in one transaction (27, then 25 before).
+    with django_assert_num_queries(23):
         result = ingest_raw(mailbox=mailbox, raw=reply, via="imap")
     assert (result.state, result.outcome, result.ticket_number) == ("processed", "threaded", first.ticket_number)
     ticket = Ticket.objects.get(pk=result.ticket_id)
