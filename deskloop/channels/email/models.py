@@ -49,6 +49,11 @@ class Mailbox(WorkspaceOwned):
         max_length=10, choices=[("password", _("Password")), ("xoauth2", "OAuth2")], default="password"
     )
     imap_folder = models.CharField(max_length=200, default="INBOX")
+    # What the last IMAP fetch found, for the mailboxes page: a wrong password or a dead server must not go unseen
+    # while mail piles up on the server. Written by imap.fetch (record_imap_check), never by the settings form.
+    imap_checked_at = models.DateTimeField(null=True, blank=True)
+    imap_error = models.TextField(blank=True)
+    imap_failing_since = models.DateTimeField(null=True, blank=True)
 
     # The HTTP endpoint's per-mailbox secret, stored hashed (SHA-256); the clear value is shown once.
     inbound_secret_hash = models.CharField(max_length=64, blank=True)

@@ -121,13 +121,24 @@ def create_mailbox(*, actor: Agent, values: MailboxSettings) -> Mailbox:
     return mailbox
 
 
+# The last fetch's status is the fetcher's to write (imap.fetch.record_imap_check): saving the settings must not
+# put back what the form's page loaded minutes earlier.
+_FETCH_STATUS = {"imap_checked_at", "imap_error", "imap_failing_since"}
+
+
 def update_mailbox(*, actor: Agent, mailbox: Mailbox, values: MailboxSettings) -> Mailbox:
     _require_admin(actor)
     _require_same_workspace(actor, mailbox)
     with transaction.atomic():
         address = _validate(actor, values, mailbox=mailbox)
         _apply(mailbox, values, address)
-        mailbox.save()
+        mailbox.save(
+            update_fields=[
+                field.name
+                for field in Mailbox._meta.concrete_fields
+                if not field.primary_key and field.name not in _FETCH_STATUS
+            ]
+        )
     return mailbox
 
 

@@ -10,7 +10,8 @@ How it stays exactly-once:
 - Nothing is deleted or moved on the server. ``mark_seen`` only adds \\Seen, and only after the batch committed.
 - A message that cannot be parsed is stored and quarantined by the pipeline; it never holds up the rest.
 - Connection, TLS, sign-in and folder problems become ``ImapFailure`` with a message an admin can act on; the
-  fetch is logged with the mailbox and tried again on the next run.
+  fetch is logged with the mailbox and tried again on the next run, and the mailbox records the error and since
+  when it fails (``record_imap_check``), which the mailboxes page shows.
 
 connection.py connects and signs in, fetch.py imports what is new, idle.py keeps a mailbox fetched.
 """

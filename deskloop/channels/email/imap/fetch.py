@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..inbound import deliver, finish_received
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 
 BATCH_MESSAGES = 25
 BATCH_BYTES = 16 * 1024 * 1024
+# The mailboxes page shows the last IMAP error; connection errors are one line, this only bounds a pathological one.
+IMAP_ERROR_MAX = 2000
 _FETCH_UID = re.compile(rb"\bUID\s+(\d+)", re.IGNORECASE)
 _FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE\s+(\d+)", re.IGNORECASE)
 
@@ -213,6 +217,21 @@ def import_new_messages(
         raise network_failure(settings, exc) from exc
 
 
+def record_imap_check(mailbox_id: int, error: str = "") -> None:
+    """Note on the mailbox when IMAP was last reached and, while it fails, since when and why (the mailboxes page
+    shows it). One UPDATE of these three columns only, so it never overwrites settings an admin just saved."""
+    now = timezone.now()
+    found = Mailbox.objects.filter(pk=mailbox_id)
+    if error:
+        found.update(
+            imap_checked_at=now,
+            imap_error=error[:IMAP_ERROR_MAX],
+            imap_failing_since=Coalesce(F("imap_failing_since"), Value(now)),
+        )
+    else:
+        found.update(imap_checked_at=now, imap_error="", imap_failing_since=None)
+
+
 def fetch_mailbox(
     mailbox: Mailbox,
     *,
@@ -248,6 +267,7 @@ def fetch_mailbox(
     except ImapFailure as failure:
         report.error = failure.message
         log_failure(mailbox, settings, failure)
+    record_imap_check(mailbox.pk, report.error)
     return report
 
 

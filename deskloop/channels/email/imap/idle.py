@@ -20,7 +20,7 @@ from django.db import close_old_connections
 from ..inbound import finish_received
 from ..models import Mailbox
 from .connection import ImapFailure, ImapSettings, close, connect, network_failure, open_folder
-from .fetch import FetchReport, MessageCallback, import_new_messages, log_failure
+from .fetch import FetchReport, MessageCallback, import_new_messages, log_failure, record_imap_check
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,7 @@ def run_idle(
                         stop=stop,
                         on_message=on_message,
                     )
+                    record_imap_check(mailbox.pk)
                     if on_report is not None:
                         on_report(report)
                     pause = RETRY_MIN_SECONDS
@@ -140,6 +141,7 @@ def run_idle(
         except ImapFailure as failure:
             report.error = failure.message
             log_failure(mailbox, settings, failure)
+            record_imap_check(mailbox.pk, failure.message)
             if on_report is not None:
                 on_report(report)
             stop.wait(pause)

@@ -3,7 +3,9 @@ changes, XOAUTH2, TLS and STARTTLS with certificate checks, errors an admin can 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
@@ -22,7 +25,7 @@ from deskloop.channels.email import imap
 from deskloop.channels.email.models import ImapCheckpoint, InboundEmail, Mailbox
 from deskloop.channels.email.pipeline import IngestResult
 from deskloop.channels.email.services import MailboxSettings, create_mailbox
-from deskloop.conftest import Cast
+from deskloop.conftest import Cast, signed_in_client
 from deskloop.core.periodic import registered_jobs
 from deskloop.tickets.attachments import read_blob, store_blob
 from deskloop.tickets.models import Blob, Ticket
@@ -395,3 +398,59 @@ def test_the_fetch_mail_idle_command_runs_until_sigterm(
     ]
     assert watcher.returncode == 0
     assert InboundEmail.objects.filter(mailbox=mailbox).count() == 2
+
+
+def _settings_form(mailbox: Mailbox) -> dict[str, object]:
+    """The mailbox page's form as the browser posts it back unchanged (the stored secret is never sent)."""
+    return {
+        "address": mailbox.address,
+        "display_name": mailbox.display_name,
+        "default_team": mailbox.default_team_id or "",
+        "default_product_area": mailbox.default_product_area_id or "",
+        "unknown_sender_rule": mailbox.unknown_sender_rule,
+        "subject_threading_days": mailbox.subject_threading_days,
+        "max_message_bytes": mailbox.max_message_bytes,
+        "is_active": "on",
+        "imap_host": mailbox.imap_host,
+        "imap_port": mailbox.imap_port,
+        "imap_security": mailbox.imap_security,
+        "imap_username": mailbox.imap_username,
+        "imap_auth": mailbox.imap_auth,
+        "imap_folder": mailbox.imap_folder,
+    }
+
+
+def test_the_mailboxes_page_says_which_mailbox_cannot_be_fetched_and_since_when(
+    acme: Cast, dovecot: Dovecot, folder: str
+) -> None:
+    dovecot.append([customer_mail(1)], folder=folder)
+    mailbox = imap_mailbox(acme, dovecot, folder, imap_secret="wrong password")
+    admin = signed_in_client(acme.admin)
+    assert "Not checked yet" in admin.get("/settings/mailboxes/").content.decode()
+
+    with time_machine.travel(dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC), tick=False):
+        imap.fetch_mailbox(mailbox)
+    with time_machine.travel(dt.datetime(2026, 3, 3, 9, 5, tzinfo=dt.UTC), tick=False):
+        imap.fetch_mailbox(mailbox)  # still failing: "since" stays at the first failure
+    mailbox.refresh_from_db()
+    assert (mailbox.imap_error, mailbox.imap_failing_since, mailbox.imap_checked_at) == (
+        "Sign-in was refused: [AUTHENTICATIONFAILED] Authentication failed.",
+        dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 3, 9, 5, tzinfo=dt.UTC),
+    )
+    status = re.search(r"<td data-imap-status>(.*?)</td>", admin.get("/settings/mailboxes/").content.decode(), re.S)
+    assert status is not None
+    assert " ".join(re.sub(r"<[^>]+>", " ", status.group(1)).split()) == (
+        "Failing since 03/03/2026 9 a.m.: Sign-in was refused: [AUTHENTICATIONFAILED] Authentication failed."
+    )
+
+    # An admin saving other settings does not wipe the status; the right password clears it on the next fetch.
+    admin.post(f"/settings/mailboxes/{mailbox.pk}/", {**_settings_form(mailbox), "display_name": "Support"})
+    mailbox.refresh_from_db()
+    assert (mailbox.display_name, mailbox.imap_error[:20]) == ("Support", "Sign-in was refused:")
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_secret=SUPPORT_PASSWORD)
+    mailbox.refresh_from_db()
+    assert imap.fetch_mailbox(mailbox).new == 1
+    mailbox.refresh_from_db()
+    assert (mailbox.imap_error, mailbox.imap_failing_since) == ("", None)
+    assert "checked 0" in admin.get("/settings/mailboxes/").content.decode()
