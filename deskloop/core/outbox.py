@@ -37,10 +37,16 @@ def publish_many(*, workspace_id: int, events: list[tuple[str, dict[str, Any]]])
     rows = OutboxEvent.objects.bulk_create(
         [OutboxEvent(workspace_id=workspace_id, name=name, payload=payload) for name, payload in events]
     )
+    ids: list[int] = []
     for row in rows:
         # SQLite 3.35+ and PostgreSQL return the new ids from a bulk INSERT; the dispatch task needs them.
         assert row.pk is not None, "the database did not return the outbox event's id"
-        _dispatch_after_commit(row.pk)
+        ids.append(row.pk)
+    if len(ids) == 1:
+        _dispatch_after_commit(ids[0])
+    elif ids:
+        # One task for the lot: a bulk change (a tag merged on 40k tickets) queued a task row per event.
+        _dispatch_many_after_commit(ids)
     return rows
 
 
@@ -64,6 +70,18 @@ def _dispatch_after_commit(event_id: int) -> None:
         from deskloop.core.tasks import dispatch_outbox_event
 
         dispatch_outbox_event.enqueue(event_id)
+
+    transaction.on_commit(schedule)
+
+
+def _dispatch_many_after_commit(event_ids: list[int]) -> None:
+    if _writing_history.get():
+        return
+
+    def schedule() -> None:
+        from deskloop.core.tasks import dispatch_outbox_events
+
+        dispatch_outbox_events.enqueue(event_ids)
 
     transaction.on_commit(schedule)
 

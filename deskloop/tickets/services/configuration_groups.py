@@ -18,7 +18,7 @@ from deskloop.accounts.models import Agent, Team
 from deskloop.core.errors import ValidationFailed
 from deskloop.tickets.models import Macro, ProductArea, Tag, Ticket
 from deskloop.tickets.services.configuration import VIA, check_same_workspace, get_for_admin, one_line, require_admin
-from deskloop.tickets.services.tickets import TicketChanges, clean_tag_names, update_ticket
+from deskloop.tickets.services.tickets import TicketChanges, clean_tag_names, retag_tickets, update_ticket
 
 AREA_NAME_MAX = 100
 AREA_PATH_MAX = 500
@@ -103,17 +103,6 @@ def rename_tag(*, actor: Agent, tag: Tag, name: str) -> Tag:
     return tag
 
 
-def _retag(actor: Agent, tag: Tag, replacement: Tag | None) -> int:
-    """Take ``tag`` off every ticket (adding ``replacement``), recording it in each ticket's history."""
-    changes = TicketChanges(add_tags=[replacement.name] if replacement else [], remove_tags=[tag.name])
-    tickets = Ticket.objects.filter(workspace_id=tag.workspace_id, tags=tag).order_by("pk")
-    changed = 0
-    for ticket in tickets:
-        update_ticket(ticket=ticket, changes=changes, agent=actor, via=VIA)
-        changed += 1
-    return changed
-
-
 def merge_tags(*, actor: Agent, source: Tag, target: Tag) -> int:
     """Replace ``source`` with ``target`` on every ticket and macro, then delete ``source``. Returns the number
     of tickets that had ``source``."""
@@ -123,7 +112,7 @@ def merge_tags(*, actor: Agent, source: Tag, target: Tag) -> int:
         raise ValidationFailed(_(TAG_MERGE_SELF), field="target")
     # One transaction: a refusal on any ticket leaves every ticket as it was.
     with transaction.atomic():
-        changed = _retag(actor, source, target)
+        changed = retag_tickets(tag=source, replacement=target, agent=actor, via=VIA)
         _replace_tag_in_macros(source.workspace_id, source.name, target.name)
         source.delete()
     return changed
@@ -133,7 +122,7 @@ def delete_tag(*, actor: Agent, tag: Tag) -> int:
     """Remove the tag from every ticket (each records it) and macro, then delete it. Returns the ticket count."""
     check_same_workspace(actor, tag, TAG_NOT_FOUND)
     with transaction.atomic():
-        changed = _retag(actor, tag, None)
+        changed = retag_tickets(tag=tag, replacement=None, agent=actor, via=VIA)
         _replace_tag_in_macros(tag.workspace_id, tag.name, None)
         tag.delete()
     return changed
