@@ -18,6 +18,7 @@ from django.utils import timezone
 from deskloop.accounts.models import Agent, Invitation, Role, Team, User
 from deskloop.accounts.services import create_api_token, hash_secret
 from deskloop.conftest import PASSWORD, Cast, signed_in_client
+from deskloop.core.models import OutboxEvent
 from deskloop.tickets.models import EventKind, Ticket, TicketEvent
 
 LINK = re.compile(r"http://127\.0\.0\.1:8000/invitations/([\w-]+)/")
@@ -305,11 +306,17 @@ def test_deleting_a_team_moves_its_tickets_with_a_history_entry(acme: Cast, umbr
     assert foreign.status_code == 302
     assert Team.objects.filter(pk=acme.support.pk).exists() is True  # refused: not a team of this workspace
 
+    version = Ticket.objects.get(pk=acme.ticket.pk).version
+    outbox_before = OutboxEvent.objects.count()
     deleted = adam.post(f"/settings/teams/{acme.support.pk}/delete/", {"move_to": acme.billing.pk})
     assert (deleted.status_code, deleted["Location"]) == (302, "/settings/teams/")
     assert Team.objects.filter(pk=acme.support.pk).exists() is False
     ticket = Ticket.objects.get(pk=acme.ticket.pk)
-    assert ticket.team_id == acme.billing.pk
+    assert (ticket.team_id, ticket.version) == (acme.billing.pk, version + 1)
+    assert [
+        (e.name, e.payload["id"], e.payload["team_id"], e.payload["changes"])
+        for e in OutboxEvent.objects.order_by("id")[outbox_before:]
+    ] == [("ticket.updated", ticket.pk, acme.billing.pk, ["team"])]
     event = TicketEvent.objects.get(ticket=ticket, kind=EventKind.FIELD_CHANGED, field="team")
     assert (event.old_value, event.new_value, event.actor_agent_id, event.via) == (
         acme.support.pk,

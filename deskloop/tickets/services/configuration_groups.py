@@ -18,7 +18,11 @@ from deskloop.accounts.models import Agent, Team
 from deskloop.core.errors import ValidationFailed
 from deskloop.tickets.models import Macro, ProductArea, Tag, Ticket
 from deskloop.tickets.services.configuration import VIA, check_same_workspace, get_for_admin, one_line, require_admin
-from deskloop.tickets.services.tickets import TicketChanges, clean_tag_names, retag_tickets, update_ticket
+from deskloop.tickets.services.tickets import (
+    clean_tag_names,
+    move_team_tickets,
+    retag_tickets,
+)
 
 AREA_NAME_MAX = 100
 AREA_PATH_MAX = 500
@@ -251,12 +255,8 @@ def delete_team(*, actor: Agent, team: Team, move_to: Team | None = None) -> int
             raise ValidationFailed(_(TEAM_NOT_FOUND), field="move_to")
         if move_to.pk == team.pk:
             raise ValidationFailed(_(TEAM_MOVE_TO_SELF), field="move_to")
-    changes = TicketChanges(team=move_to, team_set=True)
-    moved = 0
     with transaction.atomic():
-        for ticket in Ticket.objects.filter(workspace_id=team.workspace_id, team=team).order_by("pk"):
-            update_ticket(ticket=ticket, changes=changes, agent=actor, via=VIA)
-            moved += 1
+        moved = move_team_tickets(team=team, move_to=move_to, agent=actor, via=VIA)
         team.delete()
     return moved
 

@@ -34,6 +34,7 @@ from deskloop.tickets.models import (
     StatusCategory,
     Tag,
     Ticket,
+    TicketEvent,
     TicketTag,
 )
 from deskloop.tickets.payloads import ticket_payload
@@ -646,6 +647,39 @@ def retag_tickets(*, tag: Tag, replacement: Tag | None, agent: Agent | None, via
         outbox.publish_many(
             workspace_id=tag.workspace_id,
             events=[("ticket.updated", {**ticket_payload(ticket), "changes": ["tags"]}) for ticket in tickets],
+        )
+    return len(ticket_ids)
+
+
+def move_team_tickets(*, team: Team, move_to: Team | None, agent: Agent | None, via: str) -> int:
+    """Give every ticket of ``team`` to ``move_to`` (or to no team), with what ``update_ticket`` writes for a team
+    change: a ``team`` field event, the version bumped, ``updated_at``, and ``ticket.updated`` with
+    ``changes: ["team"]``. Set-based per RETAG_BATCH tickets, like ``retag_tickets``. Call inside a transaction."""
+    if move_to is not None and move_to.workspace_id != team.workspace_id:
+        raise ValueError("the receiving team belongs to another workspace")  # callers check; a bug if reached
+    ticket_ids = list(
+        Ticket.objects.filter(workspace_id=team.workspace_id, team=team).order_by("pk").values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    new_team_id = move_to.pk if move_to is not None else None
+    for start in range(0, len(ticket_ids), RETAG_BATCH):
+        batch = ticket_ids[start : start + RETAG_BATCH]
+        tickets = list(
+            Ticket.objects.select_for_update(of=("self",)).select_related("status").filter(pk__in=batch).order_by("pk")
+        )
+        timeline: list[TicketEvent] = []
+        for ticket in tickets:
+            timeline += events.field_change_events(
+                ticket=ticket, changes={"team": (ticket.team_id, new_team_id)}, agent=agent, via=via
+            )
+            ticket.team_id = new_team_id
+            ticket.version += 1
+            ticket.updated_at = now
+        Ticket.objects.filter(pk__in=batch).update(team_id=new_team_id, version=F("version") + 1, updated_at=now)
+        events.record_events(timeline)
+        outbox.publish_many(
+            workspace_id=team.workspace_id,
+            events=[("ticket.updated", {**ticket_payload(ticket), "changes": ["team"]}) for ticket in tickets],
         )
     return len(ticket_ids)
 
