@@ -282,7 +282,7 @@ def inbox_rows(tickets: Iterable[Ticket]) -> list[InboxRow]:
     priority_labels = {value: str(label) for value, label in Priority.choices}
     rows = []
     for ticket in tickets:
-        # The agent's time zone is active for the request (AgentTimezoneMiddleware), as the |date filter used it.
+        # The agent's time zone is active for the request (AgentLocaleMiddleware), as the |date filter used it.
         updated = timezone.localtime(ticket.updated_at)
         assignee = ticket.assignee
         team = ticket.team
