@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from deskloop.accounts.models import Agent
+from deskloop.core.plain_sql import JoinedRows
 from deskloop.customers.models import Contact, ContactEmail, Organization, OrganizationDomain
 
 
@@ -48,3 +51,35 @@ def get_organization_for_agent(agent: Agent, organization_id: int) -> Organizati
     if organization is None:
         raise Http404("No such organization")
     return organization
+
+
+_IDENTITY_JOINS: dict[int, JoinedRows] = {}
+
+
+def identities_with_contacts(count: int) -> JoinedRows:
+    """``ContactEmail ... select_related("contact__organization")`` for ``count`` addresses, as a join prepared
+    once per number of addresses (an email's copied recipients are looked up on every message)."""
+    joined = _IDENTITY_JOINS.get(count)
+    if joined is None:
+
+        def tail(quote: Callable[[str], str]) -> str:
+            identities, contacts = quote(ContactEmail._meta.db_table), quote(Contact._meta.db_table)
+            return (
+                f"FROM {identities} e INNER JOIN {contacts} c ON c.{quote('id')} = e.{quote('contact_id')} "
+                f"LEFT JOIN {quote(Organization._meta.db_table)} o ON o.{quote('id')} = c.{quote('organization_id')} "
+                f"WHERE e.{quote('workspace_id')} = %s AND e.{quote('email')} IN ({', '.join(['%s'] * count)})"
+            )
+
+        joined = _IDENTITY_JOINS[count] = JoinedRows([(ContactEmail, "e"), (Contact, "c"), (Organization, "o")], tail)
+    return joined
+
+
+def identity_with_contact(workspace_id: int, address: str) -> ContactEmail | None:
+    """The workspace's identity for ``address`` (compared as given) with its contact and the contact's
+    organization loaded: an inbound email's sender, looked up on every message."""
+    for identity, contact, organization in identities_with_contacts(1).fetch([workspace_id, address]):
+        contact.organization = organization
+        identity.contact = contact
+        found: ContactEmail = identity
+        return found
+    return None

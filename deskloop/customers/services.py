@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Workspace
 from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
-from deskloop.core.plain_sql import JoinedRows, insert_row
+from deskloop.core.plain_sql import insert_row
 from deskloop.customers.models import Contact, ContactEmail, LifecycleStage, Organization, OrganizationDomain
+from deskloop.customers.queries import identities_with_contacts
 
 
 def normalize_email(address: str) -> str:
@@ -67,7 +68,7 @@ def find_or_create_contacts(*, workspace: Workspace, wanted: Sequence[tuple[str,
         return []
     known: dict[str, Contact] = {}
     by_pk: dict[int, Contact] = {}
-    for identity, contact, organization in _identities_with_contacts(len(addresses)).fetch([workspace.pk, *addresses]):
+    for identity, contact, organization in identities_with_contacts(len(addresses)).fetch([workspace.pk, *addresses]):
         contact.organization = organization
         # Two addresses of one contact share one instance, so a name given for the first is seen by the second.
         known[identity.email] = by_pk.setdefault(contact.pk, contact)
@@ -81,27 +82,6 @@ def find_or_create_contacts(*, workspace: Workspace, wanted: Sequence[tuple[str,
             contact.save(update_fields=["name"])
         found.append(contact)
     return found
-
-
-_IDENTITY_JOINS: dict[int, JoinedRows] = {}
-
-
-def _identities_with_contacts(count: int) -> JoinedRows:
-    """``ContactEmail ... select_related("contact__organization")`` for ``count`` addresses, as a join prepared
-    once per number of addresses (an email's copied recipients are looked up on every message)."""
-    joined = _IDENTITY_JOINS.get(count)
-    if joined is None:
-
-        def tail(quote: Callable[[str], str]) -> str:
-            identities, contacts = quote(ContactEmail._meta.db_table), quote(Contact._meta.db_table)
-            return (
-                f"FROM {identities} e INNER JOIN {contacts} c ON c.{quote('id')} = e.{quote('contact_id')} "
-                f"LEFT JOIN {quote(Organization._meta.db_table)} o ON o.{quote('id')} = c.{quote('organization_id')} "
-                f"WHERE e.{quote('workspace_id')} = %s AND e.{quote('email')} IN ({', '.join(['%s'] * count)})"
-            )
-
-        joined = _IDENTITY_JOINS[count] = JoinedRows([(ContactEmail, "e"), (Contact, "c"), (Organization, "o")], tail)
-    return joined
 
 
 def _create_contact_for_email(*, workspace: Workspace, address: str, name: str, locale: str) -> Contact:

@@ -63,7 +63,8 @@ from django.utils.translation import gettext as _
 from deskloop.accounts.models import Agent, Team, User, Workspace
 from deskloop.core.errors import ValidationFailed
 from deskloop.core.plain_sql import JoinedRows, insert_row
-from deskloop.customers.models import Contact, ContactEmail, Organization
+from deskloop.customers.models import Contact
+from deskloop.customers.queries import identity_with_contact
 from deskloop.customers.services import (
     create_contact_for_unknown_email,
     find_or_create_contacts,
@@ -486,21 +487,6 @@ def _mailboxes_tail(quote: Callable[[str], str]) -> str:
 _MAILBOXES = JoinedRows([(Mailbox, "m"), (Workspace, "w"), (Team, "t"), (ProductArea, "p")], _mailboxes_tail)
 
 
-def _identity_tail(quote: Callable[[str], str]) -> str:
-    def table(model: type[models.Model]) -> str:
-        return quote(model._meta.db_table)
-
-    return (
-        f"FROM {table(ContactEmail)} e INNER JOIN {table(Contact)} c ON c.{quote('id')} = e.{quote('contact_id')} "
-        f"LEFT JOIN {table(Organization)} o ON o.{quote('id')} = c.{quote('organization_id')} "
-        f"WHERE e.{quote('workspace_id')} = %s AND e.{quote('email')} = %s"
-    )
-
-
-# A sender's identity with its contact and the contact's organization (a new ticket indexes the organization).
-_IDENTITY = JoinedRows([(ContactEmail, "e"), (Contact, "c"), (Organization, "o")], _identity_tail)
-
-
 def _workspace_mailboxes(workspace_id: int) -> list[Mailbox]:
     mailboxes: list[Mailbox] = []
     for mailbox, workspace, team, product_area in _MAILBOXES.fetch([workspace_id]):
@@ -509,15 +495,6 @@ def _workspace_mailboxes(workspace_id: int) -> list[Mailbox]:
         mailbox.default_product_area = product_area
         mailboxes.append(mailbox)
     return mailboxes
-
-
-def _sender_identity(workspace_id: int, address: str) -> ContactEmail | None:
-    for identity, contact, organization in _IDENTITY.fetch([workspace_id, address]):
-        contact.organization = organization
-        identity.contact = contact
-        found: ContactEmail = identity
-        return found
-    return None
 
 
 def _run(
@@ -779,7 +756,7 @@ def _process(
     inbound.sender = mail.reading.sender[:320]
     sender_address = decision.sender_address
     # With the organization: a ticket opened for this contact indexes its name (search.index_written_ticket).
-    identity = _sender_identity(workspace.pk, sender_address)
+    identity = identity_with_contact(workspace.pk, sender_address)
     if identity is not None and identity.contact.is_blocked:
         _refuse(inbound, Refusal.BLOCKED_SENDER)
         return
