@@ -18,8 +18,13 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # the models need Django set up; this module is imported by conftest before that
+    from deskloop.channels.email.models import Mailbox
+    from deskloop.conftest import Cast
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
@@ -34,6 +39,25 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def imap_mailbox(cast: Cast, dovecot: Dovecot, folder: str = "INBOX", **overrides: object) -> Mailbox:
+    """``cast``'s mailbox support@<workspace>.example, fetching ``folder`` of this Dovecot as the support user over
+    clear-text loopback; ``overrides`` change any MailboxSettings field (a wrong password, another port...)."""
+    from deskloop.channels.email.services import MailboxSettings, create_mailbox
+
+    values = MailboxSettings(
+        address=f"support@{cast.workspace.slug}.example",
+        imap_host="127.0.0.1",
+        imap_port=dovecot.port,
+        imap_security="none",
+        imap_username=SUPPORT_USER,
+        imap_secret=SUPPORT_PASSWORD,
+        imap_folder=folder,
+    )
+    for name, value in overrides.items():
+        setattr(values, name, value)
+    return create_mailbox(actor=cast.admin, values=values)
 
 
 def _user_exists(name: str) -> bool:

@@ -24,30 +24,14 @@ from django.db import connections
 from deskloop.channels.email import imap
 from deskloop.channels.email.models import ImapCheckpoint, InboundEmail, Mailbox
 from deskloop.channels.email.pipeline import IngestResult
-from deskloop.channels.email.services import MailboxSettings, create_mailbox
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.core.periodic import registered_jobs
 from deskloop.tickets.attachments import read_blob, store_blob
 from deskloop.tickets.models import Blob, Ticket
 
 from .corpus import BASIC, real
-from .dovecot import OAUTH_TOKEN, OAUTH_USER, SUPPORT_PASSWORD, SUPPORT_USER, Dovecot, free_port
+from .dovecot import OAUTH_TOKEN, OAUTH_USER, SUPPORT_PASSWORD, SUPPORT_USER, Dovecot, free_port, imap_mailbox
 from .shared_db import ROOT, ChildOutput, SharedDatabase
-
-
-def imap_mailbox(cast: Cast, dovecot: Dovecot, folder: str, **overrides: object) -> Mailbox:
-    values = MailboxSettings(
-        address=f"support@{cast.workspace.slug}.example",
-        imap_host="127.0.0.1",
-        imap_port=dovecot.port,
-        imap_security="none",
-        imap_username=SUPPORT_USER,
-        imap_secret=SUPPORT_PASSWORD,
-        imap_folder=folder,
-    )
-    for name, value in overrides.items():
-        setattr(values, name, value)
-    return create_mailbox(actor=cast.admin, values=values)
 
 
 def customer_mail(n: int, **headers: str) -> bytes:

@@ -24,13 +24,12 @@ import pytest
 
 from deskloop.channels.email.inbound import deliver
 from deskloop.channels.email.models import ImapCheckpoint, InboundEmail, Mailbox
-from deskloop.channels.email.services import MailboxSettings, create_mailbox
 from deskloop.conftest import Cast
 from deskloop.tickets.attachments import read_blob
 from deskloop.tickets.models import Message, Ticket
 
 from .corpus import CORPUS
-from .dovecot import SUPPORT_PASSWORD, SUPPORT_USER, Dovecot
+from .dovecot import Dovecot, imap_mailbox
 from .shared_db import ROOT, ChildOutput, SharedDatabase
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the fetcher writes from other processes
@@ -60,20 +59,6 @@ def corpus_selection() -> list[bytes]:
     messages = list(chosen.values())
     assert len(messages) == MESSAGES
     return messages
-
-
-def imap_mailbox(cast: Cast, server: Dovecot) -> Mailbox:
-    return create_mailbox(
-        actor=cast.admin,
-        values=MailboxSettings(
-            address=f"support@{cast.workspace.slug}.example",
-            imap_host="127.0.0.1",
-            imap_port=server.port,
-            imap_security="none",
-            imap_username=SUPPORT_USER,
-            imap_secret=SUPPORT_PASSWORD,
-        ),
-    )
 
 
 class ForkedFetchers:

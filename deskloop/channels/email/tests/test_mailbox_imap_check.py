@@ -9,7 +9,7 @@ from deskloop.channels.email.services import MailboxSettings, create_mailbox
 from deskloop.conftest import Cast, signed_in_client
 
 from .corpus import BASIC, real
-from .dovecot import SUPPORT_PASSWORD, SUPPORT_USER, Dovecot
+from .dovecot import SUPPORT_PASSWORD, SUPPORT_USER, Dovecot, imap_mailbox
 
 HTMX = {"HX-Request": "true"}
 
@@ -32,26 +32,11 @@ def entered(dovecot: Dovecot, folder: str, **changes: str) -> dict[str, str]:
     }
 
 
-def saved_mailbox(acme: Cast, dovecot: Dovecot, folder: str) -> Mailbox:
-    return create_mailbox(
-        actor=acme.admin,
-        values=MailboxSettings(
-            address="support@acme.example",
-            imap_host="127.0.0.1",
-            imap_port=dovecot.port,
-            imap_security="none",
-            imap_username=SUPPORT_USER,
-            imap_secret=SUPPORT_PASSWORD,
-            imap_folder=folder,
-        ),
-    )
-
-
 def test_testing_a_saved_mailbox_uses_the_stored_password_and_counts_the_folder(
     acme: Cast, dovecot: Dovecot, folder: str
 ) -> None:
     dovecot.append([real(BASIC), real(BASIC, Message_Id="<two@globex.example>")], folder=folder)
-    mailbox = saved_mailbox(acme, dovecot, folder)
+    mailbox = imap_mailbox(acme, dovecot, folder)
     client = signed_in_client(acme.admin)
     url = f"/settings/mailboxes/{mailbox.pk}/imap-test/"
 
@@ -97,6 +82,6 @@ def test_testing_a_new_mailbox_without_javascript_shows_the_form_again_and_saves
 
 def test_only_admins_of_the_workspace_can_test(acme: Cast, umbrella: Cast, dovecot: Dovecot, folder: str) -> None:
     foreign = create_mailbox(actor=umbrella.admin, values=MailboxSettings(address="support@umbrella.example"))
-    own = saved_mailbox(acme, dovecot, folder)
+    own = imap_mailbox(acme, dovecot, folder)
     assert signed_in_client(acme.agent).post(f"/settings/mailboxes/{own.pk}/imap-test/", {}).status_code == 403
     assert signed_in_client(acme.admin).post(f"/settings/mailboxes/{foreign.pk}/imap-test/", {}).status_code == 404
