@@ -18,6 +18,8 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -49,19 +51,26 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
+@contextmanager
+def open_page(browser: Browser, **options: Any) -> Iterator[Page]:
+    """A page in a browser context of its own (``options`` for ``new_context``: a phone viewport, no JavaScript),
+    in English and UTC like the ``page`` fixture; closed afterwards, with the requests it started let finish."""
+    context = browser.new_context(**{"viewport": DESKTOP, "locale": "en-US", "timezone_id": "UTC", **options})
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+        _wait_for_live_server_requests()
+
+
 @pytest.fixture
 def page(browser: Browser, live_server: object, transactional_db: None) -> Iterator[Page]:
     # Depending on the live server and the database makes pytest close the page BEFORE it flushes the database.
     # Otherwise a request the page still makes (htmx polls the inbox counts) can hold a lock while the flush's
     # TRUNCATE waits for it, and PostgreSQL reports a deadlock in the teardown.
-    context = browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="UTC")
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    new_page = context.new_page()
-    try:
+    with open_page(browser) as new_page:
         yield new_page
-    finally:
-        context.close()
-        _wait_for_live_server_requests()
 
 
 def _wait_for_live_server_requests(timeout: float = 5.0) -> None:

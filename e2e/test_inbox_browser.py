@@ -12,7 +12,7 @@ from deskloop.customers.services import create_organization, find_or_create_cont
 from deskloop.tickets.models import StatusCategory, Ticket
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
-from e2e.conftest import DEFAULT_TIMEOUT_MS, PHONE, sign_in
+from e2e.conftest import PHONE, open_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -128,10 +128,7 @@ def test_on_a_phone_the_views_are_a_strip_of_links_whose_counts_arrive_after_loa
     browser: Browser, live_url: str, acme: Cast
 ) -> None:
     _queue(acme)
-    context = browser.new_context(viewport=PHONE, locale="en-US", timezone_id="UTC")
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    page = context.new_page()
-    try:
+    with open_page(browser, viewport=PHONE) as page:
         sign_in(page, live_url, acme.agent)
         expect(page.locator('[data-count="all"]')).to_have_text("5")  # fetched by the sidebar itself
         expect(page.locator('[data-count="pending"]')).to_have_text("1")
@@ -145,26 +142,19 @@ def test_on_a_phone_the_views_are_a_strip_of_links_whose_counts_arrive_after_loa
         page.wait_for_url(re.compile(r"/\?view=pending$"))
         expect(page.locator('[data-view="pending"]')).to_have_attribute("aria-current", "page")
         expect(page.locator('[data-count="pending"]')).to_have_text("1")
-    finally:
-        context.close()
 
 
 def test_without_javascript_the_views_are_plain_links_without_counts(
     browser: Browser, live_url: str, acme: Cast
 ) -> None:
     _queue(acme)
-    context = browser.new_context(java_script_enabled=False, locale="en-US", timezone_id="UTC")
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    page = context.new_page()
-    try:
+    with open_page(browser, java_script_enabled=False) as page:
         sign_in(page, live_url, acme.agent)
         expect(page.locator("[data-ticket-row]")).to_have_count(5)
         expect(page.locator("[data-count]")).to_have_count(0)
         page.get_by_role("link", name="Pending").click()
         page.wait_for_url(re.compile(r"/\?view=pending$"))
         expect(page.locator("[data-ticket-row] .ticket-link")).to_have_text("Feature request: dark mode")
-    finally:
-        context.close()
 
 
 def test_organization_filter_finds_a_customer_by_typing(page: Page, live_url: str, acme: Cast) -> None:

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page
 
 from deskloop.accounts.models import Agent, ApiToken
 from deskloop.conftest import Cast
-from e2e.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, PHONE, expect, sign_in
+from e2e.conftest import DESKTOP, PHONE, expect, open_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,10 +54,7 @@ def test_an_admin_invites_a_colleague_who_joins_from_the_email(
     assert link.group(0) in message.alternatives[0][0]  # type: ignore[attr-defined]
 
     # Nina opens the link in her own browser, on her phone.
-    context = browser.new_context(viewport=PHONE, locale="en-US", timezone_id="UTC")
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    nina = context.new_page()
-    try:
+    with open_page(browser, viewport=PHONE) as nina:
         nina.goto(link.group(0))
         expect(nina.get_by_role("heading", level=1)).to_have_text("Join Acme")
         assert nina.evaluate("document.documentElement.scrollWidth <= window.innerWidth") is True
@@ -80,8 +77,6 @@ def test_an_admin_invites_a_colleague_who_joins_from_the_email(
         expect(nina.locator("[data-invitation-error]")).to_have_text(
             "This invitation has already been used. Sign in with your email and password."
         )
-    finally:
-        context.close()
     page.reload()
     expect(page.get_by_text("No open invitations.")).to_be_visible()
 
