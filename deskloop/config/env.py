@@ -46,11 +46,13 @@ def database_from_url(url: str) -> dict[str, object]:
         name = path[1:]
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": name or ":memory:"}
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
-        options: dict[str, str] = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        query: dict[str, str] = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         host = unquote(parsed.hostname or "")
         # A socket directory may be given as ?host=/tmp/dir, as libpq allows.
-        if "host" in options:
-            host = options.pop("host")
+        if "host" in query:
+            host = query.pop("host")
+        options: dict[str, object] = dict(query)
+        options.update(_statement_options(query))
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),
@@ -63,3 +65,23 @@ def database_from_url(url: str) -> dict[str, object]:
             "CONN_HEALTH_CHECKS": True,
         }
     raise ValueError(f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use sqlite:// or postgres://)")
+
+
+def _statement_options(query: dict[str, str]) -> dict[str, object]:
+    """How statements reach PostgreSQL. By default the parameters are bound by the server and a statement run
+    ``prepare_threshold`` times on a connection (2 unless the URL says otherwise) is prepared: PostgreSQL then
+    stops parsing and planning the same INSERTs and lookups for every email and request (its CPU per ingested
+    message fell by a third, BENCHMARKS.md "Email ingest"). Behind a pooler that cannot keep prepared statements
+    (PgBouncer in transaction mode before 1.21): ``?prepare_threshold=off``; ``?server_side_binding=false``
+    gives Django's default (the client binds parameters into the SQL text)."""
+    binding = query.get("server_side_binding", "true").strip().lower()
+    if binding not in {"true", "false"}:
+        raise ValueError("DATABASE_URL: server_side_binding must be true or false")
+    threshold = query.get("prepare_threshold", "2").strip().lower()
+    if threshold in {"off", "none"}:
+        prepare: int | None = None
+    elif threshold.isdigit():
+        prepare = int(threshold)
+    else:
+        raise ValueError("DATABASE_URL: prepare_threshold must be a number or off")
+    return {"server_side_binding": binding == "true", "prepare_threshold": prepare}
