@@ -15,39 +15,113 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Field, Model
+from django.db.models.fields import AutoFieldMixin
 
-# (model, ignore_conflicts, database alias) -> (INSERT statement, its fields in order)
-_INSERTS: dict[tuple[type[Model], bool, str], tuple[str, list[Field[Any, Any]]]] = {}
+# (model, ignore_conflicts, rows, database alias) -> (INSERT statement, its fields in order)
+_INSERTS: dict[tuple[type[Model], bool, int, str], tuple[str, list[Field[Any, Any]]]] = {}
 
 
-def insert_row(instance: Model, *, ignore_conflicts: bool = False) -> bool:
-    """INSERT a new row for ``instance`` (its primary key is set from ``RETURNING``), as ``save()`` would. With
-    ``ignore_conflicts``, a row that would break a unique constraint is not inserted (``ON CONFLICT DO
-    NOTHING``, no error, so no savepoint is needed) and False is returned."""
-    model = type(instance)
-    key = (model, ignore_conflicts, connection.alias)
+def _insert_statement(model: type[Model], ignore_conflicts: bool, rows: int) -> tuple[str, list[Field[Any, Any]]]:
+    key = (model, ignore_conflicts, rows, connection.alias)
     prepared = _INSERTS.get(key)
     if prepared is None:
         meta = model._meta
         fields = [f for f in meta.concrete_fields if isinstance(f, Field) and not f.primary_key]
         quote = connection.ops.quote_name
         assert meta.pk is not None  # every concrete model has one
+        values = f"({', '.join(['%s'] * len(fields))})"
         sql = (
             f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(fields))})"
+            f"VALUES {', '.join([values] * rows)}"
             f"{' ON CONFLICT DO NOTHING' if ignore_conflicts else ''} RETURNING {quote(meta.pk.column)}"
         )
         prepared = _INSERTS[key] = (sql, fields)
-    sql, fields = prepared
+    return prepared
+
+
+def _saved(instance: Model, pk: Any) -> None:
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+def insert_row(
+    instance: Model, *, ignore_conflicts: bool = False, along: tuple[str, Sequence[Any]] | None = None
+) -> bool:
+    """INSERT a new row for ``instance`` (its primary key is set from ``RETURNING``), as ``save()`` would. With
+    ``ignore_conflicts``, a row that would break a unique constraint is not inserted (``ON CONFLICT DO
+    NOTHING``, no error, so no savepoint is needed) and False is returned.
+
+    ``along``: (statement, parameters) of another write that goes with this one, run by the same statement as a
+    data-modifying ``WITH`` (PostgreSQL only; callers check ``connection.vendor``): one round trip, not two. It
+    runs whether or not this row is inserted."""
+    sql, fields = _insert_statement(type(instance), ignore_conflicts, 1)
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    if along is not None:
+        sql = f"WITH along_write AS ({along[0]}) {sql}"
+        params = [*along[1], *params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return False
-    instance.pk = row[0]
+    _saved(instance, row[0])
+    return True
+
+
+# (model, database alias) -> (upsert statement, its fields in order)
+_UPSERTS: dict[tuple[type[Model], str], tuple[str, list[Field[Any, Any]]]] = {}
+
+
+def upsert_row(instance: Model) -> None:
+    """INSERT ``instance``'s row, or, when a row with its primary key exists, overwrite that row's other columns
+    (``ON CONFLICT (pk) DO UPDATE``): what ``bulk_create([instance], update_conflicts=True, ...)`` sends for a
+    model whose key is given (a one-to-one primary key), without compiling it each time."""
+    model = type(instance)
+    key = (model, connection.alias)
+    prepared = _UPSERTS.get(key)
+    if prepared is None:
+        meta = model._meta
+        assert meta.pk is not None  # every concrete model has one
+        fields = [f for f in meta.concrete_fields if isinstance(f, Field)]
+        quote = connection.ops.quote_name
+        updates = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in fields if not f.primary_key)
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({quote(meta.pk.column)}) DO UPDATE SET {updates}"
+        )
+        prepared = _UPSERTS[key] = (sql, fields)
+    sql, fields = prepared
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
     instance._state.adding = False
     instance._state.db = connection.alias
-    return True
+
+
+# Above this many rows a caller uses bulk_create, which splits them into batches the database accepts.
+MAX_INSERT_ROWS = 20
+
+
+def insert_rows(instances: Sequence[Model]) -> None:
+    """``insert_row`` for up to ``MAX_INSERT_ROWS`` new rows of one model with an auto-increment key, in one
+    statement, in the order given (their ids follow that order, as ``bulk_create``'s do)."""
+    if not instances:
+        return
+    if len(instances) > MAX_INSERT_ROWS:
+        raise ValueError(f"insert_rows takes at most {MAX_INSERT_ROWS} rows; use bulk_create")
+    model = type(instances[0])
+    if not isinstance(model._meta.pk, AutoFieldMixin):
+        raise TypeError(f"insert_rows needs an auto-increment key; {model.__name__} has none")
+    sql, fields = _insert_statement(model, False, len(instances))
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for instance in instances for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # Neither database promises RETURNING's order (SQLite says it is arbitrary); the keys are handed out in the
+        # order of VALUES, so ascending keys are the rows in the order given.
+        keys = sorted(row[0] for row in cursor.fetchall())
+    for instance, pk in zip(instances, keys, strict=True):
+        _saved(instance, pk)
 
 
 class JoinedRows:

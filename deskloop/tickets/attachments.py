@@ -8,6 +8,7 @@ import hashlib
 import mimetypes
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -71,6 +72,18 @@ def store_blob(content: bytes, *, sha256: str | None = None) -> Blob:
     The file is written before the row, so a row never names a missing file. The row is one
     ``INSERT ... ON CONFLICT DO NOTHING`` (no SELECT first, no savepoint: a conflict is not an error); the returned
     instance carries the digest and size, not the stored row's ``created_at`` (nothing reads it back)."""
+    blob = write_blob_file(content, sha256=sha256)
+    with connection.cursor() as cursor:
+        cursor.execute(*blob_row_insert(blob))
+    blob._state.adding = False
+    blob._state.db = connection.alias
+    return blob
+
+
+def write_blob_file(content: bytes, *, sha256: str | None = None) -> Blob:
+    """The first half of ``store_blob``: the file only. The caller then runs ``blob_row_insert(blob)`` in its
+    transaction, on its own or inside a statement of its own (the email pipeline inserts the raw message's row
+    with the statement that stores the email)."""
     digest = sha256 or hashlib.sha256(content).hexdigest()
     blob = Blob(sha256=digest, size=len(content))
     name = blob.storage_name
@@ -82,13 +95,12 @@ def store_blob(content: bytes, *, sha256: str | None = None) -> Blob:
         present = False
     if not present:
         default_storage.save(name, ContentFile(content))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _blob_insert_sql(), [digest, len(content), connection.ops.adapt_datetimefield_value(blob.created_at)]
-        )
-    blob._state.adding = False
-    blob._state.db = connection.alias
     return blob
+
+
+def blob_row_insert(blob: Blob) -> tuple[str, list[Any]]:
+    """The blob's row as one ``INSERT ... ON CONFLICT DO NOTHING`` (statement, parameters)."""
+    return _blob_insert_sql(), [blob.sha256, blob.size, connection.ops.adapt_datetimefield_value(blob.created_at)]
 
 
 def _blob_insert_sql() -> str:

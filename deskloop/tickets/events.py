@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from deskloop.accounts.models import Agent
+from deskloop.core.plain_sql import MAX_INSERT_ROWS, insert_rows
 from deskloop.customers.models import Contact
 from deskloop.tickets.models import EventKind, Ticket, TicketEvent
 
@@ -52,7 +53,11 @@ def record_event(
 
 def record_events(rows: list[TicketEvent]) -> list[TicketEvent]:
     """Write several events in one INSERT, in the order given (ids, and so the timeline, keep that order)."""
-    return TicketEvent.objects.bulk_create(rows) if rows else []
+    if len(rows) <= MAX_INSERT_ROWS:
+        # Most writes record one to three events: the statement built once, not compiled by bulk_create each time.
+        insert_rows(rows)
+        return rows
+    return TicketEvent.objects.bulk_create(rows)
 
 
 def record_field_changes(

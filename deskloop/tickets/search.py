@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent
 from deskloop.core.errors import ValidationFailed
+from deskloop.core.plain_sql import upsert_row
 from deskloop.customers.models import ContactEmail
 from deskloop.tickets.inbox import InboxView, TicketFilter, filter_tickets
 from deskloop.tickets.models import Message, MessageKind, Ticket, TicketSearchDocument
@@ -278,12 +279,7 @@ def index_written_ticket(ticket: Ticket, *, message_texts: Sequence[str] | None 
         body=_body_text(message_texts),
         indexed_at=timezone.now(),
     )
-    TicketSearchDocument.objects.bulk_create(
-        [document],
-        update_conflicts=True,
-        unique_fields=["ticket"],
-        update_fields=["workspace", "subject", "people", "body", "indexed_at"],
-    )
+    upsert_row(document)  # every ticket write reindexes: the upsert built once, not compiled each time
 
 
 def _requester_emails(ticket: Ticket) -> list[str]:

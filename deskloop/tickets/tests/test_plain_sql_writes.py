@@ -1,0 +1,72 @@
+"""The prepared writes of deskloop.core.plain_sql on real ticket tables: rows, ids and order as the ORM makes them."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from deskloop.conftest import Cast
+from deskloop.core.plain_sql import MAX_INSERT_ROWS, insert_row, insert_rows, upsert_row
+from deskloop.tickets.attachments import Blob, blob_row_insert
+from deskloop.tickets.events import event, record_events
+from deskloop.tickets.models import EventKind, TicketEvent, TicketSearchDocument
+
+
+def test_events_of_one_write_are_inserted_together_in_the_order_given(acme: Cast) -> None:
+    ticket = acme.ticket
+    rows = [
+        event(ticket=ticket, kind=EventKind.FIELD_CHANGED, agent=acme.agent, field=field, old=old, new=new, via="web")
+        for field, old, new in (("priority", "normal", "high"), ("status", {"id": 1}, {"id": 2}), ("cc", None, "Dan"))
+    ]
+
+    written = record_events(rows)
+
+    assert written is rows
+    ids = [row.pk for row in rows]
+    assert ids == sorted(ids)
+    assert all(not row._state.adding for row in rows)
+    stored = TicketEvent.objects.filter(pk__in=ids).order_by("id")
+    assert [(e.field, e.old_value, e.new_value, e.actor_agent_id, e.via) for e in stored] == [
+        ("priority", "normal", "high", acme.agent.pk, "web"),
+        ("status", {"id": 1}, {"id": 2}, acme.agent.pk, "web"),
+        ("cc", None, "Dan", acme.agent.pk, "web"),
+    ]
+    assert all(e.created_at is not None for e in stored)
+
+
+def test_more_rows_than_one_statement_takes_are_refused_and_record_events_batches_them(acme: Cast) -> None:
+    many = [event(ticket=acme.ticket, kind=EventKind.FIELD_CHANGED, field="tag", new=str(n)) for n in range(30)]
+
+    with pytest.raises(ValueError, match=f"at most {MAX_INSERT_ROWS} rows"):
+        insert_rows(many)
+    assert TicketEvent.objects.filter(ticket=acme.ticket, field="tag").count() == 0
+
+    record_events(many)  # bulk_create's batches
+
+    stored = TicketEvent.objects.filter(ticket=acme.ticket, field="tag").order_by("id")
+    assert [e.new_value for e in stored] == [str(n) for n in range(30)]
+
+
+def test_upsert_writes_the_document_then_overwrites_it(acme: Cast) -> None:
+    ticket = acme.ticket
+    TicketSearchDocument.objects.filter(ticket=ticket).delete()
+
+    upsert_row(TicketSearchDocument(ticket=ticket, workspace=acme.workspace, subject="first", people="a", body="x"))
+    upsert_row(TicketSearchDocument(ticket=ticket, workspace=acme.workspace, subject="second", people="b", body="y"))
+
+    documents = TicketSearchDocument.objects.filter(ticket=ticket)
+    assert [(d.subject, d.people, d.body) for d in documents] == [("second", "b", "y")]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a data-modifying WITH is PostgreSQL's")
+def test_a_write_riding_along_is_done_by_the_same_statement(acme: Cast) -> None:
+    blob = Blob(sha256="a" * 64, size=3)
+    created = event(ticket=acme.ticket, kind=EventKind.FIELD_CHANGED, field="along", new="1")
+
+    with CaptureQueriesContext(connection) as statements:
+        assert insert_row(created, along=blob_row_insert(blob)) is True
+
+    assert len(statements) == 1
+    assert TicketEvent.objects.get(pk=created.pk).field == "along"
+    assert list(Blob.objects.filter(sha256="a" * 64).values_list("size", flat=True)) == [3]
