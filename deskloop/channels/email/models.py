@@ -170,8 +170,16 @@ class OutboundEmail(WorkspaceOwned):
     skip_reason = models.CharField(max_length=40, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    # When the next attempt is due; while an attempt is in flight, the end of its lease. None once final.
+    # When the next attempt is due; while an attempt is in flight, the end of its lease. None once final. A sent
+    # email is due again while some of its recipients wait for a retry (``refused_recipients``).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Recipients the mail server refused while it took the email for the others, in envelope order, each
+    # {"address", "reply" (the server's last answer), "outcome"}: "retrying" (a 4xx: the same email is sent again
+    # to the retrying ones alone), "refused" (a 5xx) or "given_up" (still refused after the last retry). An
+    # address leaves the list once the server takes the email for it.
+    refused_recipients = models.JSONField(default=list)
+    # Retries made for the "retrying" recipients, counted from their first refusal (their own retry schedule).
+    recipient_retries = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 

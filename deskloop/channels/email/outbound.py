@@ -17,9 +17,15 @@ Decisions:
   look for ``REPLY_MARKER_TOKEN``.
 - Retries: a temporary failure (connection lost, 4xx) is retried after 1 min, 5 min, 30 min, 2 h and 12 h; a
   permanent one (5xx) fails at once and marks the refused recipients' email identities as bouncing.
-- A message the server accepts for some recipients and refuses for others is sent (a retry would duplicate it for
-  the others); the message shows "Sent. Not delivered to ..." and 5xx-refused addresses are marked bouncing. This
-  needs Django's SMTP backend, whose answer we read ourselves (``_send``).
+- A message the server accepts for some recipients and refuses for others is sent: those who got it never get it
+  again. Each refused address is kept on the row (``OutboundEmail.refused_recipients``): one refused for good (5xx)
+  is marked bouncing and shown as "Sent. Not delivered to ..."; one refused for now (4xx: greylisting, a full
+  mailbox) is shown as "Sent. Retrying delivery to ..." and gets the very same message (same bytes but the MIME
+  boundary; only RCPT TO is limited to it) on the whole email's retry schedule, counted from its first refusal,
+  until the server takes it, refuses it for good, or the last retry passes (then "Not delivered ..., gave up").
+  The retries reuse the row's lease and ``next_attempt_at`` (a sent row with a due time is one with recipients to
+  retry), so the sweep and the idempotent task serve them like any other attempt. This needs Django's SMTP
+  backend, whose answer we read ourselves (``_send``).
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from deskloop.accounts.models import Workspace
 from deskloop.core.html import sanitize_html
@@ -92,6 +98,18 @@ class SkipReason:
     AUTOMATIC_SOURCE = "automatic_source"
     RATE_LIMITED = "rate_limited"
     DISABLED = "disabled"
+
+
+class RecipientOutcome:
+    """What became of an address the server refused while it took the email for others (``refused_recipients``)."""
+
+    RETRYING = "retrying"  # refused for now (4xx): the email is sent to it again, alone, on the retry schedule
+    REFUSED = "refused"  # refused for good (5xx): marked bouncing
+    GIVEN_UP = "given_up"  # still refused for now after the last retry
+
+
+# An SMTP reply kept per refused address; the whole note is cut at ERROR_MAX anyway.
+REPLY_MAX = 200
 
 
 SKIP_MESSAGES = {
@@ -407,10 +425,13 @@ def enqueue_send(outbound_id: int, run_after: dt.datetime | None = None) -> None
 
 
 def send_due_emails(limit: int = 200) -> int:
-    """Sweep: queue every queued email whose time has come (a lost task, a worker that was down, a backend that
-    cannot defer). Sending twice is prevented by the lease taken in ``_claim``."""
+    """Sweep: queue every email whose time has come (a lost task, a worker that was down, a backend that cannot
+    defer): queued ones, and sent ones with recipients to retry. Sending twice is prevented by the lease taken in
+    ``_claim``."""
     ids = list(
-        OutboundEmail.objects.filter(state=OutboundState.QUEUED, next_attempt_at__lte=timezone.now())
+        OutboundEmail.objects.filter(
+            state__in=(OutboundState.QUEUED, OutboundState.SENT), next_attempt_at__lte=timezone.now()
+        )
         .order_by("next_attempt_at", "id")
         .values_list("id", flat=True)[:limit]
     )
@@ -419,17 +440,35 @@ def send_due_emails(limit: int = 200) -> int:
     return len(ids)
 
 
+def retrying_recipients(outbound: OutboundEmail) -> list[str]:
+    """The addresses a sent email still waits to be delivered to (refused for now), in envelope order."""
+    return [
+        str(entry["address"])
+        for entry in outbound.refused_recipients
+        if entry.get("outcome") == RecipientOutcome.RETRYING
+    ]
+
+
 def _claim(outbound_id: int, now: dt.datetime) -> OutboundEmail | None:
-    """Lock the row, check it is queued and due, and lease it for one attempt."""
+    """Lock the row, check it is due (queued, or sent with recipients to retry), and lease it for one attempt."""
     with transaction.atomic():
         outbound = OutboundEmail.objects.select_for_update().filter(pk=outbound_id).first()
-        if outbound is None or outbound.state != OutboundState.QUEUED or outbound.next_attempt_at is None:
-            return None  # sent, failed, skipped or gone: a sent email is never sent again
+        if outbound is None or outbound.next_attempt_at is None:
+            return None  # final or gone: a sent email is never sent again to those who got it
+        if outbound.state not in (OutboundState.QUEUED, OutboundState.SENT):
+            return None
         if outbound.next_attempt_at > now + DUE_SLACK:
             return None
+        if outbound.state == OutboundState.SENT:
+            if not retrying_recipients(outbound):
+                # Nobody left to retry (cannot happen through _record_attempt): stop the sweep from coming back.
+                outbound.next_attempt_at = None
+                outbound.save(update_fields=["next_attempt_at"])
+                return None
+            outbound.recipient_retries += 1
         outbound.attempts += 1
         outbound.next_attempt_at = now + SEND_LEASE
-        outbound.save(update_fields=["attempts", "next_attempt_at"])
+        outbound.save(update_fields=["attempts", "recipient_retries", "next_attempt_at"])
         return outbound
 
 
@@ -457,11 +496,13 @@ def outgoing_mail(outbound: OutboundEmail) -> OutgoingMail:
     )
 
 
-def prepared_email(outbound: OutboundEmail) -> PreparedEmail:
-    """The message and its envelope, ready for a Django mail backend."""
+def prepared_email(outbound: OutboundEmail, *, envelope: Sequence[str] = ()) -> PreparedEmail:
+    """The message and its envelope, ready for a Django mail backend. ``envelope`` limits RCPT TO to these
+    addresses (a retry for the recipients refused for now); the headers stay those of the whole email."""
     mail = outgoing_mail(outbound)
     mime = build_mime(mail)
-    envelope = [a.addr_spec for a in recipient_headers([*mail.to, *mail.cc])]
+    if not envelope:
+        envelope = [a.addr_spec for a in recipient_headers([*mail.to, *mail.cc])]
     return PreparedEmail(mime, envelope_from=ascii_address(mail.from_address), recipients=envelope)
 
 
@@ -520,11 +561,80 @@ def _send(connection: BaseEmailBackend, message: EmailMessage) -> dict[str, tupl
     return {}
 
 
-def partial_refusal_note(refused: dict[str, tuple[int, bytes]]) -> str:
-    """What the agent reads on a message that reached some recipients but not these."""
-    return _("Not delivered to %(refusals)s") % {
-        "refusals": "; ".join(f"{address} ({_smtp_text(code, text)})" for address, (code, text) in refused.items())
-    }
+def partial_refusal_note(refused_recipients: Sequence[dict[str, Any]], recipient_retries: int) -> str:
+    """What the agent reads on a message that reached some recipients but not (or not yet) these: "Not delivered
+    to a@x (550 ...). Retrying delivery to b@x (451 ...)"; "" when every recipient has it."""
+    not_delivered: list[str] = []
+    retrying: list[str] = []
+    for entry in refused_recipients:
+        address, reply, outcome = str(entry["address"]), str(entry["reply"]), entry.get("outcome")
+        if outcome == RecipientOutcome.RETRYING:
+            retrying.append(f"{address} ({reply})")
+        elif outcome == RecipientOutcome.GIVEN_UP:
+            tries = recipient_retries + 1
+            not_delivered.append(
+                ngettext(
+                    "%(address)s (%(reply)s; gave up after %(count)d attempt)",
+                    "%(address)s (%(reply)s; gave up after %(count)d attempts)",
+                    tries,
+                )
+                % {"address": address, "reply": reply, "count": tries}
+            )
+        else:
+            not_delivered.append(f"{address} ({reply})")
+    sentences = []
+    if not_delivered:
+        sentences.append(_("Not delivered to %(refusals)s") % {"refusals": "; ".join(not_delivered)})
+    if retrying:
+        sentences.append(_("Retrying delivery to %(refusals)s") % {"refusals": "; ".join(retrying)})
+    return ". ".join(sentences)
+
+
+def _first_refusals(refusals: dict[str, tuple[int, bytes]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """(refused_recipients, addresses to mark bouncing) after an email went out with these recipients refused."""
+    entries: list[dict[str, Any]] = []
+    bouncing: list[str] = []
+    for address, (code, text) in refusals.items():
+        permanent = 500 <= code < 600
+        outcome = RecipientOutcome.REFUSED if permanent else RecipientOutcome.RETRYING
+        entries.append({"address": address, "reply": _smtp_text(code, text)[:REPLY_MAX], "outcome": outcome})
+        if permanent:
+            bouncing.append(address)
+    return entries, bouncing
+
+
+def _retried_refusals(
+    outbound: OutboundEmail, *, error: str, permanent: bool, refusals: dict[str, tuple[int, bytes]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """(refused_recipients, addresses to mark bouncing) after a retry for the recipients refused for now: the ones
+    the server took leave the list; the others take their new answer (``error`` when the retry failed as a
+    whole: connection lost, refused at MAIL FROM or DATA)."""
+    exhausted = outbound.recipient_retries >= MAX_ATTEMPTS - 1
+    entries: list[dict[str, Any]] = []
+    bouncing: list[str] = []
+    for entry in outbound.refused_recipients:
+        address = str(entry["address"])
+        if entry.get("outcome") != RecipientOutcome.RETRYING:
+            entries.append(entry)
+            continue
+        if error:
+            reply, for_good = error, permanent
+        elif address in refusals:
+            code, text = refusals[address]
+            reply, for_good = _smtp_text(code, text), 500 <= code < 600
+            if for_good:
+                bouncing.append(address)
+        else:
+            continue  # delivered
+        outcome = (
+            RecipientOutcome.REFUSED
+            if for_good
+            else RecipientOutcome.GIVEN_UP
+            if exhausted
+            else RecipientOutcome.RETRYING
+        )
+        entries.append({"address": address, "reply": reply[:REPLY_MAX], "outcome": outcome})
+    return entries, bouncing
 
 
 def send_outbound_now(outbound_id: int) -> str | None:
@@ -537,55 +647,79 @@ def send_outbound_now(outbound_id: int) -> str | None:
     outbound = _claim(outbound_id, timezone.now())
     if outbound is None:
         return None
+    # A sent email is claimed again only for the recipients the server refused for now: they alone get it.
+    retrying = retrying_recipients(outbound) if outbound.state == OutboundState.SENT else []
     error = ""
     permanent = False
-    refused: list[str] = []
+    bouncing: list[str] = []
     envelope: list[str] = []
     partly_refused: dict[str, tuple[int, bytes]] = {}
     # Slow I/O outside any transaction: a slow mail server must not hold database locks.
     try:
-        prepared = prepared_email(outbound)
+        prepared = prepared_email(outbound, envelope=retrying)
         envelope = list(prepared.recipients())
         with get_connection(fail_silently=False) as connection:
             partly_refused = _send(connection, prepared)
     except Exception as exc:  # every failure is recorded on the row and shown on the message
-        permanent, error, refused = classify_failure(exc, envelope)
-        log.warning("outbound email %s attempt %s failed: %s", outbound.pk, outbound.attempts, error)
-    note = ""
-    if partly_refused:
-        # Sent: the others have it, and sending again would duplicate it for them. A mailbox refused for good
-        # (5xx) is marked bouncing like a whole refusal; a temporary one is shown, not retried for that address.
-        note = partial_refusal_note(partly_refused)[:ERROR_MAX]
-        refused = [address for address, (code, _text) in partly_refused.items() if 500 <= code < 600]
-        log.warning("outbound email %s partly refused: %s", outbound.pk, note)
-    return _record_attempt(outbound.pk, error=error[:ERROR_MAX], permanent=permanent, refused=refused, note=note)
+        if retrying and isinstance(exc, smtplib.SMTPRecipientsRefused):
+            # Every address of the retry refused again: each answer counts alone, as in a partial refusal.
+            partly_refused = {address: (int(code), text) for address, (code, text) in exc.recipients.items()}
+        else:
+            permanent, error, bouncing = classify_failure(exc, envelope)
+            log.warning("outbound email %s attempt %s failed: %s", outbound.pk, outbound.attempts, error)
+    return _record_attempt(
+        outbound.pk, error=error[:ERROR_MAX], permanent=permanent, bouncing=bouncing, refusals=partly_refused
+    )
 
 
-def _record_attempt(outbound_id: int, *, error: str, permanent: bool, refused: list[str], note: str = "") -> str | None:
+def _record_attempt(
+    outbound_id: int, *, error: str, permanent: bool, bouncing: list[str], refusals: dict[str, tuple[int, bytes]]
+) -> str | None:
+    """Write down what one attempt came to. ``refusals`` are the recipients refused while the server took the
+    email for the others; ``bouncing`` the addresses a failure of the whole attempt showed to be bad."""
     now = timezone.now()
     with transaction.atomic():
         outbound = OutboundEmail.objects.select_for_update().select_related("workspace").filter(pk=outbound_id).first()
         if outbound is None:
             return None
-        outbound.last_error = error or note
-        if not error:
+        bouncing = list(bouncing)
+        if outbound.state == OutboundState.SENT:
+            # A retry for the recipients refused for now; the others got the email on an earlier attempt.
+            outbound.refused_recipients, refused_for_good = _retried_refusals(
+                outbound, error=error, permanent=permanent, refusals=refusals
+            )
+            bouncing += refused_for_good
+        elif not error:
             outbound.state = OutboundState.SENT
             outbound.sent_at = now
-            outbound.next_attempt_at = None
-            delivery = "sent"
+            # Sent even if some were refused: the others have it, and sending it again would duplicate it for them.
+            outbound.refused_recipients, refused_for_good = _first_refusals(refusals)
+            bouncing += refused_for_good
         elif permanent or outbound.attempts >= MAX_ATTEMPTS:
             outbound.state = OutboundState.FAILED
             outbound.next_attempt_at = None
-            delivery = "failed"
         else:
             outbound.next_attempt_at = now + retry_delay(outbound.attempts)
             transaction.on_commit(partial(enqueue_send, outbound.pk, outbound.next_attempt_at))
-            delivery = "retrying"
-        outbound.save(update_fields=["state", "sent_at", "next_attempt_at", "last_error"])
-        for address in refused:
+        if outbound.state == OutboundState.SENT:
+            delivery = "sent"
+            outbound.last_error = partial_refusal_note(outbound.refused_recipients, outbound.recipient_retries)
+            outbound.last_error = outbound.last_error[:ERROR_MAX]
+            if retrying_recipients(outbound):
+                outbound.next_attempt_at = now + retry_delay(outbound.recipient_retries + 1)
+                transaction.on_commit(partial(enqueue_send, outbound.pk, outbound.next_attempt_at))
+            else:
+                outbound.next_attempt_at = None
+            if outbound.last_error:
+                log.warning("outbound email %s partly refused: %s", outbound.pk, outbound.last_error)
+        else:
+            delivery = "failed" if outbound.state == OutboundState.FAILED else "retrying"
+            outbound.last_error = error
+        outbound.save(update_fields=["state", "sent_at", "next_attempt_at", "last_error", "refused_recipients"])
+        for address in bouncing:
             mark_email_bouncing(workspace=outbound.workspace, email=address, since=now)
         if outbound.message_id is not None and outbound.kind == OutboundKind.REPLY:
             message = Message.objects.filter(pk=outbound.message_id).first()
             if message is not None:
-                record_delivery_state(message=message, state=delivery, error=error or note)
+                record_delivery_state(message=message, state=delivery, error=outbound.last_error)
     return outbound.state

@@ -1,4 +1,5 @@
-"""Background work for outgoing email. The task takes an id and is idempotent: a sent email is never resent."""
+"""Background work for outgoing email. The task takes an id and is idempotent: a sent email is never resent to
+anyone who got it (only recipients the server refused for now get it again, alone)."""
 
 from __future__ import annotations
 
