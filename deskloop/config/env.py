@@ -51,8 +51,8 @@ def database_from_url(url: str) -> dict[str, object]:
         # A socket directory may be given as ?host=/tmp/dir, as libpq allows.
         if "host" in query:
             host = query.pop("host")
-        options: dict[str, object] = dict(query)
-        options.update(_statement_options(query))
+        statements, prepared = _statement_options(query)
+        options: dict[str, object] = {**query, **statements}
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),
@@ -63,25 +63,24 @@ def database_from_url(url: str) -> dict[str, object]:
             "OPTIONS": options,
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
+            "PREPARED_STATEMENTS": prepared,  # read by core.plain_sql.prepared_cursor
         }
     raise ValueError(f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use sqlite:// or postgres://)")
 
 
-def _statement_options(query: dict[str, str]) -> dict[str, object]:
-    """How statements reach PostgreSQL. By default the parameters are bound by the server and a statement run
-    ``prepare_threshold`` times on a connection (2 unless the URL says otherwise) is prepared: PostgreSQL then
-    stops parsing and planning the same INSERTs and lookups for every email and request (its CPU per ingested
-    message fell by a third, BENCHMARKS.md "Email ingest"). Behind a pooler that cannot keep prepared statements
-    (PgBouncer in transaction mode before 1.21): ``?prepare_threshold=off``; ``?server_side_binding=false``
-    gives Django's default (the client binds parameters into the SQL text)."""
-    binding = query.get("server_side_binding", "true").strip().lower()
-    if binding not in {"true", "false"}:
-        raise ValueError("DATABASE_URL: server_side_binding must be true or false")
-    threshold = query.get("prepare_threshold", "2").strip().lower()
-    if threshold in {"off", "none"}:
-        prepare: int | None = None
-    elif threshold.isdigit():
-        prepare = int(threshold)
-    else:
-        raise ValueError("DATABASE_URL: prepare_threshold must be a number or off")
-    return {"server_side_binding": binding == "true", "prepare_threshold": prepare}
+def _statement_options(query: dict[str, str]) -> tuple[dict[str, object], bool]:
+    """(the connection's statement OPTIONS, whether the hot paths' statements are prepared).
+
+    Parameters are bound by the server (psycopg's server-side binding), and psycopg prepares nothing by itself
+    (``prepare_threshold`` None, Django's default): only the statements ``core.plain_sql.prepared_cursor`` runs
+    (built once, run for every email and ticket write) are prepared, since PostgreSQL's generic plans are wrong
+    for some searches (see there). Behind a pooler that cannot keep prepared statements (PgBouncer in
+    transaction mode before 1.21): ``?prepared_statements=false``; ``?server_side_binding=false`` gives Django's
+    client-side binding (and so no prepared statements either)."""
+    flags: dict[str, bool] = {}
+    for name in ("server_side_binding", "prepared_statements"):
+        value = query.pop(name, "true").strip().lower()
+        if value not in {"true", "false"}:
+            raise ValueError(f"DATABASE_URL: {name} must be true or false")
+        flags[name] = value == "true"
+    return {"server_side_binding": flags["server_side_binding"]}, flags["prepared_statements"]

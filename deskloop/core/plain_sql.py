@@ -6,16 +6,58 @@ database spends running it (0.3-0.9 ms against ~0.1 ms on loopback). ``insert_ro
 the same SQL, built once per process, and make the same instances (each field's ``pre_save`` and
 ``get_db_prep_save`` going in; the database converters and ``Model.from_db`` coming out). They skip save()
 overrides and save signals, which no model of this project has; use them only for such models.
+
+Their statements, and the few others such paths build once (``prepared_cursor``), are prepared on PostgreSQL:
+parsed and planned at their first run on a connection, then only executed. Nothing else is (see
+``prepared_cursor`` for why).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
+
+
+@contextmanager
+def prepared_cursor() -> Iterator[CursorWrapper]:
+    """``connection.cursor()`` whose statements PostgreSQL prepares: for statements whose text is built once per
+    process and run for every email or ticket write (INSERTs, lookups by a key). The first run on a connection
+    prepares the statement, later runs only execute it: PostgreSQL's parse and plan were a third of its CPU per
+    ingested email. Elsewhere nothing is prepared: a generic plan that PostgreSQL settles on for a search or a
+    report after a few executions can be far off for another workspace's or filter's values (with every statement
+    prepared, filtered search at 1M tickets went from ~330 to 600-700 ms at p95, BENCHMARKS.md).
+
+    Needs server-side binding (the default, ``config.env``); ``?prepared_statements=false`` in DATABASE_URL (a
+    pooler that cannot keep them) turns it off. On SQLite it is ``connection.cursor()``."""
+    with connection.cursor() as cursor:
+        if not _prepares():
+            yield cursor
+            return
+        raw = connection.connection  # open: cursor() connected
+        previous = raw.prepare_threshold
+        # psycopg prepares a statement run this many times before; 0 is "now", and it keeps reusing what it
+        # prepared while the threshold allows it. Restored at once, so the ORM's statements are never prepared.
+        raw.prepare_threshold = 0
+        try:
+            yield cursor
+        finally:
+            raw.prepare_threshold = previous
+
+
+def _prepares() -> bool:
+    settings = connection.settings_dict
+    return (
+        connection.vendor == "postgresql"
+        and settings["OPTIONS"].get("server_side_binding") is True
+        and settings.get("PREPARED_STATEMENTS", True) is not False
+    )
+
 
 # (model, ignore_conflicts, rows, database alias) -> (INSERT statement, its fields in order)
 _INSERTS: dict[tuple[type[Model], bool, int, str], tuple[str, list[Field[Any, Any]]]] = {}
@@ -55,18 +97,33 @@ def insert_row(
     ``along``: (statement, parameters) of another write that goes with this one, run by the same statement as a
     data-modifying ``WITH`` (PostgreSQL only; callers check ``connection.vendor``): one round trip, not two. It
     runs whether or not this row is inserted."""
+    return insert_row_returning(instance, ignore_conflicts=ignore_conflicts, along=along)[0]
+
+
+def insert_row_returning(
+    instance: Model,
+    *,
+    ignore_conflicts: bool = False,
+    along: tuple[str, Sequence[Any]] | None = None,
+    returning: tuple[str, Sequence[Any]] | None = None,
+) -> tuple[bool, Any]:
+    """``insert_row``, and the value of the ``returning`` expression (statement, parameters: a scalar subquery)
+    evaluated by the same statement; None when the row was not inserted."""
     sql, fields = _insert_statement(type(instance), ignore_conflicts, 1)
     params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     if along is not None:
         sql = f"WITH along_write AS ({along[0]}) {sql}"
         params = [*along[1], *params]
-    with connection.cursor() as cursor:
+    if returning is not None:
+        sql = f"{sql}, ({returning[0]})"
+        params = [*params, *returning[1]]
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
-        return False
+        return False, None
     _saved(instance, row[0])
-    return True
+    return True, row[1] if returning is not None else None
 
 
 # (model, database alias) -> (upsert statement, its fields in order)
@@ -93,7 +150,7 @@ def upsert_row(instance: Model) -> None:
         )
         prepared = _UPSERTS[key] = (sql, fields)
     sql, fields = prepared
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields])
     instance._state.adding = False
     instance._state.db = connection.alias
@@ -115,7 +172,7 @@ def insert_rows(instances: Sequence[Model]) -> None:
         raise TypeError(f"insert_rows needs an auto-increment key; {model.__name__} has none")
     sql, fields = _insert_statement(model, False, len(instances))
     params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for instance in instances for f in fields]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         # Neither database promises RETURNING's order (SQLite says it is arbitrary); the keys are handed out in the
         # order of VALUES, so ascending keys are the rows in the order given.
@@ -158,7 +215,7 @@ class JoinedRows:
         if prepared is None:
             prepared = self._prepared[connection.alias] = self._prepare()
         sql, layout = prepared
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, list(params))
             rows = cursor.fetchall()
         found: list[list[Any]] = []

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Workspace
 from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
-from deskloop.core.plain_sql import insert_row
+from deskloop.core.plain_sql import insert_row, prepared_cursor
 from deskloop.customers.models import Contact, ContactEmail, LifecycleStage, Organization, OrganizationDomain
 from deskloop.customers.queries import identities_with_contacts
 
@@ -136,7 +136,7 @@ def _organization_of_domain(workspace_id: int, address: str) -> Organization | N
     """``organization_for_domain``, with a plain query for the (usually absent) match."""
     domain = address.rsplit("@", 1)[-1].lower()
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT {quote('organization_id')} FROM {quote(OrganizationDomain._meta.db_table)} "  # noqa: S608
             f"WHERE {quote('workspace_id')} = %s AND {quote('domain')} = %s",
@@ -387,7 +387,7 @@ def mark_emails_bouncing(*, workspace_id: int, emails: Sequence[str], since: dt.
     quote = connection.ops.quote_name
     column = quote(ContactEmail._meta.get_field("bouncing_since").column)
     since_value = ContactEmail._meta.get_field("bouncing_since").get_db_prep_save(since, connection)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         # One UPDATE ... RETURNING instead of a SELECT and an UPDATE per address; an identity bouncing already
         # keeps its date (COALESCE) and is still returned.
         cursor.execute(

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from deskloop.accounts.models import Agent, Team, Workspace
 from deskloop.core import outbox
 from deskloop.core.errors import PermissionDenied, PreconditionFailed, ValidationFailed
-from deskloop.core.plain_sql import insert_row
+from deskloop.core.plain_sql import insert_row, prepared_cursor
 from deskloop.customers.models import Contact
 from deskloop.tickets import events, search
 from deskloop.tickets.attachments import IncomingFile
@@ -54,7 +54,7 @@ def allocate_ticket_number(workspace_id: int) -> int:
         table = quote(Workspace._meta.db_table)
         column = quote(Workspace._meta.get_field("last_ticket_number").column)
         key = quote(Workspace._meta.pk.column)
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET {column} = {column} + 1 WHERE {key} = %s RETURNING {column}",  # noqa: S608
                 [workspace_id],
@@ -83,7 +83,7 @@ def allocate_ticket_number_with_status(workspace_id: int, category: StatusCatego
         f"FROM {quote(Status._meta.db_table)} s WHERE s.{quote('workspace_id')} = %s AND s.{quote('category')} = %s "
         f"ORDER BY s.{quote('is_default')} DESC, s.{quote('position')}, s.{quote('id')} LIMIT 1"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {column} = {column} + 1 WHERE {key} = %s "  # noqa: S608
             f"RETURNING {column}, (SELECT s.{quote('id')} {pick}), (SELECT s.{quote('name')} {pick})",

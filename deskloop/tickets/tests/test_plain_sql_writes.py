@@ -70,3 +70,20 @@ def test_a_write_riding_along_is_done_by_the_same_statement(acme: Cast) -> None:
     assert len(statements) == 1
     assert TicketEvent.objects.get(pk=created.pk).field == "along"
     assert list(Blob.objects.filter(sha256="a" * 64).values_list("size", flat=True)) == [3]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_the_hot_paths_statements_are_prepared_and_the_orms_are_not(acme: Cast) -> None:
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    for n in range(6):  # the ORM's statement, run more often than psycopg's default threshold
+        list(TicketEvent.objects.filter(ticket=acme.ticket, field=f"orm-{n % 2}"))
+    record_events([event(ticket=acme.ticket, kind=EventKind.FIELD_CHANGED, field="prepared", new="1")])
+
+    statements = prepared()
+    one_row_inserts = [s for s in statements if s.startswith('INSERT INTO "tickets_ticketevent"') and "), (" not in s]
+    assert len(one_row_inserts) == 1
+    assert [s for s in statements if 'FROM "tickets_ticketevent"' in s and s.startswith("SELECT")] == []
