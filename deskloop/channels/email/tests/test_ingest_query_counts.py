@@ -17,6 +17,9 @@ BASIC_MESSAGE_ID = "6B7EC235-5B17-4CA8-B2B8-39290DEB43A3@test.lindsaar.net"
 # The raw message's blob row and the InboundEmail row: one statement on PostgreSQL (the blob's INSERT rides along
 # as a data-modifying WITH), two on SQLite.
 STORED = 1 if connection.vendor == "postgresql" else 2
+# On PostgreSQL a worker that has decided mail for the workspace before keeps its mailboxes (the storing INSERT
+# checks them), so a second message needs no mailboxes' SELECT.
+REMEMBERED = 1 if connection.vendor == "postgresql" else 0
 
 
 def test_an_email_opening_a_ticket(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
@@ -77,7 +80,7 @@ def test_a_reply_threaded_to_its_ticket(acme: Cast, django_assert_num_queries: D
     reply = real(BASIC, Message_ID="<reply-1@test.lindsaar.net>", In_Reply_To=f"<{BASIC_MESSAGE_ID}>")
     # In-Reply-To finds the ticket (with its status) in two queries; add_customer_message; the CC already on it;
     # stored and processed in one transaction (27, then 25 before).
-    with django_assert_num_queries(21 + STORED):
+    with django_assert_num_queries(21 + STORED - REMEMBERED):
         result = ingest_raw(mailbox=mailbox, raw=reply, via="imap")
     assert (result.state, result.outcome, result.ticket_number) == ("processed", "threaded", first.ticket_number)
     ticket = Ticket.objects.get(pk=result.ticket_id)

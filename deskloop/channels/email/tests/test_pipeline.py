@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from pytest_django import DjangoAssertNumQueries
 
 from deskloop.channels.email.models import InboundEmail, Mailbox, OutboundEmail, UnknownSenderRule
 from deskloop.channels.email.pipeline import ingest_raw, reprocess
-from deskloop.channels.email.services import MailboxSettings, create_mailbox
+from deskloop.channels.email.services import MailboxSettings, create_mailbox, update_mailbox
 from deskloop.channels.email.threading import make_message_id
 from deskloop.conftest import Cast
 from deskloop.customers.models import Contact, ContactEmail
@@ -276,3 +278,39 @@ def test_an_inline_cid_image_is_linked_to_its_attachment(acme: Cast, mailbox: Ma
     attachment = stored.attachments.get()
     assert (attachment.content_id, attachment.content_type) == ("shot1@globex", "image/png")
     assert stored.body_html == f'<p>See <img src="/attachments/{attachment.pk}/" alt="shot"></p>\n'
+
+
+def test_a_mailbox_changed_between_two_messages_is_seen_by_the_next_one(
+    acme: Cast, mailbox: Mailbox, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    # The worker has decided mail for this workspace before (on PostgreSQL it keeps the mailboxes it read).
+    first = ingest_raw(mailbox=mailbox, raw=carmen_writes(acme, Message_ID="<first@globex-acme.example>"), via="imap")
+    assert (first.state, first.outcome) == ("processed", "new_ticket")
+    # Unchanged mailboxes: a refusal is the same statements with or without the worker's memory of them, less
+    # the mailboxes' SELECT on PostgreSQL (checked by the INSERT instead), plus the test's savepoint pair.
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 5):
+        auto = ingest_raw(mailbox=mailbox, raw=real(AUTO_REPLY), via="imap")
+    assert (auto.state, auto.refusal_reason) == ("refused", "auto_reply")
+
+    # Then an admin makes Carmen's address a mailbox of the workspace (a forwarding setup): mail from it is a loop.
+    create_mailbox(actor=acme.admin, values=MailboxSettings(address="carmen@globex-acme.example"))
+    looped = ingest_raw(mailbox=mailbox, raw=carmen_writes(acme, Message_ID="<second@globex-acme.example>"), via="imap")
+    # And lowers the size limit to its minimum: the next message over it is refused as too large, not delivered.
+    update_mailbox(
+        actor=acme.admin,
+        mailbox=mailbox,
+        values=MailboxSettings(address="support@acme.example", default_team=acme.support, max_message_bytes=64 * 1024),
+    )
+    long_mail = real(BASIC, Message_ID="<third@lindsaar.net>") + b"A long log pasted into the mail.\n" * 2500
+    assert 64 * 1024 < len(long_mail) < 40 * 1024 * 1024  # over the new limit, under the old one
+    too_large = ingest_raw(mailbox=mailbox, raw=long_mail, via="imap")
+
+    assert (looped.state, looped.refusal_reason) == ("refused", "loop")
+    assert (too_large.state, too_large.refusal_reason) == ("refused", "too_large")
+    assert list(InboundEmail.objects.order_by("id").values_list("state", "refusal_reason")) == [
+        ("processed", ""),
+        ("refused", "auto_reply"),
+        ("refused", "loop"),
+        ("refused", "too_large"),
+    ]
+    assert Ticket.objects.filter(workspace=acme.workspace).count() == 2  # the cast's ticket and the first email's
