@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import mimetypes
+import os
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.db import connection, transaction
 from django.db.models import ProtectedError
 from django.template.defaultfilters import filesizeformat
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deskloop.core.errors import ValidationFailed
+from deskloop.core.plain_sql import prepared_cursor
 from deskloop.tickets.models import Attachment, Blob
 
 
@@ -73,7 +75,7 @@ def store_blob(content: bytes, *, sha256: str | None = None) -> Blob:
     ``INSERT ... ON CONFLICT DO NOTHING`` (no SELECT first, no savepoint: a conflict is not an error); the returned
     instance carries the digest and size, not the stored row's ``created_at`` (nothing reads it back)."""
     blob = write_blob_file(content, sha256=sha256)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(*blob_row_insert(blob))
     blob._state.adding = False
     blob._state.db = connection.alias
@@ -87,6 +89,10 @@ def write_blob_file(content: bytes, *, sha256: str | None = None) -> Blob:
     digest = sha256 or hashlib.sha256(content).hexdigest()
     blob = Blob(sha256=digest, size=len(content))
     name = blob.storage_name
+    storage = storages["default"]
+    if type(storage) is FileSystemStorage and storage.directory_permissions_mode is None:
+        _write_local_file(storage, name, content)
+        return blob
     # A stored file of the right size is this content (its name is its hash); a short one was left by a process
     # killed while writing it (its row was never written), and writing it again is safe.
     present = default_storage.exists(name)
@@ -96,6 +102,34 @@ def write_blob_file(content: bytes, *, sha256: str | None = None) -> Blob:
     if not present:
         default_storage.save(name, ContentFile(content))
     return blob
+
+
+def _write_local_file(storage: FileSystemStorage, name: str, content: bytes) -> None:
+    """``write_blob_file`` on the local disk, with the same outcome as ``exists``/``size``/``save`` (a file of the
+    right size is kept, a short one written again, O_EXCL, the storage's file mode) in three system calls for a
+    new file instead of a dozen: Django's ``save`` also checks the name twice, looks for a free alternative name
+    (a content-addressed name never needs one), locks the file and makes its directories on every call. That was
+    a sixth of the CPU of ingesting an email into an empty store (a first import)."""
+    path = os.path.join(storage.location, *name.split("/"))  # our own hex digest: no user input in the name
+    try:
+        if os.stat(path).st_size == len(content):
+            return
+        os.unlink(path)  # left short by a process killed while writing it (its row was never written)
+    except FileNotFoundError:
+        pass
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        try:
+            descriptor = os.open(path, flags, 0o666)
+        except FileNotFoundError:  # the shard's directories come with the first file in them
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            descriptor = os.open(path, flags, 0o666)
+    except FileExistsError:
+        return  # another worker is storing the same bytes under the same name
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+    if storage.file_permissions_mode is not None:
+        os.chmod(path, storage.file_permissions_mode)
 
 
 def blob_row_insert(blob: Blob) -> tuple[str, list[Any]]:
