@@ -25,7 +25,6 @@ import email.policy
 import hashlib
 import os
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -185,17 +184,16 @@ def main() -> None:
     args = parser.parse_args()
     # A fresh, empty blob store per run: with the files of earlier runs already on disk, storing a blob skips
     # writing its file and the figure would flatter the pipeline. It lives where an installation keeps its media
-    # (the var directory, DESKLOOP_VAR_DIR), not in /tmp: on the 2-core benchmark machine creating files under /tmp
-    # costs 25 times the CPU it costs elsewhere on the same ext4 filesystem (1,400 files in two-level directories:
-    # 3.0 s against 0.12 s in /var/tmp), which would measure that directory rather than the pipeline.
+    # (the var directory, DESKLOOP_VAR_DIR) and is left there, not deleted: on the benchmark machine's disk,
+    # creating files under a directory where many were just deleted costs up to 25 times the CPU (1,400 files in
+    # two-level directories: 0.12 s fresh, 0.5-3.0 s after a few create-and-delete rounds), so deleting each run's
+    # store made every later run slower, whatever the code.
     var_dir = Path(os.environ.get("DESKLOOP_VAR_DIR", str(REPO / "var")))
     var_dir.mkdir(parents=True, exist_ok=True)
     media_root = tempfile.mkdtemp(prefix="email-bench-media-", dir=var_dir)
     os.environ["MEDIA_ROOT"] = media_root
-    try:
-        _main(args)
-    finally:
-        shutil.rmtree(media_root, ignore_errors=True)
+    _main(args)
+    print(f"blob store of this run: {media_root} (about 15 MB; delete it when done)")
 
 
 def _main(args: argparse.Namespace) -> None:
