@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any
 
@@ -348,13 +349,10 @@ class _PickyMailServer:
         return "250 Message accepted"
 
 
-def test_a_reply_the_server_takes_for_one_recipient_but_not_another_shows_who_did_not_get_it(
-    acme: Cast, mailbox: Mailbox, django_capture_on_commit_callbacks: Capture
-) -> None:
-    carmen_opens_a_ticket(acme, mailbox, django_capture_on_commit_callbacks)  # Dan is on CC
-    ticket = Ticket.objects.get(workspace=acme.workspace, subject="Export to CSV drops the last row")
-    server = _PickyMailServer({"dan@globex-acme.example": "550 5.1.1 <dan@globex-acme.example>: User unknown"})
-    controller = Controller(server, hostname="127.0.0.1", port=free_port())
+@contextmanager
+def sending_through(handler: object) -> Iterator[None]:
+    """Outgoing mail goes through Django's SMTP backend to an aiosmtpd server on loopback run by ``handler``."""
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         with override_settings(
@@ -362,9 +360,19 @@ def test_a_reply_the_server_takes_for_one_recipient_but_not_another_shows_who_di
             EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=controller.port,
         ):
-            reply = maria_replies(acme, ticket, django_capture_on_commit_callbacks)
+            yield
     finally:
         controller.stop()
+
+
+def test_a_reply_the_server_takes_for_one_recipient_but_not_another_shows_who_did_not_get_it(
+    acme: Cast, mailbox: Mailbox, django_capture_on_commit_callbacks: Capture
+) -> None:
+    carmen_opens_a_ticket(acme, mailbox, django_capture_on_commit_callbacks)  # Dan is on CC
+    ticket = Ticket.objects.get(workspace=acme.workspace, subject="Export to CSV drops the last row")
+    server = _PickyMailServer({"dan@globex-acme.example": "550 5.1.1 <dan@globex-acme.example>: User unknown"})
+    with sending_through(server):
+        reply = maria_replies(acme, ticket, django_capture_on_commit_callbacks)
 
     # Carmen got it; the server refused Dan's mailbox, and nobody gets a second copy.
     assert [recipients for recipients, _raw in server.delivered] == [["carmen@globex-acme.example"]]

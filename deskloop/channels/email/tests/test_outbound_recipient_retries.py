@@ -19,9 +19,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
-from django.test import override_settings
 
 from deskloop.channels.email.models import Mailbox, OutboundEmail
 from deskloop.channels.email.outbound import send_outbound_now
@@ -32,8 +30,7 @@ from deskloop.conftest import Cast, signed_in_client
 from deskloop.customers.models import ContactEmail
 from deskloop.tickets.models import Message, Ticket
 
-from .dovecot import free_port
-from .test_outbound import Capture, carmen_opens_a_ticket, maria_replies
+from .test_outbound import Capture, carmen_opens_a_ticket, maria_replies, sending_through
 
 NOW = dt.datetime(2026, 3, 3, 9, 15, tzinfo=dt.UTC)
 CARMEN = "carmen@globex-acme.example"
@@ -95,17 +92,8 @@ class _ScriptedMailServer:
 @contextmanager
 def mail_server(answers: dict[str, list[str]]) -> Iterator[_ScriptedMailServer]:
     server = _ScriptedMailServer(answers)
-    controller = Controller(server, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=controller.port,
-        ):
-            yield server
-    finally:
-        controller.stop()
+    with sending_through(server):
+        yield server
 
 
 def received(content: bytes) -> EmailMessage:
