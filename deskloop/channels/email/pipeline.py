@@ -443,7 +443,7 @@ def _store_and_decide(
 _MailboxRows = list[tuple[int, str, int]]
 
 # What this process last read of each workspace's mailboxes (PostgreSQL only). A message is decided with it, and the
-# INSERT storing the message returns the mailboxes as they are at that moment (``_MAILBOXES_NOW``); if they
+# INSERT storing the message returns the mailboxes as they are at that moment (``_mailboxes_now``); if they
 # differ, the transaction is rolled back and the message goes the two-step way, which reads everything fresh.
 # So a changed mailbox (a new size limit, a new address that makes mail from it a loop) is never decided with
 # stale values, and an unchanged one costs no SELECT per message (1,266 of them, a round trip each, in the
