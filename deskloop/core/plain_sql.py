@@ -36,7 +36,7 @@ def prepared_cursor() -> Iterator[CursorWrapper]:
     Needs server-side binding (the default, ``config.env``); ``?prepared_statements=false`` in DATABASE_URL (a
     pooler that cannot keep them) turns it off. On SQLite it is ``connection.cursor()``."""
     with connection.cursor() as cursor:
-        if not _prepares():
+        if not statements_are_prepared():
             yield cursor
             return
         raw = connection.connection  # open: cursor() connected
@@ -50,7 +50,7 @@ def prepared_cursor() -> Iterator[CursorWrapper]:
             raw.prepare_threshold = previous
 
 
-def _prepares() -> bool:
+def statements_are_prepared() -> bool:
     settings = connection.settings_dict
     return (
         connection.vendor == "postgresql"

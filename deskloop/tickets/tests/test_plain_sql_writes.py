@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from deskloop.conftest import Cast
-from deskloop.core.plain_sql import MAX_INSERT_ROWS, insert_row, insert_rows, upsert_row
+from deskloop.core.plain_sql import MAX_INSERT_ROWS, insert_row, insert_rows, statements_are_prepared, upsert_row
 from deskloop.tickets.attachments import Blob, blob_row_insert
 from deskloop.tickets.events import event, record_events
 from deskloop.tickets.models import EventKind, TicketEvent, TicketSearchDocument
@@ -85,5 +85,6 @@ def test_the_hot_paths_statements_are_prepared_and_the_orms_are_not(acme: Cast) 
 
     statements = prepared()
     one_row_inserts = [s for s in statements if s.startswith('INSERT INTO "tickets_ticketevent"') and "), (" not in s]
-    assert len(one_row_inserts) == 1
+    # DATABASE_URL may turn preparing off (?prepared_statements=false, ?server_side_binding=false): then none is.
+    assert len(one_row_inserts) == (1 if statements_are_prepared() else 0)
     assert [s for s in statements if 'FROM "tickets_ticketevent"' in s and s.startswith("SELECT")] == []
