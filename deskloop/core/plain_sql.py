@@ -51,6 +51,7 @@ def prepared_cursor() -> Iterator[CursorWrapper]:
 
 
 def statements_are_prepared() -> bool:
+    """Whether ``prepared_cursor`` prepares: PostgreSQL, server-side binding, prepared statements not turned off."""
     settings = connection.settings_dict
     return (
         connection.vendor == "postgresql"
