@@ -33,6 +33,20 @@ RETRY_MAX_SECONDS = 300.0
 _idle_tags = itertools.count(1)
 
 
+_ANNOUNCEMENTS = ("EXISTS", "RECENT")
+
+
+def _forget_announcements(conn: imaplib.IMAP4) -> None:
+    for kind in _ANNOUNCEMENTS:
+        conn.untagged_responses.pop(kind, None)
+
+
+def _announced_meanwhile(conn: imaplib.IMAP4) -> bool:
+    """Whether the server announced new mail in an answer since ``_forget_announcements`` (imaplib keeps such
+    untagged responses until a command asks for them)."""
+    return any(conn.untagged_responses.get(kind) for kind in _ANNOUNCEMENTS)
+
+
 def _idle(conn: imaplib.IMAP4, seconds: float, stop: threading.Event) -> bool | None:
     """Wait in IDLE until the server announces new mail, ``seconds`` pass, or ``stop`` is set. True when mail
     was announced, False when not, None when the server refused IDLE."""
@@ -109,6 +123,9 @@ def run_idle(
                 folder = open_folder(conn, settings, readonly=not mark_seen)
                 can_idle = folder.can_idle
                 while not stop.is_set():
+                    # From here on, an EXISTS the server slips into the answer to any command (imaplib keeps it)
+                    # is mail that arrived after the SEARCH below: see _announced_meanwhile.
+                    _forget_announcements(conn)
                     import_new_messages(
                         mailbox=mailbox,
                         conn=conn,
@@ -125,9 +142,14 @@ def run_idle(
                     pause = RETRY_MIN_SECONDS
                     report = FetchReport(mailbox=mailbox.address, folder=settings.folder)
                     try:
-                        if can_idle:
+                        # Mail that arrived while the new mail was fetched: the server tells of it in the answer
+                        # to a command (this NOOP, or one of the fetch's), not when IDLE starts; IDLE would sit on it
+                        # until the next message or the server's own idle check (Dovecot: 30 s).
+                        conn.noop()
+                        announced = _announced_meanwhile(conn)
+                        if can_idle and not announced:
                             can_idle = _idle(conn, idle_seconds, stop) is not None
-                        if not can_idle:
+                        if not can_idle and not announced:
                             stop.wait(poll_seconds)
                         conn.noop()  # lets the server tell the session about mail that arrived meanwhile
                     except (OSError, imaplib.IMAP4.error) as exc:

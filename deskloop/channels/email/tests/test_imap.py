@@ -438,3 +438,42 @@ def test_the_mailboxes_page_says_which_mailbox_cannot_be_fetched_and_since_when(
     mailbox.refresh_from_db()
     assert (mailbox.imap_error, mailbox.imap_failing_since) == ("", None)
     assert "checked 0" in admin.get("/settings/mailboxes/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mail_arriving_while_new_mail_is_fetched_is_not_left_for_the_next_idle(
+    acme: Cast, dovecot: Dovecot, folder: str
+) -> None:
+    # The customer's second mail lands while the watcher is still importing the first (deterministically: from
+    # the first one's callback), before the watcher goes into IDLE. Dovecot does not tell of it when IDLE starts,
+    # only in the answer to a command or at its own idle check 30 s later; with polling every 5 minutes, asking
+    # before going into IDLE is what brings it in within seconds.
+    dovecot.append([customer_mail(1)], folder=folder)
+    mailbox = imap_mailbox(acme, dovecot, folder)
+    arrived: list[int] = []
+    news = threading.Condition()
+
+    def on_message(uid: int, result: IngestResult) -> None:
+        if uid == 1:
+            dovecot.append([customer_mail(2)], folder=folder)
+        with news:
+            arrived.append(uid)
+            news.notify_all()
+
+    stop = threading.Event()
+
+    def watch() -> None:
+        try:
+            imap.run_idle(mailbox.pk, stop=stop, idle_seconds=30, poll_seconds=300, on_message=on_message)
+        finally:
+            connections.close_all()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with news:
+            both = news.wait_for(lambda: len(arrived) >= 2, timeout=10)
+    finally:
+        stop.set()
+        watcher.join(timeout=15)
+    assert (both, arrived, watcher.is_alive()) == (True, [1, 2], False)
