@@ -1,5 +1,5 @@
-"""Plain SQL for paths that run once per inbound email: the statements the ORM would send, without building
-them again for every row.
+"""Plain SQL for paths that run once per inbound email or ticket write: the statements the ORM would send,
+without building them again for every row.
 
 On such a path the ORM spends more CPU compiling a one-row INSERT or a ``select_related`` query than the
 database spends running it (0.3-0.9 ms against ~0.1 ms on loopback). ``insert_row`` and ``JoinedRows`` send
