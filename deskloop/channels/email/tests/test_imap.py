@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
@@ -274,6 +276,27 @@ def test_fetch_mail_command_and_the_periodic_job(acme: Cast, umbrella: Cast, dov
     assert jobs["fetch_mail"].run() == 4  # acme's third message, and all three for umbrella
 
 
+@contextmanager
+def idle_watcher(mailbox: Mailbox, on_message: Callable[[int, IngestResult], None]) -> Iterator[threading.Thread]:
+    """``run_idle`` on a thread of its own, stopped and joined when the block ends. IDLE is re-issued every 30 s and
+    the fallback polls every 5 minutes: only IDLE can explain mail arriving within seconds."""
+    stop = threading.Event()
+
+    def watch() -> None:
+        try:
+            imap.run_idle(mailbox.pk, stop=stop, idle_seconds=30, poll_seconds=300, on_message=on_message)
+        finally:
+            connections.close_all()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        yield watcher
+    finally:
+        stop.set()
+        watcher.join(timeout=15)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_idle_brings_new_mail_in_within_seconds(acme: Cast, dovecot: Dovecot, folder: str) -> None:
     dovecot.append([customer_mail(1)], folder=folder)
@@ -290,26 +313,12 @@ def test_idle_brings_new_mail_in_within_seconds(acme: Cast, dovecot: Dovecot, fo
         with news:
             return news.wait_for(lambda: len(arrived) >= count, timeout=10)
 
-    stop = threading.Event()
-
-    def watch() -> None:
-        try:
-            # Polling every 5 minutes: only IDLE can explain mail arriving within seconds.
-            imap.run_idle(mailbox.pk, stop=stop, idle_seconds=30, poll_seconds=300, on_message=on_message)
-        finally:
-            connections.close_all()
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
+    with idle_watcher(mailbox, on_message) as watcher:
         caught_up = wait_for(1)
         dovecot.append([customer_mail(2)], folder=folder)
         first_news = wait_for(2)
         dovecot.append([customer_mail(3)], folder=folder)
         second_news = wait_for(3)
-    finally:
-        stop.set()
-        watcher.join(timeout=15)
     assert (caught_up, first_news, second_news, watcher.is_alive()) == (True, True, True, False)
     assert [(uid, result.outcome) for uid, result in arrived] == [
         (1, "new_ticket"),
@@ -460,20 +469,6 @@ def test_mail_arriving_while_new_mail_is_fetched_is_not_left_for_the_next_idle(
             arrived.append(uid)
             news.notify_all()
 
-    stop = threading.Event()
-
-    def watch() -> None:
-        try:
-            imap.run_idle(mailbox.pk, stop=stop, idle_seconds=30, poll_seconds=300, on_message=on_message)
-        finally:
-            connections.close_all()
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
-        with news:
-            both = news.wait_for(lambda: len(arrived) >= 2, timeout=10)
-    finally:
-        stop.set()
-        watcher.join(timeout=15)
+    with idle_watcher(mailbox, on_message) as watcher, news:
+        both = news.wait_for(lambda: len(arrived) >= 2, timeout=10)
     assert (both, arrived, watcher.is_alive()) == (True, [1, 2], False)
