@@ -7,7 +7,7 @@ PORT ?= 8000
 # Parallel test workers; CI machines have 2 cores.
 TEST_WORKERS ?= auto
 
-.PHONY: run test lint types imports pytest bench messages openapi clean
+.PHONY: run test self-contained lint types imports pytest bench messages openapi clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -23,7 +23,11 @@ run: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py seed_demo --url http://$(HOST):$(PORT)/
 	DEBUG=1 $(PY) manage.py runserver_with_worker $(HOST):$(PORT)
 
-test: $(VENV)/.installed lint types imports pytest
+test: $(VENV)/.installed self-contained lint types imports pytest
+
+# The suite must pass on a bare clone: nothing that runs may read data from outside the repository.
+self-contained:
+	$(PY) scripts/check_self_contained.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check deskloop bench e2e

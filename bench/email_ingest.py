@@ -1,6 +1,6 @@
 """Email ingest: messages per second through the whole inbound pipeline, as a ratio to the stdlib parse rate.
 
-    python bench/email_ingest.py                      # every distinct file of ../shared/data/email
+    python bench/email_ingest.py                      # every distinct file of testdata/email
     python bench/email_ingest.py --limit 300          # the first 300 of them (sorted by path)
     DATABASE_URL=... python bench/email_ingest.py     # on PostgreSQL
 
@@ -12,7 +12,7 @@ contact, ticket or message, attachments, events, outbox rows and the search docu
 Baseline, same files, same run: ``email.message_from_bytes(raw, policy=email.policy.default)`` and reading the
 subject (the policy parses headers lazily) — the plain stdlib parse, which does none of the above.
 
-Corpus: every *distinct* file under ../shared/data/email (byte-identical copies are left out, since dedupe
+Corpus: every *distinct* file under testdata/email (byte-identical copies are left out, since dedupe
 would answer them without processing and flatter the figure), in path order. Each run ingests into a new
 mailbox of a new workspace (standalone) or of the generated workspace (run_all.py), so nothing is a duplicate.
 """
@@ -37,7 +37,7 @@ if __package__ in (None, ""):
 
 from bench.common import REPO, Result, Timing, database_label, format_table, setup_django
 
-CORPUS = REPO.parent / "shared" / "data" / "email"
+CORPUS = REPO / "testdata" / "email"
 
 
 def corpus_messages(limit: int | None = None, corpus: Path = CORPUS) -> list[tuple[str, bytes]]:
@@ -153,7 +153,7 @@ def rate(timing: Timing) -> float:
 def run(context: Any, *, iterations: int = 200, max_seconds: float = 30.0) -> list[Result]:
     """For bench/run_all.py: the first ``iterations`` distinct corpus messages into the generated workspace."""
     if not CORPUS.is_dir():
-        raise RuntimeError(f"the shared email corpus is not at {CORPUS}")
+        raise RuntimeError(f"the email corpus is not at {CORPUS}")
     messages = corpus_messages(limit=iterations)
     measured = measure_ingest(context.workspace, messages)
     note = f"{rate(measured.measured):.0f} msg/s vs {rate(measured.baseline):.0f} msg/s stdlib"
@@ -203,7 +203,7 @@ def _main(args: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     call_command("createcachetable", verbosity=0)
     if not CORPUS.is_dir():
-        sys.exit(f"The shared email corpus is not at {CORPUS}.")
+        sys.exit(f"The email corpus is not at {CORPUS}.")
     messages = corpus_messages(limit=args.limit)
     workspace = fresh_workspace(args.workspace)
     started = time.monotonic()

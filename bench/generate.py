@@ -33,7 +33,7 @@ if __package__ in (None, ""):
 
 from bench.common import REPO, setup_django
 
-DATA = REPO.parent / "shared" / "data" / "text"
+DATA = REPO / "testdata" / "text"
 
 # Messages per ticket: weights for 1..12. Mean about 3.4; a tenth of tickets have 7 or more.
 MESSAGE_COUNT_WEIGHTS = [24, 22, 16, 11, 8, 6, 4, 3, 2, 2, 1, 1]
@@ -85,25 +85,14 @@ class Corpus:
     @classmethod
     def load(cls) -> Corpus:
         customer: list[str] = []
-        banking = DATA / "intents-banking77" / "train.csv"
-        if banking.exists():
-            with banking.open(newline="", encoding="utf-8") as handle:
-                customer.extend(row["text"].strip() for row in csv.DictReader(handle))
-        clinc = DATA / "intents-clinc150" / "data_dev.json"
-        if clinc.exists():
-            raw = json.loads(clinc.read_text(encoding="utf-8"))
-            customer.extend(sentence(text) for text, _label in raw["train"] if text.strip())
+        with (DATA / "intents-banking77" / "train.csv").open(newline="", encoding="utf-8") as handle:
+            customer.extend(row["text"].strip() for row in csv.DictReader(handle))
+        raw = json.loads((DATA / "intents-clinc150" / "data_dev.json").read_text(encoding="utf-8"))
+        customer.extend(sentence(text) for text, _label in raw["train"] if text.strip())
         agent: list[str] = []
-        faq = DATA / "kb-stackfaq" / "articles.jsonl"
-        if faq.exists():
-            for line in faq.read_text(encoding="utf-8").splitlines():
-                article = json.loads(line)
-                agent.append(" ".join(article["body"].split()))
-        if not customer or not agent:
-            # ../shared/data is absent (a clone without it): fall back to a small built-in text so the
-            # generator still works; the benchmark figures in BENCHMARKS.md were made with the real data.
-            customer = customer or ["My card has not arrived yet.", "I was charged twice for one payment."]
-            agent = agent or ["We have reissued your card; it should arrive within five working days."]
+        for line in (DATA / "kb-stackfaq" / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+            article = json.loads(line)
+            agent.append(" ".join(article["body"].split()))
         return cls(customer=customer, agent=agent)
 
 

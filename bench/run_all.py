@@ -30,7 +30,7 @@ BENCHMARKS = {
     "ticket_page": bench_ticket_page.run,
     "search": bench_search.run,
     "create": bench_create.run,
-    # After creation: it adds tickets too (the first --iterations distinct files of ../shared/data/email).
+    # After creation: it adds tickets too (the first --iterations distinct files of testdata/email).
     "email_ingest": email_ingest.run,
 }
 

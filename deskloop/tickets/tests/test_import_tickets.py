@@ -19,7 +19,7 @@ from deskloop.tickets.inbox import TicketFilter
 from deskloop.tickets.models import Channel, EventKind, Message, ProductArea, Tag, Ticket, TicketEvent
 from deskloop.tickets.search import search_tickets
 
-BANKING77 = Path(settings.BASE_DIR).parent / "shared" / "data" / "text" / "intents-banking77" / "train.csv"
+BANKING77 = Path(settings.BASE_DIR) / "testdata" / "text" / "intents-banking77" / "train.csv"
 
 # Line numbers matter: the report names them. Row 3's body spans lines 3-4, so the next row starts on line 5.
 EXPORT_CSV = (
@@ -266,7 +266,6 @@ def test_another_workspace_with_the_same_external_ids_is_a_separate_import(
     assert Ticket.objects.filter(external_id="ZD-101").count() == 2
 
 
-@pytest.mark.skipif(not BANKING77.exists(), reason="shared data (../shared/data) is not present")
 def test_fifty_real_customer_questions_import_with_their_intents_as_tags_and_areas(acme: Cast, tmp_path: Path) -> None:
     """Real customer wording (banking77: commas, quotes, apostrophes, 238-character questions) through a CSV."""
     with BANKING77.open(encoding="utf-8", newline="") as source:

@@ -1,12 +1,12 @@
-"""Real messages from the shared corpus, optionally with some headers replaced, for the pipeline's stories."""
+"""Real messages from the corpus (testdata/email), optionally with some headers replaced, for the pipeline's stories."""
 
 from __future__ import annotations
 
 import email
 from email.policy import compat32
-from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "email"
+from .email_corpus import CORPUS
+
 BASIC = "mikel-mail/spec/fixtures/emails/plain_emails/basic_email.eml"  # From Mikel Lindsaar <test@lindsaar.net>
 BOUNCE = "sisimai-set-of-emails/maildir/bsd/rfc3464-01.eml"  # userunknown@bouncehammer.jp, original id below
 BOUNCED_MESSAGE_ID = "E1C50F1B-1C83-4820-BC36-AC6FBFBE8568@example.org"

@@ -1,4 +1,5 @@
-"""Where the shared real-world email corpus lives, and the one function the golden tests share."""
+"""Where the real-world email corpus lives (testdata/email in the repository), and the one function the golden
+tests share."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from deskloop.channels.email.noise import classify
 from deskloop.channels.email.parsing import parse_message
 from deskloop.channels.email.quotes import strip_reply
 
-# deskloop/channels/email/tests/ -> repository root is parents[4]; the corpus sits beside the repository.
-CORPUS = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "email"
+# deskloop/channels/email/tests/ -> the repository root is parents[4].
+CORPUS = Path(__file__).resolve().parents[4] / "testdata" / "email"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 def require_corpus() -> Path:
+    # The corpus is part of the repository: its absence is a broken checkout, not a reason to skip.
     if not CORPUS.is_dir():
-        pytest.skip(f"the shared email corpus is not at {CORPUS.resolve()} (../shared/data/email from the repo)")
+        pytest.fail(f"the email corpus is missing at {CORPUS} (testdata/email in the repository)")
     return CORPUS
 
 

@@ -1,4 +1,4 @@
-"""The golden corpus: real messages from ../shared/data/email with checked-in expectations, asserted exactly.
+"""The golden corpus: real messages from testdata/email with checked-in expectations, asserted exactly.
 
 golden/corpus.json was drafted by running the code, then reviewed by reading the messages (see the report in the
 commit that added it). DESKLOOP_UPDATE_GOLDEN=1 rewrites it and verdict_counts.json; review the diff before

@@ -1,4 +1,4 @@
-"""Every file of the shared email corpus goes through ingest_raw into one workspace, and what became of each is
+"""Every file of the email corpus (testdata/email) goes through ingest_raw into one workspace, and what became of each is
 checked in and asserted per message:
 
 - golden_pipeline/outcomes.json: every file -> its outcome ("new_ticket", "threaded", "refused:bounce", ...,
@@ -10,7 +10,7 @@ checked in and asserted per message:
 - golden_pipeline/counts.json: the totals.
 
 Set DESKLOOP_UPDATE_GOLDEN=1 to rewrite them after a deliberate change, then review the diff message by message
-(open the file under ../shared/data/email): a changed line is a changed behaviour."""
+(open the file under testdata/email): a changed line is a changed behaviour."""
 
 from __future__ import annotations
 
@@ -21,15 +21,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from deskloop.channels.email.models import InboundEmail
 from deskloop.channels.email.pipeline import IngestResult, ingest_raw
 from deskloop.channels.email.services import MailboxSettings, create_mailbox
 from deskloop.conftest import Cast
 from deskloop.tickets.models import Attachment, Message, Ticket
 
-CORPUS = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "email"
+from .email_corpus import CORPUS
+
 GOLDEN = Path(__file__).parent / "golden_pipeline"
 PARSER_GOLDEN = Path(__file__).parent / "golden" / "corpus.json"
 SISIMAI = "sisimai-set-of-emails/maildir/bsd/"
@@ -82,7 +81,6 @@ def assert_stored_as_read(result: IngestResult) -> None:
     assert message.channel_meta.get("dmarc_failed", False) == result.dmarc_failed
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared email corpus is not at ../shared/data/email")
 def test_every_corpus_file_gets_its_recorded_outcome_and_reading(acme: Cast) -> None:
     mailbox = create_mailbox(actor=acme.admin, values=MailboxSettings(address="support@acme.example"))
     files = sorted(p for p in CORPUS.rglob("*") if p.is_file())

@@ -43,7 +43,7 @@ def corpus_selection() -> list[bytes]:
     """60 real messages, chosen deterministically: customer mail of all shapes (mikel-mail), bounces (sisimai)
     and replies (talon), with the CRLF line ends an IMAP server hands out, no two alike."""
     if not CORPUS.is_dir():
-        pytest.fail(f"The shared email corpus is missing at {CORPUS} (../shared/data/email beside the repository).")
+        pytest.fail(f"The shared email corpus is missing at {CORPUS} (testdata/email in the repository).")
     mikel = sorted(p for p in (CORPUS / "mikel-mail/spec/fixtures/emails").rglob("*.eml") if p.stat().st_size < 65536)
     bounces = sorted((CORPUS / "sisimai-set-of-emails/maildir/bsd").glob("*.eml"))
     replies = sorted((CORPUS / "mailgun-talon/tests/fixtures").rglob("*.eml"))

@@ -1,4 +1,4 @@
-"""Stories of mail arriving at Acme's support mailbox, told with real messages from the shared corpus."""
+"""Stories of mail arriving at Acme's support mailbox, told with real messages from the corpus (testdata/email)."""
 
 from __future__ import annotations
 

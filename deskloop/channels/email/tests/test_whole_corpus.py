@@ -1,4 +1,4 @@
-"""The whole shared email corpus through the real entry points: `manage.py import_mail` over the tree (every
+"""The whole email corpus (testdata/email) through the real entry points: `manage.py import_mail` over the tree (every
 message accounted for, none lost, none crashing the run), and the 629 sisimai bounces against a workspace that
 really sent the bounced messages (addresses marked bouncing, notes on the tickets, no ticket opened)."""
 
@@ -8,7 +8,6 @@ import re
 from io import StringIO
 from pathlib import Path
 
-import pytest
 from django.core.management import call_command
 
 from deskloop.channels.email.dsn import parse_dsn
@@ -24,9 +23,9 @@ from deskloop.customers.services import find_or_create_contact
 from deskloop.tickets.models import Message, Ticket
 from deskloop.tickets.services.tickets import create_ticket
 
-CORPUS = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "email"
+from .email_corpus import CORPUS
+
 SISIMAI = CORPUS / "sisimai-set-of-emails" / "maildir" / "bsd"
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared email corpus is not at ../shared/data/email")
 
 # import_mail's summary for the whole tree (date order; dotfiles skipped). It agrees with the per-file outcomes
 # in golden_pipeline/outcomes.json: 1,354 files less the two dotfiles (.gitattributes, .gitignore: no_sender).
