@@ -80,6 +80,7 @@ class ForkedFetchers:
         assert self.output.line(time.monotonic() + 120) == b"ready", log.read_text(errors="replace")
         self.pid = 0
         self.ended = False
+        self.finished_uids: set[bytes] = set()  # every message a run reported done (committed), over all runs
 
     def start(self) -> None:
         assert self.helper.stdin is not None
@@ -90,19 +91,27 @@ class ForkedFetchers:
         self.pid = int(first.split()[1])
         self.ended = False
 
-    def wait_for(self, kind: bytes, count: int, seconds: float) -> None:
-        """Read the run's lines until ``count`` lines of ``kind`` ("storing" or any outcome: b""), the run's
-        end, or the deadline."""
-        deadline = time.monotonic() + seconds
+    def wait_for(self, kind: bytes, count: int) -> None:
+        """Read the run's lines until ``count`` lines of ``kind`` ("storing" or any outcome: b"") or the run's
+        end (a minute at most: a run that says nothing for that long is stuck, and the asserts will tell)."""
+        deadline = time.monotonic() + 60
         seen = 0
-        while not self.ended and (count == 0 or seen < count):
+        while not self.ended and seen < count:
             line = self.output.line(deadline)
             if line is None:
                 return
             if line.startswith(b"exit "):
                 self.ended = True
-            elif line.startswith(b"uid ") and (line.endswith(b": storing") == (kind == b"storing")):
-                seen += 1
+            elif line.startswith(b"uid "):
+                storing = line.endswith(b": storing")
+                if not storing:
+                    self.finished_uids.add(line.split(b":")[0])
+                if storing == (kind == b"storing"):
+                    seen += 1
+
+    @property
+    def remaining(self) -> int:
+        return MESSAGES - len(self.finished_uids)
 
     def kill(self) -> bool:
         """SIGKILL the run; True when it was still at work."""
@@ -144,21 +153,22 @@ def test_a_fetcher_killed_at_random_points_imports_every_message_exactly_once(
         interrupted = between = 0
         fetchers = ForkedFetchers(shared, mailbox.address, tmp_path / "fetcher.log")
         try:
-            for _round in range(KILLS):
+            for kill in range(KILLS):
+                # Kills are aimed at events the run reports, never at a time: a timed kill lands after the run
+                # ended on a fast machine and before it began on a slow one. Each run may finish its share of
+                # the messages still left, so every kill finds the fetcher still at work.
+                share = min(2, fetchers.remaining // (KILLS - kill))
                 fetchers.start()
                 aim = rng.random()
-                if aim < 0.2:
-                    # Anywhere in connecting, signing in, listing, fetching or the first messages.
-                    fetchers.wait_for(b"", 0, rng.uniform(0.0, 0.6))
+                if aim < 0.2 or share == 0:
+                    # As it starts: connecting, signing in, selecting the folder.
+                    pass
                 elif aim < 0.6:
-                    # Inside the transaction storing a message, at its commit (fsync takes a while), or in its
-                    # processing.
-                    fetchers.wait_for(b"storing", 1, 60)
-                    time.sleep(rng.uniform(0.0, 0.08))
+                    # Inside the transaction storing (and processing) a message: the first or a later one.
+                    fetchers.wait_for(b"storing", rng.randint(1, share))
                 else:
-                    # After a message is done: its post-commit work, the next fetch, the next message.
-                    fetchers.wait_for(b"", rng.randint(1, 2), 60)
-                    time.sleep(rng.uniform(0.0, 0.03))
+                    # Just after a message was done: its post-commit work, the next fetch.
+                    fetchers.wait_for(b"", rng.randint(1, share))
                 interrupted += fetchers.kill()
                 # A message stored but not processed yet: there is no such moment any more (a message is stored
                 # and processed in one transaction; only an error while processing takes two, and quarantines).
@@ -177,17 +187,17 @@ def test_a_fetcher_killed_at_random_points_imports_every_message_exactly_once(
         assert last.returncode == 0, last.stderr.decode(errors="replace")
         shared.pull()
 
-        print(f"{KILLS} kills; {between} left a message stored and not yet processed for the next run")
+        print(f"{KILLS} kills, {interrupted} of them while the fetcher was at work; {between} left a message stored")
         # Before mail to deliver was processed in its storing transaction, 3 or more of these kills left a
         # "received" row; test_imap.py's test_an_interrupted_run_is_finished_by_the_next_one keeps that path.
         assert between == 0
 
+        # The kills must have hit work in progress, or this test proves nothing; a run that got through its
+        # share before the signal (a busy machine can delay the test's reading) is fine now and then.
+        assert interrupted >= KILLS - 5
+        # The promise: every message exactly once, none left half-done.
         stored = InboundEmail.objects.filter(mailbox=mailbox)
-        assert (interrupted, stored.count(), len(set(stored.values_list("raw_sha256", flat=True)))) == (
-            KILLS,
-            MESSAGES,
-            MESSAGES,
-        )
+        assert (stored.count(), len(set(stored.values_list("raw_sha256", flat=True)))) == (MESSAGES, MESSAGES)
         assert stored.filter(state="received").count() == 0
         # Nothing lost on the way either: every stored raw message has exactly the bytes it was stored as.
         for inbound in stored.select_related("raw"):
