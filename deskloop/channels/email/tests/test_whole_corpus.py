@@ -8,7 +8,9 @@ import re
 from io import StringIO
 from pathlib import Path
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
 
 from deskloop.channels.email.dsn import parse_dsn
 from deskloop.channels.email.models import InboundEmail, InboundState, OutboundEmail
@@ -160,3 +162,46 @@ def test_a_sisimai_bounce_notes_exactly_the_ticket_whose_email_bounced(acme: Cas
         "An email about this ticket could not be delivered to kijitora@example.net: "
         "550 Unknown user kijitora@example.net"
     )
+
+
+def _outcomes(cast: Cast) -> dict[str, tuple[str, str, str]]:
+    return {
+        row.raw_sha256: (row.state, row.refusal_reason, row.outcome)
+        for row in InboundEmail.objects.filter(workspace=cast.workspace)
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="several importing processes need PostgreSQL")
+def test_import_mail_with_two_processes_gives_every_message_the_outcome_of_a_one_process_import(
+    transactional_db: None, acme: Cast, umbrella: Cast
+) -> None:
+    for cast in (acme, umbrella):
+        create_mailbox(actor=cast.admin, values=MailboxSettings(address=f"support@{cast.workspace.slug}.example"))
+    parallel, sequential = StringIO(), StringIO()
+    call_command(
+        "import_mail", "--workspace", "acme", "--mailbox", "support@acme.example", "--jobs", "2", str(CORPUS),
+        stdout=parallel, stderr=StringIO(),
+    )  # fmt: skip
+    call_command(
+        "import_mail", "--workspace", "umbrella", "--mailbox", "support@umbrella.example", "--jobs", "1", str(CORPUS),
+        stdout=sequential, stderr=StringIO(),
+    )  # fmt: skip
+    assert parallel.getvalue() == sequential.getvalue() == WHOLE_TREE_SUMMARY
+    # Exactly once, each message the same outcome as when imported by one process.
+    assert _outcomes(acme) == _outcomes(umbrella)
+    assert len(_outcomes(acme)) == 1352 - 88
+
+    def made_by_email(cast: Cast) -> tuple[int, int]:
+        tickets = Ticket.objects.filter(workspace=cast.workspace).exclude(pk=cast.ticket.pk)
+        return tickets.count(), Message.objects.filter(ticket__in=tickets).count()
+
+    assert made_by_email(acme) == made_by_email(umbrella) == (264, 266)
+
+
+def test_import_mail_refuses_several_processes_on_sqlite_or_inside_a_transaction(acme: Cast) -> None:
+    create_mailbox(actor=acme.admin, values=MailboxSettings(address="support@acme.example"))
+    with pytest.raises(CommandError, match="--jobs above 1 needs PostgreSQL"):
+        call_command("import_mail", "--workspace", "acme", "--mailbox", "support@acme.example", "--jobs", "2", ".")
+    with pytest.raises(CommandError, match="--jobs must be 1 or more"):
+        call_command("import_mail", "--workspace", "acme", "--mailbox", "support@acme.example", "--jobs", "0", ".")
+    assert InboundEmail.objects.filter(workspace=acme.workspace).count() == 0
