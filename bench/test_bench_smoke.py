@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from io import StringIO
+from pathlib import Path
+
 import pytest
 
 from bench.bench_context import BenchContext
 from bench.common import format_table
 from bench.generate import generate
+from bench.mixed_mail import MailMaker, write_archive
 from bench.run_all import BENCHMARKS
 
 
@@ -48,3 +52,39 @@ def test_generate_then_every_benchmark_runs() -> None:
     ]
     assert all(r.measured.n == 3 and r.baseline.n == 3 for r in results)
     assert table.count("\n") == len(results) + 1
+
+
+@pytest.mark.django_db
+def test_mixed_mail_is_made_the_same_way_every_time_and_imports_as_planned(tmp_path: Path) -> None:
+    from django.core.management import call_command
+
+    from deskloop.accounts.services import create_workspace
+    from deskloop.channels.email.models import Mailbox
+    from deskloop.tickets.services.setup import install_workspace_defaults
+
+    messages = MailMaker(seed=7).day(120)
+    assert messages == MailMaker(seed=7).day(120)
+    write_archive(messages, tmp_path / "mail")
+    workspace = create_workspace(name="Mixed", slug="mixed")
+    install_workspace_defaults(workspace=workspace)
+    Mailbox.objects.create(workspace=workspace, address="support@mixed-mail.example")
+    out = StringIO()
+    call_command(
+        "import_mail", "--workspace", "mixed", "--mailbox", "support@mixed-mail.example", str(tmp_path / "mail"),
+        stdout=out, stderr=StringIO(),
+    )  # fmt: skip
+    # What the generator planned, read from the headers it wrote: every reply threads, every request opens a
+    # ticket, every piece of noise is refused for what it is.
+    heads = [raw.split(b"\n\n", 1)[0] for raw in messages]
+    replies = sum(b"\nIn-Reply-To:" in head for head in heads)
+    auto_replies = sum(b"\nAuto-Submitted: auto-replied" in head for head in heads)
+    lists = sum(b"\nList-Id:" in head for head in heads)
+    assert (replies, auto_replies, lists) == (34, 7, 7)  # this seed's mix of 120: 28% replies, 12% noise
+    assert out.getvalue() == (
+        "Messages read: 120\n"
+        f"Tickets created: {120 - replies - auto_replies - lists}\n"
+        f"Replies threaded: {replies}\n"
+        "Duplicates: 0\n"
+        f"Refused: {auto_replies + lists} (auto_reply: {auto_replies}, list: {lists})\n"
+        "Quarantined: 0\n"
+    )
