@@ -61,6 +61,7 @@ def run(context: BenchContext, *, iterations: int = 200, max_seconds: float = 30
             created_by=context.agent,
         )
 
+    # The series keeps the name it had when the service was create_ticket: BENCHMARKS.md compares runs by it.
     service = measure("create_ticket service", service_create, iterations=iterations, max_seconds=max_seconds)
     return [
         Result("ticket creation, POST /api/v1/tickets", api, baseline),
