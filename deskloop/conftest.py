@@ -20,7 +20,7 @@ from deskloop.customers import services as customer_services
 from deskloop.customers.models import Contact, Organization
 from deskloop.tickets.models import Ticket
 from deskloop.tickets.services.setup import install_workspace_defaults
-from deskloop.tickets.services.tickets import create_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 PASSWORD = "correct horse battery staple"
 
@@ -80,14 +80,16 @@ def build_cast(slug: str, name: str, domain: str) -> Cast:
     customer = customer_services.find_or_create_contact(
         workspace=workspace, email=f"carmen@globex-{slug}.example", name="Carmen Customer"
     )
-    ticket = create_ticket(
+    ticket = open_ticket(
         workspace=workspace,
-        requester=customer,
-        subject="Invoice shows the wrong VAT number",
-        body_text="Hello, our invoice for March shows our old VAT number. Can you fix it?",
-        channel="email",
-        team=support,
-    )
+        ticket=NewTicket(
+            requester=customer,
+            subject="Invoice shows the wrong VAT number",
+            body_text="Hello, our invoice for March shows our old VAT number. Can you fix it?",
+            channel="email",
+            team=support,
+        ),
+    )[0]
     return Cast(
         workspace=workspace,
         owner=owner,

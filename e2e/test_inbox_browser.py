@@ -11,7 +11,7 @@ from deskloop.conftest import Cast
 from deskloop.customers.services import create_organization, find_or_create_contact
 from deskloop.tickets.models import StatusCategory, Ticket
 from deskloop.tickets.queries import default_status
-from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
+from deskloop.tickets.services.tickets import NewTicket, TicketChanges, open_ticket, update_ticket
 from e2e.conftest import PHONE, open_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,9 +28,10 @@ def _queue(acme: Cast) -> list[Ticket]:
         ("Refund for a duplicate charge", acme.customer),
     ]:
         tickets.append(
-            create_ticket(
-                workspace=acme.workspace, requester=requester, subject=subject, body_text=f"{subject}. Please help."
-            )
+            open_ticket(
+                workspace=acme.workspace,
+                ticket=NewTicket(requester=requester, subject=subject, body_text=f"{subject}. Please help."),
+            )[0]
         )
     pending = default_status(acme.workspace.pk, StatusCategory.PENDING)
     update_ticket(ticket=tickets[3], changes=TicketChanges(status=pending), agent=acme.admin)

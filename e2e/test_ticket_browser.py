@@ -11,7 +11,7 @@ from playwright.sync_api import Page
 from deskloop.accounts.models import Agent
 from deskloop.conftest import Cast
 from deskloop.tickets.models import Message, Ticket, TicketPresence
-from deskloop.tickets.services.tickets import create_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 from e2e.conftest import PHONE, expect, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,12 +64,12 @@ def test_reply_and_status_change_without_a_reload(acme: Cast, live_url: str, pag
 
 
 def test_merge_two_tickets(acme: Cast, live_url: str, page: Page) -> None:
-    duplicate = create_ticket(
+    duplicate = open_ticket(
         workspace=acme.workspace,
-        requester=acme.customer,
-        subject="VAT number still wrong",
-        body_text="Following up on the VAT number.",
-    )
+        ticket=NewTicket(
+            requester=acme.customer, subject="VAT number still wrong", body_text="Following up on the VAT number."
+        ),
+    )[0]
     sign_in(page, live_url, acme.agent)
     page.goto(f"{live_url}/tickets/{duplicate.number}/")
     page.get_by_role("button", name="Merge into…").click()

@@ -6,6 +6,9 @@ database spends running it (0.3-0.9 ms against ~0.1 ms on loopback). ``insert_ro
 the same SQL, built once per process, and make the same instances (each field's ``pre_save`` and
 ``get_db_prep_save`` going in; the database converters and ``Model.from_db`` coming out). They skip save()
 overrides and save signals, which no model of this project has; use them only for such models.
+``increment_returning`` bumps a counter and reads another table's row in one statement (ticket numbers), and
+``row_insert`` builds a row's INSERT to run alone or along another write (blobs). The tickets app's raw SQL lives
+here (full-text search's excepted, in ``tickets.search``): written, reviewed and prepared in one place.
 
 Their statements, and the few others such paths build once (``prepared_cursor``), are prepared on PostgreSQL:
 parsed and planned at their first run on a connection, then only executed. Nothing else is (see
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -235,3 +239,96 @@ class JoinedRows:
                 instances.append(model.from_db(connection.alias, attnames, values))
             found.append(instances)
         return found
+
+
+# (model, ignore_conflicts, database alias) -> (INSERT statement, its fields in order)
+_KEYED_INSERTS: dict[tuple[type[Model], bool, str], tuple[str, list[Field[Any, Any]]]] = {}
+
+
+def row_insert(instance: Model, *, ignore_conflicts: bool = False) -> tuple[str, list[Any]]:
+    """(statement, parameters) that INSERT ``instance``'s row with the primary key it carries (a natural key, such as
+    a content hash), returning nothing; with ``ignore_conflicts``, ``ON CONFLICT DO NOTHING``. Run it with
+    ``run_statement`` or let it ride along another write (``insert_row(along=...)``)."""
+    model = type(instance)
+    key = (model, ignore_conflicts, connection.alias)
+    prepared = _KEYED_INSERTS.get(key)
+    if prepared is None:
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, Field)]
+        quote = connection.ops.quote_name
+        sql = (
+            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}){' ON CONFLICT DO NOTHING' if ignore_conflicts else ''}"
+        )
+        prepared = _KEYED_INSERTS[key] = (sql, fields)
+    sql, fields = prepared
+    return sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+
+
+def run_statement(statement: tuple[str, Sequence[Any]]) -> None:
+    """Run a (statement, parameters) pair built by this module, prepared."""
+    with prepared_cursor() as cursor:
+        cursor.execute(statement[0], list(statement[1]))
+
+
+@dataclass(frozen=True)
+class FirstRow:
+    """Some columns of the first row of ``model`` whose ``where`` fields equal the given parameters, in
+    ``order_by`` order (a leading "-" is descending): read by scalar subqueries inside another statement."""
+
+    model: type[Model]
+    where: tuple[str, ...]
+    order_by: tuple[str, ...]
+    columns: tuple[str, ...]
+
+    def subqueries(self, quote: Callable[[str], str]) -> list[str]:
+        where = " AND ".join(f"f.{quote(_column(self.model, name))} = %s" for name in self.where)
+        order = ", ".join(
+            f"f.{quote(_column(self.model, name.lstrip('-')))}{' DESC' if name.startswith('-') else ''}"
+            for name in self.order_by
+        )
+        table = quote(self.model._meta.db_table)
+        return [
+            f"(SELECT f.{quote(_column(self.model, name))} FROM {table} f WHERE {where} ORDER BY {order} LIMIT 1)"  # noqa: S608
+            for name in self.columns
+        ]
+
+
+def _column(model: type[Model], field_name: str) -> str:
+    field = model._meta.get_field(field_name)
+    assert isinstance(field, Field)  # a concrete field
+    assert field.column is not None
+    return field.column
+
+
+# (model, counter field, first row read along, database alias) -> statement
+_INCREMENTS: dict[tuple[type[Model], str, FirstRow | None, str], str] = {}
+
+
+def increment_returning(
+    model: type[Model], pk: Any, field_name: str, *, first: tuple[FirstRow, Sequence[Any]] | None = None
+) -> tuple[int, tuple[Any, ...] | None]:
+    """Add one to the integer column ``field_name`` of row ``pk`` and return the new value; the UPDATE takes the
+    row lock (PostgreSQL) or the write lock (SQLite), so concurrent callers queue. ``first``: (row, its ``where``
+    parameters): that row's columns come back too (None each when no row matches; None when not asked for).
+
+    One statement: the subqueries run in its ``RETURNING`` (PostgreSQL, SQLite 3.35+, which every INSERT of this
+    module needs too). Raises ``model.DoesNotExist``."""
+    row_asked = first[0] if first is not None else None
+    key = (model, field_name, row_asked, connection.alias)
+    sql = _INCREMENTS.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        column = quote(_column(model, field_name))
+        assert model._meta.pk is not None  # every concrete model has one
+        returning = [column, *(row_asked.subqueries(quote) if row_asked is not None else [])]
+        sql = _INCREMENTS[key] = (
+            f"UPDATE {quote(model._meta.db_table)} SET {column} = {column} + 1 "  # noqa: S608
+            f"WHERE {quote(model._meta.pk.column)} = %s RETURNING {', '.join(returning)}"
+        )
+    params = [pk, *(list(first[1]) * len(first[0].columns) if first is not None else [])]
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")  # type: ignore[attr-defined]
+    return int(row[0]), (tuple(row[1:]) if first is not None else None)

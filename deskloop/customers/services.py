@@ -40,7 +40,7 @@ def find_or_create_contact(*, workspace: Workspace, email: str, name: str = "", 
     """The contact who owns ``email`` in this workspace, created (and matched to an organization by domain)
     if none does. Safe under concurrency: a lost race re-reads the winner's row."""
     address = normalize_email(email)
-    # With the organization: a ticket opened for this contact indexes its name (search.index_written_ticket).
+    # With the organization: a ticket opened for this contact indexes its name (search.index_ticket).
     existing = (
         ContactEmail.objects.filter(workspace=workspace, email=address).select_related("contact__organization").first()
     )

@@ -43,7 +43,7 @@ from deskloop.tickets.services.imports import split_area_path
 from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
 from deskloop.tickets.services.notification_reads import mark_notifications_read
 from deskloop.tickets.services.setup import install_workspace_defaults
-from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
+from deskloop.tickets.services.tickets import NewTicket, TicketChanges, open_ticket, update_ticket
 
 # Notifications older than this are shown as read: the demo's agents have been at work for months.
 NOTIFICATIONS_UNREAD_FOR = dt.timedelta(days=3)
@@ -235,19 +235,21 @@ def _play(cast: _Cast, plan: TicketPlan, *, engineer: Agent, dispatcher: Agent) 
     assignee = cast.agents[plan.assignee] if plan.assignee else None
     via = VIA_BY_CHANNEL.get(plan.channel, "web")
     marks = (0, 0, 0)
-    ticket = create_ticket(
+    ticket = open_ticket(
         workspace=cast.workspace,
-        requester=requester,
-        subject=plan.subject,
-        body_text=plan.first_message,
-        channel=plan.channel,
-        priority=plan.priority,
-        team=cast.teams[plan.team],
-        product_area=cast.areas[plan.area],
-        tags=plan.tags,
-        created_at=plan.created_at,
+        ticket=NewTicket(
+            requester=requester,
+            subject=plan.subject,
+            body_text=plan.first_message,
+            channel=plan.channel,
+            priority=plan.priority,
+            team=cast.teams[plan.team],
+            product_area=cast.areas[plan.area],
+            tags=plan.tags,
+            created_at=plan.created_at,
+        ),
         via=via,
-    )
+    )[0]
     written = [_written_since(ticket, marks, plan.created_at)]
     for step in plan.steps:
         marks = _last_ids(ticket)
@@ -273,9 +275,7 @@ def _apply(
     if step.kind == "assign":
         assert assignee is not None
         by = dispatcher if step.actor == "dispatcher" else assignee
-        return update_ticket(
-            ticket=ticket, changes=TicketChanges(assignee=assignee, assignee_set=True), agent=by, via="web"
-        )
+        return update_ticket(ticket=ticket, changes=TicketChanges(assignee=assignee), agent=by, via="web")
     if step.kind == "customer":
         add_customer_message(
             ticket=ticket, contact=requester, body_text=step.text, channel=channel, created_at=step.at, via=via

@@ -40,7 +40,7 @@ from deskloop.tickets.schemas import (
 )
 from deskloop.tickets.services.imports import ImportRow, import_tickets
 from deskloop.tickets.services.messages import add_agent_reply, add_internal_note
-from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
+from deskloop.tickets.services.tickets import UNSET, NewTicket, TicketChanges, open_ticket, unset_if_none, update_ticket
 
 router = Router(tags=["tickets"])
 
@@ -195,23 +195,25 @@ def create_ticket_endpoint(request: HttpRequest, payload: TicketCreateIn, respon
     wid = workspace.pk
     # One transaction: a contact found-or-created for a ticket that is then refused must not stay behind.
     with transaction.atomic():
-        ticket = create_ticket(
+        ticket = open_ticket(
             workspace=workspace,
-            requester=_requester(workspace, payload),
-            subject=payload.subject,
-            body_text=payload.body_text,
-            body_html=payload.body_html,
-            channel=Channel.API,
-            priority=payload.priority,
+            ticket=NewTicket(
+                requester=_requester(workspace, payload),
+                subject=payload.subject,
+                body_text=payload.body_text,
+                body_html=payload.body_html,
+                channel=Channel.API,
+                priority=payload.priority,
+                assignee=_assignee(wid, payload.assignee_id),
+                team=_team(wid, payload.team_id),
+                product_area=_product_area(wid, payload.product_area_id),
+                tags=payload.tags,
+                custom_fields=payload.custom_fields,
+                status=_status(wid, payload.status_id),
+            ),
             created_by=agent,
-            assignee=_assignee(wid, payload.assignee_id),
-            team=_team(wid, payload.team_id),
-            product_area=_product_area(wid, payload.product_area_id),
-            tags=payload.tags,
-            custom_fields=payload.custom_fields,
-            status=_status(wid, payload.status_id),
             via="api",
-        )
+        )[0]
     created = get_ticket_for_agent(agent, ticket.number)
     response["ETag"] = created.etag
     response["Location"] = f"{request.path.rstrip('/')}/{created.number}"
@@ -240,18 +242,14 @@ def update_ticket_endpoint(
     if "status_id" in sent and payload.status_id is None:
         raise ValidationFailed(_("A ticket always has a status."), field="status_id")
     changes = TicketChanges(
-        subject=payload.subject,
-        status=_status(wid, payload.status_id),
-        priority=payload.priority,
-        assignee=_assignee(wid, payload.assignee_id),
-        assignee_set="assignee_id" in sent,
-        team=_team(wid, payload.team_id),
-        team_set="team_id" in sent,
-        product_area=_product_area(wid, payload.product_area_id),
-        product_area_set="product_area_id" in sent,
-        custom_fields=payload.custom_fields,
-        due_at=payload.due_at,
-        due_at_set="due_at" in sent,
+        subject=unset_if_none(payload.subject),
+        status=unset_if_none(_status(wid, payload.status_id)),
+        priority=unset_if_none(payload.priority),
+        assignee=_assignee(wid, payload.assignee_id) if "assignee_id" in sent else UNSET,
+        team=_team(wid, payload.team_id) if "team_id" in sent else UNSET,
+        product_area=_product_area(wid, payload.product_area_id) if "product_area_id" in sent else UNSET,
+        custom_fields=unset_if_none(payload.custom_fields),
+        due_at=payload.due_at if "due_at" in sent else UNSET,
         add_tags=payload.add_tags,
         remove_tags=payload.remove_tags,
     )

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deskloop.core.errors import ValidationFailed
-from deskloop.core.plain_sql import prepared_cursor
+from deskloop.core.plain_sql import row_insert, run_statement
 from deskloop.tickets.models import Attachment, Blob
 
 
@@ -75,8 +75,7 @@ def store_blob(content: bytes, *, sha256: str | None = None) -> Blob:
     ``INSERT ... ON CONFLICT DO NOTHING`` (no SELECT first, no savepoint: a conflict is not an error); the returned
     instance carries the digest and size, not the stored row's ``created_at`` (nothing reads it back)."""
     blob = write_blob_file(content, sha256=sha256)
-    with prepared_cursor() as cursor:
-        cursor.execute(*blob_row_insert(blob))
+    run_statement(blob_row_insert(blob))
     blob._state.adding = False
     blob._state.db = connection.alias
     return blob
@@ -134,13 +133,7 @@ def _write_local_file(storage: FileSystemStorage, name: str, content: bytes) -> 
 
 def blob_row_insert(blob: Blob) -> tuple[str, list[Any]]:
     """The blob's row as one ``INSERT ... ON CONFLICT DO NOTHING`` (statement, parameters)."""
-    return _blob_insert_sql(), [blob.sha256, blob.size, connection.ops.adapt_datetimefield_value(blob.created_at)]
-
-
-def _blob_insert_sql() -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in ("sha256", "size", "created_at"))  # Blob's fields are its columns
-    return f"INSERT INTO {quote(Blob._meta.db_table)} ({columns}) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"  # noqa: S608
+    return row_insert(blob, ignore_conflicts=True)
 
 
 def read_blob(blob: Blob) -> bytes:

@@ -5,15 +5,15 @@ This module is the only place that knows which; callers use the functions below.
 
 INTERFACE (implemented by the search work; the agent UI and the API call only these):
 
-- ``index_ticket(ticket_id)``: (re)index one ticket after a write; idempotent.
+- ``index_ticket(ticket)``: (re)index one ticket after a write, from the instance the write holds or its id;
+  idempotent.
 - ``search_tickets(*, agent, query, ticket_filter, limit, offset) -> SearchResults``: ranked hits
   restricted to tickets the filter allows, each with a snippet whose matched words are wrapped in
   <mark>; the snippet HTML is built from escaped text, so it is safe to render.
 - ``jump_target(*, workspace_id, query) -> JumpTarget | None``: "#1234" / "1234" -> that ticket;
   an email address -> that contact.
 
-Also: ``index_tickets(ids)`` (batches, for imports and ``manage.py reindex_search``), ``index_written_ticket(ticket)``
-(the same document from a ticket a write path holds, in fewer queries) and ``parse_query``.
+Also: ``index_tickets(ids)`` (batches, for imports and ``manage.py reindex_search``) and ``parse_query``.
 
 How a query is read (the same on both databases): words are ANDed; "quoted phrases" match in order;
 ``invoi*`` is a prefix, and the last bare word is a prefix too (search-as-you-type); case and accents are
@@ -24,6 +24,7 @@ The query reaches the database only as bound parameters.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import html
 import re
@@ -222,15 +223,13 @@ def index_tickets(ticket_ids: Iterable[int]) -> int:
         texts.setdefault(ticket_id, []).append(text)
     now = timezone.now()
     documents = [
-        TicketSearchDocument(
-            ticket_id=row["pk"],
-            workspace_id=row["workspace_id"],
-            subject=_clean(row["subject"]),
-            people=_people_text(
-                row["requester__name"] or "", emails.get(row["requester_id"], []), row["organization__name"] or ""
-            ),
-            body=_body_text(texts.get(row["pk"], [])),
-            indexed_at=now,
+        _document(
+            row["pk"],
+            row["workspace_id"],
+            row["subject"],
+            people=(row["requester__name"], emails.get(row["requester_id"], []), row["organization__name"]),
+            texts=texts.get(row["pk"], []),
+            now=now,
         )
         for row in tickets
     ]
@@ -248,21 +247,43 @@ def index_tickets(ticket_ids: Iterable[int]) -> int:
     return len(documents)
 
 
-def index_ticket(ticket_id: int) -> None:
-    """(Re)index one ticket after a write; idempotent. Call it inside the write's transaction."""
-    index_tickets([ticket_id])
+def _document(
+    ticket_id: int,
+    workspace_id: int,
+    subject: str,
+    *,
+    people: tuple[str | None, Sequence[str], str | None],
+    texts: Iterable[str],
+    now: dt.datetime,
+) -> TicketSearchDocument:
+    """A ticket's search document. ``people``: the requester's name, addresses and organization's name."""
+    name, emails, organization = people
+    return TicketSearchDocument(
+        ticket_id=ticket_id,
+        workspace_id=workspace_id,
+        subject=_clean(subject),
+        people=_people_text(name or "", list(emails), organization or ""),
+        body=_body_text(texts),
+        indexed_at=now,
+    )
 
 
-def index_written_ticket(ticket: Ticket, *, message_texts: Sequence[str] | None = None) -> None:
-    """``index_ticket`` for a ticket the caller has just written: the same document, from the instance it holds.
+def index_ticket(ticket: Ticket | int, *, message_texts: Sequence[str] | None = None) -> None:
+    """(Re)index one ticket; idempotent. Call it inside the write's transaction, after the write: one upsert and no
+    savepoint.
 
-    Reads only what the instance does not carry: the requester's addresses unless the requester was loaded with
-    them (``prefetch_related("emails")``, or a contact the caller has just created with its address, as the
-    email pipeline does), the requester and organization when not loaded with it, and the conversation unless
-    ``message_texts`` (every non-system message's text, oldest first) is given. One upsert and no savepoint: call
-    it inside the write's transaction, after the write.
+    Given an id, the ticket is read with its requester and organization (a ticket that no longer exists loses its
+    document). Given the instance a write path holds, only what it does not carry is read: the requester's
+    addresses unless the requester was loaded with them (``prefetch_related("emails")``, or a contact the caller
+    has just created with its address, as the email pipeline does), the requester and organization when not loaded
+    with it, and the conversation unless ``message_texts`` (every non-system message's text, oldest first) is given.
     """
-    emails = _requester_emails(ticket)
+    if not isinstance(ticket, Ticket):
+        found = Ticket.objects.select_related("requester", "organization").filter(pk=ticket).first()
+        if found is None:
+            TicketSearchDocument.objects.filter(ticket_id=ticket).delete()
+            return
+        ticket = found
     if message_texts is None:
         message_texts = list(
             Message.objects.filter(ticket_id=ticket.pk)
@@ -270,14 +291,10 @@ def index_written_ticket(ticket: Ticket, *, message_texts: Sequence[str] | None 
             .order_by("created_at", "pk")
             .values_list("body_text", flat=True)
         )
-    organization = ticket.organization if ticket.organization_id is not None else None
-    document = TicketSearchDocument(
-        ticket_id=ticket.pk,
-        workspace_id=ticket.workspace_id,
-        subject=_clean(ticket.subject),
-        people=_people_text(ticket.requester.name or "", emails, organization.name if organization else ""),
-        body=_body_text(message_texts),
-        indexed_at=timezone.now(),
+    organization = ticket.organization.name if ticket.organization is not None else None
+    people = (ticket.requester.name, _requester_emails(ticket), organization)
+    document = _document(
+        ticket.pk, ticket.workspace_id, ticket.subject, people=people, texts=message_texts, now=timezone.now()
     )
     upsert_row(document)  # every ticket write reindexes: the upsert built once, not compiled each time
 

@@ -82,7 +82,7 @@ from deskloop.tickets.attachments import (
 from deskloop.tickets.models import Attachment, Blob, Channel, Message, ProductArea, StatusCategory, Ticket
 from deskloop.tickets.services.channel_writes import add_cc_contacts, add_system_note, link_inline_images
 from deskloop.tickets.services.messages import add_customer_message, add_internal_note
-from deskloop.tickets.services.tickets import open_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 from . import threading
 from .addresses import Address, normalize_address
@@ -967,19 +967,20 @@ def _deliver(
     copied = _cc_contacts(workspace, parsed, sender, own_addresses, agents)
     ticket, first = open_ticket(
         workspace=workspace,
-        requester=contact,
-        subject=parsed.subject.strip() or _("(no subject)"),
-        body_text=body_text,
-        body_html=mail.html,
-        channel=Channel.EMAIL,
-        team=mailbox.default_team,
-        product_area=mailbox.default_product_area,
-        attachments=mail.attachments,
-        created_at=when,
-        channel_meta=meta,
+        ticket=NewTicket(
+            requester=contact,
+            subject=parsed.subject.strip() or _("(no subject)"),
+            body_text=body_text,
+            body_html=mail.html,
+            channel=Channel.EMAIL,
+            team=mailbox.default_team,
+            product_area=mailbox.default_product_area,
+            attachments=mail.attachments,
+            created_at=when,
+            channel_meta=meta,
+            cc_contacts=copied,
+        ),
         via="email",
-        savepoint=False,  # any error rolls this whole processing back (and quarantines the message)
-        cc_contacts=copied,
     )
     if first is not None:
         link_inline_images(message=first)

@@ -24,7 +24,7 @@ from deskloop.customers.services import find_or_create_contact
 from deskloop.tickets.attachments import IncomingFile
 from deskloop.tickets.models import TicketEvent
 from deskloop.tickets.services.messages import add_internal_note
-from deskloop.tickets.services.tickets import create_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 # A marker that appears in every foreign object's visible text; it must never reach an Acme agent.
 FOREIGN_MARKER = "UMBRELLA-CONFIDENTIAL"
@@ -137,14 +137,16 @@ def _samples(cast: Cast) -> dict[str, Any]:
 def world(acme: Cast, umbrella: Cast) -> World:
     # Give Umbrella more tickets than Acme, so Umbrella's ticket numbers do not exist in Acme at all.
     for i in range(3):
-        umbrella.ticket = create_ticket(
+        umbrella.ticket = open_ticket(
             workspace=umbrella.workspace,
-            requester=find_or_create_contact(
-                workspace=umbrella.workspace, email=f"spy{i}@umbrella.example", name=f"{FOREIGN_MARKER} {i}"
+            ticket=NewTicket(
+                requester=find_or_create_contact(
+                    workspace=umbrella.workspace, email=f"spy{i}@umbrella.example", name=f"{FOREIGN_MARKER} {i}"
+                ),
+                subject=f"{FOREIGN_MARKER} ticket {i}",
+                body_text=f"{FOREIGN_MARKER} body",
             ),
-            subject=f"{FOREIGN_MARKER} ticket {i}",
-            body_text=f"{FOREIGN_MARKER} body",
-        )
+        )[0]
     return World(acme=acme, umbrella=umbrella, own=_samples(acme), foreign=_samples(umbrella))
 
 

@@ -63,7 +63,7 @@ class BulkResult:
 def _ticket_changes(*, agent: Agent, change: BulkChange) -> TicketChanges:
     changes = TicketChanges(add_tags=clean_tag_names(change.add_tags), remove_tags=clean_tag_names(change.remove_tags))
     if change.unassign:
-        changes.assignee, changes.assignee_set = None, True
+        changes.assignee = None
     elif change.assignee_id is not None:
         assignee = (
             Agent.objects.select_related("user").filter(workspace_id=agent.workspace_id, pk=change.assignee_id).first()
@@ -72,7 +72,7 @@ def _ticket_changes(*, agent: Agent, change: BulkChange) -> TicketChanges:
             raise ValidationFailed(_(ASSIGNEE_NOT_FOUND), field="assignee")
         if not assignee.is_active:
             raise ValidationFailed(_(ASSIGNEE_INACTIVE) % {"name": assignee.name}, field="assignee")
-        changes.assignee, changes.assignee_set = assignee, True
+        changes.assignee = assignee
     if change.status_id is not None:
         status = Status.objects.filter(workspace_id=agent.workspace_id, pk=change.status_id).first()
         if status is None:
@@ -98,7 +98,7 @@ def bulk_update_tickets(*, agent: Agent, ticket_ids: Sequence[int], change: Bulk
     if change.is_empty:
         raise ValidationFailed(_(NOTHING_TO_CHANGE), field="action")
     changes = _ticket_changes(agent=agent, change=change)
-    if not (changes.assignee_set or changes.status or changes.add_tags or changes.remove_tags):
+    if changes.is_empty:
         # Tag names that clean up to nothing ("  ", ",") leave nothing to do.
         raise ValidationFailed(_(NOTHING_TO_CHANGE), field="action")
 

@@ -36,7 +36,7 @@ from deskloop.customers.services import create_contact, create_organization, fin
 from deskloop.tickets.models import Channel, Priority, ProductArea, Status, StatusCategory, Ticket
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.services.configuration_groups import AREA_NAME_MAX, AREA_PATH_MAX, AREA_SEPARATOR
-from deskloop.tickets.services.tickets import clean_subject, clean_tag_names, create_ticket
+from deskloop.tickets.services.tickets import NewTicket, clean_subject, clean_tag_names, open_ticket
 
 ImportFormat = Literal["csv", "jsonl"]
 RowOutcome = Literal["created", "skipped", "error"]
@@ -433,21 +433,23 @@ def import_ticket_row(
         return _skipped(row.line, parsed.external_id, number)
     try:
         with transaction.atomic():
-            ticket = create_ticket(
+            ticket = open_ticket(
                 workspace=workspace,
-                requester=_requester(workspace, parsed),
-                subject=parsed.subject,
-                body_text=parsed.body,
-                channel=Channel.IMPORT,
-                priority=parsed.priority,
+                ticket=NewTicket(
+                    requester=_requester(workspace, parsed),
+                    subject=parsed.subject,
+                    body_text=parsed.body,
+                    channel=Channel.IMPORT,
+                    priority=parsed.priority,
+                    product_area=find_or_create_product_area(workspace=workspace, path=parsed.area_parts),
+                    tags=parsed.tags,
+                    status=parsed.status,
+                    external_id=parsed.external_id,
+                    created_at=parsed.created_at,
+                ),
                 created_by=actor,
-                product_area=find_or_create_product_area(workspace=workspace, path=parsed.area_parts),
-                tags=parsed.tags,
-                status=parsed.status,
-                external_id=parsed.external_id,
-                created_at=parsed.created_at,
                 via="import",
-            )
+            )[0]
     except DomainError as exc:
         return RowResult(
             line=row.line, external_id=parsed.external_id, outcome="error", message=exc.message, field=exc.field or ""
@@ -472,7 +474,7 @@ def import_tickets(
     """Import rows one by one into ``workspace``; ``actor`` is the agent importing (None from the command line,
     where the history then shows the requester opening the ticket, ``via`` import).
 
-    Precondition: ``actor``, when given, is an agent of ``workspace`` who may create tickets (create_ticket
+    Precondition: ``actor``, when given, is an agent of ``workspace`` who may create tickets (open_ticket
     refuses others, row by row).
     """
     statuses = list(Status.objects.filter(workspace=workspace).order_by("position", "id"))

@@ -6,7 +6,6 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -157,15 +156,3 @@ def purge_trash(*, now: dt.datetime | None = None) -> int:
     Ticket.objects.filter(merged_into__in=expired).update(merged_into=None)
     expired.delete()
     return count
-
-
-def recount_messages(ticket_ids: list[int]) -> None:
-    counts = dict(
-        Message.objects.filter(ticket_id__in=ticket_ids)
-        .exclude(kind=MessageKind.SYSTEM)
-        .values_list("ticket_id")
-        .annotate(n=Count("id"))
-        .values_list("ticket_id", "n")
-    )
-    for ticket_id in ticket_ids:
-        Ticket.objects.filter(pk=ticket_id).update(message_count=counts.get(ticket_id, 0))

@@ -20,7 +20,7 @@ from deskloop.accounts.models import Agent
 from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
 from deskloop.tickets import events
 from deskloop.tickets.models import EventKind, Macro, Priority, Status, Ticket
-from deskloop.tickets.services.tickets import TicketChanges, clean_tag_names, update_ticket
+from deskloop.tickets.services.tickets import TicketChanges, clean_tag_names, unset_if_none, update_ticket
 
 NAME_MAX = 100
 BODY_MAX = 20_000
@@ -256,12 +256,13 @@ def apply_macro(*, ticket: Ticket, macro: Macro, agent: Agent, via: str = "web")
         raise PermissionDenied(_("Your role cannot apply this macro: it changes the ticket."))
     if not agent.can_add_notes:
         raise PermissionDenied(_("Your role cannot apply macros."))
-    changes = TicketChanges(priority=actions.priority, add_tags=actions.add_tags, remove_tags=actions.remove_tags)
+    changes = TicketChanges(
+        priority=unset_if_none(actions.priority), add_tags=actions.add_tags, remove_tags=actions.remove_tags
+    )
     if actions.status_id is not None:
         changes.status = Status.objects.get(pk=actions.status_id)
     if actions.assignee is not None:
         changes.assignee = agent if actions.assignee == "me" else Agent.objects.get(pk=actions.assignee)
-        changes.assignee_set = True
     with transaction.atomic():
         updated = update_ticket(ticket=ticket, changes=changes, agent=agent, via="macro") if has_changes else ticket
         events.record_event(

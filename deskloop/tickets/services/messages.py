@@ -88,7 +88,7 @@ def store_message(
     channel_meta: dict[str, Any] | None,
 ) -> Message:
     """The message row and its attachments; nothing else. The caller updates the ticket, records the event and
-    reindexes the ticket (``search.index_written_ticket``) in the same transaction, so a committed message is
+    reindexes the ticket (``search.index_ticket``) in the same transaction, so a committed message is
     searchable at once and a failed one leaves nothing behind."""
     text, safe_html = _bodies(body_text, body_html)
     if not text.strip() and not attachments:
@@ -172,7 +172,7 @@ def add_customer_message(
             events.event(ticket=locked, kind=EventKind.MESSAGE_ADDED, contact=contact, new=message.pk, via=via)
         )
         events.record_events(timeline)
-        search.index_written_ticket(locked)
+        search.index_ticket(locked)
         if publish:
             outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message))
     return message
@@ -230,7 +230,7 @@ def add_agent_reply(
             published.append(("ticket.updated", {**ticket_payload(locked), "changes": sorted(changed)}))
         locked.save(update_fields=[*_MESSAGE_FIELDS, "first_response_at", "last_agent_message_at"])
         events.record_events(timeline)
-        search.index_written_ticket(locked)
+        search.index_ticket(locked)
         _sync_ticket(ticket, locked)
         ticket.followers.add(agent)
         published.append(("message.created", message_payload(message)))
@@ -271,7 +271,7 @@ def add_internal_note(
         locked.save(update_fields=["message_count", "updated_at", "version"])
         _sync_ticket(ticket, locked)
         events.record_event(ticket=locked, kind=EventKind.NOTE_ADDED, agent=agent, new=message.pk, via=via)
-        search.index_written_ticket(locked)
+        search.index_ticket(locked)
         mentioned = mentioned_agents(workspace_id=ticket.workspace_id, text=message.body_text)
         if mentioned:
             ticket.followers.add(*mentioned)

@@ -1,15 +1,20 @@
-"""Creating tickets and changing their fields."""
+"""Opening tickets and changing their fields: the one write path for the UI, the API, the channels, imports and
+the demo. ``open_ticket`` takes a ``NewTicket``; ``update_ticket`` takes ``TicketChanges`` (a field left ``UNSET``
+is left as it is); ``retag_tickets`` and ``move_team_tickets`` write what ``update_ticket`` writes for a tag or team
+change, set-based, for tens of thousands of tickets. Every write counts its statements: each runs per ticket in
+every channel (tests/test_create_query_counts.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import enum
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +22,7 @@ from django.utils.translation import gettext as _
 from deskloop.accounts.models import Agent, Team, Workspace
 from deskloop.core import outbox
 from deskloop.core.errors import PermissionDenied, PreconditionFailed, ValidationFailed
-from deskloop.core.plain_sql import insert_row, prepared_cursor
+from deskloop.core.plain_sql import FirstRow, increment_returning, insert_row
 from deskloop.customers.models import Contact
 from deskloop.tickets import events, search
 from deskloop.tickets.attachments import IncomingFile
@@ -38,69 +43,35 @@ from deskloop.tickets.models import (
     TicketTag,
 )
 from deskloop.tickets.payloads import ticket_payload
-from deskloop.tickets.queries import default_status
 
 SUBJECT_MAX = 500
 TAG_MAX = 60
 
 
-def allocate_ticket_number(workspace_id: int) -> int:
-    """Next per-workspace number. The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite),
-    so concurrent creators queue here instead of colliding on the unique constraint."""
-    if connection.features.can_return_columns_from_insert:
-        # PostgreSQL and SQLite 3.35+ (the release that brought RETURNING to INSERT and UPDATE alike) hand the
-        # new number back from the UPDATE itself: one round trip instead of UPDATE then SELECT.
-        quote = connection.ops.quote_name
-        table = quote(Workspace._meta.db_table)
-        column = quote(Workspace._meta.get_field("last_ticket_number").column)
-        key = quote(Workspace._meta.pk.column)
-        with prepared_cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {column} = {column} + 1 WHERE {key} = %s RETURNING {column}",  # noqa: S608
-                [workspace_id],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            raise Workspace.DoesNotExist(f"workspace {workspace_id} does not exist")
-        return int(row[0])
-    Workspace.objects.filter(pk=workspace_id).update(last_ticket_number=F("last_ticket_number") + 1)
-    number: int = Workspace.objects.values_list("last_ticket_number", flat=True).get(pk=workspace_id)
-    return number
+# The status a ticket opened without one gets: the workspace's default "new" status, as queries.default_status picks it.
+_NEW_STATUS = FirstRow(
+    model=Status, where=("workspace_id", "category"), order_by=("-is_default", "position", "id"), columns=("id", "name")
+)
 
 
-def allocate_ticket_number_with_status(workspace_id: int, category: StatusCategory) -> tuple[int, Status]:
-    """``allocate_ticket_number`` and the workspace's default status of ``category`` (as ``queries.default_status``
-    picks it) in one statement: the status is read by subqueries in the number's ``RETURNING``, read fresh for
-    every ticket (nothing cached, so a changed default is seen by the next ticket) without a round trip of its own.
-    The status comes with the columns a new ticket's payload needs (the others load when first read)."""
-    if not connection.features.can_return_columns_from_insert:
-        return allocate_ticket_number(workspace_id), default_status(workspace_id, category)
-    quote = connection.ops.quote_name
-    table = quote(Workspace._meta.db_table)
-    column = quote(Workspace._meta.get_field("last_ticket_number").column)
-    key = quote(Workspace._meta.pk.column)
-    pick = (
-        f"FROM {quote(Status._meta.db_table)} s WHERE s.{quote('workspace_id')} = %s AND s.{quote('category')} = %s "
-        f"ORDER BY s.{quote('is_default')} DESC, s.{quote('position')}, s.{quote('id')} LIMIT 1"
-    )
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {column} = {column} + 1 WHERE {key} = %s "  # noqa: S608
-            f"RETURNING {column}, (SELECT s.{quote('id')} {pick}), (SELECT s.{quote('name')} {pick})",
-            [workspace_id, workspace_id, category.value, workspace_id, category.value],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise Workspace.DoesNotExist(f"workspace {workspace_id} does not exist")
-    number, status_id, status_name = row
+def allocate_ticket_number(workspace_id: int, status: Status | None = None) -> tuple[int, Status]:
+    """Next per-workspace number, and the new ticket's status: ``status``, or else the workspace's default "new"
+    status. The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite), so concurrent creators queue
+    here instead of colliding on the unique constraint. The default status is read by the same statement
+    (subqueries in its ``RETURNING``), fresh for every ticket (nothing cached, so a changed default is seen by the
+    next ticket), and comes with the columns a new ticket's payload needs (the others load when first read)."""
+    wanted = None if status is not None else (_NEW_STATUS, [workspace_id, StatusCategory.NEW.value])
+    number, row = increment_returning(Workspace, workspace_id, "last_ticket_number", first=wanted)
+    if status is not None:
+        return number, status
+    assert row is not None  # asked for
+    status_id, status_name = row
     if status_id is None:
-        raise LookupError(f"workspace {workspace_id} has no status in category {category}")
-    status = Status.from_db(
-        connection.alias,
-        ["id", "workspace_id", "name", "category"],
-        [status_id, workspace_id, status_name, category.value],
+        raise LookupError(f"workspace {workspace_id} has no status in category {StatusCategory.NEW}")
+    fields = ["id", "workspace_id", "name", "category"]
+    return number, Status.from_db(
+        connection.alias, fields, [status_id, workspace_id, status_name, StatusCategory.NEW.value]
     )
-    return int(number), status
 
 
 def clean_subject(subject: str) -> str:
@@ -123,27 +94,41 @@ def clean_tag_names(names: Iterable[str]) -> list[str]:
 
 
 def get_or_create_tags(workspace_id: int, names: Iterable[str]) -> list[Tag]:
-    wanted = clean_tag_names(names)
-    if not wanted:
-        return []
-    lowered = {name.lower(): name for name in wanted}
-    # One query finds both the exact names and those stored with other casing (the unique index is on lower(name)).
-    candidates = Tag.objects.annotate(lowered_name=Lower("name")).filter(
-        Q(name__in=wanted) | Q(lowered_name__in=list(lowered)), workspace_id=workspace_id
-    )
-    found: dict[str, Tag] = {}
-    for tag in sorted(candidates, key=lambda tag: tag.name not in wanted):  # an exact name wins over other casing
-        found.setdefault(tag.name.lower(), tag)
-    if any(key not in found and not key.isascii() for key in lowered):
-        # SQLite's lower() folds ASCII letters only; compare other scripts' casing here, as Python folds it.
-        for stored in Tag.objects.filter(workspace_id=workspace_id):
-            if stored.name.lower() in lowered:
-                found.setdefault(stored.name.lower(), stored)
+    """The workspace's tags of these names (any casing), created when missing, in the order given."""
+    wanted = {name.lower(): name for name in clean_tag_names(names)}
+    found = _find_tags(workspace_id, wanted)
     created = Tag.objects.bulk_create(
-        [Tag(workspace_id=workspace_id, name=name) for key, name in lowered.items() if key not in found]
+        [Tag(workspace_id=workspace_id, name=name) for key, name in wanted.items() if key not in found]
     )
     found.update((tag.name.lower(), tag) for tag in created)
-    return [found[key] for key in lowered]
+    return [found[key] for key in wanted]
+
+
+def find_tags(workspace_id: int, names: Iterable[str]) -> list[Tag]:
+    """The workspace's existing tags of these names (any casing); names no tag has are skipped."""
+    wanted = {name.lower(): name for name in clean_tag_names(names)}
+    found = _find_tags(workspace_id, wanted)
+    return [found[key] for key in wanted if key in found]
+
+
+def _find_tags(workspace_id: int, wanted: dict[str, str]) -> dict[str, Tag]:
+    """Stored tags by lower-cased name, for ``wanted`` (lower-cased name -> name as given)."""
+    if not wanted:
+        return {}
+    names = list(wanted.values())
+    # One query finds both the exact names and those stored with other casing (the unique index is on lower(name)).
+    candidates = Tag.objects.annotate(lowered_name=Lower("name")).filter(
+        Q(name__in=names) | Q(lowered_name__in=list(wanted)), workspace_id=workspace_id
+    )
+    found: dict[str, Tag] = {}
+    for tag in sorted(candidates, key=lambda tag: tag.name not in names):  # an exact name wins over other casing
+        found.setdefault(tag.name.lower(), tag)
+    if any(key not in found and not key.isascii() for key in wanted):
+        # SQLite's lower() folds ASCII letters only; compare other scripts' casing here, as Python folds it.
+        for stored in Tag.objects.filter(workspace_id=workspace_id):
+            if stored.name.lower() in wanted:
+                found.setdefault(stored.name.lower(), stored)
+    return found
 
 
 def validate_custom_fields(
@@ -225,213 +210,163 @@ def _same_workspace(workspace_id: int, obj: Any, field_name: str) -> None:
         raise ValidationFailed(_("%(field)s was not found.") % {"field": field_name}, field=field_name)
 
 
-@dataclass
-class TicketChanges:
-    """Fields to change; only the attributes that were set are applied (``UNSET`` means leave alone)."""
+@dataclass(frozen=True)
+class NewTicket:
+    """A ticket to open and its first message, which the requester wrote (the message is left out when there is no
+    body and no attachment). ``cc_contacts``: copied on the new ticket as ``channel_writes.add_cc_contacts`` would
+    copy them right after (the requester, other workspaces' contacts and repeats skipped; a "cc" event each, after
+    the creation's), but in the creation's statements: one INSERT for the links, their events in its event INSERT.
+    ``status``: the workspace's default "new" status when None."""
 
-    subject: str | None = None
-    status: Status | None = None
-    priority: str | None = None
+    requester: Contact
+    subject: str
+    body_text: str = ""
+    body_html: str = ""
+    channel: str = Channel.WEB
+    priority: str = Priority.NORMAL
     assignee: Agent | None = None
-    assignee_set: bool = False
     team: Team | None = None
-    team_set: bool = False
     product_area: ProductArea | None = None
-    product_area_set: bool = False
-    custom_fields: dict[str, Any] | None = None
-    due_at: dt.datetime | None = None
-    due_at_set: bool = False
-    add_tags: list[str] = field(default_factory=list)
-    remove_tags: list[str] = field(default_factory=list)
+    tags: Sequence[str] = ()
+    custom_fields: Mapping[str, Any] | None = None
+    status: Status | None = None
+    attachments: Sequence[IncomingFile] = ()
+    external_id: str | None = None
+    created_at: dt.datetime | None = None
+    channel_meta: dict[str, Any] | None = None
+    cc_contacts: Sequence[Contact] = ()
 
-
-def create_ticket(
-    *,
-    workspace: Workspace,
-    requester: Contact,
-    subject: str,
-    body_text: str = "",
-    body_html: str = "",
-    channel: str = Channel.WEB,
-    priority: str = Priority.NORMAL,
-    created_by: Agent | None = None,
-    assignee: Agent | None = None,
-    team: Team | None = None,
-    product_area: ProductArea | None = None,
-    tags: Sequence[str] = (),
-    custom_fields: dict[str, Any] | None = None,
-    status: Status | None = None,
-    attachments: Sequence[IncomingFile] = (),
-    external_id: str | None = None,
-    created_at: dt.datetime | None = None,
-    channel_meta: dict[str, Any] | None = None,
-    via: str = "web",
-) -> Ticket:
-    """Open a ticket with its first message from the requester (see ``open_ticket``, which also returns that
-    message)."""
-    return open_ticket(
-        workspace=workspace,
-        requester=requester,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        channel=channel,
-        priority=priority,
-        created_by=created_by,
-        assignee=assignee,
-        team=team,
-        product_area=product_area,
-        tags=tags,
-        custom_fields=custom_fields,
-        status=status,
-        attachments=attachments,
-        external_id=external_id,
-        created_at=created_at,
-        channel_meta=channel_meta,
-        via=via,
-    )[0]
+    @property
+    def has_message(self) -> bool:
+        return bool(self.body_text or self.body_html or self.attachments)
 
 
 def open_ticket(
-    *,
-    workspace: Workspace,
-    requester: Contact,
-    subject: str,
-    body_text: str = "",
-    body_html: str = "",
-    channel: str = Channel.WEB,
-    priority: str = Priority.NORMAL,
-    created_by: Agent | None = None,
-    assignee: Agent | None = None,
-    team: Team | None = None,
-    product_area: ProductArea | None = None,
-    tags: Sequence[str] = (),
-    custom_fields: dict[str, Any] | None = None,
-    status: Status | None = None,
-    attachments: Sequence[IncomingFile] = (),
-    external_id: str | None = None,
-    created_at: dt.datetime | None = None,
-    channel_meta: dict[str, Any] | None = None,
-    via: str = "web",
-    savepoint: bool = True,
-    cc_contacts: Sequence[Contact] = (),
+    *, workspace: Workspace, ticket: NewTicket, created_by: Agent | None = None, via: str = "web"
 ) -> tuple[Ticket, Message | None]:
-    """Open a ticket with its first message from the requester; returns both (the message is None when there is
-    no body and no attachment), so a caller that goes on with the message does not read it back.
+    """Open ``ticket`` with its first message; returns both (the message is None when there is none), so a caller
+    that goes on with the message does not read it back.
 
-    ``created_by`` is the agent who logged it on the customer's behalf (phone, web form), or None when
-    the customer wrote in themselves. The first message is always authored by the requester.
-    ``savepoint=False``: inside a caller's transaction that catches nothing (the email pipeline's: any error rolls
-    its whole processing back), no savepoint pair around the writes.
-    ``cc_contacts``: copied on the new ticket as ``channel_writes.add_cc_contacts`` would copy them right after
-    (the requester, other workspaces' contacts and repeats skipped; a "cc" event each, after the creation's),
-    but in the creation's statements: one INSERT for the links, their events in the creation's event INSERT.
-    """
-    from deskloop.tickets.services.messages import store_message
-
-    subject = clean_subject(subject)
-    _same_workspace(workspace.pk, requester, "requester")
-    _same_workspace(workspace.pk, assignee, "assignee")
-    _same_workspace(workspace.pk, team, "team")
-    _same_workspace(workspace.pk, product_area, "product_area")
-    _same_workspace(workspace.pk, status, "status")
-    if priority not in Priority.values:
-        raise ValidationFailed(_("Unknown priority “%(value)s”.") % {"value": priority}, field="priority")
-    if channel not in Channel.values:
-        raise ValidationFailed(_("Unknown channel “%(value)s”.") % {"value": channel}, field="channel")
-    cleaned_fields = validate_custom_fields(workspace.pk, custom_fields or {})
-    if created_by is not None and not created_by.can_write:
-        raise PermissionDenied(_("Your role cannot create tickets."))
-    when = created_at or timezone.now()
-    with_message = bool(body_text or body_html or attachments)
-
-    with transaction.atomic(savepoint=savepoint):
-        if status is None:
-            number, status = allocate_ticket_number_with_status(workspace.pk, StatusCategory.NEW)
-        else:
-            number = allocate_ticket_number(workspace.pk)
-        # A plain INSERT ... RETURNING (core.plain_sql): the same statement, without compiling it per ticket.
-        ticket = Ticket(
-            workspace=workspace,
-            number=number,
-            subject=subject,
-            status=status,
-            priority=priority,
-            channel=channel,
-            requester=requester,
-            organization_id=requester.organization_id,
-            assignee=assignee,
-            team=team,
-            product_area=product_area,
-            custom_fields={k: v for k, v in cleaned_fields.items() if v is not None},
-            created_at=when,
-            updated_at=when,
-            external_id=external_id,
-            # The first message is counted in the INSERT rather than by a second write of the new row. Like every
-            # customer message it is a change of the ticket, so such a ticket starts at version 2.
-            message_count=1 if with_message else 0,
-            last_customer_message_at=when if with_message else None,
-            version=2 if with_message else 1,
-        )
-        insert_row(ticket)
-        if Contact.organization.is_cached(requester):
-            # Loaded with the requester already (find_or_create_contact does): the search document needs its name.
-            ticket.organization = requester.organization
-        tag_objects = get_or_create_tags(workspace.pk, tags)
-        TicketTag.objects.bulk_create([TicketTag(workspace=workspace, ticket=ticket, tag=t) for t in tag_objects])
-        if assignee is not None:
-            ticket.followers.add(assignee)
+    ``created_by`` is the agent who logged it on the customer's behalf (phone, web form), or None when the customer
+    wrote in themselves. The service owns its transaction; inside a caller's it is a savepoint."""
+    new = _checked_new_ticket(workspace, ticket, created_by)
+    with transaction.atomic():
+        opened = _insert_ticket(workspace, new)
+        tag_objects = get_or_create_tags(workspace.pk, new.tags)
+        TicketTag.objects.bulk_create([TicketTag(workspace=workspace, ticket=opened, tag=t) for t in tag_objects])
+        if new.assignee is not None:
+            opened.followers.add(new.assignee)
         timeline = [
             events.event(
-                ticket=ticket,
+                ticket=opened,
                 kind=EventKind.CREATED,
                 agent=created_by,
-                contact=None if created_by else requester,
+                contact=None if created_by else new.requester,
                 via=via,
             )
         ]
-        texts: list[str] = []
-        message: Message | None = None
-        if with_message:
-            message = store_message(
-                ticket=ticket,
-                kind=MessageKind.REPLY,
-                body_text=body_text,
-                body_html=body_html,
-                agent=None,
-                contact=requester,
-                channel=channel,
-                attachments=attachments,
-                created_at=when,
-                channel_meta=channel_meta,
-            )
-            texts.append(message.body_text)
-            timeline.append(
-                events.event(ticket=ticket, kind=EventKind.MESSAGE_ADDED, contact=requester, new=message.pk, via=via)
-            )
-        copied = _new_cc_contacts(ticket, cc_contacts)
-        if copied:
-            through = Ticket.cc_contacts.through
-            through.objects.bulk_create([through(ticket_id=ticket.pk, contact_id=contact.pk) for contact in copied])
-            timeline.extend(
-                events.event(ticket=ticket, kind=EventKind.FIELD_CHANGED, field="cc", new=contact.display_name, via=via)
-                for contact in copied
-            )
+        message = _first_message(opened, new, via, timeline) if new.has_message else None
+        timeline += _copy_cc_contacts(opened, new.cc_contacts, via)
         events.record_events(timeline)
-        search.index_written_ticket(ticket, message_texts=texts)
-        outbox.publish(workspace_id=workspace.pk, name="ticket.created", payload=ticket_payload(ticket))
-    return ticket, message
+        search.index_ticket(opened, message_texts=[message.body_text] if message is not None else [])
+        outbox.publish(workspace_id=workspace.pk, name="ticket.created", payload=ticket_payload(opened))
+    return opened, message
 
 
-def _new_cc_contacts(ticket: Ticket, contacts: Sequence[Contact]) -> list[Contact]:
-    """The contacts ``add_cc_contacts`` would copy on a ticket that has no CCs yet, in the order given."""
+def _checked_new_ticket(workspace: Workspace, ticket: NewTicket, created_by: Agent | None) -> NewTicket:
+    """``ticket`` with its subject and custom fields cleaned, or ValidationFailed / PermissionDenied."""
+    subject = clean_subject(ticket.subject)
+    for obj, name in (
+        (ticket.requester, "requester"),
+        (ticket.assignee, "assignee"),
+        (ticket.team, "team"),
+        (ticket.product_area, "product_area"),
+        (ticket.status, "status"),
+    ):
+        _same_workspace(workspace.pk, obj, name)
+    if ticket.priority not in Priority.values:
+        raise ValidationFailed(_("Unknown priority “%(value)s”.") % {"value": ticket.priority}, field="priority")
+    if ticket.channel not in Channel.values:
+        raise ValidationFailed(_("Unknown channel “%(value)s”.") % {"value": ticket.channel}, field="channel")
+    cleaned_fields = validate_custom_fields(workspace.pk, dict(ticket.custom_fields or {}))
+    if created_by is not None and not created_by.can_write:
+        raise PermissionDenied(_("Your role cannot create tickets."))
+    custom_fields = {k: v for k, v in cleaned_fields.items() if v is not None}
+    return replace(ticket, subject=subject, custom_fields=custom_fields)
+
+
+def _insert_ticket(workspace: Workspace, new: NewTicket) -> Ticket:
+    number, status = allocate_ticket_number(workspace.pk, new.status)
+    when = new.created_at or timezone.now()
+    with_message = new.has_message
+    # A plain INSERT ... RETURNING (core.plain_sql): the same statement, without compiling it per ticket.
+    ticket = Ticket(
+        workspace=workspace,
+        number=number,
+        subject=new.subject,
+        status=status,
+        priority=new.priority,
+        channel=new.channel,
+        requester=new.requester,
+        organization_id=new.requester.organization_id,
+        assignee=new.assignee,
+        team=new.team,
+        product_area=new.product_area,
+        custom_fields=dict(new.custom_fields or {}),
+        created_at=when,
+        updated_at=when,
+        external_id=new.external_id,
+        # The first message is counted in the INSERT rather than by a second write of the new row. Like every
+        # customer message it is a change of the ticket, so such a ticket starts at version 2.
+        message_count=1 if with_message else 0,
+        last_customer_message_at=when if with_message else None,
+        version=2 if with_message else 1,
+    )
+    insert_row(ticket)
+    if Contact.organization.is_cached(new.requester):
+        # Loaded with the requester already (find_or_create_contact does): the search document needs its name.
+        ticket.organization = new.requester.organization
+    return ticket
+
+
+def _first_message(ticket: Ticket, new: NewTicket, via: str, timeline: list[TicketEvent]) -> Message:
+    from deskloop.tickets.services.messages import store_message
+
+    message = store_message(
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        body_text=new.body_text,
+        body_html=new.body_html,
+        agent=None,
+        contact=new.requester,
+        channel=new.channel,
+        attachments=new.attachments,
+        created_at=ticket.created_at,
+        channel_meta=new.channel_meta,
+    )
+    timeline.append(
+        events.event(ticket=ticket, kind=EventKind.MESSAGE_ADDED, contact=new.requester, new=message.pk, via=via)
+    )
+    return message
+
+
+def _copy_cc_contacts(ticket: Ticket, contacts: Sequence[Contact], via: str) -> list[TicketEvent]:
+    """Link the contacts ``add_cc_contacts`` would copy on a ticket that has no CCs yet, in the order given; their
+    events, unrecorded."""
     copied: list[Contact] = []
     seen = {ticket.requester_id}
     for contact in contacts:
         if contact.workspace_id == ticket.workspace_id and contact.pk not in seen:
             seen.add(contact.pk)
             copied.append(contact)
-    return copied
+    if not copied:
+        return []
+    through = Ticket.cc_contacts.through
+    through.objects.bulk_create([through(ticket_id=ticket.pk, contact_id=contact.pk) for contact in copied])
+    return [
+        events.event(ticket=ticket, kind=EventKind.FIELD_CHANGED, field="cc", new=contact.display_name, via=via)
+        for contact in copied
+    ]
 
 
 def _status_transition(ticket: Ticket, new_status: Status, now: dt.datetime) -> None:
@@ -463,6 +398,51 @@ def change_status(locked: Ticket, status: Status, now: dt.datetime) -> dict[str,
     return {"status": change}
 
 
+class Unset(enum.Enum):
+    """The type of ``UNSET``: a field of ``TicketChanges`` to leave as it is (None is a value: no assignee)."""
+
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = Unset.UNSET
+T = TypeVar("T")
+
+
+@dataclass
+class TicketChanges:
+    """The fields to change; a field left ``UNSET`` is left as it is. ``custom_fields``: the keys to change
+    (a None value clears one); tags are added and removed by name."""
+
+    subject: str | Unset = UNSET
+    status: Status | Unset = UNSET
+    priority: str | Unset = UNSET
+    assignee: Agent | Unset | None = UNSET
+    team: Team | Unset | None = UNSET
+    product_area: ProductArea | Unset | None = UNSET
+    due_at: dt.datetime | Unset | None = UNSET
+    custom_fields: dict[str, Any] | Unset = UNSET
+    add_tags: Sequence[str] = ()
+    remove_tags: Sequence[str] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        values = (self.subject, self.status, self.priority, self.assignee, self.team, self.product_area, self.due_at)
+        unset = all(isinstance(value, Unset) for value in (*values, self.custom_fields))
+        return unset and not self.add_tags and not self.remove_tags
+
+
+def unset_if_none(value: T | None) -> T | Unset:
+    """For a field that cannot be emptied (subject, status, priority), where None from a caller means "no change"."""
+    return UNSET if value is None else value
+
+
+# A ticket field's change for its event: (old, new).
+Diff = dict[str, tuple[Any, Any]]
+
+
 def update_ticket(
     *,
     ticket: Ticket,
@@ -471,130 +451,163 @@ def update_ticket(
     expected_version: int | None = None,
     via: str = "web",
 ) -> Ticket:
-    """Apply field changes, write one event per changed field and bump the version.
+    """Apply field changes, write one event per changed field and tag, and bump the version.
 
     ``expected_version`` implements If-Match: the change is refused (412) if someone else saved first.
     """
+    changes = _checked_changes(ticket.workspace_id, changes, agent)
+    with transaction.atomic():
+        locked = _lock_ticket(ticket, expected_version)
+        now = timezone.now()
+        diff = _apply_fields(locked, changes, now)
+        tag_events = _apply_tags(locked, changes, agent, via)
+        if diff or tag_events:
+            _save_update(locked, diff, tag_events, agent=agent, via=via, now=now)
+    return locked
+
+
+def _checked_changes(workspace_id: int, changes: TicketChanges, agent: Agent | None) -> TicketChanges:
+    """``changes`` with the subject and custom fields cleaned, or ValidationFailed / PermissionDenied."""
     if agent is not None and not agent.can_write:
         raise PermissionDenied(_("Your role cannot change tickets."))
-    wid = ticket.workspace_id
     for obj, name in (
         (changes.status, "status"),
         (changes.assignee, "assignee"),
         (changes.team, "team"),
         (changes.product_area, "product_area"),
     ):
-        _same_workspace(wid, obj, name)
-    if changes.assignee is not None and not changes.assignee.is_active:
+        if not isinstance(obj, Unset):
+            _same_workspace(workspace_id, obj, name)
+    if isinstance(changes.assignee, Agent) and not changes.assignee.is_active:
         raise ValidationFailed(_("This agent is deactivated."), field="assignee")
-    if changes.priority is not None and changes.priority not in Priority.values:
+    if not isinstance(changes.priority, Unset) and changes.priority not in Priority.values:
         raise ValidationFailed(_("Unknown priority “%(value)s”.") % {"value": changes.priority}, field="priority")
-    subject = clean_subject(changes.subject) if changes.subject is not None else None
-    new_fields = validate_custom_fields(wid, changes.custom_fields) if changes.custom_fields else None
+    subject = changes.subject if isinstance(changes.subject, Unset) else clean_subject(changes.subject)
+    fields = changes.custom_fields
+    if not isinstance(fields, Unset):
+        fields = validate_custom_fields(workspace_id, fields) if fields else UNSET
+    return replace(changes, subject=subject, custom_fields=fields)
 
-    with transaction.atomic():
-        # Lock the row: the version check and the write must not interleave with another writer.
-        # of=("self",): lock the ticket row only, not the status row joined to it (see messages._lock_ticket).
-        locked = Ticket.objects.select_for_update(of=("self",)).select_related("status").get(pk=ticket.pk)
-        if expected_version is not None and locked.version != expected_version:
-            raise PreconditionFailed(
-                _("This ticket was changed by someone else. Reload it and try again."), code="stale_version"
-            )
-        now = timezone.now()
-        diff: dict[str, tuple[Any, Any]] = {}
-        if subject is not None and subject != locked.subject:
-            diff["subject"] = (locked.subject, subject)
-            locked.subject = subject
-        if changes.priority is not None and changes.priority != locked.priority:
-            diff["priority"] = (locked.priority, changes.priority)
-            locked.priority = changes.priority
-        if changes.assignee_set and changes.assignee != locked.assignee:
-            diff["assignee"] = (
-                locked.assignee_id,
-                changes.assignee.pk if changes.assignee else None,
-            )
-            locked.assignee = changes.assignee
-        if changes.team_set and (changes.team.pk if changes.team else None) != locked.team_id:
-            diff["team"] = (locked.team_id, changes.team.pk if changes.team else None)
-            locked.team = changes.team
-        if (
-            changes.product_area_set
-            and (changes.product_area.pk if changes.product_area else None) != locked.product_area_id
-        ):
-            diff["product_area"] = (locked.product_area_id, changes.product_area.pk if changes.product_area else None)
-            locked.product_area = changes.product_area
-        if changes.due_at_set and changes.due_at != locked.due_at:
-            diff["due_at"] = (
-                locked.due_at.isoformat() if locked.due_at else None,
-                changes.due_at.isoformat() if changes.due_at else None,
-            )
-            locked.due_at = changes.due_at
-        if new_fields is not None:
-            merged = dict(locked.custom_fields)
-            for key, value in new_fields.items():
-                if merged.get(key) != value:
-                    diff[f"custom_fields.{key}"] = (merged.get(key), value)
-                if value is None:
-                    merged.pop(key, None)
-                else:
-                    merged[key] = value
-            locked.custom_fields = merged
-        if changes.status is not None:
-            diff.update(change_status(locked, changes.status, now))
 
-        tag_changed = set_ticket_tags(
-            ticket=locked, add=changes.add_tags, remove=changes.remove_tags, agent=agent, via=via
-        )
-        if not diff and not tag_changed:
-            return locked
-        locked.version += 1
-        locked.updated_at = now
-        locked.save()
-        if "subject" in diff:
-            search.index_ticket(locked.pk)
-        events.record_field_changes(ticket=locked, changes=diff, agent=agent, via=via)
-        if "assignee" in diff and locked.assignee is not None:
-            locked.followers.add(locked.assignee)
-            from deskloop.tickets.services.notifications import notify_assignment
-
-            notify_assignment(ticket=locked, assignee=locked.assignee, by=agent)
-        outbox.publish(
-            workspace_id=wid,
-            name="ticket.updated",
-            payload={**ticket_payload(locked), "changes": sorted(diff) + (["tags"] if tag_changed else [])},
+def _lock_ticket(ticket: Ticket, expected_version: int | None) -> Ticket:
+    # Lock the row: the version check and the write must not interleave with another writer.
+    # of=("self",): lock the ticket row only, not the status row joined to it (see messages._lock_ticket).
+    locked = Ticket.objects.select_for_update(of=("self",)).select_related("status").get(pk=ticket.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise PreconditionFailed(
+            _("This ticket was changed by someone else. Reload it and try again."), code="stale_version"
         )
     return locked
 
 
-def set_ticket_tags(
-    *, ticket: Ticket, add: Sequence[str], remove: Sequence[str], agent: Agent | None, via: str
-) -> bool:
-    """Add and remove tags by name, recording an event for each real change. Returns True if any changed."""
-    timeline = []
-    if add:
-        current = set(TicketTag.objects.filter(ticket=ticket).values_list("tag_id", flat=True))
-        added = [tag for tag in get_or_create_tags(ticket.workspace_id, add) if tag.pk not in current]
-        TicketTag.objects.bulk_create(
-            [TicketTag(workspace_id=ticket.workspace_id, ticket=ticket, tag=tag) for tag in added]
-        )
+def _apply_fields(locked: Ticket, changes: TicketChanges, now: dt.datetime) -> Diff:
+    """Set the changed fields on the locked ticket, unsaved; the changes for their events."""
+    diff: Diff = {}
+    _apply_value(locked, diff, "subject", changes.subject)
+    _apply_value(locked, diff, "priority", changes.priority)
+    _apply_relation(locked, diff, "assignee", changes.assignee)
+    _apply_relation(locked, diff, "team", changes.team)
+    _apply_relation(locked, diff, "product_area", changes.product_area)
+    _apply_value(locked, diff, "due_at", changes.due_at, shown=lambda at: at.isoformat() if at else None)
+    if not isinstance(changes.custom_fields, Unset):
+        diff.update(_apply_custom_fields(locked, changes.custom_fields))
+    if not isinstance(changes.status, Unset):
+        diff.update(change_status(locked, changes.status, now))
+    return diff
+
+
+def _apply_value(
+    locked: Ticket, diff: Diff, name: str, value: Any, *, shown: Callable[[Any], Any] = lambda value: value
+) -> None:
+    """A plain field: its event shows the values as ``shown`` gives them."""
+    if isinstance(value, Unset) or value == getattr(locked, name):
+        return
+    diff[name] = (shown(getattr(locked, name)), shown(value))
+    setattr(locked, name, value)
+
+
+def _apply_relation(locked: Ticket, diff: Diff, name: str, value: Model | Unset | None) -> None:
+    """A foreign key: compared and shown in its event by id (the current row is not read)."""
+    if isinstance(value, Unset):
+        return
+    old_id, new_id = getattr(locked, f"{name}_id"), value.pk if value is not None else None
+    if old_id != new_id:
+        diff[name] = (old_id, new_id)
+        setattr(locked, name, value)
+
+
+def _apply_custom_fields(locked: Ticket, values: dict[str, Any]) -> Diff:
+    diff: Diff = {}
+    merged = dict(locked.custom_fields)
+    for key, value in values.items():
+        if merged.get(key) != value:
+            diff[f"custom_fields.{key}"] = (merged.get(key), value)
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    locked.custom_fields = merged
+    return diff
+
+
+def _apply_tags(locked: Ticket, changes: TicketChanges, agent: Agent | None, via: str) -> list[TicketEvent]:
+    add = get_or_create_tags(locked.workspace_id, changes.add_tags) if changes.add_tags else []
+    remove = find_tags(locked.workspace_id, changes.remove_tags) if changes.remove_tags else []
+    return change_tags(tickets=[locked], add=add, remove=remove, agent=agent, via=via)
+
+
+def _save_update(
+    locked: Ticket, diff: Diff, tag_events: list[TicketEvent], *, agent: Agent | None, via: str, now: dt.datetime
+) -> None:
+    """Write what ``update_ticket`` changed: the row, the search document when the subject changed, the history,
+    the new assignee's follow and notice, and ``ticket.updated``."""
+    locked.version += 1
+    locked.updated_at = now
+    locked.save()
+    if "subject" in diff:
+        search.index_ticket(locked)
+    events.record_events(tag_events + events.field_change_events(ticket=locked, changes=diff, agent=agent, via=via))
+    if "assignee" in diff and locked.assignee is not None:
+        locked.followers.add(locked.assignee)
+        from deskloop.tickets.services.notifications import notify_assignment
+
+        notify_assignment(ticket=locked, assignee=locked.assignee, by=agent)
+    outbox.publish(
+        workspace_id=locked.workspace_id,
+        name="ticket.updated",
+        payload={**ticket_payload(locked), "changes": sorted(diff) + (["tags"] if tag_events else [])},
+    )
+
+
+def change_tags(
+    *, tickets: Sequence[Ticket], add: Sequence[Tag], remove: Sequence[Tag], agent: Agent | None, via: str
+) -> list[TicketEvent]:
+    """Put ``add`` on and take ``remove`` off ``tickets`` (locked by the caller), in at most three statements however
+    many tickets (the links they have of these tags, the new links, the delete). Returns the history of what
+    changed, unrecorded, per ticket the tags added then those removed: the caller records it with its write."""
+    ids = [ticket.pk for ticket in tickets]
+    asked = {tag.pk for tag in (*add, *remove)}
+    if not ids or not asked:
+        return []
+    present = set(TicketTag.objects.filter(ticket_id__in=ids, tag_id__in=asked).values_list("ticket_id", "tag_id"))
+    links: list[TicketTag] = []
+    timeline: list[TicketEvent] = []
+    for ticket in tickets:
+        for tag in add:
+            if (ticket.pk, tag.pk) not in present:
+                links.append(TicketTag(workspace_id=ticket.workspace_id, ticket=ticket, tag=tag))
+                timeline.append(
+                    events.event(ticket=ticket, kind=EventKind.TAG_ADDED, agent=agent, new=tag.name, via=via)
+                )
         timeline += [
-            events.event(ticket=ticket, kind=EventKind.TAG_ADDED, agent=agent, new=tag.name, via=via) for tag in added
+            events.event(ticket=ticket, kind=EventKind.TAG_REMOVED, agent=agent, old=tag.name, via=via)
+            for tag in remove
+            if (ticket.pk, tag.pk) in present
         ]
-    if remove:
-        lowered = {name.lower() for name in clean_tag_names(remove)}
-        removed = [
-            link
-            for link in TicketTag.objects.filter(ticket=ticket).select_related("tag")
-            if link.tag.name.lower() in lowered
-        ]
-        if removed:
-            TicketTag.objects.filter(pk__in=[link.pk for link in removed]).delete()
-        timeline += [
-            events.event(ticket=ticket, kind=EventKind.TAG_REMOVED, agent=agent, old=link.tag.name, via=via)
-            for link in removed
-        ]
-    events.record_events(timeline)
-    return bool(timeline)
+    TicketTag.objects.bulk_create(links)
+    if any(tag.pk == tag_id for tag in remove for _ticket_id, tag_id in present):
+        TicketTag.objects.filter(ticket_id__in=ids, tag__in=remove).delete()
+    return timeline
 
 
 # Tickets retagged per set of statements: big enough that a tag on 30k tickets is a few seconds, small enough that
@@ -620,26 +633,9 @@ def retag_tickets(*, tag: Tag, replacement: Tag | None, agent: Agent | None, via
         tickets = list(
             Ticket.objects.select_for_update(of=("self",)).select_related("status").filter(pk__in=batch).order_by("pk")
         )
-        had_replacement: set[int] = set()
-        if replacement is not None:
-            had_replacement = set(
-                TicketTag.objects.filter(tag=replacement, ticket_id__in=batch).values_list("ticket_id", flat=True)
-            )
-            TicketTag.objects.bulk_create(
-                [
-                    TicketTag(workspace_id=tag.workspace_id, ticket_id=ticket.pk, tag=replacement)
-                    for ticket in tickets
-                    if ticket.pk not in had_replacement
-                ]
-            )
-        TicketTag.objects.filter(tag=tag, ticket_id__in=batch).delete()
-        timeline = []
+        add = [replacement] if replacement is not None else []
+        timeline = change_tags(tickets=tickets, add=add, remove=[tag], agent=agent, via=via)
         for ticket in tickets:
-            if replacement is not None and ticket.pk not in had_replacement:
-                timeline.append(
-                    events.event(ticket=ticket, kind=EventKind.TAG_ADDED, agent=agent, new=replacement.name, via=via)
-                )
-            timeline.append(events.event(ticket=ticket, kind=EventKind.TAG_REMOVED, agent=agent, old=tag.name, via=via))
             ticket.version += 1
             ticket.updated_at = now
         Ticket.objects.filter(pk__in=batch).update(version=F("version") + 1, updated_at=now)

@@ -17,7 +17,7 @@ from deskloop.core.models import IdempotencyRecord
 from deskloop.customers.services import find_or_create_contact
 from deskloop.tickets.models import EventKind, Message, MessageKind, StatusCategory, Tag, Ticket, TicketEvent
 from deskloop.tickets.queries import default_status
-from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
+from deskloop.tickets.services.tickets import NewTicket, TicketChanges, open_ticket, update_ticket
 
 
 def api(agent: Any) -> Client:
@@ -39,18 +39,19 @@ def problem(response: Any) -> dict[str, Any]:
     return body
 
 
-def more_tickets(cast: Cast, count: int, **fields: Any) -> list[Ticket]:
+def more_tickets(cast: Cast, count: int) -> list[Ticket]:
     return [
-        create_ticket(
+        open_ticket(
             workspace=cast.workspace,
-            requester=find_or_create_contact(
-                workspace=cast.workspace, email=f"buyer{i}@shop{i % 3}.example", name=f"Buyer {i}"
+            ticket=NewTicket(
+                requester=find_or_create_contact(
+                    workspace=cast.workspace, email=f"buyer{i}@shop{i % 3}.example", name=f"Buyer {i}"
+                ),
+                subject=f"Question {i}",
+                body_text=f"Question number {i}",
+                tags=[f"batch{i % 2}"],
             ),
-            subject=f"Question {i}",
-            body_text=f"Question number {i}",
-            tags=[f"batch{i % 2}"],
-            **fields,
-        )
+        )[0]
         for i in range(count)
     ]
 
@@ -204,7 +205,7 @@ def test_filters_mirror_the_inbox(acme: Cast) -> None:
     tickets = more_tickets(acme, 4)
     update_ticket(
         ticket=tickets[0],
-        changes=TicketChanges(assignee=acme.agent, assignee_set=True, team=acme.billing, team_set=True),
+        changes=TicketChanges(assignee=acme.agent, team=acme.billing),
         agent=acme.admin,
     )
     solved = default_status(acme.workspace.pk, StatusCategory.SOLVED)
@@ -275,9 +276,7 @@ def test_ticket_list_costs_the_same_queries_for_10_and_40_tickets(
         more_tickets(acme, count - existing)
         tickets = Ticket.objects.filter(workspace=acme.workspace)
         for ticket in tickets[:5]:
-            update_ticket(
-                ticket=ticket, changes=TicketChanges(assignee=acme.agent, assignee_set=True), agent=acme.admin
-            )
+            update_ticket(ticket=ticket, changes=TicketChanges(assignee=acme.agent), agent=acme.admin)
         # token, the page, its tags, its requesters' addresses
         with django_assert_num_queries(4):
             response = client.get("/api/v1/tickets?limit=100")

@@ -14,7 +14,7 @@ from deskloop.conftest import Cast, signed_in_client
 from deskloop.tickets.attachments import IncomingFile, purge_orphan_blobs
 from deskloop.tickets.models import Attachment, Blob, Message, Ticket
 from deskloop.tickets.services.messages import add_customer_message, add_internal_note
-from deskloop.tickets.services.tickets import create_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 from deskloop.tickets.views.ticket_attachments import content_disposition, download_content_type
 
 
@@ -127,9 +127,10 @@ def test_uploading_an_oversized_file_through_the_composer_gives_a_clear_error(ac
 
 
 def _second_ticket(cast: Cast) -> Ticket:
-    return create_ticket(
-        workspace=cast.workspace, requester=cast.customer, subject="Export fails", body_text="The export fails."
-    )
+    return open_ticket(
+        workspace=cast.workspace,
+        ticket=NewTicket(requester=cast.customer, subject="Export fails", body_text="The export fails."),
+    )[0]
 
 
 def test_blobs_of_purged_tickets_are_deleted_and_shared_ones_kept(acme: Cast) -> None:

@@ -20,7 +20,7 @@ from deskloop.tickets.models import EventKind, StatusCategory, Ticket, TicketEve
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.search import index_ticket
 from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
-from deskloop.tickets.services.tickets import create_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 
 def timeline(ticket: Ticket) -> list[str]:
@@ -31,15 +31,17 @@ def test_a_ticket_for_a_new_requester(acme: Cast, django_assert_num_queries: Dja
     # The default status comes back with the ticket number (RETURNING subqueries): no query of its own (19 before).
     with django_assert_num_queries(18):
         requester = find_or_create_contact(workspace=acme.workspace, email="dan@globex-acme.example", name="Dan")
-        ticket = create_ticket(
+        ticket = open_ticket(
             workspace=acme.workspace,
-            requester=requester,
-            subject="Cannot export invoices",
-            body_text="The export button does nothing.",
-            channel="email",
-            team=acme.support,
-            tags=["billing", "export"],
-        )
+            ticket=NewTicket(
+                requester=requester,
+                subject="Cannot export invoices",
+                body_text="The export button does nothing.",
+                channel="email",
+                team=acme.support,
+                tags=["billing", "export"],
+            ),
+        )[0]
     ticket.refresh_from_db()
     assert (ticket.number, ticket.version, ticket.message_count, ticket.organization) == (2, 2, 1, acme.organization)
     assert timeline(ticket) == [EventKind.CREATED, EventKind.MESSAGE_ADDED]
@@ -54,15 +56,17 @@ def test_a_ticket_for_a_new_requester(acme: Cast, django_assert_num_queries: Dja
 
 def test_a_ticket_for_an_existing_requester(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
     with django_assert_num_queries(13):  # 14 before the default status came with the ticket number
-        ticket = create_ticket(
+        ticket = open_ticket(
             workspace=acme.workspace,
-            requester=acme.customer,
-            subject="Second question",
-            body_text="Where do I change the billing address?",
+            ticket=NewTicket(
+                requester=acme.customer,
+                subject="Second question",
+                body_text="Where do I change the billing address?",
+                assignee=acme.agent,
+                tags=["billing"],
+            ),
             created_by=acme.agent,
-            assignee=acme.agent,
-            tags=["billing"],
-        )
+        )[0]
     ticket.refresh_from_db()
     assert (ticket.number, ticket.version, ticket.message_count, ticket.assignee) == (2, 2, 1, acme.agent)
     assert list(ticket.followers.all()) == [acme.agent]
@@ -112,14 +116,18 @@ def test_the_write_paths_index_what_a_rebuild_of_the_document_would(acme: Cast) 
     walk_in = find_or_create_contact(workspace=acme.workspace, email="Walk.In@Nowhere.example", name="Walk In")
     find_or_create_contact(workspace=acme.workspace, email="dan@globex-acme.example", name="Dan")
     dan = find_or_create_contact(workspace=acme.workspace, email="dan@globex-acme.example")  # found, not created
-    without_message = create_ticket(workspace=acme.workspace, requester=walk_in, subject="Call me back")
-    solved = create_ticket(
+    without_message = open_ticket(
+        workspace=acme.workspace, ticket=NewTicket(requester=walk_in, subject="Call me back")
+    )[0]
+    solved = open_ticket(
         workspace=acme.workspace,
-        requester=dan,
-        subject="Ünïcode   subject",
-        body_text="First words",
-        status=default_status(acme.workspace.pk, StatusCategory.SOLVED),
-    )
+        ticket=NewTicket(
+            requester=dan,
+            subject="Ünïcode   subject",
+            body_text="First words",
+            status=default_status(acme.workspace.pk, StatusCategory.SOLVED),
+        ),
+    )[0]
     add_customer_message(ticket=solved, contact=dan, body_text="Second words, it reopens")
     add_agent_reply(ticket=solved, agent=acme.agent, body_text="Third words")
     add_internal_note(ticket=solved, agent=acme.agent, body_text="Fourth words, a note")

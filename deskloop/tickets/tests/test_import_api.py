@@ -12,7 +12,7 @@ from django.test import Client
 from deskloop.accounts.services import create_api_token
 from deskloop.conftest import Cast
 from deskloop.tickets.models import EventKind, Status, Ticket, TicketEvent
-from deskloop.tickets.services.tickets import create_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 URL = "/api/v1/tickets/import"
 
@@ -197,12 +197,11 @@ def test_a_batch_is_at_most_a_thousand_rows(acme: Cast) -> None:
 
 def test_rows_never_reach_another_workspace(acme: Cast, umbrella: Cast) -> None:
     """Umbrella already imported FD-1 and has its own "Escalated" status; neither counts for Acme."""
-    create_ticket(
+    open_ticket(
         workspace=umbrella.workspace,
-        requester=umbrella.customer,
-        subject="Umbrella's own FD-1",
-        body_text="private",
-        external_id="FD-1",
+        ticket=NewTicket(
+            requester=umbrella.customer, subject="Umbrella's own FD-1", body_text="private", external_id="FD-1"
+        ),
     )
     Status.objects.create(workspace=umbrella.workspace, name="Escalated", category="open", position=9)
     umbrella_tickets = list(Ticket.objects.filter(workspace=umbrella.workspace).values_list("pk", "version"))

@@ -27,7 +27,7 @@ from deskloop.tickets.models import (
 )
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.services.messages import add_internal_note
-from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
+from deskloop.tickets.services.tickets import NewTicket, TicketChanges, open_ticket, update_ticket
 
 HTMX = {"HX-Request": "true", "HX-Target": "inbox-results"}
 
@@ -52,45 +52,53 @@ def queue(acme: Cast) -> dict[str, Ticket]:
     initech = create_organization(workspace=acme.workspace, name="Initech", domains=["initech.example"])
     dmitri = find_or_create_contact(workspace=acme.workspace, email="dmitri@initech.example", name="Dmitri Ivanov")
     area = ProductArea.objects.create(workspace=acme.workspace, name="Reports", path="Reports")
-    export = create_ticket(
+    export = open_ticket(
         workspace=acme.workspace,
-        requester=dmitri,
-        subject="Cannot export the quarterly report",
-        body_text="The CSV export button spins forever.",
-        channel="web",
-        priority="high",
-        tags=["reports"],
-        product_area=area,
-    )
-    sso = create_ticket(
+        ticket=NewTicket(
+            requester=dmitri,
+            subject="Cannot export the quarterly report",
+            body_text="The CSV export button spins forever.",
+            channel="web",
+            priority="high",
+            tags=["reports"],
+            product_area=area,
+        ),
+    )[0]
+    sso = open_ticket(
         workspace=acme.workspace,
-        requester=acme.customer,
-        subject="SSO login fails",
-        body_text="SAML says the certificate expired.",
-        assignee=acme.agent,
-        team=acme.support,
-        tags=["sso", "enterprise"],
-    )
-    refund = create_ticket(
+        ticket=NewTicket(
+            requester=acme.customer,
+            subject="SSO login fails",
+            body_text="SAML says the certificate expired.",
+            assignee=acme.agent,
+            team=acme.support,
+            tags=["sso", "enterprise"],
+        ),
+    )[0]
+    refund = open_ticket(
         workspace=acme.workspace,
-        requester=acme.customer,
-        subject="Refund a duplicate charge",
-        body_text="We were charged twice in May.",
-        team=acme.billing,
-        tags=["billing"],
-    )
+        ticket=NewTicket(
+            requester=acme.customer,
+            subject="Refund a duplicate charge",
+            body_text="We were charged twice in May.",
+            team=acme.billing,
+            tags=["billing"],
+        ),
+    )[0]
     update_ticket(
         ticket=refund,
         changes=TicketChanges(status=default_status(acme.workspace.pk, StatusCategory.PENDING)),
         agent=acme.admin,
     )
-    old = create_ticket(
+    old = open_ticket(
         workspace=acme.workspace,
-        requester=dmitri,
-        subject="Phone number change",
-        channel="phone",
-        created_at=dt.datetime(2024, 1, 10, 9, 0, tzinfo=dt.UTC),
-    )
+        ticket=NewTicket(
+            requester=dmitri,
+            subject="Phone number change",
+            channel="phone",
+            created_at=dt.datetime(2024, 1, 10, 9, 0, tzinfo=dt.UTC),
+        ),
+    )[0]
     update_ticket(
         ticket=old,
         changes=TicketChanges(status=default_status(acme.workspace.pk, StatusCategory.SOLVED)),
@@ -160,9 +168,7 @@ def test_viewers_see_no_trash_or_spam(acme: Cast) -> None:
 
 def test_sidebar_endpoint_refreshes_counts_and_marks_the_current_view(acme: Cast, queue: dict[str, Ticket]) -> None:
     client = signed_in_client(acme.agent)
-    update_ticket(
-        ticket=queue["export"], changes=TicketChanges(assignee=acme.agent, assignee_set=True), agent=acme.admin
-    )
+    update_ticket(ticket=queue["export"], changes=TicketChanges(assignee=acme.agent), agent=acme.admin)
     response = client.get(reverse("tickets:inbox_sidebar"), {"view": "mine"}, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert html.lstrip().startswith('<nav id="inbox-sidebar"')
@@ -217,7 +223,7 @@ def test_a_bad_filter_value_says_what_is_wrong(acme: Cast) -> None:
 
 def test_sorting_and_keyset_pages(acme: Cast) -> None:
     for i in range(54):
-        create_ticket(workspace=acme.workspace, requester=acme.customer, subject=f"Question {i}")
+        open_ticket(workspace=acme.workspace, ticket=NewTicket(requester=acme.customer, subject=f"Question {i}"))
     client = signed_in_client(acme.agent)
     first = client.get(reverse("tickets:inbox"), {"sort": "number"})
     assert numbers(first) == list(range(1, 51))
@@ -428,7 +434,7 @@ def test_saved_views_of_another_workspace_are_not_found(acme: Cast, umbrella: Ca
 def test_search_shows_ranked_hits_with_highlighted_snippets(
     acme: Cast, umbrella: Cast, queue: dict[str, Ticket]
 ) -> None:
-    create_ticket(workspace=umbrella.workspace, requester=umbrella.customer, subject="Export is broken")
+    open_ticket(workspace=umbrella.workspace, ticket=NewTicket(requester=umbrella.customer, subject="Export is broken"))
     response = signed_in_client(acme.agent).get(reverse("tickets:search"), {"q": "export"})
     html = response.content.decode()
     assert response.status_code == 200
@@ -465,7 +471,7 @@ def test_search_without_words_explains_itself(acme: Cast) -> None:
 
 def test_notifications_list_and_mark_read(acme: Cast) -> None:
     add_internal_note(ticket=acme.ticket, agent=acme.admin, body_text="@maria can you check the VAT number?")
-    update_ticket(ticket=acme.ticket, changes=TicketChanges(assignee=acme.agent, assignee_set=True), agent=acme.admin)
+    update_ticket(ticket=acme.ticket, changes=TicketChanges(assignee=acme.agent), agent=acme.admin)
     Notification.objects.create(workspace=acme.workspace, agent=acme.admin, kind="mention", text="for Adam only")
     client = signed_in_client(acme.agent)
     badge = client.get(reverse("tickets:badges")).content.decode()
@@ -514,13 +520,15 @@ def _fill(acme: Cast, total: int) -> None:
         organization = create_organization(workspace=acme.workspace, name=f"Org {i}", domains=[f"org{i}.example"])
         requester = find_or_create_contact(workspace=acme.workspace, email=f"person@org{i}.example")
         assert requester.organization_id == organization.pk
-        create_ticket(
+        open_ticket(
             workspace=acme.workspace,
-            requester=requester,
-            subject=f"Question {i}",
-            assignee=acme.agent if i % 2 else acme.other_team_agent,
-            team=acme.support if i % 2 else acme.billing,
-            tags=[f"tag-{i}", "common"],
+            ticket=NewTicket(
+                requester=requester,
+                subject=f"Question {i}",
+                assignee=acme.agent if i % 2 else acme.other_team_agent,
+                team=acme.support if i % 2 else acme.billing,
+                tags=[f"tag-{i}", "common"],
+            ),
         )
 
 
@@ -600,12 +608,14 @@ def test_hostile_names_render_inert_in_the_inbox_and_search(acme: Cast) -> None:
     )
     requester = find_or_create_contact(workspace=acme.workspace, email="mallory@evil.example", name=PAYLOADS[0])
     assert requester.organization_id == organization.pk
-    create_ticket(
+    open_ticket(
         workspace=acme.workspace,
-        requester=requester,
-        subject=f"Evil {PAYLOADS[0]} {PAYLOADS[3]}",
-        body_text=f"Evil body {PAYLOADS[1]} {PAYLOADS[2]}",
-        tags=[PAYLOADS[2], "<b>bold</b>"],
+        ticket=NewTicket(
+            requester=requester,
+            subject=f"Evil {PAYLOADS[0]} {PAYLOADS[3]}",
+            body_text=f"Evil body {PAYLOADS[1]} {PAYLOADS[2]}",
+            tags=[PAYLOADS[2], "<b>bold</b>"],
+        ),
     )
     client = signed_in_client(acme.agent)
     pages = {

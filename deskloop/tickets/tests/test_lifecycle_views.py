@@ -13,18 +13,18 @@ from deskloop.conftest import Cast, signed_in_client
 from deskloop.customers.models import Contact
 from deskloop.tickets.models import Message, Ticket
 from deskloop.tickets.services.lifecycle import soft_delete_ticket
-from deskloop.tickets.services.tickets import create_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 HTMX = {"hx-request": "true"}
 
 
 def _second_ticket(cast: Cast) -> Ticket:
-    return create_ticket(
+    return open_ticket(
         workspace=cast.workspace,
-        requester=cast.customer,
-        subject="VAT number still wrong",
-        body_text="Following up on the VAT number.",
-    )
+        ticket=NewTicket(
+            requester=cast.customer, subject="VAT number still wrong", body_text="Following up on the VAT number."
+        ),
+    )[0]
 
 
 def test_merge_moves_the_conversation_and_the_merged_page_points_to_the_survivor(acme: Cast) -> None:

@@ -27,7 +27,7 @@ from deskloop.tickets.search import (
 )
 from deskloop.tickets.services.lifecycle import merge_tickets, purge_trash, soft_delete_ticket
 from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
-from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
+from deskloop.tickets.services.tickets import NewTicket, TicketChanges, open_ticket, update_ticket
 
 
 def numbers(results: object) -> list[int]:
@@ -42,7 +42,9 @@ def new_ticket(cast: Cast, subject: str, body: str, *, email: str = "", name: st
     requester = cast.customer
     if email:
         requester = find_or_create_contact(workspace=cast.workspace, email=email, name=name)
-    return create_ticket(workspace=cast.workspace, requester=requester, subject=subject, body_text=body)
+    return open_ticket(
+        workspace=cast.workspace, ticket=NewTicket(requester=requester, subject=subject, body_text=body)
+    )[0]
 
 
 def test_subject_message_and_requester_words_find_the_ticket(acme: Cast) -> None:
@@ -128,15 +130,17 @@ def test_search_never_shows_another_workspaces_tickets(acme: Cast, umbrella: Cas
 
 
 def test_search_is_combined_with_the_inbox_filters(acme: Cast) -> None:
-    billing = create_ticket(
+    billing = open_ticket(
         workspace=acme.workspace,
-        requester=acme.customer,
-        subject="VAT on the Pro plan",
-        body_text="Which VAT rate applies?",
-        team=acme.billing,
-        priority="high",
-        tags=["vat"],
-    )
+        ticket=NewTicket(
+            requester=acme.customer,
+            subject="VAT on the Pro plan",
+            body_text="Which VAT rate applies?",
+            team=acme.billing,
+            priority="high",
+            tags=["vat"],
+        ),
+    )[0]
     assert sorted(found(acme, "VAT")) == [1, billing.number]
     assert found(acme, "VAT", team_ids=[acme.billing.pk]) == [billing.number]
     assert found(acme, "VAT", priorities=["high"]) == [billing.number]
@@ -189,7 +193,9 @@ def test_a_rolled_back_write_leaves_no_document(acme: Cast) -> None:
 
 
 def test_ticket_without_a_message_is_indexed_by_subject(acme: Cast) -> None:
-    ticket = create_ticket(workspace=acme.workspace, requester=acme.customer, subject="Phone call about SSO")
+    ticket = open_ticket(
+        workspace=acme.workspace, ticket=NewTicket(requester=acme.customer, subject="Phone call about SSO")
+    )[0]
     assert found(acme, "SSO") == [ticket.number]
 
 
@@ -300,7 +306,7 @@ def test_postgresql_reads_older_ticket_ranges_only_until_it_has_the_newest_match
         new_ticket(umbrella, f"Umbrella gateway {index}", "Their gateway is down too.")
         body = "The payment gateway is down." if index % 2 == 0 else "All fine, thanks."
         outage.append(new_ticket(acme, f"Checkout question {index}", body))
-    update_ticket(ticket=outage[6], changes=TicketChanges(assignee=acme.agent, assignee_set=True), agent=acme.agent)
+    update_ticket(ticket=outage[6], changes=TicketChanges(assignee=acme.agent), agent=acme.agent)
     monkeypatch.setattr("deskloop.tickets.search.RANK_WINDOW", 3)
     in_ranges = {}
     # The newest id alone first, then a range sized from its hit rate, then the rest; two ranges; one range.

@@ -10,13 +10,14 @@ from deskloop.tickets.models import EventKind, MessageKind, StatusCategory, Tick
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.services.lifecycle import merge_tickets
 from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
-from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
+from deskloop.tickets.services.tickets import NewTicket, TicketChanges, open_ticket, update_ticket
 
 
 def test_new_ticket_gets_next_number_organization_and_first_message(acme: Cast) -> None:
-    second = create_ticket(
-        workspace=acme.workspace, requester=acme.customer, subject="  Export   to CSV fails ", body_text="It fails."
-    )
+    second = open_ticket(
+        workspace=acme.workspace,
+        ticket=NewTicket(requester=acme.customer, subject="  Export   to CSV fails ", body_text="It fails."),
+    )[0]
     assert second.number == 2
     assert second.subject == "Export to CSV fails"
     assert second.organization_id == acme.organization.pk
@@ -71,15 +72,29 @@ def test_stale_version_is_refused_and_changes_nothing(acme: Cast) -> None:
 
 def test_foreign_workspace_assignee_is_refused(acme: Cast, umbrella: Cast) -> None:
     with pytest.raises(ValidationFailed):
-        update_ticket(
-            ticket=acme.ticket, changes=TicketChanges(assignee=umbrella.agent, assignee_set=True), agent=acme.agent
-        )
+        update_ticket(ticket=acme.ticket, changes=TicketChanges(assignee=umbrella.agent), agent=acme.agent)
     assert Ticket.objects.get(pk=acme.ticket.pk).assignee_id is None
+
+
+def test_none_clears_a_field_and_a_field_left_unset_stays(acme: Cast) -> None:
+    update_ticket(ticket=acme.ticket, changes=TicketChanges(assignee=acme.agent, team=acme.billing), agent=acme.admin)
+    update_ticket(ticket=acme.ticket, changes=TicketChanges(assignee=None, priority="high"), agent=acme.admin)
+    ticket = Ticket.objects.get(pk=acme.ticket.pk)
+    assert (ticket.assignee_id, ticket.team_id, ticket.priority) == (None, acme.billing.pk, "high")
+    changed = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.FIELD_CHANGED).order_by("id")
+    assert [(e.field, e.old_value, e.new_value) for e in changed] == [
+        ("assignee", None, acme.agent.pk),
+        ("team", acme.support.pk, acme.billing.pk),
+        ("priority", "normal", "high"),
+        ("assignee", acme.agent.pk, None),
+    ]
 
 
 def test_merge_moves_messages_and_points_to_survivor(acme: Cast) -> None:
     other = find_or_create_contact(workspace=acme.workspace, email="dan@globex-acme.example", name="Dan")
-    duplicate = create_ticket(workspace=acme.workspace, requester=other, subject="VAT again", body_text="Same issue")
+    duplicate = open_ticket(
+        workspace=acme.workspace, ticket=NewTicket(requester=other, subject="VAT again", body_text="Same issue")
+    )[0]
     merge_tickets(source=duplicate, target=acme.ticket, agent=acme.agent)
     duplicate.refresh_from_db()
     survivor = Ticket.objects.get(pk=acme.ticket.pk)
@@ -91,7 +106,6 @@ def test_merge_moves_messages_and_points_to_survivor(acme: Cast) -> None:
 
 def test_a_ticket_opened_with_copied_contacts_is_as_if_they_were_copied_after(acme: Cast, umbrella: Cast) -> None:
     from deskloop.tickets.services.channel_writes import add_cc_contacts
-    from deskloop.tickets.services.tickets import open_ticket
 
     erin = find_or_create_contact(workspace=acme.workspace, email="erin@example.org", name="Erin")
     frank = find_or_create_contact(workspace=acme.workspace, email="frank@example.org", name="Frank")
@@ -100,10 +114,9 @@ def test_a_ticket_opened_with_copied_contacts_is_as_if_they_were_copied_after(ac
     def opened(cc: list[Contact], *, later: bool) -> tuple[list[str], list[tuple[str, str, object]], str]:
         ticket, _first = open_ticket(
             workspace=acme.workspace,
-            requester=acme.customer,
-            subject="Export",
-            body_text="It fails.",
-            cc_contacts=[] if later else cc,
+            ticket=NewTicket(
+                requester=acme.customer, subject="Export", body_text="It fails.", cc_contacts=[] if later else cc
+            ),
             via="email",
         )
         if later:

@@ -15,7 +15,7 @@ import pytest
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.core.models import OutboxEvent
 from deskloop.tickets.models import CustomField, EventKind, Macro, ProductArea, Status, Tag, Ticket, TicketEvent
-from deskloop.tickets.services.tickets import TicketChanges, create_ticket, update_ticket
+from deskloop.tickets.services.tickets import NewTicket, TicketChanges, open_ticket, update_ticket
 
 
 def _statuses(cast: Cast) -> list[tuple[str, str, int, bool]]:
@@ -201,9 +201,10 @@ def _tag(cast: Cast, name: str) -> Tag:
 
 
 def test_merging_tags_moves_tickets_and_macros_and_records_history(acme: Cast) -> None:
-    second = create_ticket(
-        workspace=acme.workspace, requester=acme.customer, subject="Refund", body_text="Please refund", tags=["invoice"]
-    )
+    second = open_ticket(
+        workspace=acme.workspace,
+        ticket=NewTicket(requester=acme.customer, subject="Refund", body_text="Please refund", tags=["invoice"]),
+    )[0]
     update_ticket(ticket=acme.ticket, changes=TicketChanges(add_tags=["invoices", "vat"]), agent=acme.agent)
     macro = Macro.objects.create(workspace=acme.workspace, name="Billing", actions={"add_tags": ["Invoices", "urgent"]})
     adam = signed_in_client(acme.admin)
@@ -238,13 +239,15 @@ def test_merging_a_tag_takes_the_same_statements_for_three_tickets_or_thirty(
     """Through update_ticket a tag on 30k tickets took minutes, past any request's time limit; now a few
     statements per batch, and each ticket still gets its history, version and ticket.updated event."""
     monkeypatch.setattr("deskloop.tickets.services.tickets.RETAG_BATCH", 50)
-    both = create_ticket(
-        workspace=acme.workspace, requester=acme.customer, subject="Both", body_text="x", tags=["invoices", "invoice"]
-    )
+    both = open_ticket(
+        workspace=acme.workspace,
+        ticket=NewTicket(requester=acme.customer, subject="Both", body_text="x", tags=["invoices", "invoice"]),
+    )[0]
     only_old = [
-        create_ticket(
-            workspace=acme.workspace, requester=acme.customer, subject=f"Refund {i}", body_text="x", tags=["invoices"]
-        )
+        open_ticket(
+            workspace=acme.workspace,
+            ticket=NewTicket(requester=acme.customer, subject=f"Refund {i}", body_text="x", tags=["invoices"]),
+        )[0]
         for i in range(tickets - 1)
     ]
     source, target = _tag(acme, "invoices"), _tag(acme, "invoice")
@@ -333,7 +336,7 @@ def test_product_area_refusals(acme: Cast) -> None:
     invoices = ProductArea.objects.get(workspace=acme.workspace, name="Invoices")
     update_ticket(
         ticket=acme.ticket,
-        changes=TicketChanges(product_area=invoices, product_area_set=True),
+        changes=TicketChanges(product_area=invoices),
         agent=acme.agent,
     )
 

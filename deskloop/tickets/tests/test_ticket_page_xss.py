@@ -9,7 +9,7 @@ from deskloop.conftest import Cast, signed_in_client
 from deskloop.customers.services import find_or_create_contact
 from deskloop.tickets.models import CustomField, Tag, TicketTag
 from deskloop.tickets.services.messages import add_customer_message
-from deskloop.tickets.services.tickets import create_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 PAYLOADS = [
     "<script>alert('xss')</script>",
@@ -60,7 +60,9 @@ def test_hostile_message_bodies_are_sanitized_on_the_way_in(acme: Cast) -> None:
 def test_hostile_subject_requester_tag_and_field_values_are_escaped(acme: Cast) -> None:
     payload = " | ".join(PAYLOADS)
     requester = find_or_create_contact(workspace=acme.workspace, email="mallory@evil.example", name=payload)
-    ticket = create_ticket(workspace=acme.workspace, requester=requester, subject=payload, body_text=payload)
+    ticket = open_ticket(
+        workspace=acme.workspace, ticket=NewTicket(requester=requester, subject=payload, body_text=payload)
+    )[0]
     tag = Tag.objects.create(workspace=acme.workspace, name="<svg onload=alert(1)>")
     TicketTag.objects.create(workspace=acme.workspace, ticket=ticket, tag=tag)
     CustomField.objects.create(workspace=acme.workspace, key="note", label="<script>label</script>", field_type="text")

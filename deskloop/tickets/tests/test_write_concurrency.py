@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from deskloop.conftest import Cast
 from deskloop.tickets.models import Ticket
 from deskloop.tickets.services.messages import add_customer_message
-from deskloop.tickets.services.tickets import create_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are a PostgreSQL story")
 
@@ -19,18 +19,19 @@ pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row l
 def test_concurrent_creators_queue_for_consecutive_ticket_numbers(transactional_db: None, acme: Cast) -> None:
     start = threading.Barrier(6)
 
-    def open_ticket(index: int) -> int:
+    def open_numbered(index: int) -> int:
         try:
             start.wait(timeout=10)
-            ticket = create_ticket(
-                workspace=acme.workspace, requester=acme.customer, subject=f"Parallel {index}", body_text="Hi"
-            )
+            ticket = open_ticket(
+                workspace=acme.workspace,
+                ticket=NewTicket(requester=acme.customer, subject=f"Parallel {index}", body_text="Hi"),
+            )[0]
             return ticket.number
         finally:
             connection.close()
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        numbers = sorted(pool.map(open_ticket, range(6)))
+        numbers = sorted(pool.map(open_numbered, range(6)))
     assert numbers == [2, 3, 4, 5, 6, 7]
     acme.workspace.refresh_from_db()
     assert acme.workspace.last_ticket_number == 7
@@ -40,7 +41,9 @@ def test_concurrent_creators_queue_for_consecutive_ticket_numbers(transactional_
 def test_a_message_does_not_wait_for_another_ticket_of_the_same_status_and_requester(
     transactional_db: None, acme: Cast
 ) -> None:
-    other = create_ticket(workspace=acme.workspace, requester=acme.customer, subject="Another", body_text="Hi")
+    other = open_ticket(
+        workspace=acme.workspace, ticket=NewTicket(requester=acme.customer, subject="Another", body_text="Hi")
+    )[0]
     assert (other.status_id, other.requester_id) == (acme.ticket.status_id, acme.ticket.requester_id)
     holding, release = threading.Event(), threading.Event()
 

@@ -26,7 +26,7 @@ from deskloop.tickets.queries import get_ticket_for_agent
 from deskloop.tickets.services import presence
 from deskloop.tickets.services.composer import ComposerKind, send_from_composer
 from deskloop.tickets.services.macros import get_macro_for_agent, render_macro_body
-from deskloop.tickets.services.tickets import TicketChanges, set_followers, update_ticket
+from deskloop.tickets.services.tickets import UNSET, TicketChanges, set_followers, unset_if_none, update_ticket
 from deskloop.tickets.views.ticket_page import load_ticket_page
 
 TEMPLATE = "tickets/ticket.html"
@@ -160,24 +160,21 @@ def changes_from_form(ticket: Ticket, post: Any) -> TicketChanges:
     wid = ticket.workspace_id
     changes = TicketChanges()
     if "status" in post:
-        changes.status = _scoped(Status, wid, post["status"], "status")
+        changes.status = unset_if_none(_scoped(Status, wid, post["status"], "status"))
     if "priority" in post:
         changes.priority = post["priority"]
     if "assignee" in post:
         changes.assignee = _scoped(Agent, wid, post["assignee"], "assignee")
-        changes.assignee_set = True
     if "team" in post:
         changes.team = _scoped(Team, wid, post["team"], "team")
-        changes.team_set = True
     if "product_area" in post:
         changes.product_area = _scoped(ProductArea, wid, post["product_area"], "product_area")
-        changes.product_area_set = True
     if "tags" in post:
         current = list(Tag.objects.filter(tickettag__ticket=ticket).values_list("name", flat=True))
         changes.add_tags, changes.remove_tags = _tag_changes(current, post["tags"])
     if "due_at" in post and post["due_at"].strip() != _due_at_value(ticket.due_at):
         raw = post["due_at"].strip()
-        changes.due_at_set = True
+        changes.due_at = None
         if raw:
             try:
                 changes.due_at = timezone.make_aware(dt.datetime.strptime(raw, DUE_AT_FORMAT))
@@ -185,7 +182,7 @@ def changes_from_form(ticket: Ticket, post: Any) -> TicketChanges:
                 raise ValidationFailed(_("The due date is not a valid date and time."), field="due_at") from exc
     definitions = list(CustomField.objects.filter(workspace_id=wid))
     if definitions:
-        changes.custom_fields = _custom_field_values(post, definitions) or None
+        changes.custom_fields = _custom_field_values(post, definitions) or UNSET
     return changes
 
 

@@ -17,7 +17,7 @@ from deskloop.conftest import Cast, signed_in_client
 from deskloop.core.errors import PermissionDenied, ValidationFailed
 from deskloop.tickets.models import Ticket
 from deskloop.tickets.services.messages import add_agent_reply
-from deskloop.tickets.services.tickets import create_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 from deskloop.webhooks import services, transport
 from deskloop.webhooks.models import Delivery, DeliveryAttempt, Endpoint
 from deskloop.webhooks.signing import signature_header, verify_signature
@@ -32,9 +32,10 @@ def _allow_private(cast: Cast) -> None:
 
 def _new_ticket(cast: Cast, capture: Any, subject: str = "Webhook test") -> Ticket:
     with capture(execute=True):
-        ticket = create_ticket(
-            workspace=cast.workspace, requester=cast.customer, subject=subject, body_text="Hello from Globex"
-        )
+        ticket = open_ticket(
+            workspace=cast.workspace,
+            ticket=NewTicket(requester=cast.customer, subject=subject, body_text="Hello from Globex"),
+        )[0]
     return ticket
 
 

@@ -23,7 +23,7 @@ from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import ContactEmail
 from deskloop.customers.services import find_or_create_contact
 from deskloop.tickets.models import Message, Ticket
-from deskloop.tickets.services.tickets import create_ticket
+from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 from .email_corpus import CORPUS
 
@@ -88,7 +88,9 @@ def test_all_629_sisimai_bounces_open_no_ticket_mark_recipients_and_note_our_tic
             continue
     originals = sorted({report.original_message_id for report in reports if report.original_message_id})
     for index, original in enumerate(originals):
-        ticket = create_ticket(workspace=acme.workspace, requester=acme.customer, subject=f"Sent mail {index}")
+        ticket = open_ticket(
+            workspace=acme.workspace, ticket=NewTicket(requester=acme.customer, subject=f"Sent mail {index}")
+        )[0]
         OutboundEmail.objects.create(
             workspace=acme.workspace,
             mailbox=mailbox,
