@@ -359,9 +359,18 @@ class Notification(WorkspaceOwned):
     text = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The outbox event this notification answers: a consumer may run twice, the agent is told once.
+    event_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["agent", "read_at"], name="notification_unread")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_id", "agent"],
+                condition=models.Q(event_id__isnull=False),
+                name="notification_once_per_event",
+            )
+        ]
 
 
 class TicketSearchDocument(WorkspaceOwned):

@@ -32,7 +32,7 @@ from deskloop.tickets.models import (
 )
 from deskloop.tickets.payloads import message_payload, ticket_payload
 from deskloop.tickets.queries import default_status
-from deskloop.tickets.services.notifications import mentioned_agents, notify_mentions
+from deskloop.tickets.services.notifications import mentioned_agents
 
 REPLIES_WRITERS_ONLY = gettext_noop("Your role cannot reply to customers. You can add an internal note.")
 NOTES_NOTE_ROLES_ONLY = gettext_noop("Your role cannot add notes.")
@@ -278,8 +278,9 @@ def add_internal_note(
         mentioned = mentioned_agents(workspace_id=ticket.workspace_id, text=message.body_text)
         if mentioned:
             ticket.followers.add(*mentioned)
-            notify_mentions(ticket=ticket, author=agent, mentioned=mentioned)
-        outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message))
+        # The in-app and email notifications of the mentioned agents are outbox consumers.
+        payload = {**message_payload(message), "mentioned_agent_ids": [a.pk for a in mentioned]}
+        outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=payload)
     return message
 
 

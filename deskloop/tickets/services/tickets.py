@@ -555,9 +555,6 @@ def update_ticket(
         events.record_field_changes(ticket=locked, changes=diff, agent=agent, via=via)
         if "assignee" in diff and locked.assignee is not None:
             locked.followers.add(locked.assignee)
-            from deskloop.tickets.services.notifications import notify_assignment
-
-            notify_assignment(ticket=locked, assignee=locked.assignee, by=agent)
         outbox.publish(
             workspace_id=wid,
             name="ticket.updated",
