@@ -7,9 +7,12 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from deskloop.core.outbox import register_consumer
-        from deskloop.webhooks.services import consume_outbox_event
+        from deskloop.core.periodic import register_job
+        from deskloop.webhooks.services import consume_outbox_event, send_due_deliveries
 
         register_consumer(consume_outbox_event)
+        # Retries whose deferred task was lost (or a backend that cannot defer) are swept by the scheduler.
+        register_job("send_due_webhooks", 60, send_due_deliveries)
 
         from django.utils.translation import gettext_lazy as _
 
