@@ -24,6 +24,12 @@ from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
 
 
+def database_answers() -> None:
+    """Run ``SELECT 1``: raises when the database does not answer (the health check)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
 @contextmanager
 def prepared_cursor() -> Iterator[CursorWrapper]:
     """``connection.cursor()`` whose statements PostgreSQL prepares: for statements whose text is built once per

@@ -46,7 +46,3 @@ def default_status(workspace_id: int, category: StatusCategory) -> Status:
     if status is None:
         raise LookupError(f"workspace {workspace_id} has no status in category {category}")
     return status
-
-
-def status_ids_in(workspace_id: int, categories: set[str] | frozenset[str]) -> list[int]:
-    return list(Status.objects.filter(workspace_id=workspace_id, category__in=categories).values_list("id", flat=True))
