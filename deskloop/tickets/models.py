@@ -175,9 +175,8 @@ class Ticket(WorkspaceOwned):
             models.Index(fields=["requester", "created_at"], name="ticket_requester_created"),
             models.Index(fields=["organization", "created_at"], name="ticket_org_created"),
             # The live view counts beside the inbox: one index-only pass over these four narrow columns instead of
-            # reading every ticket row (bench/: at 1M tickets the row scan alone is several hundred ms). No INCLUDE
-            # (id) for searches within a view: it stops btree deduplication (7 MB -> 56 MB at 1M) and the planner
-            # then counts with a sequential scan (sidebar 110 -> 210 ms) to save a search ~80 ms.
+            # reading every ticket row. No INCLUDE (id): it stops btree deduplication and the planner then counts
+            # with a sequential scan (figures: BENCHMARKS.md, "Design history").
             models.Index(
                 fields=["workspace", "status", "assignee", "team"],
                 condition=Q(deleted_at__isnull=True, merged_into__isnull=True, is_spam=False),
