@@ -16,6 +16,18 @@ from deskloop.tickets.services.tickets import create_ticket
 Capture = Any
 
 
+def _new_ticket(cast: Cast, capture: Capture, *, created_by: Any, assignee: Any) -> Any:
+    with capture(execute=True):
+        return create_ticket(
+            workspace=cast.workspace,
+            requester=cast.customer,
+            subject="Invoice address",
+            body_text="Please change it.",
+            created_by=created_by,
+            assignee=assignee,
+        )
+
+
 def _assignments(agent: Any) -> list[tuple[int, str]]:
     rows = Notification.objects.filter(agent=agent, kind=Notification.Kind.ASSIGNMENT)
     return list(rows.values_list("ticket__number", "text"))
@@ -38,15 +50,7 @@ def test_a_ticket_created_through_the_api_with_an_assignee_notifies_the_assignee
 def test_a_ticket_created_by_the_ui_service_with_an_assignee_notifies_the_assignee_once(
     acme: Cast, django_capture_on_commit_callbacks: Capture
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        ticket = create_ticket(
-            workspace=acme.workspace,
-            requester=acme.customer,
-            subject="Invoice address",
-            body_text="Please change it.",
-            created_by=acme.admin,
-            assignee=acme.agent,
-        )
+    ticket = _new_ticket(acme, django_capture_on_commit_callbacks, created_by=acme.admin, assignee=acme.agent)
     assert _assignments(acme.agent) == [(ticket.number, f"#{ticket.number} was assigned to you")]
     # A consumer may run twice for one event (a sweep after a crash): the agent is told once.
     event = OutboxEvent.objects.get(name="ticket.created", payload__id=ticket.pk)
@@ -56,15 +60,7 @@ def test_a_ticket_created_by_the_ui_service_with_an_assignee_notifies_the_assign
 
 
 def test_an_agent_assigning_themselves_is_not_notified(acme: Cast, django_capture_on_commit_callbacks: Capture) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        create_ticket(
-            workspace=acme.workspace,
-            requester=acme.customer,
-            subject="Mine",
-            body_text="x",
-            created_by=acme.agent,
-            assignee=acme.agent,
-        )
+    _new_ticket(acme, django_capture_on_commit_callbacks, created_by=acme.agent, assignee=acme.agent)
     assert _assignments(acme.agent) == []
 
 

@@ -8,6 +8,7 @@ the top and the error's status (422, or 200 inside an htmx swap, which htmx only
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -86,16 +87,30 @@ def status_detail(request: AgentRequest, status_id: int) -> HttpResponse:
     )
 
 
+def _list_action(
+    request: AgentRequest, run: Callable[[], object], *, done: str, render: Callable[..., HttpResponse], back: str
+) -> HttpResponse:
+    """A button on a list screen (statuses, fields): htmx gets the list again, a plain POST a message and a redirect,
+    a refusal the list with the reason and the error's status."""
+    with refusal() as refused:
+        run()
+        if is_htmx(request):
+            return render(request)
+        if done:
+            messages.success(request, done)
+        return redirect(back)
+    return render(request, error=refused.message, status=refused.status)
+
+
 def _status_action(request: AgentRequest, status_id: int, action: Any, done: str) -> HttpResponse:
     current: Status = config.get_status_for_admin(request.agent, status_id)
-    with refusal() as refused:
-        action(current)
-        if is_htmx(request):
-            return _render_statuses(request)
-        if done:
-            messages.success(request, done % {"name": current.name})
-        return redirect("admin_settings:statuses")
-    return _render_statuses(request, error=refused.message, status=refused.status)
+    return _list_action(
+        request,
+        lambda: action(current),
+        done=done % {"name": current.name} if done else "",
+        render=_render_statuses,
+        back="admin_settings:statuses",
+    )
 
 
 @agent_view(ADMIN_ROLES, description="Move a status up or down the list")
@@ -189,14 +204,13 @@ def field_detail(request: AgentRequest, field_id: int) -> HttpResponse:
 
 def _field_action(request: AgentRequest, field_id: int, action: Any, done: str) -> HttpResponse:
     field: CustomField = config.get_custom_field_for_admin(request.agent, field_id)
-    with refusal() as refused:
-        action(field)
-        if is_htmx(request):
-            return _render_fields(request)
-        if done:
-            messages.success(request, done % {"label": field.label})
-        return redirect("admin_settings:fields")
-    return _render_fields(request, error=refused.message, status=refused.status)
+    return _list_action(
+        request,
+        lambda: action(field),
+        done=done % {"label": field.label} if done else "",
+        render=_render_fields,
+        back="admin_settings:fields",
+    )
 
 
 @agent_view(ADMIN_ROLES, description="Move a custom field up or down")
