@@ -245,10 +245,10 @@ def set_agent_role(*, actor: Agent, agent: Agent, role: str) -> Agent:
         raise NotFound(_(AGENT_NOT_FOUND))
     if role not in ALL_ROLES:
         raise ValidationFailed(_(UNKNOWN_ROLE) % {"role": role}, field="role")
-    if role == Role.OWNER and actor.role != Role.OWNER:
-        raise PermissionDenied(_(OWNER_ROLE_NEEDS_OWNER))
-    if agent.role == Role.OWNER and role != Role.OWNER and actor.role != Role.OWNER:
-        raise PermissionDenied(_(OWNER_CHANGED_BY_OWNER))
+    if role == Role.OWNER:
+        require_role(actor, Capability.OWN, OWNER_ROLE_NEEDS_OWNER)
+    if agent.role == Role.OWNER and role != Role.OWNER:
+        require_role(actor, Capability.OWN, OWNER_CHANGED_BY_OWNER)
     with transaction.atomic():
         owner_ids = _active_owner_ids(agent.workspace_id)
         locked = Agent.objects.select_for_update().get(pk=agent.pk)
@@ -270,8 +270,8 @@ def set_agent_active(*, actor: Agent, agent: Agent, active: bool) -> Agent:
         raise NotFound(_(AGENT_NOT_FOUND))
     if not active and agent.pk == actor.pk:
         raise ValidationFailed(_(CANNOT_DEACTIVATE_SELF), field="is_active")
-    if agent.role == Role.OWNER and actor.role != Role.OWNER:
-        raise PermissionDenied(_(OWNER_DEACTIVATED_BY_OWNER))
+    if agent.role == Role.OWNER:
+        require_role(actor, Capability.OWN, OWNER_DEACTIVATED_BY_OWNER)
     with transaction.atomic():
         owner_ids = _active_owner_ids(agent.workspace_id)
         locked = Agent.objects.select_for_update().get(pk=agent.pk)
@@ -425,8 +425,7 @@ def _new_invitation_secret() -> tuple[str, str]:
 
 def invite_agent(*, actor: Agent, email: str, role: str = Role.AGENT) -> tuple[Invitation, str]:
     """Create an invitation and email its link; returns it and the secret token (stored only hashed)."""
-    if actor.role not in ADMIN_ROLES:
-        raise PermissionDenied(_(INVITES_ADMINS_ONLY))
+    require_admin(actor, INVITES_ADMINS_ONLY)
     if role not in ALL_ROLES or (role == Role.OWNER and actor.role != Role.OWNER):
         raise ValidationFailed(_(INVITE_ROLE_REFUSED), field="role")
     address = (email or "").strip().lower()
