@@ -17,11 +17,8 @@ from deskloop.accounts import queries, services
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.forms import PasswordForm, ProfileForm, TokenForm, WorkspaceForm, time_zone_names
 from deskloop.accounts.models import ADMIN_ROLES, ALL_ROLES, Role
+from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import refusal
-
-
-def _is_htmx(request: AgentRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 @agent_view(ALL_ROLES, description="Settings home: every settings screen the caller's role may open")
@@ -94,8 +91,8 @@ def _render_tokens(
         "created": created,
         "secret": secret,
     }
-    template = "accounts/settings/tokens.html#token-panel" if _is_htmx(request) else "accounts/settings/tokens.html"
-    response = render(request, template, context, status=200 if _is_htmx(request) else status)
+    template = "accounts/settings/tokens.html#token-panel" if is_htmx(request) else "accounts/settings/tokens.html"
+    response = render(request, template, context, status=200 if is_htmx(request) else status)
     if secret:
         # The secret is in this response only; no cache may keep a copy.
         response["Cache-Control"] = "no-store"

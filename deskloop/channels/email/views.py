@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deskloop.accounts.access import AgentRequest, agent_view, public_view
 from deskloop.accounts.models import ADMIN_ROLES
+from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import refusal
 from deskloop.tickets.views.ticket_attachments import content_disposition
 
@@ -143,7 +144,7 @@ def mailbox_imap_test(request: AgentRequest, mailbox_id: int | None = None) -> H
             for name, errors in entered.errors.items()
         )
         check = imap.ConnectionCheck(ok=False, message=_("Correct the IMAP settings first (%s).") % problems)
-    if getattr(request, "htmx", False):
+    if is_htmx(request):
         return render(request, "email_channel/_imap_check.html", {"imap_check": check})
     # Without JavaScript: the whole form again, as entered (the password is never rendered back), with the result.
     form = MailboxForm(request.POST, workspace_id=request.agent.workspace_id)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES
+from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import refusal
 from deskloop.tickets.forms_admin import (
     CustomFieldForm,
@@ -26,10 +27,6 @@ from deskloop.tickets.forms_admin import (
 )
 from deskloop.tickets.models import CustomField, Status
 from deskloop.tickets.services import configuration as config
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def _offset(request: HttpRequest) -> int:

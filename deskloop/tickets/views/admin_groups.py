@@ -12,11 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES
+from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import refusal
 from deskloop.tickets.forms_admin import ProductAreaForm, TagMergeForm, TagRenameForm, TeamDeleteForm
 from deskloop.tickets.models import ProductArea, Tag
 from deskloop.tickets.services import configuration_groups as groups
-from deskloop.tickets.views.admin import is_htmx
 
 
 # ---- tags --------------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ALL_ROLES, WRITER_ROLES
 from deskloop.core.errors import PermissionDenied, ValidationFailed
+from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import refusal
 from deskloop.tickets import search
 from deskloop.tickets.inbox import InboxView
@@ -69,7 +70,7 @@ def _render_inbox(
         page = load_inbox_page(agent=request.agent, query=InboxQuery())
         error, status = invalid.message, 400
     template = "tickets/inbox.html#results" if _wants_results_only(request) else "tickets/inbox.html"
-    if status != 200 and getattr(request, "htmx", None):
+    if status != 200 and is_htmx(request):
         status = 200  # htmx only swaps successful responses; the message is in the partial
     return render(request, template, {"page": page, "error": error, "notice": notice}, status=status)
 
@@ -145,7 +146,7 @@ def bulk(request: AgentRequest) -> HttpResponse:
     with refusal() as refused:
         result = bulk_update_tickets(agent=request.agent, ticket_ids=ticket_ids, change=_bulk_change(request.POST))
     if refused:
-        if not getattr(request, "htmx", None):
+        if not is_htmx(request):
             return refused.redirect(request, f"{reverse('tickets:inbox')}?{query.querystring()}")
         return _render_inbox(request, query, refused.message)
     notice = ngettext(
@@ -153,7 +154,7 @@ def bulk(request: AgentRequest) -> HttpResponse:
         "Updated %(changed)d of %(selected)d selected tickets.",
         result.selected,
     ) % {"changed": result.changed, "selected": result.selected}
-    if not getattr(request, "htmx", None):
+    if not is_htmx(request):
         messages.success(request, notice)
         return redirect(f"{reverse('tickets:inbox')}?{query.querystring()}")
     # The list keeps the agent's filters but starts again from the first page: rows moved.
@@ -224,7 +225,7 @@ def search_view(request: AgentRequest) -> HttpResponse:
     except ValidationFailed as invalid:
         error, status = invalid.message, 400
         page = load_search_page(agent=request.agent, query=InboxQuery(page_size=SEARCH_PAGE_SIZE))
-    if getattr(request, "htmx", None):
+    if is_htmx(request):
         status = 200
     template = "tickets/search.html#results" if _wants_results_only(request) else "tickets/search.html"
     context = {"page": page, "error": error, "search_words": page.query.ticket_filter.query}

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ALL_ROLES, NOTE_ROLES, WRITER_ROLES, Agent, Team
 from deskloop.core.errors import Conflict, NotFound, ValidationFailed
+from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import Refusal, refusal
 from deskloop.tickets.attachments import IncomingFile, check_upload_size
 from deskloop.tickets.models import CustomField, CustomFieldType, Macro, Priority, ProductArea, Status, Tag, Ticket
@@ -42,10 +43,6 @@ def find_ticket(request: HttpRequest, number: int) -> Ticket:
     """Writers also reach trashed tickets (to restore them); everyone else gets 404 for those."""
     agent = _agent(request)
     return get_ticket_for_agent(agent, number, include_trashed=agent.can_write)
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def page_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:

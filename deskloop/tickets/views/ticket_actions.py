@@ -11,10 +11,11 @@ from django.views.decorators.http import require_POST
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import WRITER_ROLES
 from deskloop.core.errors import ValidationFailed
+from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import refusal
 from deskloop.tickets.models import Ticket
 from deskloop.tickets.services import lifecycle
-from deskloop.tickets.views.ticket import domain_error, find_ticket, is_htmx
+from deskloop.tickets.views.ticket import domain_error, find_ticket
 
 
 def _go(request: AgentRequest, url: str) -> HttpResponse:
