@@ -2,10 +2,13 @@
 
 The session holds one current workspace; ``request.agent`` is the caller's membership in it. Views
 declare their policy with ``agent_view(roles=...)`` or ``public_view``; the access-matrix test reads it.
+Services check the role again with ``require_role`` (the same service is reached from the UI, the API, channels
+and commands): the one role guard, each refusal message a constant of the module that refuses.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -15,11 +18,48 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from deskloop.accounts.models import ALL_ROLES, Agent, User
+from deskloop.accounts.models import ADMIN_ROLES, ALL_ROLES, NOTE_ROLES, WRITER_ROLES, Agent, Role, User
+from deskloop.core import errors
 from deskloop.core.policy import RoutePolicy, Tenancy, attach_policy
 
 SESSION_WORKSPACE_KEY = "deskloop_workspace_id"
+
+ADMINS_ONLY = gettext_noop("Only admins and owners can change this.")
+
+
+class Capability(enum.Enum):
+    """What a role may do in its workspace; ``CAPABILITY_ROLES`` says which roles have it."""
+
+    OWN = "own"  # owners: what opens the workspace to the outside (private webhook targets)
+    ADMIN = "admin"  # owners and admins: settings, people, configuration
+    WRITE = "write"  # and agents: change tickets, reply to customers, edit contacts
+    NOTE = "note"  # and light agents: internal notes
+
+
+CAPABILITY_ROLES: dict[Capability, frozenset[str]] = {
+    Capability.OWN: frozenset({Role.OWNER.value}),
+    Capability.ADMIN: ADMIN_ROLES,
+    Capability.WRITE: WRITER_ROLES,
+    Capability.NOTE: NOTE_ROLES,
+}
+
+
+def require_role(agent: Agent, capability: Capability, message: str) -> None:
+    """Refuse (``PermissionDenied``, 403) unless the agent's role has the capability.
+
+    ``message`` is the refusing module's constant, marked with ``gettext_noop``; it is translated here, at raise
+    time, in the caller's language.
+    """
+    if agent.role not in CAPABILITY_ROLES[capability]:
+        raise errors.PermissionDenied(_(message))
+
+
+def require_admin(agent: Agent, message: str = ADMINS_ONLY) -> None:
+    require_role(agent, Capability.ADMIN, message)
+
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 

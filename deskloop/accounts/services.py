@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from deskloop.accounts.access import ADMINS_ONLY, Capability, require_admin, require_role
 from deskloop.accounts.models import (
     ADMIN_ROLES,
     ALL_ROLES,
@@ -48,7 +49,6 @@ TOKEN_NAME_MAX = 100
 # Letters, digits and dashes: it sits inside "[PREFIX #1234]" in email subjects, which threading parses back.
 TICKET_PREFIX_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
 
-ADMINS_ONLY = gettext_noop("Only admins and owners can change this.")
 OWNERS_ONLY_PRIVATE_TARGETS = gettext_noop("Only an owner can let webhooks reach private network addresses.")
 ROLES_ADMINS_ONLY = gettext_noop("Only admins can change roles.")
 UNKNOWN_ROLE = gettext_noop("Unknown role “%(role)s”.")
@@ -105,11 +105,6 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _require_admin(actor: Agent, message: str = ADMINS_ONLY) -> None:
-    if actor.role not in ADMIN_ROLES:
-        raise PermissionDenied(_(message))
-
-
 # ---- workspaces -------------------------------------------------------------------------------------------------
 def create_workspace(*, name: str, slug: str = "", ticket_prefix: str = "") -> Workspace:
     name = (name or "").strip()
@@ -154,7 +149,7 @@ def update_workspace(
     *, actor: Agent, name: str, ticket_prefix: str, default_language: str, time_zone: str
 ) -> Workspace:
     """Rename the workspace and set what new mail and new people start with. Admins and owners only."""
-    _require_admin(actor)
+    require_admin(actor)
     cleaned_name = " ".join((name or "").split())
     if not cleaned_name:
         raise ValidationFailed(_(WORKSPACE_NAME_REQUIRED), field="name")
@@ -171,8 +166,7 @@ def update_workspace(
 
 def set_private_webhook_targets(*, actor: Agent, allowed: bool) -> Workspace:
     """The SSRF override for outbound webhooks. Owner only on the workspace page: it opens the network."""
-    if actor.role != Role.OWNER:
-        raise PermissionDenied(_(OWNERS_ONLY_PRIVATE_TARGETS))
+    require_role(actor, Capability.OWN, OWNERS_ONLY_PRIVATE_TARGETS)
     workspace = actor.workspace
     workspace.allow_private_webhook_targets = allowed
     workspace.save(update_fields=["allow_private_webhook_targets"])
@@ -246,16 +240,15 @@ def _active_owner_ids(workspace_id: int) -> list[int]:
 
 def set_agent_role(*, actor: Agent, agent: Agent, role: str) -> Agent:
     """Change a member's role. Owners are changed only by owners, and the last active owner stays an owner."""
-    if actor.role not in ADMIN_ROLES:
-        raise PermissionDenied(_(ROLES_ADMINS_ONLY))
+    require_admin(actor, ROLES_ADMINS_ONLY)
     if agent.workspace_id != actor.workspace_id:
         raise NotFound(_(AGENT_NOT_FOUND))
     if role not in ALL_ROLES:
         raise ValidationFailed(_(UNKNOWN_ROLE) % {"role": role}, field="role")
-    if role == Role.OWNER and actor.role != Role.OWNER:
-        raise PermissionDenied(_(OWNER_ROLE_NEEDS_OWNER))
-    if agent.role == Role.OWNER and role != Role.OWNER and actor.role != Role.OWNER:
-        raise PermissionDenied(_(OWNER_CHANGED_BY_OWNER))
+    if role == Role.OWNER:
+        require_role(actor, Capability.OWN, OWNER_ROLE_NEEDS_OWNER)
+    if agent.role == Role.OWNER and role != Role.OWNER:
+        require_role(actor, Capability.OWN, OWNER_CHANGED_BY_OWNER)
     with transaction.atomic():
         owner_ids = _active_owner_ids(agent.workspace_id)
         locked = Agent.objects.select_for_update().get(pk=agent.pk)
@@ -272,13 +265,13 @@ def set_agent_active(*, actor: Agent, agent: Agent, active: bool) -> Agent:
 
     Their tickets stay assigned to them and their history keeps their name; nothing is deleted.
     """
-    _require_admin(actor)
+    require_admin(actor)
     if agent.workspace_id != actor.workspace_id:
         raise NotFound(_(AGENT_NOT_FOUND))
     if not active and agent.pk == actor.pk:
         raise ValidationFailed(_(CANNOT_DEACTIVATE_SELF), field="is_active")
-    if agent.role == Role.OWNER and actor.role != Role.OWNER:
-        raise PermissionDenied(_(OWNER_DEACTIVATED_BY_OWNER))
+    if agent.role == Role.OWNER:
+        require_role(actor, Capability.OWN, OWNER_DEACTIVATED_BY_OWNER)
     with transaction.atomic():
         owner_ids = _active_owner_ids(agent.workspace_id)
         locked = Agent.objects.select_for_update().get(pk=agent.pk)
@@ -312,7 +305,7 @@ def create_team(
 ) -> Team:
     """A new team. ``actor`` is the admin doing it from the UI; setup code and commands pass none."""
     if actor is not None:
-        _require_admin(actor)
+        require_admin(actor)
         if actor.workspace_id != workspace.pk:
             raise PermissionDenied(_(ADMINS_ONLY))
     cleaned = _clean_team_name(name)
@@ -330,7 +323,7 @@ def create_team(
 
 
 def rename_team(*, actor: Agent, team: Team, name: str) -> Team:
-    _require_admin(actor)
+    require_admin(actor)
     if team.workspace_id != actor.workspace_id:
         raise NotFound(_(TEAM_NOT_FOUND))
     cleaned = _clean_team_name(name)
@@ -347,7 +340,7 @@ def rename_team(*, actor: Agent, team: Team, name: str) -> Team:
 
 def set_team_members(*, actor: Agent, team: Team, members: Sequence[Agent]) -> Team:
     """Replace the team's members with ``members`` (agents of the same workspace)."""
-    _require_admin(actor)
+    require_admin(actor)
     if team.workspace_id != actor.workspace_id:
         raise NotFound(_(TEAM_NOT_FOUND))
     _check_members(team.workspace_id, members)
@@ -432,8 +425,7 @@ def _new_invitation_secret() -> tuple[str, str]:
 
 def invite_agent(*, actor: Agent, email: str, role: str = Role.AGENT) -> tuple[Invitation, str]:
     """Create an invitation and email its link; returns it and the secret token (stored only hashed)."""
-    if actor.role not in ADMIN_ROLES:
-        raise PermissionDenied(_(INVITES_ADMINS_ONLY))
+    require_admin(actor, INVITES_ADMINS_ONLY)
     if role not in ALL_ROLES or (role == Role.OWNER and actor.role != Role.OWNER):
         raise ValidationFailed(_(INVITE_ROLE_REFUSED), field="role")
     address = (email or "").strip().lower()
@@ -471,7 +463,7 @@ def invite_agent(*, actor: Agent, email: str, role: str = Role.AGENT) -> tuple[I
 
 
 def _pending_for_admin(actor: Agent, invitation: Invitation) -> Invitation:
-    _require_admin(actor, INVITES_ADMINS_ONLY)
+    require_admin(actor, INVITES_ADMINS_ONLY)
     if invitation.workspace_id != actor.workspace_id:
         raise NotFound(_(INVITATION_NOT_FOUND))
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)

@@ -16,7 +16,7 @@ from deskloop.accounts import queries, services
 from deskloop.accounts.access import SESSION_WORKSPACE_KEY, public_view
 from deskloop.accounts.forms import AcceptInvitationForm
 from deskloop.accounts.models import Agent, Invitation, User
-from deskloop.core.errors import DomainError
+from deskloop.core.refusals import refusal
 
 _STATE_STATUS = {
     services.InvitationState.EXPIRED: 410,
@@ -67,11 +67,9 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         if user.email.lower() != invitation.email.lower():
             return _page(request, invitation, other_person=True)
         if request.method == "POST":
-            try:
-                agent = services.accept_invitation_as(secret=token, user=user)
-            except DomainError as error:
-                return _refused(request, error.message, error.http_status)
-            return _joined(request, agent)
+            with refusal() as refused:
+                return _joined(request, services.accept_invitation_as(secret=token, user=user))
+            return _refused(request, refused.message, refused.status)
         return _page(request, invitation, signed_in=True)
 
     if queries.user_with_email_exists(invitation.email):
@@ -79,16 +77,12 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form) as refused:
             agent = services.accept_invitation(
                 secret=token, name=form.cleaned_data["name"], password=form.cleaned_data["password"]
             )
-        except DomainError as error:
-            if error.field in form.fields:
-                form.add_domain_error(error)
-            else:
-                return _refused(request, error.message, error.http_status)
-        else:
             login(request, agent.user, backend="django.contrib.auth.backends.ModelBackend")
             return _joined(request, agent)
+        if refused.error is not None and refused.error.field not in form.fields:
+            return _refused(request, refused.message, refused.status)
     return _page(request, invitation, form=form)

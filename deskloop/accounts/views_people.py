@@ -17,7 +17,7 @@ from deskloop.accounts import queries, services
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.forms import InvitationForm, RoleForm, TeamForm, TeamMembersForm
 from deskloop.accounts.models import ADMIN_ROLES, Agent, Role, Team
-from deskloop.core.errors import DomainError
+from deskloop.core.refusals import refusal
 
 
 # ---- agents ------------------------------------------------------------------------------------------------------
@@ -62,15 +62,14 @@ def agent_role(request: AgentRequest, agent_id: int) -> HttpResponse:
     form = RoleForm(request.POST)
     if not form.is_valid():
         return _render_agent(request, agent, error=_("Choose one of the roles."), status=422)
-    try:
+    with refusal() as refused:
         services.set_agent_role(actor=request.agent, agent=agent, role=form.cleaned_data["role"])
-    except DomainError as error:
-        agent.refresh_from_db()
-        return _render_agent(request, agent, error=error.message, status=error.http_status)
-    messages.success(
-        request, _("%(name)s is now %(role)s.") % {"name": agent.name, "role": agent.get_role_display().lower()}
-    )
-    return redirect("settings:agent", agent_id=agent.pk)
+        messages.success(
+            request, _("%(name)s is now %(role)s.") % {"name": agent.name, "role": agent.get_role_display().lower()}
+        )
+        return redirect("settings:agent", agent_id=agent.pk)
+    agent.refresh_from_db()
+    return _render_agent(request, agent, error=refused.message, status=refused.status)
 
 
 @agent_view(ADMIN_ROLES, description="Deactivate or reactivate an agent")
@@ -78,15 +77,14 @@ def agent_role(request: AgentRequest, agent_id: int) -> HttpResponse:
 def agent_active(request: AgentRequest, agent_id: int) -> HttpResponse:
     agent = queries.get_agent_for_admin(request.agent, agent_id)
     active = request.POST.get("active") == "1"
-    try:
+    with refusal() as refused:
         services.set_agent_active(actor=request.agent, agent=agent, active=active)
-    except DomainError as error:
-        return _render_agent(request, agent, error=error.message, status=error.http_status)
-    if active:
-        messages.success(request, _("%(name)s can sign in to this workspace again.") % {"name": agent.name})
-    else:
-        messages.success(request, _("%(name)s was deactivated.") % {"name": agent.name})
-    return redirect("settings:agent", agent_id=agent.pk)
+        if active:
+            messages.success(request, _("%(name)s can sign in to this workspace again.") % {"name": agent.name})
+        else:
+            messages.success(request, _("%(name)s was deactivated.") % {"name": agent.name})
+        return redirect("settings:agent", agent_id=agent.pk)
+    return _render_agent(request, agent, error=refused.message, status=refused.status)
 
 
 # ---- invitations -------------------------------------------------------------------------------------------------
@@ -108,13 +106,10 @@ def _render_invitations(
 def invitations(request: AgentRequest) -> HttpResponse:
     form = InvitationForm(request.POST or None, actor=request.agent)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             invitation, _secret = services.invite_agent(
                 actor=request.agent, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
             )
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("An invitation was emailed to %(email)s.") % {"email": invitation.email})
             return redirect("settings:invitations")
     return _render_invitations(request, form, status=422 if form.errors else 200)
@@ -124,26 +119,24 @@ def invitations(request: AgentRequest) -> HttpResponse:
 @require_POST
 def invitation_resend(request: AgentRequest, invitation_id: int) -> HttpResponse:
     invitation = queries.get_invitation_for_admin(request.agent, invitation_id)
-    try:
+    with refusal() as refused:
         services.resend_invitation(actor=request.agent, invitation=invitation)
-    except DomainError as error:
-        form = InvitationForm(actor=request.agent)
-        return _render_invitations(request, form, error=error.message, status=error.http_status)
-    messages.success(request, _("A new invitation link was emailed to %(email)s.") % {"email": invitation.email})
-    return redirect("settings:invitations")
+        messages.success(request, _("A new invitation link was emailed to %(email)s.") % {"email": invitation.email})
+        return redirect("settings:invitations")
+    form = InvitationForm(actor=request.agent)
+    return _render_invitations(request, form, error=refused.message, status=refused.status)
 
 
 @agent_view(ADMIN_ROLES, description="Withdraw an open invitation")
 @require_POST
 def invitation_revoke(request: AgentRequest, invitation_id: int) -> HttpResponse:
     invitation = queries.get_invitation_for_admin(request.agent, invitation_id)
-    try:
+    with refusal() as refused:
         services.revoke_invitation(actor=request.agent, invitation=invitation)
-    except DomainError as error:
-        form = InvitationForm(actor=request.agent)
-        return _render_invitations(request, form, error=error.message, status=error.http_status)
-    messages.success(request, _("The invitation for %(email)s was withdrawn.") % {"email": invitation.email})
-    return redirect("settings:invitations")
+        messages.success(request, _("The invitation for %(email)s was withdrawn.") % {"email": invitation.email})
+        return redirect("settings:invitations")
+    form = InvitationForm(actor=request.agent)
+    return _render_invitations(request, form, error=refused.message, status=refused.status)
 
 
 # ---- teams -------------------------------------------------------------------------------------------------------
@@ -152,13 +145,10 @@ def invitation_revoke(request: AgentRequest, invitation_id: int) -> HttpResponse
 def teams(request: AgentRequest) -> HttpResponse:
     form = TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             team = services.create_team(
                 workspace=request.agent.workspace, name=form.cleaned_data["name"], actor=request.agent
             )
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("Team “%(name)s” created. Now add its members.") % {"name": team.name})
             return redirect("settings:team", team_id=team.pk)
     return render(
@@ -202,14 +192,11 @@ def team_detail(request: AgentRequest, team_id: int) -> HttpResponse:
         return _render_team(request, team)
     form = TeamForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal(form):
             services.rename_team(actor=request.agent, team=team, name=form.cleaned_data["name"])
-        except DomainError as error:
-            form.add_domain_error(error)
-            team.refresh_from_db()
-        else:
             messages.success(request, _("Team renamed."))
             return redirect("settings:team", team_id=team.pk)
+        team.refresh_from_db()
     return _render_team(request, team, form=form, status=422)
 
 
@@ -222,9 +209,8 @@ def team_members(request: AgentRequest, team_id: int) -> HttpResponse:
     if not form.is_valid():
         return _render_team(request, team, members_form=form, error=_("Choose members from the list."), status=422)
     chosen = set(form.cleaned_data["members"])
-    try:
+    with refusal() as refused:
         services.set_team_members(actor=request.agent, team=team, members=[a for a in candidates if a.pk in chosen])
-    except DomainError as error:
-        return _render_team(request, team, members_form=form, error=error.message, status=error.http_status)
-    messages.success(request, _("Members of %(team)s saved.") % {"team": team.name})
-    return redirect("settings:team", team_id=team.pk)
+        messages.success(request, _("Members of %(team)s saved.") % {"team": team.name})
+        return redirect("settings:team", team_id=team.pk)
+    return _render_team(request, team, members_form=form, error=refused.message, status=refused.status)

@@ -17,11 +17,8 @@ from deskloop.accounts import queries, services
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.forms import PasswordForm, ProfileForm, TokenForm, WorkspaceForm, time_zone_names
 from deskloop.accounts.models import ADMIN_ROLES, ALL_ROLES, Role
-from deskloop.core.errors import DomainError
-
-
-def _is_htmx(request: AgentRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
+from deskloop.core.htmx import is_htmx
+from deskloop.core.refusals import refusal
 
 
 @agent_view(ALL_ROLES, description="Settings home: every settings screen the caller's role may open")
@@ -50,16 +47,13 @@ def profile(request: AgentRequest) -> HttpResponse:
         request.POST or None, initial={"name": user.name, "language": user.language, "time_zone": user.time_zone}
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             services.update_profile(
                 user=user,
                 name=form.cleaned_data["name"],
                 language=form.cleaned_data["language"],
                 time_zone=form.cleaned_data["time_zone"],
             )
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("Your profile was saved."))
             return redirect("settings:profile")
     return _render_profile(request, form, PasswordForm(), status=400 if form.errors else 200)
@@ -70,15 +64,12 @@ def profile(request: AgentRequest) -> HttpResponse:
 def password(request: AgentRequest) -> HttpResponse:
     form = PasswordForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal(form):
             services.change_password(
                 user=request.user,
                 current_password=form.cleaned_data["current_password"],
                 new_password=form.cleaned_data["new_password"],
             )
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             # Changing the password rotates the session hash; keep this session signed in, end the others.
             update_session_auth_hash(request, request.user)
             messages.success(request, _("Your password was changed."))
@@ -100,8 +91,8 @@ def _render_tokens(
         "created": created,
         "secret": secret,
     }
-    template = "accounts/settings/tokens.html#token-panel" if _is_htmx(request) else "accounts/settings/tokens.html"
-    response = render(request, template, context, status=200 if _is_htmx(request) else status)
+    template = "accounts/settings/tokens.html#token-panel" if is_htmx(request) else "accounts/settings/tokens.html"
+    response = render(request, template, context, status=200 if is_htmx(request) else status)
     if secret:
         # The secret is in this response only; no cache may keep a copy.
         response["Cache-Control"] = "no-store"
@@ -113,11 +104,8 @@ def _render_tokens(
 def tokens(request: AgentRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             token, secret = services.create_api_token(agent=request.agent, name=form.cleaned_data["name"])
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             return _render_tokens(request, TokenForm(), created=token, secret=secret)
     return _render_tokens(request, form, status=400 if form.errors else 200)
 
@@ -149,7 +137,7 @@ def workspace(request: AgentRequest) -> HttpResponse:
         },
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             services.update_workspace(
                 actor=request.agent,
                 name=form.cleaned_data["name"],
@@ -157,9 +145,6 @@ def workspace(request: AgentRequest) -> HttpResponse:
                 default_language=form.cleaned_data["default_language"],
                 time_zone=form.cleaned_data["time_zone"],
             )
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("Workspace settings saved."))
             return redirect("settings:workspace")
     return render(

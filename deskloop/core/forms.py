@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django import forms
+from typing import Any
 
-from deskloop.core.errors import DomainError
+from django import forms
 
 
 class AccessibleForm(forms.Form):
@@ -21,9 +21,8 @@ class AccessibleForm(forms.Form):
         super().full_clean()
         self.describe_fields()
 
-    def add_domain_error(self, error: DomainError) -> None:
-        """Show a service's refusal beside the field it names, or above the form."""
-        self.add_error(error.field if error.field in self.fields else None, error.message)
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
         self.describe_fields()
 
     def describe_fields(self) -> None:

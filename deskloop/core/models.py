@@ -14,18 +14,10 @@ class WorkspaceOwned(models.Model):
         abstract = True
 
 
-class Timestamped(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-
-
 class OutboxEvent(models.Model):
     """A domain event (``ticket.created``) written in the same transaction as the change it describes.
 
-    Consumers (outbound webhooks, later notifications) are fed from this table after commit, so an event is
+    Consumers (outbound webhooks, emails, in-app notifications) are fed from this table after commit, so an event is
     never announced for a change that rolled back, and never lost when a worker dies mid-delivery.
     """
 

@@ -47,7 +47,7 @@ def publish_many(*, workspace_id: int, events: list[tuple[str, dict[str, Any]]])
     if len(ids) == 1:
         _dispatch_after_commit(ids[0])
     elif ids:
-        # One task for the lot: a bulk change (a tag merged on 40k tickets) queued a task row per event.
+        # One task for the lot: a bulk change would otherwise queue a task row per event (BENCHMARKS.md).
         _dispatch_many_after_commit(ids)
     return rows
 
@@ -56,7 +56,7 @@ def publish_many(*, workspace_id: int, events: list[tuple[str, dict[str, Any]]])
 def writing_history() -> Iterator[None]:
     """Within this block events are stored but no dispatch task is queued for them: the caller is writing history
     that is already over (the demo workspace) and marks the events dispatched itself. Without it, seeding queued a
-    task per event (1,455 for the demo) that the worker then ran only to find nothing to do."""
+    task per event that the worker then ran only to find nothing to do."""
     token = _writing_history.set(True)
     try:
         yield

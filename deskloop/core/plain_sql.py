@@ -2,7 +2,7 @@
 without building them again for every row.
 
 On such a path the ORM spends more CPU compiling a one-row INSERT or a ``select_related`` query than the
-database spends running it (0.3-0.9 ms against ~0.1 ms on loopback). ``insert_row`` and ``JoinedRows`` send
+database spends running it (figures in BENCHMARKS.md, "Design history"). ``insert_row`` and ``JoinedRows`` send
 the same SQL, built once per process, and make the same instances (each field's ``pre_save`` and
 ``get_db_prep_save`` going in; the database converters and ``Model.from_db`` coming out). They skip save()
 overrides and save signals, which no model of this project has; use them only for such models.
@@ -28,14 +28,20 @@ from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
 
 
+def database_answers() -> None:
+    """Run ``SELECT 1``: raises when the database does not answer (the health check)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
 @contextmanager
 def prepared_cursor() -> Iterator[CursorWrapper]:
     """``connection.cursor()`` whose statements PostgreSQL prepares: for statements whose text is built once per
     process and run for every email or ticket write (INSERTs, lookups by a key). The first run on a connection
     prepares the statement, later runs only execute it: PostgreSQL's parse and plan were a third of its CPU per
     ingested email. Elsewhere nothing is prepared: a generic plan that PostgreSQL settles on for a search or a
-    report after a few executions can be far off for another workspace's or filter's values (with every statement
-    prepared, filtered search at 1M tickets went from ~330 to 600-700 ms at p95, BENCHMARKS.md).
+    report after a few executions can be far off for another workspace's or filter's values (measured on filtered
+    search; BENCHMARKS.md, "Design history").
 
     Needs server-side binding (the default, ``config.env``); ``?prepared_statements=false`` in DATABASE_URL (a
     pooler that cannot keep them) turns it off. On SQLite it is ``connection.cursor()``."""

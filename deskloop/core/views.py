@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
+from deskloop.core.plain_sql import database_answers
 from deskloop.core.policy import RoutePolicy, Tenancy, attach_policy
 
 
 def _healthz(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers: the process answers and the database accepts a query."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    database_answers()
     return JsonResponse({"status": "ok"})
 
 

@@ -10,9 +10,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from deskloop.accounts.access import Capability, require_role
 from deskloop.accounts.models import Agent, Workspace
-from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
+from deskloop.core.errors import NotFound, ValidationFailed
 from deskloop.core.plain_sql import insert_row, prepared_cursor
 from deskloop.customers.models import Contact, ContactEmail, LifecycleStage, Organization, OrganizationDomain
 from deskloop.customers.queries import identities_with_contacts
@@ -221,9 +223,7 @@ def create_contact(
     return contact
 
 
-def _require_writer(actor: Agent) -> None:
-    if not actor.can_write:
-        raise PermissionDenied(_("Your role cannot change contacts or organizations."))
+CUSTOMERS_WRITERS_ONLY = gettext_noop("Your role cannot change contacts or organizations.")
 
 
 def update_contact(
@@ -236,7 +236,7 @@ def update_contact(
     locale: str = "",
     timezone_name: str = "",
 ) -> Contact:
-    _require_writer(actor)
+    require_role(actor, Capability.WRITE, CUSTOMERS_WRITERS_ONLY)
     if contact.workspace_id != actor.workspace_id:
         raise NotFound(_("Contact not found."))
     if organization is not None and organization.workspace_id != contact.workspace_id:
@@ -262,7 +262,7 @@ def _check_timezone(name: str) -> None:
 
 
 def add_contact_email(*, actor: Agent, contact: Contact, email: str) -> ContactEmail:
-    _require_writer(actor)
+    require_role(actor, Capability.WRITE, CUSTOMERS_WRITERS_ONLY)
     address = normalize_email(email)
     with transaction.atomic():
         owner = (
@@ -284,7 +284,7 @@ def add_contact_email(*, actor: Agent, contact: Contact, email: str) -> ContactE
 
 
 def remove_contact_email(*, actor: Agent, identity: ContactEmail) -> None:
-    _require_writer(actor)
+    require_role(actor, Capability.WRITE, CUSTOMERS_WRITERS_ONLY)
     with transaction.atomic():
         others = ContactEmail.objects.filter(contact_id=identity.contact_id).exclude(pk=identity.pk)
         if not others.exists():
@@ -298,7 +298,7 @@ def remove_contact_email(*, actor: Agent, identity: ContactEmail) -> None:
 
 
 def set_primary_email(*, actor: Agent, identity: ContactEmail) -> None:
-    _require_writer(actor)
+    require_role(actor, Capability.WRITE, CUSTOMERS_WRITERS_ONLY)
     with transaction.atomic():
         ContactEmail.objects.filter(contact_id=identity.contact_id).update(is_primary=False)
         ContactEmail.objects.filter(pk=identity.pk).update(is_primary=True)
@@ -318,7 +318,7 @@ def update_organization(
     owner: Agent | None = None,
     notes: str = "",
 ) -> Organization:
-    _require_writer(actor)
+    require_role(actor, Capability.WRITE, CUSTOMERS_WRITERS_ONLY)
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("An organization needs a name."), field="name")

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import WRITER_ROLES, Agent
-from deskloop.core.errors import DomainError
+from deskloop.core.refusals import refusal
 from deskloop.customers import queries, services
 from deskloop.customers.forms import ContactEmailForm, ContactForm, OrganizationForm
 from deskloop.customers.models import ContactEmail, Organization
@@ -34,11 +34,6 @@ def _organization_or_none(agent: Agent, organization_id: int | None) -> Organiza
     return queries.get_organization_for_agent(agent, organization_id) if organization_id else None
 
 
-def _add_domain_error(form: Any, error: DomainError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
-
-
 @agent_view()
 @require_GET
 def contact_list(request: AgentRequest) -> HttpResponse:
@@ -57,7 +52,7 @@ def contact_create(request: AgentRequest) -> HttpResponse:
         if not form.cleaned_data["email"]:
             form.add_error("email", _("A new contact needs an email address."))
         else:
-            try:
+            with refusal(form):
                 contact = services.create_contact(
                     workspace=request.agent.workspace,
                     email=form.cleaned_data["email"],
@@ -68,8 +63,6 @@ def contact_create(request: AgentRequest) -> HttpResponse:
                     timezone_name=form.cleaned_data["time_zone"],
                 )
                 return redirect("customers:contact", contact_id=contact.pk)
-            except DomainError as error:
-                _add_domain_error(form, error)
     return render(request, "customers/contact_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -90,7 +83,7 @@ def contact_detail(request: AgentRequest, contact_id: int) -> HttpResponse:
         if not request.agent.can_write:
             return HttpResponse(status=403)
         if form.is_valid():
-            try:
+            with refusal(form):
                 services.update_contact(
                     actor=request.agent,
                     contact=contact,
@@ -101,8 +94,6 @@ def contact_detail(request: AgentRequest, contact_id: int) -> HttpResponse:
                     timezone_name=form.cleaned_data["time_zone"],
                 )
                 return redirect("customers:contact", contact_id=contact.pk)
-            except DomainError as error:
-                _add_domain_error(form, error)
         status = 400
     return render(
         request,
@@ -118,11 +109,9 @@ def contact_email_add(request: AgentRequest, contact_id: int) -> HttpResponse:
     contact = queries.get_contact_for_agent(request.agent, contact_id)
     email_form = ContactEmailForm(request.POST)
     if email_form.is_valid():
-        try:
+        with refusal(email_form):
             services.add_contact_email(actor=request.agent, contact=contact, email=email_form.cleaned_data["email"])
             return redirect("customers:contact", contact_id=contact.pk)
-        except DomainError as error:
-            email_form.add_error("email", error.message)
     form = ContactForm(initial={"name": contact.name}, organization_choices=_organization_choices(request.agent))
     return render(
         request,
@@ -139,20 +128,19 @@ def contact_email_action(request: AgentRequest, contact_id: int, email_id: int) 
     identity = ContactEmail.objects.filter(contact=contact, pk=email_id).first()
     if identity is None:
         raise Http404("No such email address")
-    try:
+    with refusal() as refused:
         if request.POST.get("action") == "primary":
             services.set_primary_email(actor=request.agent, identity=identity)
         else:
             services.remove_contact_email(actor=request.agent, identity=identity)
-    except DomainError as error:
-        form = ContactForm(initial={"name": contact.name}, organization_choices=_organization_choices(request.agent))
-        return render(
-            request,
-            "customers/contact_detail.html",
-            {"contact": contact, "form": form, "email_form": ContactEmailForm(), "email_error": error.message},
-            status=400,
-        )
-    return redirect("customers:contact", contact_id=contact.pk)
+        return redirect("customers:contact", contact_id=contact.pk)
+    form = ContactForm(initial={"name": contact.name}, organization_choices=_organization_choices(request.agent))
+    return render(
+        request,
+        "customers/contact_detail.html",
+        {"contact": contact, "form": form, "email_form": ContactEmailForm(), "email_error": refused.message},
+        status=400,
+    )
 
 
 @agent_view()
@@ -185,13 +173,11 @@ def _organization_kwargs(form: OrganizationForm, agent: Agent) -> dict[str, Any]
 def organization_create(request: AgentRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None, owner_choices=_owner_choices(request.agent))
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             organization = services.create_organization(
                 workspace=request.agent.workspace, **_organization_kwargs(form, request.agent)
             )
             return redirect("customers:organization", organization_id=organization.pk)
-        except DomainError as error:
-            _add_domain_error(form, error)
     return render(request, "customers/organization_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -216,7 +202,7 @@ def organization_detail(request: AgentRequest, organization_id: int) -> HttpResp
         if not request.agent.can_write:
             return HttpResponse(status=403)
         if form.is_valid():
-            try:
+            with refusal(form):
                 services.update_organization(
                     actor=request.agent,
                     organization=organization,
@@ -224,8 +210,6 @@ def organization_detail(request: AgentRequest, organization_id: int) -> HttpResp
                     **_organization_kwargs(form, request.agent),
                 )
                 return redirect("customers:organization", organization_id=organization.pk)
-            except DomainError as error:
-                _add_domain_error(form, error)
         status = 400
     contacts = queries.contacts_for_agent(request.agent).filter(organization=organization)[:100]
     return render(

@@ -175,9 +175,8 @@ class Ticket(WorkspaceOwned):
             models.Index(fields=["requester", "created_at"], name="ticket_requester_created"),
             models.Index(fields=["organization", "created_at"], name="ticket_org_created"),
             # The live view counts beside the inbox: one index-only pass over these four narrow columns instead of
-            # reading every ticket row (bench/: at 1M tickets the row scan alone is several hundred ms). No INCLUDE
-            # (id) for searches within a view: it stops btree deduplication (7 MB -> 56 MB at 1M) and the planner
-            # then counts with a sequential scan (sidebar 110 -> 210 ms) to save a search ~80 ms.
+            # reading every ticket row. No INCLUDE (id): it stops btree deduplication and the planner then counts
+            # with a sequential scan (figures: BENCHMARKS.md, "Design history").
             models.Index(
                 fields=["workspace", "status", "assignee", "team"],
                 condition=Q(deleted_at__isnull=True, merged_into__isnull=True, is_spam=False),
@@ -359,9 +358,18 @@ class Notification(WorkspaceOwned):
     text = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The outbox event this notification answers: a consumer may run twice, the agent is told once.
+    event_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["agent", "read_at"], name="notification_unread")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_id", "agent"],
+                condition=models.Q(event_id__isnull=False),
+                name="notification_once_per_event",
+            )
+        ]
 
 
 class TicketSearchDocument(WorkspaceOwned):

@@ -426,8 +426,8 @@ def _ranked_sqlite(
     # The conversation text is read in the outer query, i.e. only for the page of hits. Interpolated: constants
     # and the filter's SQL as Django compiled it (placeholders only); every value is a bound parameter.
     # "+rowid": the unary plus keeps the IN list away from FTS5's xBestIndex. Given "rowid IN (...)", SQLite runs
-    # the MATCH once per allowed ticket (100k tickets: 5-75 s per search); with "+rowid" it runs the MATCH once
-    # and checks each hit against the list, built once (~50 ms). Same rows, same order.
+    # the MATCH once per allowed ticket; with "+rowid" it runs the MATCH once and checks each hit against the
+    # list, built once (BENCHMARKS.md, "Design history"). Same rows, same order.
     sql = f"""
         SELECT r.ticket_id, r.score, substr(d.body, 1, {SNIPPET_SOURCE_CHARS})
         FROM (
@@ -472,7 +472,7 @@ def _newest_matches_by_range(
     found; the same rows as the newest RANK_WINDOW of all matches. Each range repeats the GIN scan, hence few.
     One statement per range, not a UNION ALL under one LIMIT, which a parallel or merge append would run whole.
     The planner prices ``@@`` as cheap, but on a stored tsvector it is a fetch and decompression per row: for a
-    20k-id range it picked a primary-key scan testing every ticket (94 ms) over the bitmap AND (16 ms). So these
+    20k-id range it picked a primary-key scan testing every ticket over the bitmap AND (6x slower). So these
     reads run with plain index scans off (bitmap scans stay on), transaction-locally and put back right after.
     """
     cursor.execute(
@@ -514,7 +514,7 @@ def _newest_matches(
     """The newest RANK_WINDOW matches within an inbox filter, in one statement the planner is left to plan.
 
     Id ranges do not pay here: a filter ("unassigned", a tag) keeps a few matches in each range, so the ranges
-    grow to most of the table and each repeats the GIN scan (measured at 1M: 10-40% slower than one statement),
+    grow to most of the table and each repeats the GIN scan (slower than one statement, BENCHMARKS.md),
     and turning index scans off would take the filter's own indexes (tags) away too."""
     filtered_sql, filtered_params = filtered.query.sql_with_params()
     cursor.execute(
@@ -539,8 +539,8 @@ def _ranked_postgresql(
     *,
     all_live_tickets: bool,
 ) -> list[tuple[int, float, str]]:
-    # Ranking reads each match's whole tsvector; a word in 100k of 1M tickets ("invoice", a common name) took
-    # 1.2-1.8 s to rank them all. So only the newest RANK_WINDOW matches are ranked. The window is larger than the
+    # Ranking reads each match's whole tsvector, too slow for a common word (BENCHMARKS.md, "Design history").
+    # So only the newest RANK_WINDOW matches are ranked. The window is larger than the
     # deepest page search offers (MAX_OFFSET + MAX_LIMIT), so paging never runs past it; a search whose best match
     # is older than its newest matches has to be narrowed, which people do anyway.
     # Interpolated: constants, the fixed tsquery functions, the filter's compiled SQL and integer bounds; every

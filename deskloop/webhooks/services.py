@@ -17,9 +17,11 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from deskloop.accounts.models import ADMIN_ROLES, Agent, Workspace
-from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
+from deskloop.accounts.access import require_admin
+from deskloop.accounts.models import Agent, Workspace
+from deskloop.core.errors import NotFound, ValidationFailed
 from deskloop.core.models import OutboxEvent
 from deskloop.core.retries import MAX_ATTEMPTS, retry_delay
 from deskloop.webhooks import transport
@@ -40,9 +42,7 @@ def generate_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def _require_admin(actor: Agent) -> None:
-    if actor.role not in ADMIN_ROLES:
-        raise PermissionDenied(_("Only admins can manage webhooks."))
+WEBHOOKS_ADMINS_ONLY = gettext_noop("Only admins can manage webhooks.")
 
 
 def _require_same_workspace(actor: Agent, endpoint: Endpoint) -> None:
@@ -74,7 +74,7 @@ def _clean_url(workspace: Workspace, url: str) -> str:
 def create_endpoint(
     *, actor: Agent, url: str, events: Iterable[str], description: str = "", is_active: bool = True
 ) -> Endpoint:
-    _require_admin(actor)
+    require_admin(actor, WEBHOOKS_ADMINS_ONLY)
     workspace = actor.workspace
     cleaned_url = _clean_url(workspace, url)
     cleaned_events = _clean_events(events)
@@ -92,7 +92,7 @@ def create_endpoint(
 def update_endpoint(
     *, actor: Agent, endpoint: Endpoint, url: str, events: Iterable[str], description: str = "", is_active: bool = True
 ) -> Endpoint:
-    _require_admin(actor)
+    require_admin(actor, WEBHOOKS_ADMINS_ONLY)
     _require_same_workspace(actor, endpoint)
     endpoint.url = _clean_url(actor.workspace, url)
     endpoint.events = _clean_events(events)
@@ -105,14 +105,14 @@ def update_endpoint(
 
 def delete_endpoint(*, actor: Agent, endpoint: Endpoint) -> None:
     """Deletes the endpoint and its delivery log; queued sends find no row and do nothing."""
-    _require_admin(actor)
+    require_admin(actor, WEBHOOKS_ADMINS_ONLY)
     _require_same_workspace(actor, endpoint)
     endpoint.delete()
 
 
 def rotate_secret(*, actor: Agent, endpoint: Endpoint) -> Endpoint:
     """A new signing secret, effective for the next attempt; the old one stops verifying at once."""
-    _require_admin(actor)
+    require_admin(actor, WEBHOOKS_ADMINS_ONLY)
     _require_same_workspace(actor, endpoint)
     endpoint.secret = generate_secret()
     endpoint.updated_at = timezone.now()
@@ -123,7 +123,7 @@ def rotate_secret(*, actor: Agent, endpoint: Endpoint) -> Endpoint:
 def replay_delivery(*, actor: Agent, delivery: Delivery) -> Delivery:
     """Send a delivery again now, as a new attempt. A delivered or failed one gets exactly one more try;
     a pending one is simply moved forward (its retries continue as before)."""
-    _require_admin(actor)
+    require_admin(actor, WEBHOOKS_ADMINS_ONLY)
     if delivery.workspace_id != actor.workspace_id:
         raise NotFound(_("Delivery not found."))
     with transaction.atomic():

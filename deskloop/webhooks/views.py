@@ -11,16 +11,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES
-from deskloop.core.errors import DomainError
+from deskloop.core.refusals import refusal
 from deskloop.webhooks import queries, services
 from deskloop.webhooks.forms import EndpointForm
 from deskloop.webhooks.models import WebhookEvent
 
 PAGE_SIZE = 50
-
-
-def _form_error(form: EndpointForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 @agent_view(roles=ADMIN_ROLES)
@@ -38,7 +34,7 @@ def endpoint_list(request: AgentRequest) -> HttpResponse:
 def endpoint_create(request: AgentRequest) -> HttpResponse:
     form = EndpointForm(request.POST or None, initial={"events": WebhookEvent.values, "is_active": True})
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             endpoint = services.create_endpoint(
                 actor=request.agent,
                 url=form.cleaned_data["url"],
@@ -48,8 +44,6 @@ def endpoint_create(request: AgentRequest) -> HttpResponse:
             )
             messages.success(request, _("Endpoint created. Use the signing secret below to verify deliveries."))
             return redirect("webhooks:endpoint", endpoint_id=endpoint.pk)
-        except DomainError as error:
-            _form_error(form, error)
     return render(request, "webhooks/endpoint_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -65,7 +59,7 @@ def endpoint_detail(request: AgentRequest, endpoint_id: int) -> HttpResponse:
     }
     form = EndpointForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             services.update_endpoint(
                 actor=request.agent,
                 endpoint=endpoint,
@@ -76,8 +70,6 @@ def endpoint_detail(request: AgentRequest, endpoint_id: int) -> HttpResponse:
             )
             messages.success(request, _("Endpoint saved."))
             return redirect("webhooks:endpoint", endpoint_id=endpoint.pk)
-        except DomainError as error:
-            _form_error(form, error)
     recent = queries.deliveries_for_endpoint(endpoint)[:10]
     return render(
         request,

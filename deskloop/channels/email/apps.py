@@ -25,3 +25,30 @@ class EmailChannelConfig(AppConfig):
         # Replies and notifications become emails from the outbox; retries whose deferred task was lost are swept.
         register_consumer(consume_outbox_event)
         register_job("send_due_emails", 60, send_due_emails)
+
+        from django.utils.translation import gettext_lazy as _
+
+        from deskloop.accounts.access import Capability
+        from deskloop.accounts.settings_screens import Screen, SettingsGroup, register_screen
+
+        for screen in (
+            Screen(
+                "email_channel:mailboxes",
+                _("Mailboxes"),
+                _("Email addresses that turn mail into tickets; the quarantine."),
+                SettingsGroup.INTEGRATIONS,
+                Capability.ADMIN,
+                ("email_channel:mailbox", "email_channel:quarantine", "email_channel:inbound"),
+                10,
+            ),
+            Screen(
+                "email_channel:email_templates",
+                _("Email templates"),
+                _("The wording of acknowledgements and notifications sent to customers and agents."),
+                SettingsGroup.INTEGRATIONS,
+                Capability.ADMIN,
+                ("email_channel:email_template",),
+                20,
+            ),
+        ):
+            register_screen(screen)

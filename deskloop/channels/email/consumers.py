@@ -12,20 +12,12 @@ import logging
 from django.db import transaction
 
 from deskloop.core.models import OutboxEvent
-from deskloop.tickets.models import EventKind, Message, MessageKind, TicketEvent
+from deskloop.tickets.models import Message, MessageKind
+from deskloop.tickets.services.notifications import assigned_by
 
 from . import notifications, outbound
 
 log = logging.getLogger(__name__)
-
-
-def _assigning_agent(ticket_id: int) -> TicketEvent | None:
-    return (
-        TicketEvent.objects.filter(ticket_id=ticket_id, kind=EventKind.FIELD_CHANGED, field="assignee")
-        .select_related("actor_agent__user")
-        .order_by("-created_at", "-id")
-        .first()
-    )
 
 
 def handle_event(event: OutboxEvent) -> None:
@@ -52,14 +44,12 @@ def handle_event(event: OutboxEvent) -> None:
             return
         notifications.acknowledge_new_ticket(ticket=ticket)
         if ticket.assignee_id is not None:
-            created = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.CREATED).select_related("actor_agent")
-            creator = created.first()
-            notifications.notify_assignment(ticket_id=ticket.pk, actor=creator.actor_agent if creator else None)
+            notifications.notify_assignment(ticket_id=ticket.pk, actor=assigned_by(ticket.pk, created=True))
     elif event.name == "ticket.updated" and "assignee" in payload.get("changes", []):
         if payload.get("assignee_id") is None:
             return
-        change = _assigning_agent(int(payload["id"]))
-        notifications.notify_assignment(ticket_id=int(payload["id"]), actor=change.actor_agent if change else None)
+        ticket_id = int(payload["id"])
+        notifications.notify_assignment(ticket_id=ticket_id, actor=assigned_by(ticket_id, created=False))
 
 
 def consume_outbox_event(event: OutboxEvent) -> None:

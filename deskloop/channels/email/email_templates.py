@@ -20,10 +20,11 @@ from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from deskloop.accounts.models import ADMIN_ROLES, Agent
-from deskloop.core.errors import PermissionDenied, ValidationFailed
+from deskloop.accounts.access import require_admin
+from deskloop.accounts.models import Agent
+from deskloop.core.errors import ValidationFailed
 from deskloop.core.html import sanitize_html
 
 from .models import EmailTemplate, OutboundKind
@@ -190,9 +191,7 @@ CONTEXT_HELP = (
 # ---------------------------------------------------------------------------------------------------- writes
 
 
-def _require_admin(actor: Agent) -> None:
-    if actor.role not in ADMIN_ROLES:
-        raise PermissionDenied(_("Only admins can edit email templates."))
+TEMPLATES_ADMINS_ONLY = gettext_noop("Only admins can edit email templates.")
 
 
 def check_source(source: TemplateSource, *, workspace_name: str, prefix: str) -> RenderedEmail:
@@ -239,7 +238,7 @@ def save_email_template(
     include_agent_created: bool = False,
 ) -> EmailTemplate:
     """Store the workspace's wording for ``kind`` after checking that it renders."""
-    _require_admin(actor)
+    require_admin(actor, TEMPLATES_ADMINS_ONLY)
     _check_kind(kind)
     source = TemplateSource(
         kind=kind,
@@ -270,6 +269,6 @@ def save_email_template(
 
 def reset_email_template(*, actor: Agent, kind: str) -> None:
     """Go back to the built-in wording (and switches) for ``kind``."""
-    _require_admin(actor)
+    require_admin(actor, TEMPLATES_ADMINS_ONLY)
     _check_kind(kind)
     EmailTemplate.objects.filter(workspace_id=actor.workspace_id, kind=kind).delete()

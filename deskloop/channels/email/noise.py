@@ -75,8 +75,8 @@ _BOUNCE_SUBJECT = re.compile(
 # Yahoo, Domino, Courier ...). Matched only against the first part of the body of mail that already looks
 # automatic, so a customer quoting one does not turn into a bounce. Every alternative starts with one of
 # _BOUNCE_BODY_STARTS (tests/test_noise.py keeps them in step): Python's regex engine cannot skip ahead through a
-# case-insensitive alternation and tries each branch at each position (400 us for a 3,000-character body of
-# sender-less mail); a lookahead on the first character lets it pass most positions at once (150 us).
+# case-insensitive alternation and tries each branch at each position; a lookahead on the first character lets
+# it pass most positions at once (BENCHMARKS.md, "Design history").
 _BOUNCE_BODY_STARTS = "5acdefhimnprstuwy"
 _BOUNCE_BODY_ALTERNATIVES = (
     r"this is the mail system at host|i'm sorry to have to inform you that your message could not|"

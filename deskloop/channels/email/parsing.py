@@ -5,8 +5,8 @@ headers, bad base64, missing boundaries, encoded words split inside a multi-byte
 
 - Structure comes from ``BytesParser`` with ``compat32`` first and ``policy.default`` as the fallback (then the
   headers are split by hand). The order is deliberate: every header is decoded here from its raw value, so the
-  modern policy's header objects add nothing we use, yet building them made parsing the shared corpus 4x slower
-  (13.8 s vs 3.1 s for 1,354 files), which the ingest benchmark cannot afford. Any fallback taken is recorded in
+  modern policy's header objects add nothing we use, yet building them made parsing several times slower
+  (BENCHMARKS.md, "Design history"), which the ingest benchmark cannot afford. Any fallback taken is recorded in
   ``ParsedEmail.defects``.
 - Header text is decoded here, not by the policy: RFC 2047 words go through the same charset table as bodies,
   adjacent words are joined *before* decoding (a character split over two words survives), and undeclared

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from deskloop.accounts.models import ADMIN_ROLES, Agent, Team
-from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
+from deskloop.accounts.access import require_admin
+from deskloop.accounts.models import Agent, Team
+from deskloop.channels.email.imap.connection import MAILBOXES_ADMINS_ONLY
+from deskloop.core.errors import NotFound, ValidationFailed
 from deskloop.customers.services import normalize_email
 from deskloop.tickets.models import ProductArea
 
@@ -45,11 +47,6 @@ class MailboxSettings:
     imap_secret: str | None = None
     imap_auth: str = "password"
     imap_folder: str = "INBOX"
-
-
-def _require_admin(actor: Agent) -> None:
-    if actor.role not in ADMIN_ROLES:
-        raise PermissionDenied(_("Only admins can manage mailboxes."))
 
 
 def _require_same_workspace(actor: Agent, mailbox: Mailbox) -> None:
@@ -112,7 +109,7 @@ def _apply(mailbox: Mailbox, values: MailboxSettings, address: str) -> None:
 
 
 def create_mailbox(*, actor: Agent, values: MailboxSettings) -> Mailbox:
-    _require_admin(actor)
+    require_admin(actor, MAILBOXES_ADMINS_ONLY)
     with transaction.atomic():
         address = _validate(actor, values, mailbox=None)
         mailbox = Mailbox(workspace_id=actor.workspace_id)
@@ -127,7 +124,7 @@ _FETCH_STATUS = {"imap_checked_at", "imap_error", "imap_failing_since"}
 
 
 def update_mailbox(*, actor: Agent, mailbox: Mailbox, values: MailboxSettings) -> Mailbox:
-    _require_admin(actor)
+    require_admin(actor, MAILBOXES_ADMINS_ONLY)
     _require_same_workspace(actor, mailbox)
     with transaction.atomic():
         address = _validate(actor, values, mailbox=mailbox)
@@ -149,7 +146,7 @@ def hash_inbound_secret(secret: str) -> str:
 def regenerate_inbound_secret(*, actor: Agent, mailbox: Mailbox) -> str:
     """A new secret for the HTTP endpoint; the old one stops working at once. Returns the clear value, which is
     shown this once: only its SHA-256 is stored."""
-    _require_admin(actor)
+    require_admin(actor, MAILBOXES_ADMINS_ONLY)
     _require_same_workspace(actor, mailbox)
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     Mailbox.objects.filter(pk=mailbox.pk).update(inbound_secret_hash=hash_inbound_secret(secret))
@@ -160,7 +157,7 @@ def regenerate_inbound_secret(*, actor: Agent, mailbox: Mailbox) -> str:
 def retry_inbound_email(*, actor: Agent, inbound: InboundEmail) -> pipeline.IngestResult:
     """Process a quarantined message again, after a fix. Refused messages are decisions, not errors, so they
     are not retried."""
-    _require_admin(actor)
+    require_admin(actor, MAILBOXES_ADMINS_ONLY)
     if inbound.workspace_id != actor.workspace_id:
         raise NotFound(_("Email not found."))
     if inbound.state != InboundState.QUARANTINED:

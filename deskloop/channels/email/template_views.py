@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES
-from deskloop.core.errors import DomainError
+from deskloop.core.refusals import refusal
 
 from . import email_templates
 from .models import OutboundKind
@@ -57,7 +57,7 @@ def template_edit(request: AgentRequest, kind: str) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal(form):
             if action == "preview":
                 preview = email_templates.check_source(
                     email_templates.TemplateSource(
@@ -84,8 +84,6 @@ def template_edit(request: AgentRequest, kind: str) -> HttpResponse:
                 )
                 messages.success(request, _("Template saved."))
                 return redirect("email_channel:email_template", kind=kind)
-        except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
     if request.method == "GET":
         preview = email_templates.check_source(current, workspace_name=workspace.name, prefix=workspace.ticket_prefix)
     if form.errors:

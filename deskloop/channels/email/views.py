@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deskloop.accounts.access import AgentRequest, agent_view, public_view
 from deskloop.accounts.models import ADMIN_ROLES
-from deskloop.core.errors import DomainError
+from deskloop.core.htmx import is_htmx
+from deskloop.core.refusals import refusal
 from deskloop.tickets.views.ticket_attachments import content_disposition
 
 from . import imap, pipeline, queries, services
@@ -70,10 +71,6 @@ def _initial(mailbox: Mailbox) -> dict[str, Any]:
     }
 
 
-def _form_error(form: MailboxForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
 @agent_view(roles=ADMIN_ROLES, description="List the workspace's mailboxes")
 @require_GET
 def mailbox_list(request: AgentRequest) -> HttpResponse:
@@ -89,12 +86,10 @@ def mailbox_create(request: AgentRequest) -> HttpResponse:
         initial={"is_active": True, "imap_port": 993, "imap_folder": "INBOX", "max_message_bytes": 40 * 1024 * 1024},
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             mailbox = services.create_mailbox(actor=request.agent, values=_settings_from(form))
             messages.success(request, _("Mailbox created."))
             return redirect("email_channel:mailbox", mailbox_id=mailbox.pk)
-        except DomainError as error:
-            _form_error(form, error)
     return render(request, "email_channel/mailbox_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -104,12 +99,10 @@ def mailbox_detail(request: AgentRequest, mailbox_id: int) -> HttpResponse:
     mailbox = queries.get_mailbox_for_agent(request.agent, mailbox_id)
     form = MailboxForm(request.POST or None, workspace_id=request.agent.workspace_id, initial=_initial(mailbox))
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             services.update_mailbox(actor=request.agent, mailbox=mailbox, values=_settings_from(form))
             messages.success(request, _("Mailbox saved."))
             return redirect("email_channel:mailbox", mailbox_id=mailbox.pk)
-        except DomainError as error:
-            _form_error(form, error)
     return render(
         request,
         "email_channel/mailbox_form.html",
@@ -151,7 +144,7 @@ def mailbox_imap_test(request: AgentRequest, mailbox_id: int | None = None) -> H
             for name, errors in entered.errors.items()
         )
         check = imap.ConnectionCheck(ok=False, message=_("Correct the IMAP settings first (%s).") % problems)
-    if getattr(request, "htmx", False):
+    if is_htmx(request):
         return render(request, "email_channel/_imap_check.html", {"imap_check": check})
     # Without JavaScript: the whole form again, as entered (the password is never rendered back), with the result.
     form = MailboxForm(request.POST, workspace_id=request.agent.workspace_id)
@@ -213,18 +206,16 @@ def inbound_raw(request: AgentRequest, inbound_id: int) -> HttpResponse:
 @require_POST
 def inbound_retry(request: AgentRequest, inbound_id: int) -> HttpResponse:
     inbound = queries.get_inbound_for_agent(request.agent, inbound_id)
-    try:
+    with refusal() as refused:
         result = services.retry_inbound_email(actor=request.agent, inbound=inbound)
-    except DomainError as error:
-        messages.error(request, error.message)
+        if result.state == InboundState.QUARANTINED:
+            messages.error(request, _("The email still cannot be processed; the error is below."))
+        elif result.ticket_number is not None and result.state == InboundState.PROCESSED:
+            messages.success(request, _("Processed: ticket #%(number)s.") % {"number": result.ticket_number})
+        else:
+            messages.success(request, _("Processed."))
         return redirect("email_channel:inbound", inbound_id=inbound.pk)
-    if result.state == InboundState.QUARANTINED:
-        messages.error(request, _("The email still cannot be processed; the error is below."))
-    elif result.ticket_number is not None and result.state == InboundState.PROCESSED:
-        messages.success(request, _("Processed: ticket #%(number)s.") % {"number": result.ticket_number})
-    else:
-        messages.success(request, _("Processed."))
-    return redirect("email_channel:inbound", inbound_id=inbound.pk)
+    return refused.redirect(request, "email_channel:inbound", inbound_id=inbound.pk)
 
 
 def _bearer(request: HttpRequest) -> str:

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from deskloop.accounts.access import Capability, require_role
 from deskloop.accounts.models import Agent
-from deskloop.core.errors import DomainError, PermissionDenied, ValidationFailed
+from deskloop.core.errors import DomainError, ValidationFailed
 from deskloop.tickets.models import Status, Ticket
 from deskloop.tickets.services.tickets import TicketChanges, clean_tag_names, update_ticket
 
@@ -88,8 +89,7 @@ def bulk_update_tickets(*, agent: Agent, ticket_ids: Sequence[int], change: Bulk
     all of them live tickets of the agent's workspace (ids of another workspace are refused, never touched);
     the assignee and status belong to the same workspace.
     """
-    if not agent.can_write:
-        raise PermissionDenied(_(ROLE_CANNOT_BULK))
+    require_role(agent, Capability.WRITE, ROLE_CANNOT_BULK)
     wanted = sorted(set(ticket_ids))
     if not wanted:
         raise ValidationFailed(_(NOTHING_SELECTED), field="ticket")

@@ -19,8 +19,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext_lazy
 
+from deskloop.accounts.access import require_admin
 from deskloop.accounts.models import Agent
-from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
+from deskloop.core.errors import NotFound, ValidationFailed
 from deskloop.tickets.models import (
     CustomField,
     CustomFieldType,
@@ -87,18 +88,13 @@ FIELD_NOT_FOUND = gettext_noop("Custom field not found.")
 M = TypeVar("M", bound=Model)
 
 
-def require_admin(actor: Agent) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied(_(ADMINS_ONLY))
-
-
 def one_line(value: str) -> str:
     return " ".join((value or "").split())
 
 
 def get_for_admin(actor: Agent, model: type[M], pk: int) -> M:
     """A row of the admin's workspace, else 404 (another workspace's ids are never confirmed to exist)."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     found = model._default_manager.filter(workspace_id=actor.workspace_id, pk=pk).first()
     if found is None:
         raise Http404(f"No such {model.__name__}")
@@ -106,7 +102,7 @@ def get_for_admin(actor: Agent, model: type[M], pk: int) -> M:
 
 
 def check_same_workspace(actor: Agent, row: Any, message: str) -> None:
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     if row.workspace_id != actor.workspace_id:
         raise NotFound(_(message))
 
@@ -126,7 +122,7 @@ def _move(rows: list[M], row: M, offset: int) -> None:
 # ---- statuses ----------------------------------------------------------------------------------------------------
 def statuses_for_admin(actor: Agent) -> list[Status]:
     """The workspace's statuses in display order, each with ``ticket_count``."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     return list(
         Status.objects.filter(workspace_id=actor.workspace_id)
         .annotate(ticket_count=Count("tickets"))
@@ -169,7 +165,7 @@ def _category_label(category: str) -> str:
 
 def create_status(*, actor: Agent, name: str, category: str) -> Status:
     """A new status at the end of the list; the first status of a category becomes its default."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     wid = actor.workspace_id
     cleaned_category = _clean_category(category)
     try:
@@ -281,7 +277,7 @@ def delete_status(*, actor: Agent, status: Status) -> None:
 
 # ---- custom fields -----------------------------------------------------------------------------------------------
 def custom_fields_for_admin(actor: Agent) -> list[CustomField]:
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     return list(CustomField.objects.filter(workspace_id=actor.workspace_id).order_by("position", "id"))
 
 
@@ -358,7 +354,7 @@ def create_custom_field(
 ) -> CustomField:
     """A new ticket field at the end. ``key`` (the API and filter name) is made from the label unless given;
     it and the type never change afterwards, because stored values depend on both."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     wid = actor.workspace_id
     cleaned_label = _clean_label(label)
     if field_type not in CustomFieldType.values:

@@ -14,10 +14,11 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext_lazy
 
+from deskloop.accounts.access import require_admin
 from deskloop.accounts.models import Agent, Team
 from deskloop.core.errors import ValidationFailed
 from deskloop.tickets.models import Macro, ProductArea, Tag, Ticket
-from deskloop.tickets.services.configuration import VIA, check_same_workspace, get_for_admin, one_line, require_admin
+from deskloop.tickets.services.configuration import ADMINS_ONLY, VIA, check_same_workspace, get_for_admin, one_line
 from deskloop.tickets.services.tickets import (
     clean_tag_names,
     move_team_tickets,
@@ -54,7 +55,7 @@ TEAM_MOVE_TO_SELF = gettext_noop("Choose another team to move the tickets to.")
 # ---- tags --------------------------------------------------------------------------------------------------------
 def tags_for_admin(actor: Agent, *, query: str = "") -> list[Tag]:
     """The workspace's tags by name, each with ``ticket_count``; ``query`` keeps names containing it."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     tags = Tag.objects.filter(workspace_id=actor.workspace_id)
     if query.strip():
         tags = tags.filter(name__icontains=query.strip())
@@ -135,7 +136,7 @@ def delete_tag(*, actor: Agent, tag: Tag) -> int:
 # ---- product areas -----------------------------------------------------------------------------------------------
 def product_areas_for_admin(actor: Agent) -> list[ProductArea]:
     """The tree in path order; each area has ``depth`` (0 for top level) and ``ticket_count``."""
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     areas: list[ProductArea] = list(
         ProductArea.objects.filter(workspace_id=actor.workspace_id)
         .annotate(ticket_count=Count("tickets"), child_count=Count("children", distinct=True))
@@ -193,7 +194,7 @@ def _repath(area: ProductArea) -> None:
 
 
 def create_product_area(*, actor: Agent, name: str, parent: ProductArea | None = None) -> ProductArea:
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     if parent is not None and parent.workspace_id != actor.workspace_id:
         raise ValidationFailed(_(AREA_NOT_FOUND), field="parent")
     cleaned = _clean_area_name(name)
@@ -262,7 +263,7 @@ def delete_team(*, actor: Agent, team: Team, move_to: Team | None = None) -> int
 
 
 def teams_for_admin(actor: Agent) -> list[Team]:
-    require_admin(actor)
+    require_admin(actor, ADMINS_ONLY)
     return list(Team.objects.filter(workspace_id=actor.workspace_id).order_by("name"))
 
 

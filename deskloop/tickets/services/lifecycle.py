@@ -8,20 +8,20 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from deskloop.accounts.models import ADMIN_ROLES, Agent
+from deskloop.accounts.access import Capability, require_role
+from deskloop.accounts.models import Agent
 from deskloop.core import outbox
-from deskloop.core.errors import Conflict, PermissionDenied, ValidationFailed
+from deskloop.core.errors import Conflict, ValidationFailed
 from deskloop.customers.models import Contact
 from deskloop.tickets import events, search
 from deskloop.tickets.models import EventKind, Message, MessageKind, StatusCategory, Ticket, TicketTag
 from deskloop.tickets.payloads import ticket_payload
 from deskloop.tickets.queries import default_status
 
-
-def _require_writer(agent: Agent) -> None:
-    if not agent.can_write:
-        raise PermissionDenied(_("Your role cannot change tickets."))
+TICKETS_WRITERS_ONLY = gettext_noop("Your role cannot change tickets.")
+DELETE_WRITERS_ONLY = gettext_noop("Your role cannot delete tickets.")
 
 
 def merge_tickets(*, source: Ticket, target: Ticket, agent: Agent, via: str = "web") -> Ticket:
@@ -29,7 +29,7 @@ def merge_tickets(*, source: Ticket, target: Ticket, agent: Agent, via: str = "w
 
     Messages keep their original times, so the survivor's conversation reads in order.
     """
-    _require_writer(agent)
+    require_role(agent, Capability.WRITE, TICKETS_WRITERS_ONLY)
     if source.workspace_id != target.workspace_id or source.workspace_id != agent.workspace_id:
         raise ValidationFailed(_("The ticket to merge into was not found."), field="target")
     if source.pk == target.pk:
@@ -98,7 +98,7 @@ def merge_tickets(*, source: Ticket, target: Ticket, agent: Agent, via: str = "w
 
 def mark_spam(*, ticket: Ticket, agent: Agent, via: str = "web") -> Ticket:
     """Hide the ticket and block its requester: their next messages are refused with a recorded reason."""
-    _require_writer(agent)
+    require_role(agent, Capability.WRITE, TICKETS_WRITERS_ONLY)
     with transaction.atomic():
         ticket.is_spam = True
         ticket.version += 1
@@ -110,7 +110,7 @@ def mark_spam(*, ticket: Ticket, agent: Agent, via: str = "web") -> Ticket:
 
 
 def unmark_spam(*, ticket: Ticket, agent: Agent, via: str = "web") -> Ticket:
-    _require_writer(agent)
+    require_role(agent, Capability.WRITE, TICKETS_WRITERS_ONLY)
     with transaction.atomic():
         ticket.is_spam = False
         ticket.version += 1
@@ -122,8 +122,7 @@ def unmark_spam(*, ticket: Ticket, agent: Agent, via: str = "web") -> Ticket:
 
 def soft_delete_ticket(*, ticket: Ticket, agent: Agent, via: str = "web") -> Ticket:
     """Move to the trash; restorable for DESKLOOP_TRASH_DAYS days, then purged."""
-    if agent.role not in ADMIN_ROLES and agent.role != "agent":
-        raise PermissionDenied(_("Your role cannot delete tickets."))
+    require_role(agent, Capability.WRITE, DELETE_WRITERS_ONLY)
     with transaction.atomic():
         ticket.deleted_at = timezone.now()
         ticket.version += 1
@@ -136,7 +135,7 @@ def soft_delete_ticket(*, ticket: Ticket, agent: Agent, via: str = "web") -> Tic
 
 
 def restore_ticket(*, ticket: Ticket, agent: Agent, via: str = "web") -> Ticket:
-    _require_writer(agent)
+    require_role(agent, Capability.WRITE, TICKETS_WRITERS_ONLY)
     if ticket.deleted_at is None:
         return ticket
     with transaction.atomic():

@@ -16,8 +16,9 @@ from django.template import Context, Engine, Library, TemplateSyntaxError, defau
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from deskloop.accounts.access import Capability, require_admin, require_role
 from deskloop.accounts.models import Agent
-from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
+from deskloop.core.errors import NotFound, ValidationFailed
 from deskloop.tickets import events
 from deskloop.tickets.models import EventKind, Macro, Priority, Status, Ticket
 from deskloop.tickets.services.tickets import TicketChanges, clean_tag_names, unset_if_none, update_ticket
@@ -165,11 +166,17 @@ def validate_actions(*, workspace_id: int, actions: dict[str, Any]) -> MacroActi
     return result
 
 
+SHARED_MACROS_ADMINS_ONLY = gettext_noop("Only admins can manage shared macros.")
+MACROS_WRITERS_ONLY = gettext_noop("Your role cannot create macros.")
+MACRO_CHANGES_WRITERS_ONLY = gettext_noop("Your role cannot apply this macro: it changes the ticket.")
+MACROS_NOTE_ROLES_ONLY = gettext_noop("Your role cannot apply macros.")
+
+
 def _check_manage(agent: Agent, *, shared: bool) -> None:
-    if shared and not agent.is_admin:
-        raise PermissionDenied(_("Only admins can manage shared macros."))
-    if not shared and not agent.can_write:
-        raise PermissionDenied(_("Your role cannot create macros."))
+    if shared:
+        require_admin(agent, SHARED_MACROS_ADMINS_ONLY)
+    else:
+        require_role(agent, Capability.WRITE, MACROS_WRITERS_ONLY)
 
 
 def _check_visible(macro: Macro, agent: Agent) -> None:
@@ -252,10 +259,9 @@ def apply_macro(*, ticket: Ticket, macro: Macro, agent: Agent, via: str = "web")
         raise NotFound(_(MACRO_NOT_FOUND))
     actions = validate_actions(workspace_id=ticket.workspace_id, actions=macro.actions or {})
     has_changes = bool(actions.as_json())
-    if has_changes and not agent.can_write:
-        raise PermissionDenied(_("Your role cannot apply this macro: it changes the ticket."))
-    if not agent.can_add_notes:
-        raise PermissionDenied(_("Your role cannot apply macros."))
+    if has_changes:
+        require_role(agent, Capability.WRITE, MACRO_CHANGES_WRITERS_ONLY)
+    require_role(agent, Capability.NOTE, MACROS_NOTE_ROLES_ONLY)
     changes = TicketChanges(
         priority=unset_if_none(actions.priority), add_tags=actions.add_tags, remove_tags=actions.remove_tags
     )

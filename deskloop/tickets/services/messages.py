@@ -9,10 +9,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from deskloop.accounts.access import Capability, require_role
 from deskloop.accounts.models import Agent
 from deskloop.core import outbox
-from deskloop.core.errors import PermissionDenied, ValidationFailed
+from deskloop.core.errors import ValidationFailed
 from deskloop.core.html import html_to_text, sanitize_html, text_to_html
 from deskloop.core.plain_sql import insert_row
 from deskloop.customers.models import Contact
@@ -30,7 +32,10 @@ from deskloop.tickets.models import (
 )
 from deskloop.tickets.payloads import message_payload, ticket_payload
 from deskloop.tickets.queries import default_status
-from deskloop.tickets.services.notifications import mentioned_agents, notify_mentions
+from deskloop.tickets.services.notifications import mentioned_agents
+
+REPLIES_WRITERS_ONLY = gettext_noop("Your role cannot reply to customers. You can add an internal note.")
+NOTES_NOTE_ROLES_ONLY = gettext_noop("Your role cannot add notes.")
 
 
 def _bodies(body_text: str, body_html: str) -> tuple[str, str]:
@@ -190,8 +195,7 @@ def add_agent_reply(
 ) -> Message:
     """A public reply to the customer. Sets first_response_at; a new ticket becomes open unless a status
     is chosen ("reply and set pending")."""
-    if not agent.can_write:
-        raise PermissionDenied(_("Your role cannot reply to customers. You can add an internal note."))
+    require_role(agent, Capability.WRITE, REPLIES_WRITERS_ONLY)
     if status is not None and status.workspace_id != ticket.workspace_id:
         raise ValidationFailed(_("The status was not found."), field="status")
     from deskloop.tickets.services.tickets import change_status
@@ -248,8 +252,7 @@ def add_internal_note(
     via: str = "web",
 ) -> Message:
     """A note only agents see. @mentions notify the mentioned agents and make them followers."""
-    if not agent.can_add_notes:
-        raise PermissionDenied(_("Your role cannot add notes."))
+    require_role(agent, Capability.NOTE, NOTES_NOTE_ROLES_ONLY)
     now = timezone.now()
     with transaction.atomic():
         message = store_message(
@@ -275,8 +278,9 @@ def add_internal_note(
         mentioned = mentioned_agents(workspace_id=ticket.workspace_id, text=message.body_text)
         if mentioned:
             ticket.followers.add(*mentioned)
-            notify_mentions(ticket=ticket, author=agent, mentioned=mentioned)
-        outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message))
+        # The in-app and email notifications of the mentioned agents are outbox consumers.
+        payload = {**message_payload(message), "mentioned_agent_ids": [a.pk for a in mentioned]}
+        outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=payload)
     return message
 
 

@@ -1,13 +1,21 @@
-"""In-app notifications for agents: mentions in notes and assignments."""
+"""In-app notifications for agents (assignments, mentions in notes): a consumer of the outbox.
+
+Registered in ``TicketsConfig.ready()`` beside the email channel's consumer, so a ticket created with an assignee
+tells the assignee in the app as it does by email, whichever path created it (UI, API, email, import).
+The consumer may run twice for one event: each row carries the event's id and a unique constraint keeps one
+notification per (event, agent).
+"""
 
 from __future__ import annotations
 
 import re
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent
-from deskloop.tickets.models import Notification, Ticket
+from deskloop.core.models import OutboxEvent
+from deskloop.tickets.models import EventKind, MessageKind, Notification, Ticket, TicketEvent
 
 # @maria or @maria.lopez: the local part of an agent's email address, or a one-word display name.
 MENTION_PATTERN = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9._-]{0,63})")
@@ -27,29 +35,68 @@ def mentioned_agents(*, workspace_id: int, text: str) -> list[Agent]:
     return found
 
 
-def notify_mentions(*, ticket: Ticket, author: Agent, mentioned: list[Agent]) -> None:
+def assigned_by(ticket_id: int, *, created: bool) -> Agent | None:
+    """Who gave the ticket its current assignee: its creator, or whoever last changed the assignee."""
+    events = TicketEvent.objects.filter(ticket_id=ticket_id).select_related("actor_agent__user")
+    if created:
+        event = events.filter(kind=EventKind.CREATED).first()
+    else:
+        event = events.filter(kind=EventKind.FIELD_CHANGED, field="assignee").order_by("-created_at", "-id").first()
+    return event.actor_agent if event is not None else None
+
+
+def notify_in_app(event: OutboxEvent) -> None:
+    """The outbox consumer (see the module doc)."""
+    payload = event.payload
+    if event.name == "message.created":
+        if payload.get("kind") == MessageKind.NOTE and payload.get("mentioned_agent_ids"):
+            _notify_mentions(event)
+    elif payload.get("assignee_id") is not None and (
+        event.name == "ticket.created" or (event.name == "ticket.updated" and "assignee" in payload.get("changes", []))
+    ):
+        _notify_assignment(event, created=event.name == "ticket.created")
+
+
+def _notify_assignment(event: OutboxEvent, *, created: bool) -> None:
+    ticket_id = int(event.payload["id"])
+    ticket = Ticket.objects.filter(pk=ticket_id, workspace_id=event.workspace_id).first()
+    assignee = Agent.objects.select_related("user").filter(pk=event.payload["assignee_id"]).first()
+    if ticket is None or assignee is None:
+        return
+    by = assigned_by(ticket_id, created=created)
+    if by is not None and by.pk == assignee.pk:
+        return
+    with translation.override(assignee.user.language):
+        text = _("#%(number)s was assigned to you") % {"number": ticket.number}
+    _create(event, ticket, [(assignee, text)], Notification.Kind.ASSIGNMENT)
+
+
+def _notify_mentions(event: OutboxEvent) -> None:
+    payload = event.payload
+    ticket = Ticket.objects.filter(pk=payload.get("ticket_id"), workspace_id=event.workspace_id).first()
+    author = Agent.objects.select_related("user").filter(pk=payload.get("author_agent_id")).first()
+    if ticket is None or author is None:
+        return
+    targets = Agent.objects.select_related("user").filter(
+        workspace_id=event.workspace_id, pk__in=payload["mentioned_agent_ids"]
+    )
+    texts = []
+    for target in targets.order_by("id"):
+        if target.pk == author.pk:
+            continue
+        with translation.override(target.user.language):
+            text = _("%(author)s mentioned you on #%(number)s") % {"author": author.name, "number": ticket.number}
+        texts.append((target, text))
+    _create(event, ticket, texts, Notification.Kind.MENTION)
+
+
+def _create(event: OutboxEvent, ticket: Ticket, texts: list[tuple[Agent, str]], kind: str) -> None:
     Notification.objects.bulk_create(
         [
             Notification(
-                workspace_id=ticket.workspace_id,
-                agent=target,
-                kind=Notification.Kind.MENTION,
-                ticket=ticket,
-                text=_("%(author)s mentioned you on #%(number)s") % {"author": author.name, "number": ticket.number},
+                workspace_id=ticket.workspace_id, agent=agent, kind=kind, ticket=ticket, text=text, event_id=event.pk
             )
-            for target in mentioned
-            if target.pk != author.pk
-        ]
-    )
-
-
-def notify_assignment(*, ticket: Ticket, assignee: Agent, by: Agent | None) -> None:
-    if by is not None and by.pk == assignee.pk:
-        return
-    Notification.objects.create(
-        workspace_id=ticket.workspace_id,
-        agent=assignee,
-        kind=Notification.Kind.ASSIGNMENT,
-        ticket=ticket,
-        text=_("#%(number)s was assigned to you") % {"number": ticket.number},
+            for agent, text in texts
+        ],
+        ignore_conflicts=True,  # the consumer ran for this event before
     )

@@ -18,10 +18,12 @@ from django.db.models import F, Model, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from deskloop.accounts.access import Capability, require_role
 from deskloop.accounts.models import Agent, Team, Workspace
 from deskloop.core import outbox
-from deskloop.core.errors import PermissionDenied, PreconditionFailed, ValidationFailed
+from deskloop.core.errors import PreconditionFailed, ValidationFailed
 from deskloop.core.plain_sql import FirstRow, increment_returning, insert_row
 from deskloop.customers.models import Contact
 from deskloop.tickets import events, search
@@ -45,6 +47,8 @@ from deskloop.tickets.models import (
 from deskloop.tickets.payloads import ticket_payload
 
 SUBJECT_MAX = 500
+CREATE_WRITERS_ONLY = gettext_noop("Your role cannot create tickets.")
+CHANGE_WRITERS_ONLY = gettext_noop("Your role cannot change tickets.")
 TAG_MAX = 60
 
 
@@ -289,8 +293,8 @@ def _checked_new_ticket(workspace: Workspace, ticket: NewTicket, created_by: Age
     if ticket.channel not in Channel.values:
         raise ValidationFailed(_("Unknown channel “%(value)s”.") % {"value": ticket.channel}, field="channel")
     cleaned_fields = validate_custom_fields(workspace.pk, dict(ticket.custom_fields or {}))
-    if created_by is not None and not created_by.can_write:
-        raise PermissionDenied(_("Your role cannot create tickets."))
+    if created_by is not None:
+        require_role(created_by, Capability.WRITE, CREATE_WRITERS_ONLY)
     custom_fields = {k: v for k, v in cleaned_fields.items() if v is not None}
     return replace(ticket, subject=subject, custom_fields=custom_fields)
 
@@ -468,8 +472,8 @@ def update_ticket(
 
 def _checked_changes(workspace_id: int, changes: TicketChanges, agent: Agent | None) -> TicketChanges:
     """``changes`` with the subject and custom fields cleaned, or ValidationFailed / PermissionDenied."""
-    if agent is not None and not agent.can_write:
-        raise PermissionDenied(_("Your role cannot change tickets."))
+    if agent is not None:
+        require_role(agent, Capability.WRITE, CHANGE_WRITERS_ONLY)
     for obj, name in (
         (changes.status, "status"),
         (changes.assignee, "assignee"),
@@ -560,7 +564,7 @@ def _save_update(
     locked: Ticket, diff: Diff, tag_events: list[TicketEvent], *, agent: Agent | None, via: str, now: dt.datetime
 ) -> None:
     """Write what ``update_ticket`` changed: the row, the search document when the subject changed, the history,
-    the new assignee's follow and notice, and ``ticket.updated``."""
+    the new assignee's follow, and ``ticket.updated`` (the in-app and email notices consume it)."""
     locked.version += 1
     locked.updated_at = now
     locked.save()
@@ -569,9 +573,6 @@ def _save_update(
     events.record_events(tag_events + events.field_change_events(ticket=locked, changes=diff, agent=agent, via=via))
     if "assignee" in diff and locked.assignee is not None:
         locked.followers.add(locked.assignee)
-        from deskloop.tickets.services.notifications import notify_assignment
-
-        notify_assignment(ticket=locked, assignee=locked.assignee, by=agent)
     outbox.publish(
         workspace_id=locked.workspace_id,
         name="ticket.updated",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -254,18 +255,21 @@ def test_htmx_filter_requests_get_only_the_results(acme: Cast, queue: dict[str, 
 # ---- bulk actions -------------------------------------------------------------------------------------------
 
 
-def test_bulk_assign_changes_every_selected_ticket_and_tells_htmx(acme: Cast, queue: dict[str, Ticket]) -> None:
+def test_bulk_assign_changes_every_selected_ticket_and_tells_htmx(
+    acme: Cast, queue: dict[str, Ticket], django_capture_on_commit_callbacks: Any
+) -> None:
     chosen = [queue["export"], acme.ticket]
-    response = signed_in_client(acme.admin).post(
-        reverse("tickets:bulk"),
-        {
-            "ticket": [t.pk for t in chosen],
-            "action": "assign",
-            "assignee": acme.agent.pk,
-            "return_to": "view=unassigned",
-        },
-        headers=HTMX,
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # in-app notifications are an outbox consumer
+        response = signed_in_client(acme.admin).post(
+            reverse("tickets:bulk"),
+            {
+                "ticket": [t.pk for t in chosen],
+                "action": "assign",
+                "assignee": acme.agent.pk,
+                "return_to": "view=unassigned",
+            },
+            headers=HTMX,
+        )
     assert response.status_code == 200
     assert response["HX-Trigger"] == "ticketsChanged"
     html = response.content.decode()
@@ -469,9 +473,10 @@ def test_search_without_words_explains_itself(acme: Cast) -> None:
 # ---- notifications ------------------------------------------------------------------------------------------
 
 
-def test_notifications_list_and_mark_read(acme: Cast) -> None:
-    add_internal_note(ticket=acme.ticket, agent=acme.admin, body_text="@maria can you check the VAT number?")
-    update_ticket(ticket=acme.ticket, changes=TicketChanges(assignee=acme.agent), agent=acme.admin)
+def test_notifications_list_and_mark_read(acme: Cast, django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True):  # in-app notifications are an outbox consumer
+        add_internal_note(ticket=acme.ticket, agent=acme.admin, body_text="@maria can you check the VAT number?")
+        update_ticket(ticket=acme.ticket, changes=TicketChanges(assignee=acme.agent), agent=acme.admin)
     Notification.objects.create(workspace=acme.workspace, agent=acme.admin, kind="mention", text="for Adam only")
     client = signed_in_client(acme.agent)
     badge = client.get(reverse("tickets:badges")).content.decode()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from deskloop.conftest import Cast
@@ -35,10 +37,11 @@ def test_agent_reply_sets_first_response_and_opens(acme: Cast) -> None:
     assert list(ticket.followers.all()) == [acme.agent]
 
 
-def test_light_agent_may_note_but_not_reply(acme: Cast) -> None:
+def test_light_agent_may_note_but_not_reply(acme: Cast, django_capture_on_commit_callbacks: Any) -> None:
     with pytest.raises(PermissionDenied):
         add_agent_reply(ticket=acme.ticket, agent=acme.light_agent, body_text="hi")
-    note = add_internal_note(ticket=acme.ticket, agent=acme.light_agent, body_text="@maria can you check the VAT?")
+    with django_capture_on_commit_callbacks(execute=True):  # in-app notifications are an outbox consumer
+        note = add_internal_note(ticket=acme.ticket, agent=acme.light_agent, body_text="@maria can you check the VAT?")
     assert note.kind == MessageKind.NOTE
     assert [n.agent for n in acme.agent.notifications.all()] == [acme.agent]
     assert acme.agent in acme.ticket.followers.all()

@@ -8,6 +8,7 @@ the top and the error's status (422, or 200 inside an htmx swap, which htmx only
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -18,17 +19,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES
-from deskloop.core.errors import DomainError
+from deskloop.core.htmx import is_htmx
+from deskloop.core.refusals import refusal
 from deskloop.tickets.forms_admin import (
     CustomFieldForm,
     StatusForm,
 )
 from deskloop.tickets.models import CustomField, Status
 from deskloop.tickets.services import configuration as config
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def _offset(request: HttpRequest) -> int:
@@ -53,13 +51,10 @@ def _render_statuses(
 def statuses(request: AgentRequest) -> HttpResponse:
     form = StatusForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             created = config.create_status(
                 actor=request.agent, name=form.cleaned_data["name"], category=form.cleaned_data["category"]
             )
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("Status “%(name)s” created.") % {"name": created.name})
             return redirect("admin_settings:statuses")
     return _render_statuses(request, form, status=422 if form.errors else 200)
@@ -71,19 +66,16 @@ def status_detail(request: AgentRequest, status_id: int) -> HttpResponse:
     current = config.get_status_for_admin(request.agent, status_id)
     form = StatusForm(request.POST or None, initial={"name": current.name, "category": current.category})
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             config.update_status(
                 actor=request.agent,
                 status=current,
                 name=form.cleaned_data["name"],
                 category=form.cleaned_data["category"],
             )
-        except DomainError as error:
-            form.add_domain_error(error)
-            current.refresh_from_db()
-        else:
             messages.success(request, _("Status saved."))
             return redirect("admin_settings:statuses")
+        current.refresh_from_db()
     return render(
         request,
         "tickets/admin/status_form.html",
@@ -92,17 +84,30 @@ def status_detail(request: AgentRequest, status_id: int) -> HttpResponse:
     )
 
 
+def _list_action(
+    request: AgentRequest, run: Callable[[], object], *, done: str, render: Callable[..., HttpResponse], back: str
+) -> HttpResponse:
+    """A button on a list screen (statuses, fields): htmx gets the list again, a plain POST a message and a redirect,
+    a refusal the list with the reason and the error's status."""
+    with refusal() as refused:
+        run()
+        if is_htmx(request):
+            return render(request)
+        if done:
+            messages.success(request, done)
+        return redirect(back)
+    return render(request, error=refused.message, status=refused.status)
+
+
 def _status_action(request: AgentRequest, status_id: int, action: Any, done: str) -> HttpResponse:
     current: Status = config.get_status_for_admin(request.agent, status_id)
-    try:
-        action(current)
-    except DomainError as error:
-        return _render_statuses(request, error=error.message, status=error.http_status)
-    if is_htmx(request):
-        return _render_statuses(request)
-    if done:
-        messages.success(request, done % {"name": current.name})
-    return redirect("admin_settings:statuses")
+    return _list_action(
+        request,
+        lambda: action(current),
+        done=done % {"name": current.name} if done else "",
+        render=_render_statuses,
+        back="admin_settings:statuses",
+    )
 
 
 @agent_view(ADMIN_ROLES, description="Move a status up or down the list")
@@ -154,7 +159,7 @@ def _render_fields(
 def fields(request: AgentRequest) -> HttpResponse:
     form = CustomFieldForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             created = config.create_custom_field(
                 actor=request.agent,
                 label=form.cleaned_data["label"],
@@ -163,9 +168,6 @@ def fields(request: AgentRequest) -> HttpResponse:
                 choices=form.choice_list(),
                 required_on_solve=form.cleaned_data["required_on_solve"],
             )
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("Field “%(label)s” created.") % {"label": created.label})
             return redirect("admin_settings:fields")
     return _render_fields(request, form, status=422 if form.errors else 200)
@@ -182,7 +184,7 @@ def field_detail(request: AgentRequest, field_id: int) -> HttpResponse:
     }
     form = CustomFieldForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             config.update_custom_field(
                 actor=request.agent,
                 field=field,
@@ -190,9 +192,6 @@ def field_detail(request: AgentRequest, field_id: int) -> HttpResponse:
                 choices=form.choice_list(),
                 required_on_solve=form.cleaned_data["required_on_solve"],
             )
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("Field saved."))
             return redirect("admin_settings:fields")
     return render(
@@ -202,15 +201,13 @@ def field_detail(request: AgentRequest, field_id: int) -> HttpResponse:
 
 def _field_action(request: AgentRequest, field_id: int, action: Any, done: str) -> HttpResponse:
     field: CustomField = config.get_custom_field_for_admin(request.agent, field_id)
-    try:
-        action(field)
-    except DomainError as error:
-        return _render_fields(request, error=error.message, status=error.http_status)
-    if is_htmx(request):
-        return _render_fields(request)
-    if done:
-        messages.success(request, done % {"label": field.label})
-    return redirect("admin_settings:fields")
+    return _list_action(
+        request,
+        lambda: action(field),
+        done=done % {"label": field.label} if done else "",
+        render=_render_fields,
+        back="admin_settings:fields",
+    )
 
 
 @agent_view(ADMIN_ROLES, description="Move a custom field up or down")

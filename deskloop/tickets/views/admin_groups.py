@@ -12,11 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES
-from deskloop.core.errors import DomainError
+from deskloop.core.htmx import is_htmx
+from deskloop.core.refusals import refusal
 from deskloop.tickets.forms_admin import ProductAreaForm, TagMergeForm, TagRenameForm, TeamDeleteForm
 from deskloop.tickets.models import ProductArea, Tag
 from deskloop.tickets.services import configuration_groups as groups
-from deskloop.tickets.views.admin import is_htmx
 
 
 # ---- tags --------------------------------------------------------------------------------------------------------
@@ -61,14 +61,11 @@ def tag_detail(request: AgentRequest, tag_id: int) -> HttpResponse:
     form = TagRenameForm(request.POST)
     if form.is_valid():
         old_name = tag.name
-        try:
+        with refusal(form):
             groups.rename_tag(actor=request.agent, tag=tag, name=form.cleaned_data["name"])
-        except DomainError as error:
-            form.add_domain_error(error)
-            tag.refresh_from_db()
-        else:
             messages.success(request, _("Tag “%(old)s” renamed to “%(new)s”.") % {"old": old_name, "new": tag.name})
             return redirect("admin_settings:tag", tag_id=tag.pk)
+        tag.refresh_from_db()
     return _render_tag(request, tag, rename_form=form, status=422)
 
 
@@ -81,38 +78,36 @@ def tag_merge(request: AgentRequest, tag_id: int) -> HttpResponse:
     if not form.is_valid():
         return _render_tag(request, tag, merge_form=form, status=422)
     target = groups.get_tag_for_admin(request.agent, form.cleaned_data["target"])
-    try:
+    with refusal() as refused:
         count = groups.merge_tags(actor=request.agent, source=tag, target=target)
-    except DomainError as error:
-        return _render_tag(request, tag, error=error.message, status=error.http_status)
-    messages.success(
-        request,
-        ngettext(
-            "“%(source)s” was merged into “%(target)s” on %(count)d ticket.",
-            "“%(source)s” was merged into “%(target)s” on %(count)d tickets.",
-            count,
+        messages.success(
+            request,
+            ngettext(
+                "“%(source)s” was merged into “%(target)s” on %(count)d ticket.",
+                "“%(source)s” was merged into “%(target)s” on %(count)d tickets.",
+                count,
+            )
+            % {"source": tag.name, "target": target.name, "count": count},
         )
-        % {"source": tag.name, "target": target.name, "count": count},
-    )
-    return redirect("admin_settings:tags")
+        return redirect("admin_settings:tags")
+    return _render_tag(request, tag, error=refused.message, status=refused.status)
 
 
 @agent_view(ADMIN_ROLES, description="Delete a tag (it is taken off every ticket)")
 @require_POST
 def tag_delete(request: AgentRequest, tag_id: int) -> HttpResponse:
     tag = groups.get_tag_for_admin(request.agent, tag_id)
-    try:
+    with refusal() as refused:
         count = groups.delete_tag(actor=request.agent, tag=tag)
-    except DomainError as error:
-        return _render_tag(request, tag, error=error.message, status=error.http_status)
-    messages.success(
-        request,
-        ngettext(
-            "Tag “%(name)s” deleted from %(count)d ticket.", "Tag “%(name)s” deleted from %(count)d tickets.", count
+        messages.success(
+            request,
+            ngettext(
+                "Tag “%(name)s” deleted from %(count)d ticket.", "Tag “%(name)s” deleted from %(count)d tickets.", count
+            )
+            % {"name": tag.name, "count": count},
         )
-        % {"name": tag.name, "count": count},
-    )
-    return redirect("admin_settings:tags")
+        return redirect("admin_settings:tags")
+    return _render_tag(request, tag, error=refused.message, status=refused.status)
 
 
 # ---- product areas -----------------------------------------------------------------------------------------------
@@ -131,12 +126,9 @@ def areas(request: AgentRequest) -> HttpResponse:
     form = ProductAreaForm(request.POST or None, parents=_parent_choices(tree))
     if request.method == "POST" and form.is_valid():
         parent_id = form.cleaned_data["parent"]
-        try:
+        with refusal(form):
             parent = groups.get_area_for_admin(request.agent, parent_id) if parent_id else None
             created = groups.create_product_area(actor=request.agent, name=form.cleaned_data["name"], parent=parent)
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("Product area “%(path)s” created.") % {"path": created.path})
             return redirect("admin_settings:areas")
     return render(
@@ -170,15 +162,12 @@ def area_detail(request: AgentRequest, area_id: int) -> HttpResponse:
     form = ProductAreaForm(request.POST, parents=choices)
     if form.is_valid():
         parent_id = form.cleaned_data["parent"]
-        try:
+        with refusal(form):
             parent = groups.get_area_for_admin(request.agent, parent_id) if parent_id else None
             groups.update_product_area(actor=request.agent, area=area, name=form.cleaned_data["name"], parent=parent)
-        except DomainError as error:
-            form.add_domain_error(error)
-            area.refresh_from_db()
-        else:
             messages.success(request, _("Product area saved."))
             return redirect("admin_settings:areas")
+        area.refresh_from_db()
     return _render_area(request, area, form, status=422)
 
 
@@ -186,12 +175,11 @@ def area_detail(request: AgentRequest, area_id: int) -> HttpResponse:
 @require_POST
 def area_delete(request: AgentRequest, area_id: int) -> HttpResponse:
     area = groups.get_area_for_admin(request.agent, area_id)
-    try:
+    with refusal() as refused:
         groups.delete_product_area(actor=request.agent, area=area)
-    except DomainError as error:
-        return _render_area(request, area, error=error.message, status=error.http_status)
-    messages.success(request, _("Product area “%(path)s” deleted.") % {"path": area.path})
-    return redirect("admin_settings:areas")
+        messages.success(request, _("Product area “%(path)s” deleted.") % {"path": area.path})
+        return redirect("admin_settings:areas")
+    return _render_area(request, area, error=refused.message, status=refused.status)
 
 
 # ---- teams -------------------------------------------------------------------------------------------------------
@@ -205,19 +193,17 @@ def team_delete(request: AgentRequest, team_id: int) -> HttpResponse:
         messages.error(request, _("Choose a team from the list to move the tickets to."))
         return redirect("settings:team", team_id=team.pk)
     move_to_id = form.cleaned_data["move_to"]
-    try:
+    with refusal() as refused:
         move_to = groups.get_team_for_admin(request.agent, move_to_id) if move_to_id else None
         moved = groups.delete_team(actor=request.agent, team=team, move_to=move_to)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("settings:team", team_id=team.pk)
-    messages.success(
-        request,
-        ngettext(
-            "Team “%(name)s” deleted; %(count)d ticket moved.",
-            "Team “%(name)s” deleted; %(count)d tickets moved.",
-            moved,
+        messages.success(
+            request,
+            ngettext(
+                "Team “%(name)s” deleted; %(count)d ticket moved.",
+                "Team “%(name)s” deleted; %(count)d tickets moved.",
+                moved,
+            )
+            % {"name": team.name, "count": moved},
         )
-        % {"name": team.name, "count": moved},
-    )
-    return redirect("settings:teams")
+        return redirect("settings:teams")
+    return refused.redirect(request, "settings:team", team_id=team.pk)

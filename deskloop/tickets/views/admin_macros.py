@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from deskloop.accounts import queries as account_queries
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import WRITER_ROLES, Agent
-from deskloop.core.errors import DomainError
+from deskloop.core.errors import NotFound
+from deskloop.core.refusals import refusal
 from deskloop.tickets.forms_admin import MacroForm
 from deskloop.tickets.models import Macro, Priority
 from deskloop.tickets.services import configuration as config
@@ -100,7 +101,7 @@ def macros(request: AgentRequest) -> HttpResponse:
 def macro_create(request: AgentRequest) -> HttpResponse:
     form = _form(request.agent, request.POST or None, initial={"shared": request.agent.is_admin})
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal(form):
             macro = macro_services.create_macro(
                 agent=request.agent,
                 name=form.cleaned_data["name"],
@@ -108,9 +109,6 @@ def macro_create(request: AgentRequest) -> HttpResponse:
                 actions=form.actions(),
                 shared=bool(form.cleaned_data.get("shared")),
             )
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("Macro “%(name)s” created.") % {"name": macro.name})
             return redirect("admin_settings:macros")
     return render(
@@ -134,7 +132,7 @@ def macro_detail(request: AgentRequest, macro_id: int) -> HttpResponse:
         context["error"] = _(SHARED_NEEDS_ADMIN)
         return render(request, "tickets/admin/macro_form.html", context, status=403)
     if form.is_valid():
-        try:
+        with refusal(form):
             macro_services.update_macro(
                 macro=macro,
                 agent=request.agent,
@@ -142,9 +140,6 @@ def macro_detail(request: AgentRequest, macro_id: int) -> HttpResponse:
                 body=form.cleaned_data["body"],
                 actions=form.actions(),
             )
-        except DomainError as error:
-            form.add_domain_error(error)
-        else:
             messages.success(request, _("Macro saved."))
             return redirect("admin_settings:macros")
     return render(request, "tickets/admin/macro_form.html", context, status=422)
@@ -154,16 +149,15 @@ def macro_detail(request: AgentRequest, macro_id: int) -> HttpResponse:
 @require_POST
 def macro_delete(request: AgentRequest, macro_id: int) -> HttpResponse:
     macro = _visible_macro(request.agent, macro_id)
-    try:
+    with refusal() as refused:
         macro_services.delete_macro(macro=macro, agent=request.agent)
-    except DomainError as error:
-        return _render_list(request, error=error.message, status=error.http_status)
-    messages.success(request, _("Macro “%(name)s” deleted.") % {"name": macro.name})
-    return redirect("admin_settings:macros")
+        messages.success(request, _("Macro “%(name)s” deleted.") % {"name": macro.name})
+        return redirect("admin_settings:macros")
+    return _render_list(request, error=refused.message, status=refused.status)
 
 
 def _visible_macro(agent: Agent, macro_id: int) -> Macro:
     try:
         return macro_services.get_macro_for_agent(agent, macro_id)
-    except DomainError as missing:
+    except NotFound as missing:
         raise Http404(missing.message) from missing

@@ -20,7 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ALL_ROLES, WRITER_ROLES
-from deskloop.core.errors import DomainError, PermissionDenied, ValidationFailed
+from deskloop.core.errors import PermissionDenied, ValidationFailed
+from deskloop.core.htmx import is_htmx
+from deskloop.core.refusals import refusal
 from deskloop.tickets import search
 from deskloop.tickets.inbox import InboxView
 from deskloop.tickets.services.bulk import BulkChange, bulk_update_tickets
@@ -68,7 +70,7 @@ def _render_inbox(
         page = load_inbox_page(agent=request.agent, query=InboxQuery())
         error, status = invalid.message, 400
     template = "tickets/inbox.html#results" if _wants_results_only(request) else "tickets/inbox.html"
-    if status != 200 and getattr(request, "htmx", None):
+    if status != 200 and is_htmx(request):
         status = 200  # htmx only swaps successful responses; the message is in the partial
     return render(request, template, {"page": page, "error": error, "notice": notice}, status=status)
 
@@ -141,19 +143,18 @@ def bulk(request: AgentRequest) -> HttpResponse:
     return_params = QueryDict(request.POST.get("return_to", ""))
     query, _error = _query_or_error(return_params)
     ticket_ids = [int(v) for v in request.POST.getlist("ticket") if v.isdigit()]
-    try:
+    with refusal() as refused:
         result = bulk_update_tickets(agent=request.agent, ticket_ids=ticket_ids, change=_bulk_change(request.POST))
-    except DomainError as refused:
-        if not getattr(request, "htmx", None):
-            messages.error(request, refused.message)
-            return redirect(f"{reverse('tickets:inbox')}?{query.querystring()}")
+    if refused:
+        if not is_htmx(request):
+            return refused.redirect(request, f"{reverse('tickets:inbox')}?{query.querystring()}")
         return _render_inbox(request, query, refused.message)
     notice = ngettext(
         "Updated %(changed)d of %(selected)d selected ticket.",
         "Updated %(changed)d of %(selected)d selected tickets.",
         result.selected,
     ) % {"changed": result.changed, "selected": result.selected}
-    if not getattr(request, "htmx", None):
+    if not is_htmx(request):
         messages.success(request, notice)
         return redirect(f"{reverse('tickets:inbox')}?{query.querystring()}")
     # The list keeps the agent's filters but starts again from the first page: rows moved.
@@ -172,7 +173,7 @@ def save_view(request: AgentRequest) -> HttpResponse:
         messages.error(request, error)
         return redirect(back)
     query.saved_view_id = None
-    try:
+    with refusal() as refused:
         view = create_saved_view(
             agent=request.agent,
             name=request.POST.get("name", ""),
@@ -180,12 +181,10 @@ def save_view(request: AgentRequest) -> HttpResponse:
             sort=query.sort,
             shared=request.POST.get("shared") == "on",
         )
-    except DomainError as refused:
-        messages.error(request, refused.message)
-        return redirect(back)
-    messages.success(request, _("Saved the view “%(name)s”.") % {"name": view.name})
-    query.saved_view_id = view.pk
-    return redirect(f"{reverse('tickets:inbox')}?{query.querystring()}")
+        messages.success(request, _("Saved the view “%(name)s”.") % {"name": view.name})
+        query.saved_view_id = view.pk
+        return redirect(f"{reverse('tickets:inbox')}?{query.querystring()}")
+    return refused.redirect(request, back)
 
 
 @agent_view(ALL_ROLES, description="Open a saved view (its filters become the URL)")
@@ -199,13 +198,11 @@ def open_view(request: AgentRequest, view_id: int) -> HttpResponse:
 @require_POST
 def delete_view(request: AgentRequest, view_id: int) -> HttpResponse:
     view = get_saved_view_for_agent(request.agent, view_id)
-    try:
+    with refusal() as refused:
         delete_saved_view(agent=request.agent, view=view)
-    except DomainError as refused:
-        messages.error(request, refused.message)
-    else:
         messages.success(request, _("Deleted the view “%(name)s”.") % {"name": view.name})
-    return redirect("tickets:inbox")
+        return redirect("tickets:inbox")
+    return refused.redirect(request, "tickets:inbox")
 
 
 @agent_view(ALL_ROLES, description="Full-text search with the inbox filters; numbers and addresses jump")
@@ -228,7 +225,7 @@ def search_view(request: AgentRequest) -> HttpResponse:
     except ValidationFailed as invalid:
         error, status = invalid.message, 400
         page = load_search_page(agent=request.agent, query=InboxQuery(page_size=SEARCH_PAGE_SIZE))
-    if getattr(request, "htmx", None):
+    if is_htmx(request):
         status = 200
     template = "tickets/search.html#results" if _wants_results_only(request) else "tickets/search.html"
     context = {"page": page, "error": error, "search_words": page.query.ticket_filter.query}

@@ -255,7 +255,7 @@ class InboxRow:
     """One ticket as its inbox row shows it, worked out once in Python.
 
     The row loop is the inbox's hot path: resolving model attributes, lazy choice labels, URL reversals and three
-    date filters per cell took most of the page's render time (0.6 ms a row); the template now only places these.
+    date filters per cell took most of the page's render time (BENCHMARKS.md); the template now only places these.
     """
 
     ticket_id: int

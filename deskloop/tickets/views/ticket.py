@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages as flash
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,7 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ALL_ROLES, NOTE_ROLES, WRITER_ROLES, Agent, Team
-from deskloop.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from deskloop.core.errors import Conflict, NotFound, ValidationFailed
+from deskloop.core.htmx import is_htmx
+from deskloop.core.refusals import Refusal, refusal
 from deskloop.tickets.attachments import IncomingFile, check_upload_size
 from deskloop.tickets.models import CustomField, CustomFieldType, Macro, Priority, ProductArea, Status, Tag, Ticket
 from deskloop.tickets.queries import get_ticket_for_agent
@@ -42,10 +43,6 @@ def find_ticket(request: HttpRequest, number: int) -> Ticket:
     """Writers also reach trashed tickets (to restore them); everyone else gets 404 for those."""
     agent = _agent(request)
     return get_ticket_for_agent(agent, number, include_trashed=agent.can_write)
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def page_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
@@ -85,24 +82,21 @@ def refresh(
     )
 
 
-def domain_error(
-    request: HttpRequest, ticket: Ticket, error: DomainError, *, region: str, **extra: Any
-) -> HttpResponse:
+def domain_error(request: HttpRequest, ticket: Ticket, refused: Refusal, *, region: str, **extra: Any) -> HttpResponse:
     """Show a refused change next to the control that made it; nothing else on the page changes."""
     if not is_htmx(request):
-        flash.error(request, error.message)
-        return redirect("tickets:detail", number=ticket.number)
+        return refused.redirect(request, "tickets:detail", number=ticket.number)
     return render(
         request,
         REFRESH_TEMPLATE,
         {
             "ticket": ticket,
             "regions": {f"{region}_error"},
-            "error": error.message,
-            "stale_error": error.code == "stale_version",
+            "error": refused.message,
+            "stale_error": refused.code == "stale_version",
             **extra,
         },
-        status=error.http_status,
+        status=refused.status,
     )
 
 
@@ -197,17 +191,16 @@ def _expected_version(post: Any) -> int | None:
 @require_POST
 def ticket_update(request: AgentRequest, number: int) -> HttpResponse:
     ticket = find_ticket(request, number)
-    try:
+    with refusal() as refused:
         ticket = update_ticket(
             ticket=ticket,
             changes=changes_from_form(ticket, request.POST),
             agent=request.agent,
             expected_version=_expected_version(request.POST),
         )
-    except DomainError as error:
-        return domain_error(request, ticket, error, region="properties")
-    ticket = find_ticket(request, number)
-    return done(request, ticket, {"header", "properties", "history", "presence"}, saved=True)
+        ticket = find_ticket(request, number)
+        return done(request, ticket, {"header", "properties", "history", "presence"}, saved=True)
+    return domain_error(request, ticket, refused, region="properties")
 
 
 @agent_view(roles=NOTE_ROLES, description="Follow or stop following a ticket")
@@ -251,7 +244,7 @@ def ticket_compose(request: AgentRequest, number: int) -> HttpResponse:
     ticket = find_ticket(request, number)
     post = request.POST
     kind = ComposerKind.NOTE if post.get("kind") == "note" else ComposerKind.REPLY
-    try:
+    with refusal() as refused:
         unseen = presence.messages_since(
             ticket=ticket, agent=request.agent, after_id=_int_or_zero(post.get("last_message_id"))
         )
@@ -259,7 +252,7 @@ def ticket_compose(request: AgentRequest, number: int) -> HttpResponse:
             return domain_error(
                 request,
                 ticket,
-                Conflict(_("Someone else wrote on this ticket since you opened it."), code="collision"),
+                Refusal(Conflict(_("Someone else wrote on this ticket since you opened it."), code="collision")),
                 region="composer",
                 unseen=unseen,
             )
@@ -273,10 +266,9 @@ def ticket_compose(request: AgentRequest, number: int) -> HttpResponse:
             status=_scoped(Status, ticket.workspace_id, post.get("status_after", ""), "status"),
             macro=get_macro_for_agent(request.agent, macro_id) if macro_id else None,
         )
-    except DomainError as error:
-        return domain_error(request, ticket, error, region="composer")
-    ticket = find_ticket(request, number)
-    return done(request, ticket, {"header", "conversation", "composer", "properties", "history", "presence"})
+        ticket = find_ticket(request, number)
+        return done(request, ticket, {"header", "conversation", "composer", "properties", "history", "presence"})
+    return domain_error(request, ticket, refused, region="composer")
 
 
 @agent_view(roles=NOTE_ROLES, description="A macro's reply text rendered for this ticket, for the composer")
@@ -285,12 +277,12 @@ def ticket_macro(request: AgentRequest, number: int, macro_id: int) -> HttpRespo
     ticket = find_ticket(request, number)
     try:
         macro: Macro = get_macro_for_agent(request.agent, macro_id)
-        body = render_macro_body(macro=macro, ticket=ticket, agent=request.agent)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    except DomainError as error:
-        return JsonResponse({"error": error.message}, status=error.http_status)
-    return JsonResponse({"id": macro.pk, "name": macro.name, "body": body, "has_actions": bool(macro.actions)})
+    with refusal() as refused:
+        body = render_macro_body(macro=macro, ticket=ticket, agent=request.agent)
+        return JsonResponse({"id": macro.pk, "name": macro.name, "body": body, "has_actions": bool(macro.actions)})
+    return JsonResponse({"error": refused.message}, status=refused.status)
 
 
 # --- presence ----------------------------------------------------------------------------------------------------

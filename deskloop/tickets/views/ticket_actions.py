@@ -10,10 +10,12 @@ from django.views.decorators.http import require_POST
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import WRITER_ROLES
-from deskloop.core.errors import DomainError, ValidationFailed
+from deskloop.core.errors import ValidationFailed
+from deskloop.core.htmx import is_htmx
+from deskloop.core.refusals import refusal
 from deskloop.tickets.models import Ticket
 from deskloop.tickets.services import lifecycle
-from deskloop.tickets.views.ticket import domain_error, find_ticket, is_htmx
+from deskloop.tickets.views.ticket import domain_error, find_ticket
 
 
 def _go(request: AgentRequest, url: str) -> HttpResponse:
@@ -44,54 +46,50 @@ def _target(request: AgentRequest, raw: str) -> Ticket:
 @require_POST
 def ticket_merge(request: AgentRequest, number: int) -> HttpResponse:
     source = find_ticket(request, number)
-    try:
+    with refusal() as refused:
         survivor = lifecycle.merge_tickets(
             source=source, target=_target(request, request.POST.get("target", "")), agent=request.agent
         )
-    except DomainError as error:
-        return domain_error(request, source, error, region="merge")
-    flash.success(
-        request,
-        _("Ticket #%(source)s was merged into this ticket.") % {"source": source.number},
-    )
-    return _go(request, reverse("tickets:detail", kwargs={"number": survivor.number}))
+        flash.success(
+            request,
+            _("Ticket #%(source)s was merged into this ticket.") % {"source": source.number},
+        )
+        return _go(request, reverse("tickets:detail", kwargs={"number": survivor.number}))
+    return domain_error(request, source, refused, region="merge")
 
 
 @agent_view(roles=WRITER_ROLES, description="Mark as spam (blocks the requester) or undo it")
 @require_POST
 def ticket_spam(request: AgentRequest, number: int) -> HttpResponse:
     ticket = find_ticket(request, number)
-    try:
+    with refusal() as refused:
         if request.POST.get("undo") == "1":
             lifecycle.unmark_spam(ticket=ticket, agent=request.agent)
             flash.success(request, _("The ticket is no longer marked as spam; the requester is unblocked."))
         else:
             lifecycle.mark_spam(ticket=ticket, agent=request.agent)
             flash.success(request, _("Marked as spam; the requester is blocked."))
-    except DomainError as error:
-        return domain_error(request, ticket, error, region="actions")
-    return _go(request, reverse("tickets:detail", kwargs={"number": ticket.number}))
+        return _go(request, reverse("tickets:detail", kwargs={"number": ticket.number}))
+    return domain_error(request, ticket, refused, region="actions")
 
 
 @agent_view(roles=WRITER_ROLES, description="Move the ticket to the trash (restorable for 30 days)")
 @require_POST
 def ticket_delete(request: AgentRequest, number: int) -> HttpResponse:
     ticket = find_ticket(request, number)
-    try:
+    with refusal() as refused:
         lifecycle.soft_delete_ticket(ticket=ticket, agent=request.agent)
-    except DomainError as error:
-        return domain_error(request, ticket, error, region="actions")
-    flash.success(request, _("Ticket #%(number)s was moved to the trash.") % {"number": ticket.number})
-    return _go(request, reverse("tickets:detail", kwargs={"number": ticket.number}))
+        flash.success(request, _("Ticket #%(number)s was moved to the trash.") % {"number": ticket.number})
+        return _go(request, reverse("tickets:detail", kwargs={"number": ticket.number}))
+    return domain_error(request, ticket, refused, region="actions")
 
 
 @agent_view(roles=WRITER_ROLES, description="Restore a ticket from the trash")
 @require_POST
 def ticket_restore(request: AgentRequest, number: int) -> HttpResponse:
     ticket = find_ticket(request, number)
-    try:
+    with refusal() as refused:
         lifecycle.restore_ticket(ticket=ticket, agent=request.agent)
-    except DomainError as error:
-        return domain_error(request, ticket, error, region="actions")
-    flash.success(request, _("Ticket #%(number)s was restored.") % {"number": ticket.number})
-    return _go(request, reverse("tickets:detail", kwargs={"number": ticket.number}))
+        flash.success(request, _("Ticket #%(number)s was restored.") % {"number": ticket.number})
+        return _go(request, reverse("tickets:detail", kwargs={"number": ticket.number}))
+    return domain_error(request, ticket, refused, region="actions")

@@ -6,15 +6,19 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from io import StringIO
 from typing import Any
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from deskloop.accounts.services import set_private_webhook_targets
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.core.errors import PermissionDenied, ValidationFailed
+from deskloop.core.models import OutboxEvent
 from deskloop.tickets.models import Ticket
 from deskloop.tickets.services.messages import add_agent_reply
 from deskloop.tickets.services.tickets import NewTicket, open_ticket
@@ -422,3 +426,26 @@ def test_admin_creates_an_endpoint_and_reads_its_delivery_log(
     assert client.get(f"/settings/webhooks/{foreign.pk}/").status_code == 404
     assert client.post(f"/settings/webhooks/{foreign.pk}/delete/").status_code == 404
     assert Endpoint.objects.filter(pk=foreign.pk).exists()
+
+
+def test_the_scheduler_retries_a_due_delivery(
+    acme: Cast, receiver: Receiver, django_capture_on_commit_callbacks: Any
+) -> None:
+    _allow_private(acme)
+    receiver.statuses = [500]
+    endpoint = services.create_endpoint(actor=acme.admin, url=receiver.url, events=["ticket.created"])
+    _new_ticket(acme, django_capture_on_commit_callbacks)
+    delivery = Delivery.objects.get(endpoint=endpoint)
+    assert delivery.next_attempt_at is not None
+    OutboxEvent.objects.update(dispatched_at=timezone.now())  # the fixture's own events are not this test's
+    out = StringIO()
+    with (
+        time_machine.travel(delivery.next_attempt_at + dt.timedelta(seconds=1)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        call_command("run_periodic", "--once", stdout=out)
+    done = dict(line.split(": ") for line in out.getvalue().splitlines())
+    assert done["send_due_webhooks"] == "1"
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempt_count) == ("delivered", 2)
+    assert len(receiver.requests) == 2

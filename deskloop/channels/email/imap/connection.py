@@ -15,12 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
-from deskloop.accounts.models import ADMIN_ROLES, Agent
+from deskloop.accounts.access import require_admin
+from deskloop.accounts.models import Agent
 from deskloop.core.errors import PermissionDenied
 
 from ..models import Mailbox
+
+MAILBOXES_ADMINS_ONLY = gettext_noop("Only admins can manage mailboxes.")
 
 IMAP_TIMEOUT = 60.0  # seconds for connecting and for each read
 CHECK_TIMEOUT = 15.0  # the settings page's "Test connection" waits less
@@ -247,8 +250,9 @@ def check_connection(
     """The settings page's "Test connection": sign in with the entered settings and count the folder's messages.
     ``use_stored_secret``: the password field was left empty, which on the form means "keep the stored one".
     Changes nothing, here or on the server."""
-    if actor.role not in ADMIN_ROLES or (mailbox is not None and mailbox.workspace_id != actor.workspace_id):
-        raise PermissionDenied(_("Only admins can manage mailboxes."))
+    require_admin(actor, MAILBOXES_ADMINS_ONLY)
+    if mailbox is not None and mailbox.workspace_id != actor.workspace_id:
+        raise PermissionDenied(_(MAILBOXES_ADMINS_ONLY))
     if use_stored_secret:
         settings = replace(settings, secret=mailbox.imap_secret if mailbox is not None else "")
     if not settings.host:
