@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from pytest_django import DjangoAssertNumQueries
 
+from deskloop.channels.email.conversation_threads import make_message_id
 from deskloop.channels.email.models import InboundEmail, Mailbox, OutboundEmail, UnknownSenderRule
 from deskloop.channels.email.pipeline import ingest_raw, reprocess
 from deskloop.channels.email.services import MailboxSettings, create_mailbox, update_mailbox
-from deskloop.channels.email.threading import make_message_id
 from deskloop.conftest import Cast
 from deskloop.customers.models import Contact, ContactEmail
 from deskloop.customers.services import find_or_create_contact

@@ -31,10 +31,6 @@ from deskloop.tickets.models import Message, Ticket
 from . import parsing
 from .models import InboundEmail, Mailbox, OutboundEmail
 
-# What mail we send carries in ``X-Loop``; an incoming message carrying it is our own mail come back (noise.classify
-# refuses it as "loop"). Outbound code writes ``X-Loop: {LOOP_MARKER}``.
-LOOP_MARKER = "deskloop"
-
 _OURS = re.compile(r"^dl\.(\d{1,19})\.([A-Za-z0-9]{8,64})\.([0-9a-f]{1,64})@", re.IGNORECASE)
 _SIGNATURE_HEX = 24  # 96 bits of HMAC-SHA256: unguessable, and short enough for a header line
 _SUBJECT_PREFIX = re.compile(
