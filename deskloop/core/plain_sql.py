@@ -300,6 +300,23 @@ def _where(quote: Callable[[str], str], filters: Filters) -> str:
     )
 
 
+def values(model: type[Model], columns: Sequence[str], filters: Filters) -> list[tuple[Any, ...]]:
+    """``model.objects.filter(...).order_by("pk").values_list(*columns)`` as plain tuples (no converters: for
+    integer and text columns), built once per shape of ``filters``."""
+    key = ("values", model, tuple(columns), tuple((n, len(v)) for n, v in filters), connection.alias)
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        assert model._meta.pk is not None  # every concrete model has one
+        sql = _STATEMENTS[key] = (
+            f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {_where(quote, filters)} ORDER BY {quote(model._meta.pk.column)}"
+        )
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [value for _name, values in filters for value in values])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
 # A place to look for a value: (model, column, filters).
 Source = tuple[type[Model], str, Filters]
 

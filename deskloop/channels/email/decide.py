@@ -59,6 +59,7 @@ class Decision:
     refusal: str
     parsed: ParsedEmail | None  # None when refused before parsing (too large)
     size: int
+    max_bytes: int
     detail: str = ""
     sender: str | None = None
     bounce: Bounce | None = None
@@ -69,24 +70,24 @@ def decide(raw: bytes, *, max_bytes: int, own_addresses: Collection[str], usable
     """Decide ``raw`` for a mailbox accepting up to ``max_bytes``; ``own_addresses``: the workspace's mailbox
     addresses, normalized (mail from any of them is a loop). Never raises for a bad message."""
     if len(raw) > max_bytes:
-        return Decision(Refusal.TOO_LARGE, None, len(raw))
+        return Decision(Refusal.TOO_LARGE, None, len(raw), max_bytes)
     parsed = parse_message(raw)
     verdict = classify(parsed, loop_marker=LOOP_MARKER, own_addresses=own_addresses)
     if verdict.kind == "bounce":
         bounce = read_bounce(parsed, verdict.reason, usable)
-        return Decision(Refusal.BOUNCE, parsed, len(raw), bounce.detail, bounce=bounce, shown=False)
+        return Decision(Refusal.BOUNCE, parsed, len(raw), max_bytes, bounce.detail, bounce=bounce, shown=False)
     if verdict.is_noise:
-        return Decision(_NOISE_REFUSALS[verdict.kind], parsed, len(raw), verdict.reason, shown=False)
+        return Decision(_NOISE_REFUSALS[verdict.kind], parsed, len(raw), max_bytes, verdict.reason, shown=False)
     candidates = (parsed.from_, *parsed.reply_to, parsed.sender)
     sender = next(
         (usable_one for c in candidates if c is not None and (usable_one := usable(c.address)) is not None), None
     )
     if sender is None:
-        return Decision(Refusal.NO_SENDER, parsed, len(raw))
+        return Decision(Refusal.NO_SENDER, parsed, len(raw), max_bytes)
     if sender in own_addresses:
         # Our own mailbox writing to itself (through Reply-To or Sender): an MTA or a forwarding rule loops.
-        return Decision(Refusal.LOOP, parsed, len(raw))
-    return Decision("", parsed, len(raw), sender=sender)
+        return Decision(Refusal.LOOP, parsed, len(raw), max_bytes)
+    return Decision("", parsed, len(raw), max_bytes, sender=sender)
 
 
 def read_bounce(parsed: ParsedEmail, why: str, usable: UsableAddress) -> Bounce:

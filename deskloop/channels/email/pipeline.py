@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from deskloop.core.plain_sql import related_rows, update_row
+from deskloop.core.plain_sql import related_rows, update_row, values
 from deskloop.tickets.attachments import read_blob
 from deskloop.tickets.models import Attachment, Message, Ticket
 
@@ -197,30 +197,23 @@ class _Processed:
         return self.decision.parsed if self.decision is not None else None
 
 
-# The workspace's mailboxes with what a new ticket needs from them: one join, prepared once per process.
-_MAILBOXES = related_rows(
-    Mailbox, related=("workspace", "default_team", "default_product_area"), where=("workspace_id",)
-)
+# A delivered message's mailbox with what a new ticket needs from it: one join, prepared once per process.
+_MAILBOX = related_rows(Mailbox, related=("workspace", "default_team", "default_product_area"), where=("id",))
 
 
 def _process(inbound: InboundEmail, raw: bytes, *, insert: Callable[[], bool] | None) -> _Processed:
     """Decide and deliver ``inbound`` in the caller's transaction. ``insert`` stores a new row once its decision
     is written on it (False: a duplicate); None for a row stored before. When delivering raises, the transaction
     is marked for rollback and the error returned."""
-    mailboxes: list[Mailbox] = []
-    for row, workspace, team, product_area in _MAILBOXES.fetch([inbound.workspace_id]):
-        row.workspace, row.default_team, row.default_product_area = workspace, team, product_area
-        mailboxes.append(row)
-    # Read afresh with the message: its settings may have changed since it was stored. Mail from any of them loops.
-    mailbox = next((m for m in mailboxes if m.pk == inbound.mailbox_id), None)
-    if mailbox is None:
+    # The workspace's mailboxes, read afresh with every message (their settings may have changed since the caller
+    # loaded its mailbox): how large a message this one accepts, and all their addresses (mail from them loops).
+    mailboxes = values(Mailbox, ("id", "address", "max_message_bytes"), [("workspace_id", [inbound.workspace_id])])
+    max_bytes = next((int(limit) for pk, _address, limit in mailboxes if pk == inbound.mailbox_id), None)
+    if max_bytes is None:
         raise Mailbox.DoesNotExist(f"mailbox {inbound.mailbox_id} is gone")
-    inbound.mailbox = mailbox
-    own_addresses = frozenset(normalize_address(m.address) for m in mailboxes)
+    own_addresses = frozenset(normalize_address(str(address)) for _pk, address, _limit in mailboxes)
     try:
-        decision = decide(
-            raw, max_bytes=inbound.mailbox.max_message_bytes, own_addresses=own_addresses, usable=usable_address
-        )
+        decision = decide(raw, max_bytes=max_bytes, own_addresses=own_addresses, usable=usable_address)
     except Exception as exc:  # nothing is written yet; the message is stored quarantined
         return _Processed(failure=exc)
     _write_decision(inbound, decision)
@@ -239,6 +232,7 @@ def _process(inbound: InboundEmail, raw: bytes, *, insert: Callable[[], bool] | 
         elif not decision.refusal:
             assert parsed is not None
             assert decision.sender is not None
+            inbound.mailbox = _mailbox_for_delivery(inbound.mailbox_id)
             mail = read_mail(parsed)
             read = functools.partial(_as_read, mail.reading)
             deliver(inbound, mail, sender=decision.sender, own_addresses=own_addresses)
@@ -250,6 +244,12 @@ def _process(inbound: InboundEmail, raw: bytes, *, insert: Callable[[], bool] | 
         transaction.set_rollback(True)
         return _Processed(read=read, failure=exc, decision=decision)
     return _Processed(read=read, decision=decision)
+
+
+def _mailbox_for_delivery(mailbox_id: int) -> Mailbox:
+    [(mailbox, workspace, team, product_area)] = _MAILBOX.fetch([mailbox_id])
+    mailbox.workspace, mailbox.default_team, mailbox.default_product_area = workspace, team, product_area
+    return mailbox  # type: ignore[no-any-return]
 
 
 def _as_read(reading: MailReading) -> MailReading:
@@ -273,14 +273,14 @@ def _write_decision(inbound: InboundEmail, decision: Decision) -> None:
         inbound.state, inbound.refusal_reason, inbound.detail = InboundState.RECEIVED, "", ""
         return
     inbound.state, inbound.refusal_reason = InboundState.REFUSED, decision.refusal
-    inbound.detail = _refusal_detail(decision, inbound.mailbox.max_message_bytes)[:DETAIL_MAX]
+    inbound.detail = _refusal_detail(decision)[:DETAIL_MAX]
 
 
-def _refusal_detail(decision: Decision, max_bytes: int) -> str:
+def _refusal_detail(decision: Decision) -> str:
     if decision.refusal == Refusal.TOO_LARGE:
         return _("The message is %(size)d bytes; this mailbox accepts up to %(limit)d.") % {
             "size": decision.size,
-            "limit": max_bytes,
+            "limit": decision.max_bytes,
         }
     if decision.refusal == Refusal.NO_SENDER:
         return _("The message has no usable sender address.")
