@@ -205,6 +205,25 @@ def insert_rows(instances: Sequence[Model]) -> None:
         _saved(instance, pk)
 
 
+def insert_missing(instances: Sequence[Model], *, returning: str) -> set[Any]:
+    """INSERT the rows of ``instances`` (one model) that break no unique constraint, ``ON CONFLICT DO NOTHING``, in
+    statements of up to ``MAX_INSERT_ROWS`` rows; returns ``returning`` (a column) of the rows inserted. The
+    instances' keys are not set: for link rows (a many-to-many table) whose only use is being there."""
+    inserted: set[Any] = set()
+    for start in range(0, len(instances), MAX_INSERT_ROWS):
+        batch = instances[start : start + MAX_INSERT_ROWS]
+        model = type(batch[0])
+        sql, fields = _insert_statement(model, True, len(batch))
+        assert model._meta.pk is not None  # every concrete model has one
+        quote = connection.ops.quote_name
+        sql = sql.removesuffix(f"RETURNING {quote(model._meta.pk.column)}") + f"RETURNING {quote(returning)}"
+        params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for instance in batch for f in fields]
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            inserted.update(row[0] for row in cursor.fetchall())
+    return inserted
+
+
 class JoinedRows:
     """Whole rows of several models read by one join (what ``select_related`` reads), made into instances as the
     ORM makes them. ``parts``: (model, table alias) in column order; ``tail``: given the name quoting function,
