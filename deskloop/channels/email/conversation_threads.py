@@ -86,17 +86,21 @@ def _ticket_for_reference(workspace_id: int, reference: str) -> Ticket | None:
     reference = normalize_message_id(reference)
     if not reference:
         return None
-    if is_ours(reference):
-        # Our own ids are trusted by signature alone; an unsigned or forged one never threads.
-        ticket_id = verify_message_id(reference)
-        if ticket_id is None:
-            return None
-        return (
-            Ticket.objects.filter(pk=ticket_id, workspace_id=workspace_id, deleted_at__isnull=True)
-            .select_related("status")
-            .first()
-        )
-    ticket_id = (
+    # Our own ids are trusted by signature alone; an unsigned or forged one never threads.
+    ticket_id = verify_message_id(reference) if is_ours(reference) else _ticket_id_of_stored(workspace_id, reference)
+    if ticket_id is None:
+        return None
+    # With its status: the pipeline asks whether the ticket is closed.
+    return (
+        Ticket.objects.filter(pk=ticket_id, workspace_id=workspace_id, deleted_at__isnull=True)
+        .select_related("status")
+        .first()
+    )
+
+
+def _ticket_id_of_stored(workspace_id: int, reference: str) -> int | None:
+    """The ticket of a mail we stored or sent with this Message-ID: inbound first, then messages, then outbound."""
+    ticket_id: int | None = (
         InboundEmail.objects.filter(workspace_id=workspace_id, header_message_id=reference, ticket__isnull=False)
         .order_by("-id")
         .values_list("ticket_id", flat=True)
@@ -115,14 +119,7 @@ def _ticket_for_reference(workspace_id: int, reference: str) -> Ticket | None:
             .values_list("ticket_id", flat=True)
             .first()
         )
-    if ticket_id is None:
-        return None
-    # With its status: the pipeline asks whether the ticket is closed.
-    return (
-        Ticket.objects.filter(pk=ticket_id, workspace_id=workspace_id, deleted_at__isnull=True)
-        .select_related("status")
-        .first()
-    )
+    return ticket_id
 
 
 def subject_token_pattern(prefix: str) -> re.Pattern[str]:

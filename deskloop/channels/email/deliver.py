@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from deskloop.core.plain_sql import first_value, related_rows
 from deskloop.customers.models import Contact
 from deskloop.customers.queries import identity_with_contact
 from deskloop.customers.services import find_or_create_contacts, mark_emails_bouncing, normalize_email
+from deskloop.tickets.attachments import IncomingFile
 from deskloop.tickets.models import Channel, Message, StatusCategory, Ticket
 from deskloop.tickets.services.channel_writes import add_cc_contacts, add_system_note, link_inline_images
 from deskloop.tickets.services.messages import add_customer_message, add_internal_note
@@ -130,17 +131,7 @@ def deliver(inbound: InboundEmail, mail: Mail, *, sender: str, own_addresses: fr
         elif ticket.status.category == StatusCategory.CLOSED:
             meta["follow_up_of"] = ticket.number
         else:
-            message = add_customer_message(
-                ticket=ticket,
-                contact=contact,
-                body_text=_text(mail),
-                body_html=mail.html,
-                channel=Channel.EMAIL,
-                attachments=mail.attachments,
-                created_at=when,
-                channel_meta=meta,
-                via="email",
-            )
+            message = add_customer_message(ticket=ticket, contact=contact, **_message_fields(mail, meta, when))
             _copy_and_link(ticket, message, people)
             _delivered(inbound, ticket, message, Outcome.THREADED)
             return
@@ -163,15 +154,9 @@ def _open(
         workspace=mailbox.workspace,
         requester=requester,
         subject=mail.parsed.subject.strip() or _("(no subject)"),
-        body_text=_text(mail),
-        body_html=mail.html,
-        channel=Channel.EMAIL,
         team=mailbox.default_team,
         product_area=mailbox.default_product_area,
-        attachments=mail.attachments,
-        created_at=when,
-        channel_meta=meta,
-        via="email",
+        **_message_fields(mail, meta, when),
     )
     _copy_and_link(ticket, first, people)
     if closed is not None:
@@ -182,6 +167,29 @@ def _open(
             via="email",
         )
     _delivered(inbound, ticket, first, Outcome.FOLLOW_UP if closed is not None else Outcome.NEW_TICKET)
+
+
+class _MessageFields(TypedDict):
+    body_text: str
+    body_html: str
+    channel: str
+    attachments: list[IncomingFile]
+    created_at: dt.datetime
+    channel_meta: dict[str, Any]
+    via: str
+
+
+def _message_fields(mail: Mail, meta: dict[str, Any], when: dt.datetime) -> _MessageFields:
+    """The customer's message as the ticket services take it, whether it opens a ticket or joins one."""
+    return _MessageFields(
+        body_text=_text(mail),
+        body_html=mail.html,
+        channel=Channel.EMAIL,
+        attachments=mail.attachments,
+        created_at=when,
+        channel_meta=meta,
+        via="email",
+    )
 
 
 def _copy_and_link(ticket: Ticket, message: Message | None, people: list[Contact]) -> None:
