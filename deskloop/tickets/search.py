@@ -257,10 +257,9 @@ def index_written_ticket(ticket: Ticket, *, message_texts: Sequence[str] | None 
     """``index_ticket`` for a ticket the caller has just written: the same document, from the instance it holds.
 
     Reads only what the instance does not carry: the requester's addresses unless the requester was loaded with
-    them (``prefetch_related("emails")``, or a contact the caller has just created with its address, as the
-    email pipeline does), the requester and organization when not loaded with it, and the conversation unless
-    ``message_texts`` (every non-system message's text, oldest first) is given. One upsert and no savepoint: call
-    it inside the write's transaction, after the write.
+    them (``prefetch_related("emails")``), the requester and organization when not loaded with it, and the
+    conversation unless ``message_texts`` (every non-system message's text, oldest first) is given. One upsert and
+    no savepoint: call it inside the write's transaction, after the write.
     """
     emails = _requester_emails(ticket)
     if message_texts is None:

@@ -151,7 +151,7 @@ def ingest_raw(*, mailbox: Mailbox, raw: bytes, via: str, on_stored: Callable[[]
         first = store.first_arrival(mailbox=mailbox, email=email)
         if first.state == InboundState.RECEIVED:
             # Stored but never processed (left so by an earlier version or a crash between its transactions).
-            return _replace_duplicate(reprocess(inbound=first))
+            return dataclasses.replace(reprocess(inbound=first), duplicate=True)
         return IngestResult.of(first, duplicate=True)
     if outcome.failure is None:
         return IngestResult.of(inbound, read=outcome.read, parsed=outcome.parsed)
@@ -162,10 +162,6 @@ def ingest_raw(*, mailbox: Mailbox, raw: bytes, via: str, on_stored: Callable[[]
     if stored is None:
         return IngestResult.of(store.first_arrival(mailbox=mailbox, email=email), duplicate=True)
     return IngestResult.of(quarantined, read=outcome.read, parsed=outcome.parsed)
-
-
-def _replace_duplicate(result: IngestResult) -> IngestResult:
-    return dataclasses.replace(result, duplicate=True)
 
 
 def reprocess(*, inbound: InboundEmail) -> IngestResult:
@@ -291,7 +287,9 @@ def _refusal_detail(decision: Decision) -> str:
 
 def _quarantine(inbound: InboundEmail, outcome: _Processed) -> None:
     assert outcome.failure is not None
-    log.warning("inbound email %s quarantined: %s", inbound.pk, outcome.failure, exc_info=outcome.failure)
+    log.warning(
+        "inbound email <%s> quarantined: %s", inbound.header_message_id, outcome.failure, exc_info=outcome.failure
+    )
     if outcome.decision is not None:
         _write_decision(inbound, outcome.decision)
     inbound.state = InboundState.QUARANTINED
