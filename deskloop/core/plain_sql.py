@@ -167,6 +167,29 @@ def upsert_row(instance: Model) -> None:
     instance._state.db = connection.alias
 
 
+# (model, fields, database alias) -> UPDATE statement
+_UPDATES: dict[tuple[type[Model], tuple[str, ...], str], str] = {}
+
+
+def update_row(instance: Model, fields: Sequence[str]) -> None:
+    """UPDATE ``fields`` (attribute names, e.g. "ticket_id") of ``instance``'s row by its primary key, as
+    ``save(update_fields=...)`` would, without compiling the statement each time."""
+    model = type(instance)
+    key = (model, tuple(fields), connection.alias)
+    meta = model._meta
+    by_attname = {f.attname: f for f in meta.concrete_fields if isinstance(f, Field)}
+    columns = [by_attname[name] for name in fields]
+    sql = _UPDATES.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        assert meta.pk is not None  # every concrete model has one
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in columns)
+        sql = _UPDATES[key] = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    params = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in columns]
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [*params, instance.pk])
+
+
 # Above this many rows a caller uses bulk_create, which splits them into batches the database accepts.
 MAX_INSERT_ROWS = 20
 
@@ -190,6 +213,25 @@ def insert_rows(instances: Sequence[Model]) -> None:
         keys = sorted(row[0] for row in cursor.fetchall())
     for instance, pk in zip(instances, keys, strict=True):
         _saved(instance, pk)
+
+
+def insert_missing(instances: Sequence[Model], *, returning: str) -> set[Any]:
+    """INSERT the rows of ``instances`` (one model) that break no unique constraint, ``ON CONFLICT DO NOTHING``, in
+    statements of up to ``MAX_INSERT_ROWS`` rows; returns ``returning`` (a column) of the rows inserted. The
+    instances' keys are not set: for link rows (a many-to-many table) whose only use is being there."""
+    inserted: set[Any] = set()
+    for start in range(0, len(instances), MAX_INSERT_ROWS):
+        batch = instances[start : start + MAX_INSERT_ROWS]
+        model = type(batch[0])
+        sql, fields = _insert_statement(model, True, len(batch))
+        assert model._meta.pk is not None  # every concrete model has one
+        quote = connection.ops.quote_name
+        sql = sql.removesuffix(f"RETURNING {quote(model._meta.pk.column)}") + f"RETURNING {quote(returning)}"
+        params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for instance in batch for f in fields]
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            inserted.update(row[0] for row in cursor.fetchall())
+    return inserted
 
 
 class JoinedRows:
@@ -338,3 +380,103 @@ def increment_returning(
     if row is None:
         raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")  # type: ignore[attr-defined]
     return int(row[0]), (tuple(row[1:]) if first is not None else None)
+
+
+def related_rows(
+    model: type[Model], *, related: Sequence[str], where: Sequence[str], order_by: str = "id"
+) -> JoinedRows:
+    """``model.objects.filter(<each of where> = %s).select_related(*related).order_by(order_by)`` as a
+    ``JoinedRows``, built from the model's forward foreign keys (one level; a nullable one is a LEFT JOIN)."""
+    parts: list[tuple[type[Model], str]] = [(model, "r0")]
+    joins: list[tuple[str, str, str, bool]] = []  # (table, alias, foreign key column, nullable)
+    for position, name in enumerate(related, start=1):
+        field = model._meta.get_field(name)
+        target = field.related_model
+        assert isinstance(field, Field)
+        assert isinstance(target, type)
+        assert issubclass(target, Model)
+        alias = f"r{position}"
+        parts.append((target, alias))
+        joins.append((target._meta.db_table, alias, field.column, field.null))
+
+    def tail(quote: Callable[[str], str]) -> str:
+        sql = f"FROM {quote(model._meta.db_table)} r0"
+        for table, alias, column, nullable in joins:
+            kind = "LEFT" if nullable else "INNER"
+            sql += f" {kind} JOIN {quote(table)} {alias} ON {alias}.{quote('id')} = r0.{quote(column)}"
+        conditions = " AND ".join(f"r0.{quote(column)} = %s" for column in where)
+        return f"{sql} WHERE {conditions} ORDER BY r0.{quote(order_by)}"
+
+    return JoinedRows(parts, tail)
+
+
+# Filters of the two statements below: (column, values); one value compares with "=", several with "IN".
+Filters = Sequence[tuple[str, Sequence[Any]]]
+_STATEMENTS: dict[tuple[Any, ...], str] = {}
+
+
+def _where(quote: Callable[[str], str], filters: Filters) -> str:
+    return " AND ".join(
+        f"{quote(column)} = %s" if len(values) == 1 else f"{quote(column)} IN ({', '.join(['%s'] * len(values))})"
+        for column, values in filters
+    )
+
+
+def values(model: type[Model], columns: Sequence[str], filters: Filters) -> list[tuple[Any, ...]]:
+    """``model.objects.filter(...).order_by("pk").values_list(*columns)`` as plain tuples (no converters: for
+    integer and text columns), built once per shape of ``filters``."""
+    key = ("values", model, tuple(columns), tuple((n, len(v)) for n, v in filters), connection.alias)
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        assert model._meta.pk is not None  # every concrete model has one
+        sql = _STATEMENTS[key] = (
+            f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {_where(quote, filters)} ORDER BY {quote(model._meta.pk.column)}"
+        )
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [value for _name, values in filters for value in values])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+# A place to look for a value: (model, column, filters).
+Source = tuple[type[Model], str, Filters]
+
+
+def first_value(*sources: Source) -> Any:
+    """The first non-NULL value found, trying each source in turn: what ``model.objects.filter(...)
+    .order_by("pk").values_list(column, flat=True).first()`` would give for each, in one statement
+    (``COALESCE`` of one scalar subquery per source) built once per shape; None when none has one."""
+    key = ("first", tuple((m, c, tuple((n, len(v)) for n, v in f)) for m, c, f in sources), connection.alias)
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        subqueries = []
+        for model, column, filters in sources:
+            assert model._meta.pk is not None  # every concrete model has one
+            subqueries.append(
+                f"(SELECT {quote(column)} FROM {quote(model._meta.db_table)} WHERE {_where(quote, filters)} "  # noqa: S608
+                f"AND {quote(column)} IS NOT NULL ORDER BY {quote(model._meta.pk.column)} LIMIT 1)"
+            )
+        sql = _STATEMENTS[key] = f"SELECT COALESCE({', '.join(subqueries)})"
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [value for _m, _c, filters in sources for _name, values in filters for value in values])
+        row = cursor.fetchone()
+    return row[0] if row is not None else None
+
+
+def fill_null_returning(model: type[Model], column: str, value: Any, filters: Filters, returning: str) -> list[Any]:
+    """Set ``column`` to ``value`` on the matching rows where it is NULL (the others keep theirs) and return
+    ``returning`` of every matching row: one ``UPDATE ... SET c = COALESCE(c, %s) ... RETURNING``."""
+    key = ("fill", model, column, returning, tuple((name, len(values)) for name, values in filters), connection.alias)
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        sql = _STATEMENTS[key] = (
+            f"UPDATE {quote(model._meta.db_table)} SET {quote(column)} = COALESCE({quote(column)}, %s) "  # noqa: S608
+            f"WHERE {_where(quote, filters)} RETURNING {quote(returning)}"
+        )
+    prepared = model._meta.get_field(column).get_db_prep_save(value, connection)  # type: ignore[union-attr]
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [prepared, *(v for _name, values in filters for v in values)])
+        return [row[0] for row in cursor.fetchall()]

@@ -8,14 +8,14 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from deskloop.accounts.access import Capability, require_role
 from deskloop.accounts.models import Agent, Workspace
 from deskloop.core.errors import NotFound, ValidationFailed
-from deskloop.core.plain_sql import insert_row, prepared_cursor
+from deskloop.core.plain_sql import Filters, fill_null_returning, insert_row, related_rows
 from deskloop.customers.models import Contact, ContactEmail, LifecycleStage, Organization, OrganizationDomain
 from deskloop.customers.queries import identities_with_contacts
 
@@ -32,39 +32,28 @@ def normalize_email(address: str) -> str:
     return cleaned
 
 
+# A domain's organization, read with every contact created (each new sender of an email): prepared once.
+_DOMAINS = related_rows(OrganizationDomain, related=("organization",), where=("workspace_id", "domain"))
+
+
 def organization_for_domain(*, workspace: Workspace, email: str) -> Organization | None:
     domain = email.rsplit("@", 1)[-1].lower()
-    match = OrganizationDomain.objects.filter(workspace=workspace, domain=domain).select_related("organization").first()
-    return match.organization if match else None
+    for _domain, organization in _DOMAINS.fetch([workspace.pk, domain]):
+        return organization  # type: ignore[no-any-return]
+    return None
 
 
 def find_or_create_contact(*, workspace: Workspace, email: str, name: str = "", locale: str = "") -> Contact:
     """The contact who owns ``email`` in this workspace, created (and matched to an organization by domain)
     if none does. Safe under concurrency: a lost race re-reads the winner's row."""
-    address = normalize_email(email)
-    # With the organization: a ticket opened for this contact indexes its name (search.index_ticket).
-    existing = (
-        ContactEmail.objects.filter(workspace=workspace, email=address).select_related("contact__organization").first()
-    )
-    if existing is not None:
-        contact = existing.contact
-        if name and not contact.name:
-            contact.name = name[:200]
-            contact.save(update_fields=["name"])
-        return contact
-    return _create_contact_for_email(workspace=workspace, address=address, name=name, locale=locale)
+    return find_or_create_contacts(workspace=workspace, wanted=[(email, name)], locale=locale)[0]
 
 
-def create_contact_for_unknown_email(*, workspace: Workspace, email: str, name: str = "") -> Contact:
-    """``find_or_create_contact`` for a caller that has just looked ``email`` up and found no contact (the email
-    pipeline does, to see whether the sender is blocked): the same result without looking it up again. A contact
-    created for it meanwhile is returned as it is."""
-    return _insert_contact_for_email(workspace=workspace, address=normalize_email(email), name=name)
-
-
-def find_or_create_contacts(*, workspace: Workspace, wanted: Sequence[tuple[str, str]]) -> list[Contact]:
+def find_or_create_contacts(
+    *, workspace: Workspace, wanted: Sequence[tuple[str, str]], locale: str = ""
+) -> list[Contact]:
     """``find_or_create_contact`` for several (address, name) pairs, in their order: the known ones are read in
-    one query instead of one each (an email's copied recipients)."""
+    one query (with their organization: a ticket opened for one indexes its name), the others created."""
     addresses = [normalize_email(email) for email, _name in wanted]
     if not addresses:
         return []
@@ -78,7 +67,9 @@ def find_or_create_contacts(*, workspace: Workspace, wanted: Sequence[tuple[str,
     for address, (_email, name) in zip(addresses, wanted, strict=True):
         contact = known.get(address)
         if contact is None:
-            contact = known[address] = _insert_contact_for_email(workspace=workspace, address=address, name=name)
+            contact = known[address] = _create_contact_for_email(
+                workspace=workspace, address=address, name=name, locale=locale
+            )
         elif name and not contact.name:
             contact.name = name[:200]
             contact.save(update_fields=["name"])
@@ -87,65 +78,23 @@ def find_or_create_contacts(*, workspace: Workspace, wanted: Sequence[tuple[str,
 
 
 def _create_contact_for_email(*, workspace: Workspace, address: str, name: str, locale: str) -> Contact:
-    try:
-        with transaction.atomic():
-            contact = Contact.objects.create(
-                workspace=workspace,
-                name=(name or "")[:200],
-                locale=locale,
-                organization=organization_for_domain(workspace=workspace, email=address),
-            )
-            ContactEmail.objects.create(workspace=workspace, contact=contact, email=address, is_primary=True)
-            return contact
-    except IntegrityError:
-        return (
-            ContactEmail.objects.select_related("contact__organization").get(workspace=workspace, email=address).contact
-        )
-
-
-def _insert_contact_for_email(*, workspace: Workspace, address: str, name: str) -> Contact:
-    """``_create_contact_for_email`` in plain statements, for the email pipeline (one message after another):
-    the same rows and the same answer to a lost race, without the ORM's per-statement CPU and a savepoint.
-    (find_or_create_contact keeps the ORM path its callers' query counts are pinned to.)"""
-    # No savepoint: the identity's INSERT ... ON CONFLICT DO NOTHING does not fail when a concurrent delivery
+    # No savepoint: the identity's INSERT ... ON CONFLICT DO NOTHING does not fail when a concurrent writer
     # created the address meanwhile; it inserts nothing, and the contact made here for it is dropped again.
     with transaction.atomic(savepoint=False):
         contact = Contact(
             workspace=workspace,
             name=(name or "")[:200],
-            organization=_organization_of_domain(workspace.pk, address),
+            locale=locale,
+            organization=organization_for_domain(workspace=workspace, email=address),
         )
         insert_row(contact)
         identity = ContactEmail(workspace=workspace, contact=contact, email=address, is_primary=True)
-        if not insert_row(identity, ignore_conflicts=True):
-            Contact.objects.filter(pk=contact.pk).delete()
-            return (
-                ContactEmail.objects.select_related("contact__organization")
-                .get(workspace=workspace, email=address)
-                .contact
-            )
-    # Its one identity is known: display_name and primary_email answer without a query (a CC event names a
-    # contact without a name by its address). Adding an address through contact.emails clears this cache.
-    identities = ContactEmail.objects.filter(contact=contact)
-    identities._result_cache = [identity]
-    identities._prefetch_done = True  # type: ignore[attr-defined]
-    cache_name = ContactEmail._meta.get_field("contact").remote_field.cache_name
-    contact._prefetched_objects_cache = {cache_name: identities}  # type: ignore[attr-defined]
-    return contact
-
-
-def _organization_of_domain(workspace_id: int, address: str) -> Organization | None:
-    """``organization_for_domain``, with a plain query for the (usually absent) match."""
-    domain = address.rsplit("@", 1)[-1].lower()
-    quote = connection.ops.quote_name
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            f"SELECT {quote('organization_id')} FROM {quote(OrganizationDomain._meta.db_table)} "  # noqa: S608
-            f"WHERE {quote('workspace_id')} = %s AND {quote('domain')} = %s",
-            [workspace_id, domain],
+        if insert_row(identity, ignore_conflicts=True):
+            return contact
+        Contact.objects.filter(pk=contact.pk).delete()
+        return (
+            ContactEmail.objects.select_related("contact__organization").get(workspace=workspace, email=address).contact
         )
-        row = cursor.fetchone()
-    return Organization.objects.get(pk=row[0]) if row is not None else None
 
 
 def create_organization(
@@ -366,34 +315,12 @@ def update_organization(
     return organization
 
 
-def mark_email_bouncing(*, workspace: Workspace, email: str, since: dt.datetime) -> ContactEmail | None:
-    """Record that mail to ``email`` bounces (a delivery status notification said so). Keeps the first date
-    of the current bouncing spell; returns the identity, or None when no contact of the workspace has it."""
-    identity = ContactEmail.objects.filter(workspace=workspace, email=(email or "").strip().lower()).first()
-    if identity is None:
-        return None
-    if identity.bouncing_since is None:
-        identity.bouncing_since = since
-        identity.save(update_fields=["bouncing_since"])
-    return identity
-
-
 def mark_emails_bouncing(*, workspace_id: int, emails: Sequence[str], since: dt.datetime) -> set[str]:
-    """``mark_email_bouncing`` for several addresses in one statement (a bounce names several recipients).
-    Returns the addresses a contact of the workspace has (each marked, keeping the first date of its spell)."""
+    """Record that mail to these addresses bounces (a delivery status notification said so), keeping the first
+    date of each address's current bouncing spell. Returns the addresses a contact of the workspace has."""
     addresses = sorted({(email or "").strip().lower() for email in emails})
     if not addresses:
         return set()
-    quote = connection.ops.quote_name
-    column = quote(ContactEmail._meta.get_field("bouncing_since").column)
-    since_value = ContactEmail._meta.get_field("bouncing_since").get_db_prep_save(since, connection)
-    with prepared_cursor() as cursor:
-        # One UPDATE ... RETURNING instead of a SELECT and an UPDATE per address; an identity bouncing already
-        # keeps its date (COALESCE) and is still returned.
-        cursor.execute(
-            f"UPDATE {quote(ContactEmail._meta.db_table)} SET {column} = COALESCE({column}, %s) "  # noqa: S608
-            f"WHERE {quote('workspace_id')} = %s AND {quote('email')} IN ({', '.join(['%s'] * len(addresses))}) "
-            f"RETURNING {quote('email')}",
-            [since_value, workspace_id, *addresses],
-        )
-        return {str(row[0]) for row in cursor.fetchall()}
+    # An identity bouncing already keeps its date and is still returned: one statement for all of them.
+    filters: Filters = [("workspace_id", [workspace_id]), ("email", addresses)]
+    return {str(email) for email in fill_null_returning(ContactEmail, "bouncing_since", since, filters, "email")}

@@ -1,18 +1,12 @@
-"""What every live transport (IMAP, SMTP/LMTP) does around ``pipeline.ingest_raw``: finish messages a crash left
-stored but unprocessed.
-
-``ingest_raw`` stores a message in one transaction and processes it in a second. A fetcher or listener killed
-between the two leaves an ``InboundEmail`` in "received": its bytes are safe (and the IMAP checkpoint is past
-it), but it is no ticket yet. Delivering the same bytes again is a duplicate, so the transports finish such a
-row themselves, and a periodic sweep catches whatever no transport comes back for.
+"""The sweep of stored but unprocessed mail: rows left in "received" (by an earlier version, which stored and
+processed in two transactions, or written so by hand) are processed by ``pipeline.reprocess``, at each IMAP
+fetch, at smtpd start and periodically. ``ingest_raw`` itself never commits a row as "received".
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable
 
 from django.utils import timezone
 
@@ -24,18 +18,6 @@ log = logging.getLogger(__name__)
 # The periodic sweep leaves younger rows alone: they are most likely being processed right now.
 SWEEP_MIN_AGE = dt.timedelta(minutes=2)
 SWEEP_BATCH = 200
-
-
-def deliver(
-    *, mailbox: Mailbox, raw: bytes, via: str, on_stored: Callable[[], None] | None = None
-) -> pipeline.IngestResult:
-    """``ingest_raw``, plus processing a duplicate whose first delivery was stored but never processed."""
-    result = pipeline.ingest_raw(mailbox=mailbox, raw=raw, via=via, on_stored=on_stored)
-    if result.duplicate and result.state == InboundState.RECEIVED:
-        first = InboundEmail.objects.get(pk=result.inbound_id)
-        # Processing takes a row lock and re-checks the state, so a concurrent finisher cannot double it.
-        return dataclasses.replace(pipeline.reprocess(inbound=first), duplicate=True)
-    return result
 
 
 def finish_received(*, mailbox: Mailbox | None = None, via: str = "", older_than: dt.timedelta | None = None) -> int:

@@ -27,7 +27,11 @@ from typing import Literal
 from .addresses import normalize_address
 from .parsing import ParsedEmail
 
-__all__ = ["Verdict", "VerdictKind", "classify"]
+__all__ = ["LOOP_MARKER", "Verdict", "VerdictKind", "classify"]
+
+# What mail we send carries in ``X-Loop``; an incoming message carrying it is our own mail come back (``classify``
+# refuses it as "loop"). Outbound code writes ``X-Loop: {LOOP_MARKER}``.
+LOOP_MARKER = "deskloop"
 
 VerdictKind = Literal["normal", "bounce", "auto_reply", "loop", "list"]
 

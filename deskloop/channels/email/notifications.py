@@ -31,8 +31,9 @@ from deskloop.tickets.attachments import read_blob
 from deskloop.tickets.models import Channel, EventKind, Message, MessageKind, Ticket, TicketEvent
 from deskloop.tickets.services.notifications import mentioned_agents
 
-from . import email_templates, outbound, threading
+from . import conversation_threads, email_templates, outbound
 from .models import InboundEmail, Mailbox, OutboundEmail, OutboundKind, OutboundState
+from .noise import LOOP_MARKER
 from .outbound import SkipReason
 
 # (at most this many, per this window) automatic emails of one kind to one address.
@@ -97,7 +98,7 @@ def came_from_automatic_mail(ticket: Ticket) -> bool:
         or value("X-Autoreply")
         or value("X-Autorespond")
         or value("List-Id")
-        or outbound.LOOP_MARKER in value("X-Loop")
+        or LOOP_MARKER in value("X-Loop")
         or value("Return-Path") == "<>"
     )
 
@@ -111,7 +112,7 @@ def ticket_context(ticket: Ticket, workspace: Workspace) -> dict[str, Any]:
         "number": ticket.number,
         "subject": ticket.subject,
         "url": settings.SITE_URL.rstrip("/") + reverse("tickets:detail", args=[ticket.number]),
-        "token": threading.subject_token(ticket, workspace),
+        "token": conversation_threads.subject_token(ticket, workspace),
         "status": ticket.status.name,
         "priority": ticket.get_priority_display(),
     }

@@ -10,7 +10,7 @@ Decisions:
 - From is the mailbox address with the display name "<agent> via <mailbox display name or workspace name>", so
   the customer sees who answered while replies still go to the shared mailbox (Reply-To is the mailbox too).
 - The mailbox is the one the ticket's mail came in through; otherwise the workspace's first active mailbox.
-- The subject is "Re: <ticket subject> [PREFIX #number]" (``threading.subject_token``), so a reply threads even
+- The subject is "Re: <ticket subject> [PREFIX #number]" (``conversation_threads.subject_token``), so a reply threads even
   when a client drops the headers; In-Reply-To/References point at the customer's last email.
 - Body: the reply, our "reply above this line" marker in the requester's language, then the last three public
   messages quoted. The marker always has the shape "##- ... -##", whatever the language, so quote stripping can
@@ -56,13 +56,14 @@ from deskloop.accounts.models import Workspace
 from deskloop.core.html import sanitize_html
 from deskloop.core.retries import MAX_ATTEMPTS, retry_delay
 from deskloop.customers.models import ContactEmail
-from deskloop.customers.services import mark_email_bouncing
+from deskloop.customers.services import mark_emails_bouncing
 from deskloop.tickets.attachments import read_blob
 from deskloop.tickets.models import Attachment, Message, MessageKind, Ticket
 from deskloop.tickets.services.channel_writes import record_delivery_state
 
-from . import threading
+from . import conversation_threads
 from .models import InboundEmail, Mailbox, OutboundEmail, OutboundKind, OutboundState
+from .noise import LOOP_MARKER
 from .outbound_mime import (
     InvalidAddress,
     OutgoingFile,
@@ -76,7 +77,6 @@ from .outbound_mime import (
 log = logging.getLogger(__name__)
 
 # Written into X-Loop of everything we send (with the mailbox address); the inbound pipeline refuses mail carrying it.
-LOOP_MARKER = threading.LOOP_MARKER
 # Every translation of the marker keeps this shape, so one token finds it in any language.
 REPLY_MARKER_TOKEN = "##-"  # noqa: S105 (a marker, not a password)
 HISTORY_MESSAGES = 3
@@ -156,9 +156,9 @@ def domain_of(address: str) -> str:
 
 
 def new_message_id(ticket: Ticket, kind: str, from_address: str) -> str:
-    """A signed Message-ID (threading.make_message_id), stored without angle brackets like inbound ones."""
+    """A signed Message-ID (conversation_threads.make_message_id), stored without angle brackets like inbound ones."""
     domain = domain_of(from_address) or DNS_NAME.get_fqdn()
-    return threading.normalize_message_id(threading.make_message_id(ticket, kind, domain=domain))
+    return conversation_threads.normalize_message_id(conversation_threads.make_message_id(ticket, kind, domain=domain))
 
 
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|odp|r|res|rif|vs|ynt|回复|答复|返信)\s*[:：]\s*)+", re.IGNORECASE)
@@ -166,17 +166,17 @@ _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|odp|r|res|rif|vs|ynt|回复|答
 
 def with_token(subject: str, ticket: Ticket, workspace: Workspace) -> str:
     """``subject`` ending in the ticket token (added when the wording left it out)."""
-    token = threading.subject_token(ticket, workspace)
-    if threading.subject_token_pattern(workspace.ticket_prefix).search(subject):
+    token = conversation_threads.subject_token(ticket, workspace)
+    if conversation_threads.subject_token_pattern(workspace.ticket_prefix).search(subject):
         return subject
     return f"{subject} {token}".strip()
 
 
 def reply_subject(ticket: Ticket, workspace: Workspace) -> str:
     """'Re: <subject> [PREFIX #number]': reply prefixes and any earlier token are taken off first."""
-    subject = threading.subject_token_pattern(workspace.ticket_prefix).sub(" ", ticket.subject)
+    subject = conversation_threads.subject_token_pattern(workspace.ticket_prefix).sub(" ", ticket.subject)
     subject = " ".join(_REPLY_PREFIX.sub("", subject).split())
-    return f"Re: {subject} {threading.subject_token(ticket, workspace)}"
+    return f"Re: {subject} {conversation_threads.subject_token(ticket, workspace)}"
 
 
 def language_of_contact(locale: str, workspace: Workspace) -> str:
@@ -222,7 +222,7 @@ def thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
     )
     if last is not None:
         earlier = last.channel_meta.get("references", []) if isinstance(last.channel_meta, dict) else []
-        references = [threading.normalize_message_id(str(r)) for r in earlier if r][-19:]
+        references = [conversation_threads.normalize_message_id(str(r)) for r in earlier if r][-19:]
         return last.email_message_id, [*references, last.email_message_id]
     previous = (
         OutboundEmail.objects.filter(ticket=ticket, kind=OutboundKind.REPLY, state=OutboundState.SENT)
@@ -329,8 +329,8 @@ def queue_outbound(
         body_html=body_html,
         auto_submitted=auto_submitted,
         header_message_id=new_message_id(ticket, kind, from_address),
-        in_reply_to=threading.normalize_message_id(in_reply_to)[:998],
-        references=" ".join(threading.normalize_message_id(r) for r in references if r),
+        in_reply_to=conversation_threads.normalize_message_id(in_reply_to)[:998],
+        references=" ".join(conversation_threads.normalize_message_id(r) for r in references if r),
         state=OutboundState.SKIPPED if skip_reason else OutboundState.QUEUED,
         skip_reason=skip_reason,
         next_attempt_at=None if skip_reason else now,
@@ -716,8 +716,7 @@ def _record_attempt(
             delivery = "failed" if outbound.state == OutboundState.FAILED else "retrying"
             outbound.last_error = error
         outbound.save(update_fields=["state", "sent_at", "next_attempt_at", "last_error", "refused_recipients"])
-        for address in bouncing:
-            mark_email_bouncing(workspace=outbound.workspace, email=address, since=now)
+        mark_emails_bouncing(workspace_id=outbound.workspace_id, emails=bouncing, since=now)
         if outbound.message_id is not None and outbound.kind == OutboundKind.REPLY:
             message = Message.objects.filter(pk=outbound.message_id).first()
             if message is not None:

@@ -28,8 +28,8 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.db import close_old_connections, connections
 
-from .inbound import deliver
 from .models import Mailbox
+from .pipeline import ingest_raw
 from .services import MAX_MESSAGE_BYTES
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def store_for_recipients(raw: bytes, recipients: list[str], *, all_or_nothing: b
                 answers.append(refusal)
                 continue
             if mailbox.pk not in stored:
-                result = deliver(mailbox=mailbox, raw=raw, via="smtp")
+                result = ingest_raw(mailbox=mailbox, raw=raw, via="smtp")
                 log.info(
                     "smtpd: stored a message for %s as inbound email %s (%s%s)",
                     mailbox.address,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deskloop.core.errors import ValidationFailed
+from deskloop.core.plain_sql import insert_missing
 from deskloop.customers.models import Contact
 from deskloop.tickets import events
 from deskloop.tickets.models import Attachment, EventKind, Message, MessageKind, Ticket
@@ -23,33 +24,25 @@ from deskloop.tickets.models import Attachment, EventKind, Message, MessageKind,
 def add_cc_contacts(*, ticket: Ticket, contacts: Sequence[Contact], via: str = "email") -> list[Contact]:
     """Copy contacts on the conversation (they receive public replies). The requester and contacts already
     copied are skipped; returns the contacts actually added, each recorded as a FIELD_CHANGED cc event."""
-    added: list[Contact] = []
-    candidates = [c for c in contacts if c.workspace_id == ticket.workspace_id and c.pk != ticket.requester_id]
-    if not candidates:
-        return added
+    unique: dict[int, Contact] = {}
+    for contact in contacts:
+        if contact.workspace_id == ticket.workspace_id and contact.pk != ticket.requester_id:
+            unique.setdefault(contact.pk, contact)
+    if not unique:
+        return []
     # No savepoint when a caller's transaction is open (the email pipeline's): nothing here catches a database
     # error, so a failure rolls back the caller's whole write, as it must.
     with transaction.atomic(savepoint=False):
-        current = set(ticket.cc_contacts.values_list("id", flat=True))
-        for contact in candidates:
-            if contact.pk in current:
-                continue
-            current.add(contact.pk)
-            added.append(contact)
-        if added:
-            # One INSERT for the links and one for their events, in the order given.
-            through = Ticket.cc_contacts.through
-            through.objects.bulk_create(
-                [through(ticket_id=ticket.pk, contact_id=contact.pk) for contact in added], ignore_conflicts=True
-            )
-            events.record_events(
-                [
-                    events.event(
-                        ticket=ticket, kind=EventKind.FIELD_CHANGED, field="cc", new=contact.display_name, via=via
-                    )
-                    for contact in added
-                ]
-            )
+        # One statement finds which are new: a link already there is a conflict, not inserted, not returned.
+        through = Ticket.cc_contacts.through
+        new = insert_missing([through(ticket_id=ticket.pk, contact_id=pk) for pk in unique], returning="contact_id")
+        added = [contact for pk, contact in unique.items() if pk in new]
+        events.record_events(
+            [
+                events.event(ticket=ticket, kind=EventKind.FIELD_CHANGED, field="cc", new=contact.display_name, via=via)
+                for contact in added
+            ]
+        )
     return added
 
 

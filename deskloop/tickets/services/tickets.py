@@ -217,10 +217,8 @@ def _same_workspace(workspace_id: int, obj: Any, field_name: str) -> None:
 @dataclass(frozen=True)
 class NewTicket:
     """A ticket to open and its first message, which the requester wrote (the message is left out when there is no
-    body and no attachment). ``cc_contacts``: copied on the new ticket as ``channel_writes.add_cc_contacts`` would
-    copy them right after (the requester, other workspaces' contacts and repeats skipped; a "cc" event each, after
-    the creation's), but in the creation's statements: one INSERT for the links, their events in its event INSERT.
-    ``status``: the workspace's default "new" status when None."""
+    body and no attachment). ``status``: the workspace's default "new" status when None. Contacts copied on the
+    conversation are added after it opens, by ``channel_writes.add_cc_contacts``."""
 
     requester: Contact
     subject: str
@@ -238,7 +236,6 @@ class NewTicket:
     external_id: str | None = None
     created_at: dt.datetime | None = None
     channel_meta: dict[str, Any] | None = None
-    cc_contacts: Sequence[Contact] = ()
 
     @property
     def has_message(self) -> bool:
@@ -270,7 +267,6 @@ def open_ticket(
             )
         ]
         message = _first_message(opened, new, via, timeline) if new.has_message else None
-        timeline += _copy_cc_contacts(opened, new.cc_contacts, via)
         events.record_events(timeline)
         search.index_ticket(opened, message_texts=[message.body_text] if message is not None else [])
         outbox.publish(workspace_id=workspace.pk, name="ticket.created", payload=ticket_payload(opened))
@@ -352,25 +348,6 @@ def _first_message(ticket: Ticket, new: NewTicket, via: str, timeline: list[Tick
         events.event(ticket=ticket, kind=EventKind.MESSAGE_ADDED, contact=new.requester, new=message.pk, via=via)
     )
     return message
-
-
-def _copy_cc_contacts(ticket: Ticket, contacts: Sequence[Contact], via: str) -> list[TicketEvent]:
-    """Link the contacts ``add_cc_contacts`` would copy on a ticket that has no CCs yet, in the order given; their
-    events, unrecorded."""
-    copied: list[Contact] = []
-    seen = {ticket.requester_id}
-    for contact in contacts:
-        if contact.workspace_id == ticket.workspace_id and contact.pk not in seen:
-            seen.add(contact.pk)
-            copied.append(contact)
-    if not copied:
-        return []
-    through = Ticket.cc_contacts.through
-    through.objects.bulk_create([through(ticket_id=ticket.pk, contact_id=contact.pk) for contact in copied])
-    return [
-        events.event(ticket=ticket, kind=EventKind.FIELD_CHANGED, field="cc", new=contact.display_name, via=via)
-        for contact in copied
-    ]
 
 
 def _status_transition(ticket: Ticket, new_status: Status, now: dt.datetime) -> None:

@@ -15,9 +15,9 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..inbound import deliver, finish_received
+from ..inbound import finish_received
 from ..models import ImapCheckpoint, Mailbox
-from ..pipeline import IngestResult
+from ..pipeline import IngestResult, ingest_raw
 from .connection import (
     IMAP_TIMEOUT,
     ImapFailure,
@@ -201,7 +201,7 @@ def import_new_messages(
                     if on_stored is not None:
                         on_stored(uid)
 
-                result = deliver(mailbox=mailbox, raw=raw, via="imap", on_stored=advance)
+                result = ingest_raw(mailbox=mailbox, raw=raw, via="imap", on_stored=advance)
                 stored.append(uid)
                 report.last_uid = uid
                 if result.duplicate:

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from deskloop.channels.email.inbound import deliver
 from deskloop.channels.email.models import ImapCheckpoint, InboundEmail, Mailbox
+from deskloop.channels.email.pipeline import ingest_raw
 from deskloop.conftest import Cast
 from deskloop.tickets.attachments import read_blob
 from deskloop.tickets.models import Message, Ticket
@@ -208,7 +208,7 @@ def test_a_fetcher_killed_at_random_points_imports_every_message_exactly_once(
         # The same messages imported without interruptions, into the other workspace, give the same results.
         reference = imap_mailbox(umbrella, server)
         for raw in messages:
-            deliver(mailbox=reference, raw=raw, via="imap")
+            ingest_raw(mailbox=reference, raw=raw, via="imap")
         assert outcomes(mailbox) == outcomes(reference)
         # What the pipeline makes of these 60 files (the equality above is what proves exactly-once).
         assert Counter(outcomes(mailbox).values()) == {

@@ -22,12 +22,12 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import override_settings
 
+from deskloop.channels.email.conversation_threads import verify_message_id
 from deskloop.channels.email.models import Mailbox, OutboundEmail
 from deskloop.channels.email.outbound import REPLY_MARKER_TOKEN, send_outbound_now
 from deskloop.channels.email.pipeline import ingest_raw
 from deskloop.channels.email.quotes import strip_reply
 from deskloop.channels.email.services import MailboxSettings, create_mailbox
-from deskloop.channels.email.threading import verify_message_id
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.customers.models import ContactEmail
 from deskloop.tickets.attachments import IncomingFile

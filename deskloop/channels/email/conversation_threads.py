@@ -31,10 +31,6 @@ from deskloop.tickets.models import Message, Ticket
 from . import parsing
 from .models import InboundEmail, Mailbox, OutboundEmail
 
-# What mail we send carries in ``X-Loop``; an incoming message carrying it is our own mail come back (noise.classify
-# refuses it as "loop"). Outbound code writes ``X-Loop: {LOOP_MARKER}``.
-LOOP_MARKER = "deskloop"
-
 _OURS = re.compile(r"^dl\.(\d{1,19})\.([A-Za-z0-9]{8,64})\.([0-9a-f]{1,64})@", re.IGNORECASE)
 _SIGNATURE_HEX = 24  # 96 bits of HMAC-SHA256: unguessable, and short enough for a header line
 _SUBJECT_PREFIX = re.compile(
@@ -90,17 +86,21 @@ def _ticket_for_reference(workspace_id: int, reference: str) -> Ticket | None:
     reference = normalize_message_id(reference)
     if not reference:
         return None
-    if is_ours(reference):
-        # Our own ids are trusted by signature alone; an unsigned or forged one never threads.
-        ticket_id = verify_message_id(reference)
-        if ticket_id is None:
-            return None
-        return (
-            Ticket.objects.filter(pk=ticket_id, workspace_id=workspace_id, deleted_at__isnull=True)
-            .select_related("status")
-            .first()
-        )
-    ticket_id = (
+    # Our own ids are trusted by signature alone; an unsigned or forged one never threads.
+    ticket_id = verify_message_id(reference) if is_ours(reference) else _ticket_id_of_stored(workspace_id, reference)
+    if ticket_id is None:
+        return None
+    # With its status: the pipeline asks whether the ticket is closed.
+    return (
+        Ticket.objects.filter(pk=ticket_id, workspace_id=workspace_id, deleted_at__isnull=True)
+        .select_related("status")
+        .first()
+    )
+
+
+def _ticket_id_of_stored(workspace_id: int, reference: str) -> int | None:
+    """The ticket of a mail we stored or sent with this Message-ID: inbound first, then messages, then outbound."""
+    ticket_id: int | None = (
         InboundEmail.objects.filter(workspace_id=workspace_id, header_message_id=reference, ticket__isnull=False)
         .order_by("-id")
         .values_list("ticket_id", flat=True)
@@ -119,14 +119,7 @@ def _ticket_for_reference(workspace_id: int, reference: str) -> Ticket | None:
             .values_list("ticket_id", flat=True)
             .first()
         )
-    if ticket_id is None:
-        return None
-    # With its status: the pipeline asks whether the ticket is closed.
-    return (
-        Ticket.objects.filter(pk=ticket_id, workspace_id=workspace_id, deleted_at__isnull=True)
-        .select_related("status")
-        .first()
-    )
+    return ticket_id
 
 
 def subject_token_pattern(prefix: str) -> re.Pattern[str]:
