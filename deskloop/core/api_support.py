@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -39,7 +38,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from deskloop.core.errors import DomainError
 from deskloop.core.models import ApiRateCounter, IdempotencyRecord
-from deskloop.core.plain_sql import count_api_request
+from deskloop.core.plain_sql import count_api_request, insert_row
 from deskloop.core.policy import RoutePolicy, Tenancy, attach_policy, policy_of
 
 logger = logging.getLogger(__name__)
@@ -402,37 +401,50 @@ def run_idempotent(
         )
     fingerprint = request_fingerprint(request)
     now = timezone.now()
-    mine = IdempotencyRecord.objects.filter(token_id=caller.token_id, key=key)
-    mine.filter(
-        Q(created_at__lt=now - IDEMPOTENCY_TTL)
-        | Q(status_code__isnull=True, created_at__lt=now - IDEMPOTENCY_ABANDONED_AFTER)
-    ).delete()
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                workspace_id=caller.workspace_id,
-                token_id=caller.token_id,
-                key=key,
-                request_hash=fingerprint,
-                created_at=now,
-            )
-    except IntegrityError:
+    record = IdempotencyRecord(
+        workspace_id=caller.workspace_id, token_id=caller.token_id, key=key, request_hash=fingerprint, created_at=now
+    )
+    # One statement on the way in: the row is inserted (this request runs) or it is there already (ON CONFLICT DO
+    # NOTHING: no failing INSERT, no error in the database's log, no savepoint). Committed at once (autocommit),
+    # so a concurrent request with the key sees it.
+    if not insert_row(record, ignore_conflicts=True):
+        mine = IdempotencyRecord.objects.filter(token_id=caller.token_id, key=key)
         existing = mine.first()
-        if existing is not None and existing.request_hash != fingerprint:
-            raise ApiProblem(
-                422,
-                "idempotency_key_reused",
-                _("This Idempotency-Key was already used with a different request. Use a new key for a new request."),
-                errors=[FieldError("Idempotency-Key", _("Already used with a different request body."))],
-            ) from None
-        if existing is None or existing.status_code is None:
-            raise ApiProblem(
-                409,
-                "idempotency_in_progress",
-                _("A request with this Idempotency-Key is still being processed. Retry in a moment."),
-                headers={"Retry-After": "1"},
-            ) from None
-        return _replay(existing)
+        if existing is not None and (
+            existing.created_at < now - IDEMPOTENCY_TTL
+            or (existing.status_code is None and existing.created_at < now - IDEMPOTENCY_ABANDONED_AFTER)
+        ):
+            # Expired, or its request died: forget it (only that row: a request that replaced it meanwhile stays).
+            mine.filter(pk=existing.pk).delete()
+            existing = None if insert_row(record, ignore_conflicts=True) else mine.first()
+        if existing is not None:
+            if existing.request_hash != fingerprint:
+                raise ApiProblem(
+                    422,
+                    "idempotency_key_reused",
+                    _(
+                        "This Idempotency-Key was already used with a different request. "
+                        "Use a new key for a new request."
+                    ),
+                    errors=[FieldError("Idempotency-Key", _("Already used with a different request body."))],
+                )
+            if existing.status_code is None:
+                raise ApiProblem(
+                    409,
+                    "idempotency_in_progress",
+                    _("A request with this Idempotency-Key is still being processed. Retry in a moment."),
+                    headers={"Retry-After": "1"},
+                )
+            return _replay(existing)
+        if record.pk is None:  # the row vanished between the INSERT and the SELECT: its request failed; run again
+            insert_row(record, ignore_conflicts=True)
+            if record.pk is None:
+                raise ApiProblem(
+                    409,
+                    "idempotency_in_progress",
+                    _("A request with this Idempotency-Key is still being processed. Retry in a moment."),
+                    headers={"Retry-After": "1"},
+                )
 
     try:
         response = call()
