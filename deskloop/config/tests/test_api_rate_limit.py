@@ -130,3 +130,14 @@ def test_the_token_is_found_by_one_query(acme: Cast, settings: LazySettings) -> 
     assert found.agent == acme.agent
     # The token with its agent, user and workspace; the rate count. last_used_at is written once a minute.
     assert len(queries.captured_queries) == 2
+
+
+def test_a_deactivated_agent_or_user_loses_api_access_at_once(acme: Cast) -> None:
+    _token, secret = create_api_token(agent=acme.agent, name="script")
+    client = Client(headers={"authorization": f"Bearer {secret}"})
+    assert client.get("/api/v1/me").status_code == 200
+    type(acme.agent).objects.filter(pk=acme.agent.pk).update(is_active=False)
+    assert client.get("/api/v1/me").status_code == 401
+    type(acme.agent).objects.filter(pk=acme.agent.pk).update(is_active=True)
+    type(acme.agent.user).objects.filter(pk=acme.agent.user_id).update(is_active=False)
+    assert client.get("/api/v1/me").status_code == 401
