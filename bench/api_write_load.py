@@ -15,7 +15,8 @@ What it does, bounded in time and count, on loopback only:
    tickets in both (Deskloop: ``bench/generate.py``; the peer: bulk-inserted tickets with one follow-up each);
 3. starts each behind gunicorn, 2 sync workers, on a loopback port, and drives it: ``--sequential`` creates from
    one client (p50/p95), then ``--concurrent`` creates from ``--clients`` threads (tickets/s), each request a new
-   connection (sync workers close it), every phase bounded by ``--max-seconds``;
+   connection (sync workers close it). The targets take turns in ``--rounds`` rounds of each phase, so a change
+   in the shared machine's load falls on all of them; every turn is bounded by ``--max-seconds``;
 4. prints both and the ratios, and counts the ERROR lines PostgreSQL logged during each product's run.
 
 ``--also-deskloop-src DIR`` measures another Deskloop tree as a third target in the same run (e.g. the commit
@@ -26,8 +27,10 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
+import re
 import secrets
 import statistics
 import subprocess
@@ -35,7 +38,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
@@ -149,6 +152,7 @@ class Target:
     cwd: Path
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    counter: Iterator[int] = field(default_factory=itertools.count)
     results: dict[str, object] = field(default_factory=dict)
 
 
@@ -223,30 +227,27 @@ def wait_until_up(target: Target, timeout: float = 60) -> None:
     raise RuntimeError(f"{target.name}: not answering on port {target.port}; see {target.log}")
 
 
-def drive(target: Target, *, warmup: int, sequential: int, concurrent: int, clients: int, max_seconds: float) -> None:
-    counter = iter(range(10**9))
-    statuses: dict[int, int] = {}
+def one(target: Target) -> float:
+    status, ms = post(target, next(target.counter))
+    if status != 201:
+        raise RuntimeError(f"{target.name}: HTTP {status}")
+    return ms
 
-    def one() -> float:
-        status, ms = post(target, next(counter))
-        statuses[status] = statuses.get(status, 0) + 1
-        if status != 201:
-            raise RuntimeError(f"{target.name}: HTTP {status}")
-        return ms
 
-    for _ in range(warmup):
-        one()
-    statuses.clear()
-    samples: list[float] = []
+def drive_sequential(target: Target, count: int, max_seconds: float) -> None:
+    samples: list[float] = target.results.setdefault("sequential", [])  # type: ignore[assignment]
     deadline = time.monotonic() + max_seconds
-    while len(samples) < sequential and time.monotonic() < deadline:
-        samples.append(one())
-    target.results["sequential"] = samples
+    for _ in range(count):
+        if time.monotonic() >= deadline:
+            break
+        samples.append(one(target))
 
-    done: list[float] = []
-    failures: list[str] = []
+
+def drive_concurrent(target: Target, count: int, clients: int, max_seconds: float) -> None:
+    done: list[float] = target.results.setdefault("concurrent", [])  # type: ignore[assignment]
+    failures: list[str] = target.results.setdefault("failures", [])  # type: ignore[assignment]
     lock = threading.Lock()
-    remaining = [concurrent]
+    remaining = [count]
     deadline = time.monotonic() + max_seconds
 
     def client() -> None:
@@ -256,7 +257,7 @@ def drive(target: Target, *, warmup: int, sequential: int, concurrent: int, clie
                     return
                 remaining[0] -= 1
             try:
-                ms = one()
+                ms = one(target)
             except Exception as exc:  # a refused request is counted, not fatal to the run
                 failures.append(str(exc)[:200])
                 continue
@@ -269,10 +270,8 @@ def drive(target: Target, *, warmup: int, sequential: int, concurrent: int, clie
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
-    target.results.update(
-        concurrent=done, elapsed=elapsed, throughput=len(done) / elapsed, failures=failures, statuses=dict(statuses)
-    )
+    elapsed = float(target.results.get("elapsed", 0.0)) + time.perf_counter() - started  # type: ignore[arg-type]
+    target.results.update(elapsed=elapsed, throughput=len(done) / elapsed)
 
 
 def log_size(log: Path) -> int:
@@ -288,6 +287,17 @@ def log_errors(log: Path, start: int) -> list[str]:
     return [line for line in text.splitlines() if " ERROR: " in line or line.startswith("ERROR:")]
 
 
+def row(target: Target) -> str:
+    r = target.results
+    seq = r.get("sequential", [])
+    assert isinstance(seq, list)
+    return (
+        f"{len(seq)} | {statistics.median(seq):.1f} | {percentile(seq, 0.95):.1f} "
+        f"| {len(r['concurrent'])} | {r['throughput']:.1f} | {len(r['failures'])} "  # type: ignore[arg-type]
+        f"| {len(r['db_errors'])} |"  # type: ignore[arg-type]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=2000, help="tickets preloaded in each product")
@@ -295,6 +305,7 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=1000, help="creates from --clients threads")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=4, help="the targets take turns this many times per phase")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="bound of each measured phase")
     parser.add_argument("--helpdesk-version", default="2.6.1")
     parser.add_argument("--also-deskloop-src", type=Path, help="another Deskloop tree, measured as a third target")
@@ -359,7 +370,7 @@ def main() -> None:
             command=[*gunicorn_args(gunicorn, port), "--chdir", str(src), "deskloop.config.wsgi:application"],
             env=env,
             cwd=src,
-            log=var / f"{name}-gunicorn.log",
+            log=var / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}-gunicorn.log",
         )
 
     if not only or "peer" in only:
@@ -421,40 +432,46 @@ def main() -> None:
             )
         )
 
-    for target in targets:
-        with target.log.open("wb") as log:
-            target.process = subprocess.Popen(target.command, cwd=target.cwd, env=target.env, stdout=log, stderr=log)  # noqa: S603
-        try:
+    try:
+        for target in targets:
+            with target.log.open("wb") as log:
+                target.process = subprocess.Popen(  # noqa: S603
+                    target.command, cwd=target.cwd, env=target.env, stdout=log, stderr=log
+                )
+        for target in targets:
             wait_until_up(target)
-            start = log_size(pg_log)
-            print(f"{target.name}: measuring ...", flush=True)
-            drive(
-                target,
-                warmup=args.warmup,
-                sequential=args.sequential,
-                concurrent=args.concurrent,
-                clients=args.clients,
-                max_seconds=args.max_seconds,
-            )
-            time.sleep(0.5)
-            target.results["db_errors"] = log_errors(pg_log, start)
-        finally:
-            target.process.terminate()
-            target.process.wait(timeout=30)
+            for _ in range(args.warmup):
+                one(target)
+            target.results["db_errors"] = []
+        # The machine's load moves; the targets take turns in --rounds rounds so each sees the same moments.
+        phases: list[tuple[str, Callable[[Target], None]]] = [
+            ("sequential", lambda t: drive_sequential(t, -(-args.sequential // args.rounds), args.max_seconds)),
+            (
+                "concurrent",
+                lambda t: drive_concurrent(t, -(-args.concurrent // args.rounds), args.clients, args.max_seconds),
+            ),
+        ]
+        for phase, run_chunk in phases:
+            for round_number in range(args.rounds):
+                print(f"{phase} round {round_number + 1}/{args.rounds} ...", flush=True)
+                for target in targets:
+                    start = log_size(pg_log)
+                    run_chunk(target)
+                    time.sleep(0.2)
+                    errors: list[str] = target.results["db_errors"]  # type: ignore[assignment]
+                    errors.extend(log_errors(pg_log, start))
+    finally:
+        for target in targets:
+            if target.process is not None:
+                target.process.terminate()
+                target.process.wait(timeout=30)
 
     print()
     print(f"tickets preloaded: {args.tickets}; {args.clients} concurrent clients; gunicorn 2 sync workers each")
     print("| target | sequential n | p50 ms | p95 ms | concurrent n | tickets/s | failed | DB log ERRORs |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for target in targets:
-        r = target.results
-        seq = r.get("sequential", [])
-        assert isinstance(seq, list)
-        print(
-            f"| {target.name} | {len(seq)} | {statistics.median(seq):.1f} | {percentile(seq, 0.95):.1f} "
-            f"| {len(r['concurrent'])} | {r['throughput']:.1f} | {len(r['failures'])} "  # type: ignore[arg-type]
-            f"| {len(r['db_errors'])} |"  # type: ignore[arg-type]
-        )
+        print(f"| {target.name} | {row(target)}")
     if len(targets) > 1:
         peer, *others = targets
         for other in others:
