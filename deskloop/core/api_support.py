@@ -417,8 +417,11 @@ def run_idempotent(
             # Expired, or its request died: forget it (only that row: a request that replaced it meanwhile stays).
             mine.filter(pk=existing.pk).delete()
             existing = None if insert_row(record, ignore_conflicts=True) else mine.first()
-        if existing is not None:
-            if existing.request_hash != fingerprint:
+        if existing is None and record.pk is None:
+            # The row vanished between the INSERT and the SELECT (its request failed): this one runs instead.
+            insert_row(record, ignore_conflicts=True)
+        if record.pk is None:
+            if existing is not None and existing.request_hash != fingerprint:
                 raise ApiProblem(
                     422,
                     "idempotency_key_reused",
@@ -428,7 +431,7 @@ def run_idempotent(
                     ),
                     errors=[FieldError("Idempotency-Key", _("Already used with a different request body."))],
                 )
-            if existing.status_code is None:
+            if existing is None or existing.status_code is None:
                 raise ApiProblem(
                     409,
                     "idempotency_in_progress",
@@ -436,15 +439,6 @@ def run_idempotent(
                     headers={"Retry-After": "1"},
                 )
             return _replay(existing)
-        if record.pk is None:  # the row vanished between the INSERT and the SELECT: its request failed; run again
-            insert_row(record, ignore_conflicts=True)
-            if record.pk is None:
-                raise ApiProblem(
-                    409,
-                    "idempotency_in_progress",
-                    _("A request with this Idempotency-Key is still being processed. Retry in a moment."),
-                    headers={"Retry-After": "1"},
-                )
 
     try:
         response = call()
