@@ -274,6 +274,9 @@ def drive_concurrent(target: Target, count: int, clients: int, max_seconds: floa
     target.results.update(elapsed=elapsed, throughput=len(done) / elapsed)
 
 
+_ERROR_LINE = re.compile(r"^(?:[^\[]*\[\d+\] )?ERROR:  ")
+
+
 def log_size(log: Path) -> int:
     return log.stat().st_size if log.exists() else 0
 
@@ -284,7 +287,8 @@ def log_errors(log: Path, start: int) -> list[str]:
     with log.open("rb") as handle:
         handle.seek(start)
         text = handle.read().decode("utf-8", "replace")
-    return [line for line in text.splitlines() if " ERROR: " in line or line.startswith("ERROR:")]
+    # The default log_line_prefix, "%m [%p] ": "2026-12-06 02:24:31.130 UTC [16960] ERROR:  duplicate key ...".
+    return [line for line in text.splitlines() if _ERROR_LINE.match(line)]
 
 
 def row(target: Target) -> str:
