@@ -6,6 +6,7 @@ import os
 import time
 
 import pytest
+from django.db import OperationalError
 from playwright.sync_api import Page
 
 from deskloop.accounts.models import Agent
@@ -21,12 +22,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = os.environ.get("DESKLOOP_SCREENSHOTS", "")
 
 
+def _presence_gone(agent: Agent) -> bool:
+    try:
+        return not TicketPresence.objects.filter(agent=agent).exists()
+    except OperationalError as exc:
+        # SQLite's in-memory test database shares one cache between connections: while the live server's thread
+        # writes the row, reading its table fails at once ("table is locked") instead of waiting. Ask again.
+        if "locked" not in str(exc):
+            raise
+        return False
+
+
 def _leave(page: Page, agent: Agent) -> None:
     """Close the ticket page and wait until its "left the ticket" beacon has been handled, so no request is still
     using the database when it is flushed after the test."""
     page.goto("about:blank")
     deadline = time.monotonic() + 5
-    while TicketPresence.objects.filter(agent=agent).exists() and time.monotonic() < deadline:
+    while not _presence_gone(agent) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.1)
 

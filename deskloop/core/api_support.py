@@ -22,10 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -39,7 +37,8 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from deskloop.core.errors import DomainError
-from deskloop.core.models import IdempotencyRecord
+from deskloop.core.models import ApiRateCounter, IdempotencyRecord
+from deskloop.core.plain_sql import count_api_request, insert_row
 from deskloop.core.policy import RoutePolicy, Tenancy, attach_policy, policy_of
 
 logger = logging.getLogger(__name__)
@@ -316,23 +315,20 @@ def install_problem_handlers(api: NinjaAPI) -> None:
 
 
 def enforce_rate_limit(caller: ApiCaller) -> None:
-    """Fixed one-minute window per token in the Django cache; raises 429 with Retry-After when exceeded.
+    """Fixed one-minute window per token; raises 429 with Retry-After when exceeded.
 
-    The counter is created with ``add`` and bumped with ``incr`` (atomic on Redis and memcached; close enough on
-    the database cache, where two racing requests may both count as one).
+    The count lives in the database (``ApiRateCounter``, one row per token), bumped and read by one statement
+    (``plain_sql.count_api_request``): atomic, so N concurrent requests under a limit of L let exactly L through,
+    and nothing fails on the way. It replaced the Django cache's ``add`` + ``incr``, which on the database cache
+    (the default) cost eleven statements per call, one of them an INSERT failing on a duplicate key (an ERROR in
+    PostgreSQL's log for every API call), and lost counts to races (docs/architecture.md, "REST API").
     """
     limit = int(settings.DESKLOOP_API_RATE_PER_MINUTE)
     if limit <= 0:
         return
     now = time.time()
     window = int(now // RATE_WINDOW_SECONDS)
-    key = f"api-rate:{caller.rate_key}:{window}"
-    cache.add(key, 0, RATE_WINDOW_SECONDS * 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, RATE_WINDOW_SECONDS * 2)
-        count = 1
+    count = count_api_request(caller.rate_key, window)
     if count > limit:
         retry_after = max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now))
         raise ApiProblem(
@@ -342,6 +338,13 @@ def enforce_rate_limit(caller: ApiCaller) -> None:
             % {"limit": limit, "seconds": retry_after},
             headers={"Retry-After": str(retry_after)},
         )
+
+
+def purge_rate_counters(now: float | None = None) -> int:
+    """Delete the counters of windows that have ended (tokens no longer calling); returns how many."""
+    window = int((time.time() if now is None else now) // RATE_WINDOW_SECONDS)
+    deleted, _by_model = ApiRateCounter.objects.filter(window_start__lt=window).delete()
+    return deleted
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -398,37 +401,44 @@ def run_idempotent(
         )
     fingerprint = request_fingerprint(request)
     now = timezone.now()
-    mine = IdempotencyRecord.objects.filter(token_id=caller.token_id, key=key)
-    mine.filter(
-        Q(created_at__lt=now - IDEMPOTENCY_TTL)
-        | Q(status_code__isnull=True, created_at__lt=now - IDEMPOTENCY_ABANDONED_AFTER)
-    ).delete()
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                workspace_id=caller.workspace_id,
-                token_id=caller.token_id,
-                key=key,
-                request_hash=fingerprint,
-                created_at=now,
-            )
-    except IntegrityError:
+    record = IdempotencyRecord(
+        workspace_id=caller.workspace_id, token_id=caller.token_id, key=key, request_hash=fingerprint, created_at=now
+    )
+    # One statement on the way in: the row is inserted (this request runs) or it is there already (ON CONFLICT DO
+    # NOTHING: no failing INSERT, no error in the database's log, no savepoint). Committed at once (autocommit),
+    # so a concurrent request with the key sees it.
+    if not insert_row(record, ignore_conflicts=True):
+        mine = IdempotencyRecord.objects.filter(token_id=caller.token_id, key=key)
         existing = mine.first()
-        if existing is not None and existing.request_hash != fingerprint:
-            raise ApiProblem(
-                422,
-                "idempotency_key_reused",
-                _("This Idempotency-Key was already used with a different request. Use a new key for a new request."),
-                errors=[FieldError("Idempotency-Key", _("Already used with a different request body."))],
-            ) from None
-        if existing is None or existing.status_code is None:
-            raise ApiProblem(
-                409,
-                "idempotency_in_progress",
-                _("A request with this Idempotency-Key is still being processed. Retry in a moment."),
-                headers={"Retry-After": "1"},
-            ) from None
-        return _replay(existing)
+        if existing is not None and (
+            existing.created_at < now - IDEMPOTENCY_TTL
+            or (existing.status_code is None and existing.created_at < now - IDEMPOTENCY_ABANDONED_AFTER)
+        ):
+            # Expired, or its request died: forget it (only that row: a request that replaced it meanwhile stays).
+            mine.filter(pk=existing.pk).delete()
+            existing = None if insert_row(record, ignore_conflicts=True) else mine.first()
+        if existing is None and record.pk is None:
+            # The row vanished between the INSERT and the SELECT (its request failed): this one runs instead.
+            insert_row(record, ignore_conflicts=True)
+        if record.pk is None:
+            if existing is not None and existing.request_hash != fingerprint:
+                raise ApiProblem(
+                    422,
+                    "idempotency_key_reused",
+                    _(
+                        "This Idempotency-Key was already used with a different request. "
+                        "Use a new key for a new request."
+                    ),
+                    errors=[FieldError("Idempotency-Key", _("Already used with a different request body."))],
+                )
+            if existing is None or existing.status_code is None:
+                raise ApiProblem(
+                    409,
+                    "idempotency_in_progress",
+                    _("A request with this Idempotency-Key is still being processed. Retry in a moment."),
+                    headers={"Retry-After": "1"},
+                )
+            return _replay(existing)
 
     try:
         response = call()

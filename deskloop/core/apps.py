@@ -7,9 +7,10 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from deskloop.core import outbox
-        from deskloop.core.api_support import purge_idempotency_records
+        from deskloop.core.api_support import purge_idempotency_records, purge_rate_counters
         from deskloop.core.periodic import register_job
 
         # Outbox events whose on-commit task never ran (the worker was down): hand them to consumers now.
         register_job("dispatch_outbox", 30, outbox.dispatch_pending)
         register_job("purge_idempotency_records", 3600, purge_idempotency_records)
+        register_job("purge_rate_counters", 3600, purge_rate_counters)

@@ -52,3 +52,17 @@ class IdempotencyRecord(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["token", "key"], name="idempotency_unique_key_per_token")]
         indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+
+class ApiRateCounter(models.Model):
+    """A token's request count in its current one-minute window: one row per token, bumped by one statement.
+
+    ``core.plain_sql.count_api_request`` inserts the row or, in the same statement, adds one to it (starting again
+    at 1 when a new window has begun) and returns the count; see docs/architecture.md, "REST API".
+    """
+
+    # ApiCaller.rate_key: the token's id and random prefix.
+    rate_key = models.CharField(max_length=64, primary_key=True)
+    # Minutes since the epoch (time // 60) of the window being counted.
+    window_start = models.BigIntegerField()
+    hits = models.PositiveIntegerField()

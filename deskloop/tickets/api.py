@@ -22,7 +22,7 @@ from deskloop.customers.models import Contact
 from deskloop.customers.services import find_or_create_contact
 from deskloop.tickets.inbox import Page, TicketFilter, filter_tickets, paginate
 from deskloop.tickets.models import Channel, Message, ProductArea, Status, Tag, Ticket
-from deskloop.tickets.queries import get_ticket_for_agent
+from deskloop.tickets.queries import get_ticket_for_agent, ticket_with_relations
 from deskloop.tickets.schemas import (
     MessageIn,
     MessageOut,
@@ -214,7 +214,7 @@ def create_ticket_endpoint(request: HttpRequest, payload: TicketCreateIn, respon
             created_by=agent,
             via="api",
         )[0]
-    created = get_ticket_for_agent(agent, ticket.number)
+    created = ticket_with_relations(wid, ticket.pk)
     response["ETag"] = created.etag
     response["Location"] = f"{request.path.rstrip('/')}/{created.number}"
     return HttpStatus(201, created)
