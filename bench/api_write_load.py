@@ -186,6 +186,34 @@ def ensure_peer_venv(var: Path, version: str) -> Path:
     return python
 
 
+def peer_project(var: Path, version: str, base_url: str, peer_db: str) -> tuple[Path, Path, dict[str, str]]:
+    """django-helpdesk ``version`` in its own venv and a minimal project for it on a new database ``peer_db`` of the
+    cluster of ``base_url``, migrated: (its python, the project directory, the environment to run it with)."""
+    python = ensure_peer_venv(var, version)
+    project = var / "helpdesk-project"
+    project.mkdir(exist_ok=True)
+    (project / "media").mkdir(exist_ok=True)
+    (project / "peer_settings.py").write_text(textwrap.dedent(PEER_SETTINGS))
+    (project / "peer_urls.py").write_text(textwrap.dedent(PEER_URLS))
+    (project / "peer_wsgi.py").write_text(textwrap.dedent(PEER_WSGI))
+    recreate_database(base_url, peer_db)
+    parsed = urlparse(base_url)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}},
+        "PEER_DB_NAME": peer_db,
+        "PEER_DB_USER": parsed.username or "",
+        "PEER_DB_PASSWORD": parsed.password or "",
+        "PEER_DB_HOST": parsed.hostname or HOST,
+        "PEER_DB_PORT": str(parsed.port or 5432),
+        "PEER_MEDIA_ROOT": str(project / "media"),
+        "DJANGO_SETTINGS_MODULE": "peer_settings",
+        "PYTHONPATH": str(project),
+    }
+    print(f"peer: migrating {peer_db} ...", flush=True)
+    run([str(python), "-m", "django", "migrate", "--noinput"], cwd=project, env=env)
+    return python, project, env
+
+
 def gunicorn_args(gunicorn: str, port: int) -> list[str]:
     """Both products are served alike: 2 sync workers on a loopback port."""
     return [gunicorn, "--workers", "2", "--worker-class", "sync", "--bind", f"{HOST}:{port}"]
@@ -378,28 +406,8 @@ def main() -> None:
         )
 
     if not only or "peer" in only:
-        python = ensure_peer_venv(var, args.helpdesk_version)
-        project = var / "helpdesk-project"
-        project.mkdir(exist_ok=True)
-        (project / "media").mkdir(exist_ok=True)
-        (project / "peer_settings.py").write_text(textwrap.dedent(PEER_SETTINGS))
-        (project / "peer_urls.py").write_text(textwrap.dedent(PEER_URLS))
-        (project / "peer_wsgi.py").write_text(textwrap.dedent(PEER_WSGI))
-        peer_db = f"{db}_peer"
-        recreate_database(base_url, peer_db)
-        env = {
-            **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}},
-            "PEER_DB_NAME": peer_db,
-            "PEER_DB_USER": parsed.username or "",
-            "PEER_DB_PASSWORD": parsed.password or "",
-            "PEER_DB_HOST": parsed.hostname or HOST,
-            "PEER_DB_PORT": str(parsed.port or 5432),
-            "PEER_MEDIA_ROOT": str(project / "media"),
-            "DJANGO_SETTINGS_MODULE": "peer_settings",
-            "PYTHONPATH": str(project),
-        }
-        print(f"peer: migrating and preloading {args.tickets} tickets ...", flush=True)
-        run([str(python), "-m", "django", "migrate", "--noinput"], cwd=project, env=env)
+        python, project, env = peer_project(var, args.helpdesk_version, base_url, f"{db}_peer")
+        print(f"peer: preloading {args.tickets} tickets ...", flush=True)
         out = run([str(python), "-c", PEER_SETUP, str(args.tickets)], cwd=project, env=env).strip().splitlines()[-1]
         peer_token = out.split()[0].removeprefix("TOKEN=")
         queue = int(out.split()[1].removeprefix("QUEUE="))

@@ -10,6 +10,10 @@ answers quoted back): 55% open a ticket, 35% are replies quoting what they answe
 are noise a helpdesk must refuse (auto-replies, list mail). A third carry an HTML part, a tenth an attachment.
 Deterministic (seeded), written as a folder of .eml files under the var directory.
 
+``--peer`` (PostgreSQL) also imports the same files with django-helpdesk's `get_email` (a queue reading a local
+mail directory; the version and project of bench/api_write_load.py, its own database on the same cluster), timed
+whole the same way, and prints Deskloop's rate as a ratio to the peer's.
+
 Baseline, same messages, same run: the stdlib parse (``email.message_from_bytes(policy.default)``), so the
 ratio means something on another machine. Each command imports into a new workspace (nothing is a duplicate) and
 is timed whole, from process start to summary, as a person running it would see it.
@@ -166,11 +170,53 @@ def import_rate(folder: Path, count: int, jobs: int, slug: str) -> tuple[float, 
     return count / (time.perf_counter() - started), done.stdout.strip()
 
 
+# Run with the peer's python in its project: a queue that reads DIR (files it processed are deleted), then
+# get_email, then what became of the mail.
+PEER_IMPORT = """
+import os, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peer_settings")
+import django
+django.setup()
+from django.core.management import call_command
+from helpdesk.models import FollowUp, Queue, Ticket
+Queue.objects.update_or_create(slug="mail", defaults=dict(
+    title="Mail", email_address="support@mixed-mail.example", allow_email_submission=True, email_box_type="local",
+    email_box_local_dir=sys.argv[1], email_box_interval=0, logging_type="none"))
+started = time.perf_counter()
+call_command("get_email", quiet=True)
+seconds = time.perf_counter() - started
+print(f"SECONDS={seconds} TICKETS={Ticket.objects.count()} FOLLOWUPS={FollowUp.objects.count()} "
+      f"LEFT={len(os.listdir(sys.argv[1]))}")
+"""
+
+
+def peer_rate(folder: Path, count: int, var_dir: Path) -> tuple[float, str]:
+    """msg/s of django-helpdesk's `get_email` over a copy of ``folder`` (process start-up included, as for
+    import_mail), and what it made."""
+    import shutil
+
+    from bench.api_write_load import peer_project
+
+    base_url = os.environ["DATABASE_URL"]
+    name = base_url.rsplit("/", 1)[1]
+    python, project, env = peer_project(var_dir / "api-write-load", "2.6.1", base_url, f"{name}_mail_peer")
+    inbox = var_dir / "mixed-mail-peer-inbox"
+    shutil.rmtree(inbox, ignore_errors=True)
+    shutil.copytree(folder, inbox)
+    started = time.perf_counter()
+    done = subprocess.run(  # noqa: S603
+        [str(python), "-c", PEER_IMPORT, str(inbox)], cwd=project, env=env, capture_output=True, text=True, check=True
+    )
+    elapsed = time.perf_counter() - started
+    return count / elapsed, done.stdout.strip().splitlines()[-1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--jobs", type=int, nargs="*", default=None, help="default: 1 and the machine's cores")
+    parser.add_argument("--peer", action="store_true", help="also django-helpdesk's get_email (PostgreSQL)")
     args = parser.parse_args()
     var_dir = Path(os.environ.get("DESKLOOP_VAR_DIR", str(REPO / "var")))
     os.environ.setdefault("MEDIA_ROOT", str(var_dir / "mixed-mail-media"))
@@ -188,11 +234,16 @@ def main() -> None:
     baseline = stdlib_rate(messages)
     print(f"{database_label()} | {len(messages)} messages, {sum(map(len, messages)) / 1e6:.1f} MB | {cores} cores")
     print(f"stdlib parse: {baseline:.0f} msg/s")
+    peer = 0.0
+    if args.peer:
+        peer, made = peer_rate(folder, len(messages), var_dir)
+        print(f"django-helpdesk get_email: {peer:.1f} msg/s (stdlib/this: {baseline / peer:.0f}x) | {made}")
     run = int(time.time())
     for jobs in jobs_list:
         connection.close()  # the command's processes open their own; ours must not hold locks meanwhile
         rate, summary = import_rate(folder, len(messages), jobs, f"mixed-{run}-{jobs}")
-        print(f"import_mail --jobs {jobs}: {rate:.1f} msg/s (stdlib/this: {baseline / rate:.0f}x)")
+        versus = f", {rate / peer:.1f}x django-helpdesk" if peer else ""
+        print(f"import_mail --jobs {jobs}: {rate:.1f} msg/s (stdlib/this: {baseline / rate:.0f}x{versus})")
         print("  " + summary.replace("\n", " | "))
 
 

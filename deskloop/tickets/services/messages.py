@@ -132,11 +132,12 @@ def add_customer_message(
     reopen: bool = True,
     publish: bool = True,
 ) -> Message:
-    """A message from the requester or a CC'd contact. Reopens a pending or solved ticket."""
+    """A message from the requester or a CC'd contact. Reopens a pending or solved ticket. Inside a caller's
+    transaction it joins that one, as ``open_ticket`` does (no savepoint: nothing rolls back to it)."""
     if contact.workspace_id != ticket.workspace_id:
         raise ValidationFailed(_("The contact was not found."), field="contact")
     when = created_at or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         message = store_message(
             ticket=ticket,
             kind=MessageKind.REPLY,

@@ -249,9 +249,11 @@ def open_ticket(
     that goes on with the message does not read it back.
 
     ``created_by`` is the agent who logged it on the customer's behalf (phone, web form), or None when the customer
-    wrote in themselves. The service owns its transaction; inside a caller's it is a savepoint."""
+    wrote in themselves. The service owns its transaction, and inside a caller's it joins that one: every caller
+    lets an error end its whole transaction (the email pipeline quarantines, the API answers, an import reports the
+    row), so a savepoint would be two statements on every ticket that nothing rolls back to."""
     new = _checked_new_ticket(workspace, ticket, created_by)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         opened = _insert_ticket(workspace, new)
         tag_objects = get_or_create_tags(workspace.pk, new.tags)
         TicketTag.objects.bulk_create([TicketTag(workspace=workspace, ticket=opened, tag=t) for t in tag_objects])
