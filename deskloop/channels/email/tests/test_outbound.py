@@ -24,7 +24,8 @@ from django.test import override_settings
 
 from deskloop.channels.email.conversation_threads import verify_message_id
 from deskloop.channels.email.models import Mailbox, OutboundEmail
-from deskloop.channels.email.outbound import REPLY_MARKER_TOKEN, send_outbound_now
+from deskloop.channels.email.outbound import REPLY_MARKER_TOKEN
+from deskloop.channels.email.outbound_sending import send_outbound_now
 from deskloop.channels.email.pipeline import ingest_raw
 from deskloop.channels.email.quotes import strip_reply
 from deskloop.channels.email.services import MailboxSettings, create_mailbox
