@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -241,32 +242,38 @@ def _history(message: Message, language: str, zone: zoneinfo.ZoneInfo) -> list[d
 # ---------------------------------------------------------------------------------------------------- queueing
 
 
-def queue_outbound(
-    *,
-    ticket: Ticket,
-    kind: str,
-    to: Sequence[Sequence[str]],
-    subject: str,
-    body_text: str,
-    body_html: str,
-    from_name: str,
-    from_address: str,
-    mailbox: Mailbox | None,
-    message: Message | None = None,
-    cc: Sequence[Sequence[str]] = (),
-    reply_to: str = "",
-    auto_submitted: str = "",
-    in_reply_to: str = "",
-    references: Sequence[str] = (),
-    skip_reason: str = "",
-) -> OutboundEmail:
+@dataclass(frozen=True)
+class NewOutboundEmail:
+    """One email about a ticket as it is to be queued, rendered already. ``to``/``cc``: [name, address] pairs, the
+    first of ``to`` being the recipient the row is about; ``message``: the ticket message it carries, if any;
+    ``skip_reason`` (a ``SkipReason``): the caller already knows it must not be sent, and why."""
+
+    kind: str
+    to: Sequence[Sequence[str]]
+    subject: str
+    body_text: str
+    body_html: str
+    from_name: str
+    from_address: str
+    mailbox: Mailbox | None
+    message: Message | None = None
+    cc: Sequence[Sequence[str]] = ()
+    reply_to: str = ""
+    auto_submitted: str = ""
+    in_reply_to: str = ""
+    references: Sequence[str] = ()
+    skip_reason: str = ""
+
+
+def queue_outbound(*, ticket: Ticket, email: NewOutboundEmail) -> OutboundEmail:
     """Write one OutboundEmail and, unless it is skipped, send it after commit. A skipped one is kept with its
     reason (a decision on record, not a silent drop)."""
     now = timezone.now()
-    recipient = (to[0][1] if to else "").strip().lower()
+    recipient = (email.to[0][1] if email.to else "").strip().lower()
+    skip_reason = email.skip_reason
     if not skip_reason:
         try:
-            ascii_address(from_address)
+            ascii_address(email.from_address)
         except InvalidAddress:
             skip_reason = SkipReason.NO_SENDER
     if not skip_reason:
@@ -276,23 +283,23 @@ def queue_outbound(
             skip_reason = SkipReason.INVALID_ADDRESS
     outbound = OutboundEmail.objects.create(
         workspace_id=ticket.workspace_id,
-        mailbox=mailbox,
+        mailbox=email.mailbox,
         ticket=ticket,
-        message=message,
-        kind=kind,
-        to=[[str(n), str(a)] for n, a in to],
-        cc=[[str(n), str(a)] for n, a in cc],
+        message=email.message,
+        kind=email.kind,
+        to=[[str(n), str(a)] for n, a in email.to],
+        cc=[[str(n), str(a)] for n, a in email.cc],
         recipient=recipient[:254],
-        from_name=from_name[:200],
-        from_address=from_address[:254],
-        reply_to=reply_to[:254],
-        subject=subject[:998],
-        body_text=body_text,
-        body_html=body_html,
-        auto_submitted=auto_submitted,
-        header_message_id=new_message_id(ticket, kind, from_address),
-        in_reply_to=conversation_threads.normalize_message_id(in_reply_to)[:998],
-        references=" ".join(conversation_threads.normalize_message_id(r) for r in references if r),
+        from_name=email.from_name[:200],
+        from_address=email.from_address[:254],
+        reply_to=email.reply_to[:254],
+        subject=email.subject[:998],
+        body_text=email.body_text,
+        body_html=email.body_html,
+        auto_submitted=email.auto_submitted,
+        header_message_id=new_message_id(ticket, email.kind, email.from_address),
+        in_reply_to=conversation_threads.normalize_message_id(email.in_reply_to)[:998],
+        references=" ".join(conversation_threads.normalize_message_id(r) for r in email.references if r),
         state=OutboundState.SKIPPED if skip_reason else OutboundState.QUEUED,
         skip_reason=skip_reason,
         next_attempt_at=None if skip_reason else now,
@@ -342,8 +349,7 @@ def queue_reply(*, message: Message) -> OutboundEmail | None:
         }
         body_text = render_to_string("email_channel/mail/reply.txt", context)
         body_html = render_to_string("email_channel/mail/reply.html", context)
-    outbound = queue_outbound(
-        ticket=ticket,
+    email = NewOutboundEmail(
         kind=OutboundKind.REPLY,
         message=message,
         mailbox=mailbox,
@@ -359,6 +365,7 @@ def queue_reply(*, message: Message) -> OutboundEmail | None:
         references=references,
         skip_reason="" if mailbox else SkipReason.NO_MAILBOX,
     )
+    outbound = queue_outbound(ticket=ticket, email=email)
     if outbound.state == OutboundState.SKIPPED:
         record_delivery_state(
             message=message,
