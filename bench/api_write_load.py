@@ -330,7 +330,7 @@ def row(target: Target) -> str:
     )
 
 
-def main() -> None:
+def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=2000, help="tickets preloaded in each product")
     parser.add_argument("--sequential", type=int, default=200, help="single-client creates (p50/p95)")
@@ -345,105 +345,135 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18501, help="first of the loopback ports used")
     parser.add_argument("--pg-log", type=Path, help="PostgreSQL server log (default: the pg-throwaway cluster's)")
     parser.add_argument("--json", type=Path, help="write the raw samples here")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+@dataclass(frozen=True)
+class Run:
+    """Where one run keeps things: the cluster (its URL, server log and base database name) and the var folder;
+    ``run_id`` keeps this run's ticket subjects apart from an earlier run's."""
+
+    base_url: str
+    pg_log: Path
+    db: str
+    var: Path
+    run_id: str
+
+
+def _run_setup(args: argparse.Namespace) -> Run:
     base_url = os.environ.get("DATABASE_URL", "")
     parsed = urlparse(base_url)
     if parsed.scheme not in {"postgres", "postgresql"} or parsed.hostname not in {"127.0.0.1", "localhost"}:
         sys.exit("DATABASE_URL must point at a loopback PostgreSQL cluster (scripts/pg-throwaway start PORT)")
     pg_log = args.pg_log or Path(f"/tmp/deskloop-pg-{parsed.port}/server.log")  # noqa: S108 (where scripts/pg-throwaway keeps it)
-    db = parsed.path.lstrip("/")
     var = Path(os.environ.get("DESKLOOP_VAR_DIR", REPO / "var")) / "api-write-load"
     var.mkdir(parents=True, exist_ok=True)
+    return Run(base_url, pg_log, parsed.path.lstrip("/"), var, secrets.token_hex(3))
+
+
+def _deskloop_target(args: argparse.Namespace, bench_run: Run, name: str, src: Path, db_name: str, port: int) -> Target:
+    url = database_url(bench_run.base_url, db_name)
+    recreate_database(bench_run.base_url, db_name)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DESKLOOP_VAR_DIR": str(bench_run.var / name),
+        "DESKLOOP_API_RATE_PER_MINUTE": "100000000",  # lifted, but counted: the limiter's cost is measured
+        "DEBUG": "0",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    python = sys.executable
+    print(f"{name}: migrating and generating {args.tickets} tickets ...", flush=True)
+    run([python, "manage.py", "migrate", "--noinput"], cwd=src, env=env)
+    run([python, "manage.py", "createcachetable"], cwd=src, env=env)
+    run(
+        [python, str(REPO / "bench" / "generate.py"), "--tickets", str(args.tickets), "--workspace", "load"],
+        cwd=src,
+        env=env,
+    )
+    out = run([python, "-c", DESKLOOP_SETUP, "load", str(src)], cwd=src, env=env).strip().splitlines()[-1]
+    token = out.split()[0].removeprefix("TOKEN=")
+    emails = out.split()[1].removeprefix("EMAILS=").split(",")
+
+    def body(index: int) -> dict[str, object]:
+        return {
+            "subject": f"Load {bench_run.run_id} {index}: card payment declined",
+            "requester_email": emails[index % len(emails)],
+            "body_text": "Hello, my card payment was declined at the shop although I have enough money. "
+            "Can you check what happened? Thanks",
+            "priority": "normal",
+        }
+
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    return Target(
+        name=name,
+        port=port,
+        path="/api/v1/tickets",
+        headers={"Authorization": f"Bearer {token}"},
+        body=body,
+        command=[*gunicorn_args(gunicorn, port), "--chdir", str(src), "deskloop.config.wsgi:application"],
+        env=env,
+        cwd=src,
+        log=bench_run.var / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}-gunicorn.log",
+    )
+
+
+def _peer_target(args: argparse.Namespace, bench_run: Run) -> Target:
+    python, project, env = peer_project(
+        bench_run.var, args.helpdesk_version, bench_run.base_url, f"{bench_run.db}_peer"
+    )
+    print(f"peer: preloading {args.tickets} tickets ...", flush=True)
+    out = run([str(python), "-c", PEER_SETUP, str(args.tickets)], cwd=project, env=env).strip().splitlines()[-1]
+    peer_token = out.split()[0].removeprefix("TOKEN=")
+    queue = int(out.split()[1].removeprefix("QUEUE="))
+
+    def peer_body(index: int) -> dict[str, object]:
+        return {
+            "queue": queue,
+            "title": f"Load {bench_run.run_id} {index}: card payment declined",
+            "description": "Hello, my card payment was declined at the shop although I have enough money. "
+            "Can you check what happened? Thanks",
+            "submitter_email": f"customer{index % 200}@example.com",
+            "priority": 3,
+        }
+
+    return Target(
+        name=f"django-helpdesk {args.helpdesk_version}",
+        port=args.port,
+        path="/helpdesk/api/tickets/",
+        headers={"Authorization": f"Token {peer_token}"},
+        body=peer_body,
+        command=[*gunicorn_args(str(python.parent / "gunicorn"), args.port), "peer_wsgi:application"],
+        env=env,
+        cwd=project,
+        log=bench_run.var / "peer-gunicorn.log",
+    )
+
+
+def _targets(args: argparse.Namespace, bench_run: Run) -> list[Target]:
+    """The products asked for (``--only``), set up: the peer first, as the ratios are against it."""
     only = {name for name in args.only.split(",") if name}
     targets: list[Target] = []
-    run_id = secrets.token_hex(3)
-
-    def deskloop_target(name: str, src: Path, db_name: str, port: int) -> Target:
-        url = database_url(base_url, db_name)
-        recreate_database(base_url, db_name)
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "DESKLOOP_VAR_DIR": str(var / name),
-            "DESKLOOP_API_RATE_PER_MINUTE": "100000000",  # lifted, but counted: the limiter's cost is measured
-            "DEBUG": "0",
-        }
-        env.pop("DJANGO_SETTINGS_MODULE", None)
-        python = sys.executable
-        print(f"{name}: migrating and generating {args.tickets} tickets ...", flush=True)
-        run([python, "manage.py", "migrate", "--noinput"], cwd=src, env=env)
-        run([python, "manage.py", "createcachetable"], cwd=src, env=env)
-        run(
-            [python, str(REPO / "bench" / "generate.py"), "--tickets", str(args.tickets), "--workspace", "load"],
-            cwd=src,
-            env=env,
-        )
-        out = run([python, "-c", DESKLOOP_SETUP, "load", str(src)], cwd=src, env=env).strip().splitlines()[-1]
-        token = out.split()[0].removeprefix("TOKEN=")
-        emails = out.split()[1].removeprefix("EMAILS=").split(",")
-
-        def body(index: int) -> dict[str, object]:
-            return {
-                "subject": f"Load {run_id} {index}: card payment declined",
-                "requester_email": emails[index % len(emails)],
-                "body_text": "Hello, my card payment was declined at the shop although I have enough money. "
-                "Can you check what happened? Thanks",
-                "priority": "normal",
-            }
-
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        return Target(
-            name=name,
-            port=port,
-            path="/api/v1/tickets",
-            headers={"Authorization": f"Bearer {token}"},
-            body=body,
-            command=[*gunicorn_args(gunicorn, port), "--chdir", str(src), "deskloop.config.wsgi:application"],
-            env=env,
-            cwd=src,
-            log=var / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}-gunicorn.log",
-        )
-
     if not only or "peer" in only:
-        python, project, env = peer_project(var, args.helpdesk_version, base_url, f"{db}_peer")
-        print(f"peer: preloading {args.tickets} tickets ...", flush=True)
-        out = run([str(python), "-c", PEER_SETUP, str(args.tickets)], cwd=project, env=env).strip().splitlines()[-1]
-        peer_token = out.split()[0].removeprefix("TOKEN=")
-        queue = int(out.split()[1].removeprefix("QUEUE="))
-
-        def peer_body(index: int) -> dict[str, object]:
-            return {
-                "queue": queue,
-                "title": f"Load {run_id} {index}: card payment declined",
-                "description": "Hello, my card payment was declined at the shop although I have enough money. "
-                "Can you check what happened? Thanks",
-                "submitter_email": f"customer{index % 200}@example.com",
-                "priority": 3,
-            }
-
-        targets.append(
-            Target(
-                name=f"django-helpdesk {args.helpdesk_version}",
-                port=args.port,
-                path="/helpdesk/api/tickets/",
-                headers={"Authorization": f"Token {peer_token}"},
-                body=peer_body,
-                command=[*gunicorn_args(str(python.parent / "gunicorn"), args.port), "peer_wsgi:application"],
-                env=env,
-                cwd=project,
-                log=var / "peer-gunicorn.log",
-            )
-        )
+        targets.append(_peer_target(args, bench_run))
     if not only or "deskloop" in only:
-        targets.append(deskloop_target("deskloop", REPO, f"{db}_load", args.port + 1))
+        targets.append(_deskloop_target(args, bench_run, "deskloop", REPO, f"{bench_run.db}_load", args.port + 1))
     if args.also_deskloop_src and (not only or "other" in only):
         targets.append(
-            deskloop_target(
-                f"deskloop@{args.also_deskloop_src}", args.also_deskloop_src.resolve(), f"{db}_other", args.port + 2
+            _deskloop_target(
+                args,
+                bench_run,
+                f"deskloop@{args.also_deskloop_src}",
+                args.also_deskloop_src.resolve(),
+                f"{bench_run.db}_other",
+                args.port + 2,
             )
         )
+    return targets
 
+
+def _measure(args: argparse.Namespace, targets: list[Target], pg_log: Path) -> None:
+    """Start every target behind gunicorn, warm it up, drive the phases in rounds, and stop them all."""
     try:
         for target in targets:
             with target.log.open("wb") as log:
@@ -478,6 +508,8 @@ def main() -> None:
                 target.process.terminate()
                 target.process.wait(timeout=30)
 
+
+def _report(args: argparse.Namespace, targets: list[Target]) -> None:
     print()
     print(f"tickets preloaded: {args.tickets}; {args.clients} concurrent clients; gunicorn 2 sync workers each")
     print("| target | sequential n | p50 ms | p95 ms | concurrent n | tickets/s | failed | DB log ERRORs |")
@@ -500,6 +532,14 @@ def main() -> None:
             print(f"{target.name} DB log: {line[:200]}")
     if args.json:
         args.json.write_text(json.dumps({t.name: t.results for t in targets}, indent=1, default=str))
+
+
+def main() -> None:
+    args = _options()
+    bench_run = _run_setup(args)
+    targets = _targets(args, bench_run)
+    _measure(args, targets, bench_run.pg_log)
+    _report(args, targets)
 
 
 if __name__ == "__main__":

@@ -26,12 +26,16 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import REPO, setup_django
+
+if TYPE_CHECKING:
+    from deskloop.accounts.models import Agent, Team, Workspace
+    from deskloop.tickets.models import Message, Ticket
 
 DATA = REPO / "testdata" / "text"
 
@@ -161,11 +165,25 @@ class GenerationReport:
         )
 
 
-def _workspace_cast(slug: str, tickets: int, rng: random.Random) -> dict[str, object]:
+@dataclass(frozen=True)
+class _Cast:
+    """The workspace and the people and labels its tickets are drawn from (ids where an id is all a row needs)."""
+
+    workspace: Workspace
+    statuses: dict[str, list[int]]  # status ids by category
+    agents: list[Agent]
+    teams: list[Team]
+    team_members: dict[int, list[Agent]]
+    contacts: list[tuple[int, int | None]]  # (contact id, organization id)
+    tags: list[int]
+    areas: list[int]
+
+
+def _workspace_cast(slug: str, tickets: int, rng: random.Random) -> _Cast:
     """Agents, teams, organizations, contacts, tags and areas: created once, reused by later runs."""
     from deskloop.accounts import services as account_services
-    from deskloop.accounts.models import Agent, Role, Team, Workspace
-    from deskloop.customers.models import Contact, ContactEmail, Organization, OrganizationDomain
+    from deskloop.accounts.models import Agent, Team, Workspace
+    from deskloop.customers.models import Contact
     from deskloop.tickets.models import ProductArea, Status, Tag
     from deskloop.tickets.services.setup import install_workspace_defaults
 
@@ -174,91 +192,105 @@ def _workspace_cast(slug: str, tickets: int, rng: random.Random) -> dict[str, ob
         workspace = account_services.create_workspace(name=f"Bench {slug}", slug=slug)
         install_workspace_defaults(workspace=workspace)
     if not Agent.objects.filter(workspace=workspace).exists():
-        agents = [
-            account_services.add_agent(
-                workspace=workspace,
-                email=f"agent{index:02d}@{slug}.bench.example",
-                name=f"{FIRST_NAMES[index % len(FIRST_NAMES)]} Agent{index:02d}",
-                role=Role.ADMIN if index == 0 else Role.AGENT,
-            )
-            for index in range(25)
-        ]
-        for position, name in enumerate(["Support", "Billing", "Technical", "VIP"]):
-            account_services.create_team(workspace=workspace, name=name, members=agents[position::4])
-        parents = {}
-        for parent_name, children in PRODUCT_AREAS.items():
-            parent = ProductArea.objects.create(workspace=workspace, name=parent_name, path=parent_name)
-            parents[parent_name] = parent
-            for child in children:
-                ProductArea.objects.create(
-                    workspace=workspace, name=child, parent=parent, path=f"{parent_name} > {child}"
-                )
-        Tag.objects.bulk_create([Tag(workspace=workspace, name=name) for name in TAG_NAMES])
+        _add_staff_and_labels(workspace, slug)
     if not Contact.objects.filter(workspace=workspace).exists():
-        org_count = max(5, min(20_000, tickets // 50))
-        organizations = Organization.objects.bulk_create(
-            [
-                Organization(
-                    workspace=workspace,
-                    name=f"Customer {index:05d} {rng.choice(['Ltd', 'GmbH', 'S.L.', 'Inc', 'ООО'])}",
-                    plan=rng.choice(["Free", "Starter", "Pro", "Enterprise"]),
-                    mrr=rng.choice([0, 49, 99, 490, 990, 4900]),
-                )
-                for index in range(org_count)
-            ],
-            batch_size=2000,
-        )
-        OrganizationDomain.objects.bulk_create(
-            [
-                OrganizationDomain(workspace=workspace, organization=org, domain=f"customer{index:05d}.example")
-                for index, org in enumerate(organizations)
-            ],
-            batch_size=2000,
-        )
-        contact_count = max(10, min(300_000, tickets // 4))
-        contacts = Contact.objects.bulk_create(
-            [
-                Contact(
-                    workspace=workspace,
-                    name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-                    organization=rng.choice(organizations) if rng.random() < 0.7 else None,
-                )
-                for _ in range(contact_count)
-            ],
-            batch_size=2000,
-        )
-        org_position = {org.pk: index for index, org in enumerate(organizations)}
-        ContactEmail.objects.bulk_create(
-            [
-                ContactEmail(
-                    workspace=workspace,
-                    contact=contact,
-                    is_primary=True,
-                    # People at a customer company write from its domain; the rest from webmail.
-                    email=(
-                        f"user{index}@customer{org_position[contact.organization_id]:05d}.example"
-                        if contact.organization_id is not None
-                        else f"person{index}@mail{index % 97}.example"
-                    ),
-                )
-                for index, contact in enumerate(contacts)
-            ],
-            batch_size=2000,
-        )
+        _add_customers(workspace, tickets, rng)
     statuses: dict[str, list[int]] = {}
     for status_id, category in Status.objects.filter(workspace=workspace).values_list("id", "category"):
         statuses.setdefault(category, []).append(status_id)
-    agents_list = list(Agent.objects.filter(workspace=workspace).select_related("user"))
     teams = list(Team.objects.filter(workspace=workspace).prefetch_related("members"))
-    return {
-        "workspace": workspace,
-        "statuses": statuses,
-        "agents": agents_list,
-        "teams": teams,
-        "contacts": list(Contact.objects.filter(workspace=workspace).values_list("id", "organization_id")),
-        "tags": list(Tag.objects.filter(workspace=workspace).values_list("id", flat=True)),
-        "areas": list(ProductArea.objects.filter(workspace=workspace).values_list("id", flat=True)),
-    }
+    return _Cast(
+        workspace=workspace,
+        statuses=statuses,
+        agents=list(Agent.objects.filter(workspace=workspace).select_related("user")),
+        teams=teams,
+        team_members={team.pk: list(team.members.all()) for team in teams},
+        contacts=list(Contact.objects.filter(workspace=workspace).values_list("id", "organization_id")),
+        tags=list(Tag.objects.filter(workspace=workspace).values_list("id", flat=True)),
+        areas=list(ProductArea.objects.filter(workspace=workspace).values_list("id", flat=True)),
+    )
+
+
+def _add_staff_and_labels(workspace: Workspace, slug: str) -> None:
+    """25 agents in four teams, the product areas and the tags."""
+    from deskloop.accounts import services as account_services
+    from deskloop.accounts.models import Role
+    from deskloop.tickets.models import ProductArea, Tag
+
+    agents = [
+        account_services.add_agent(
+            workspace=workspace,
+            email=f"agent{index:02d}@{slug}.bench.example",
+            name=f"{FIRST_NAMES[index % len(FIRST_NAMES)]} Agent{index:02d}",
+            role=Role.ADMIN if index == 0 else Role.AGENT,
+        )
+        for index in range(25)
+    ]
+    for position, name in enumerate(["Support", "Billing", "Technical", "VIP"]):
+        account_services.create_team(workspace=workspace, name=name, members=agents[position::4])
+    parents = {}
+    for parent_name, children in PRODUCT_AREAS.items():
+        parent = ProductArea.objects.create(workspace=workspace, name=parent_name, path=parent_name)
+        parents[parent_name] = parent
+        for child in children:
+            ProductArea.objects.create(workspace=workspace, name=child, parent=parent, path=f"{parent_name} > {child}")
+    Tag.objects.bulk_create([Tag(workspace=workspace, name=name) for name in TAG_NAMES])
+
+
+def _add_customers(workspace: Workspace, tickets: int, rng: random.Random) -> None:
+    """Organizations (with a domain each) and contacts, most of them at an organization and writing from its domain."""
+    from deskloop.customers.models import Contact, ContactEmail, Organization, OrganizationDomain
+
+    org_count = max(5, min(20_000, tickets // 50))
+    organizations = Organization.objects.bulk_create(
+        [
+            Organization(
+                workspace=workspace,
+                name=f"Customer {index:05d} {rng.choice(['Ltd', 'GmbH', 'S.L.', 'Inc', 'ООО'])}",
+                plan=rng.choice(["Free", "Starter", "Pro", "Enterprise"]),
+                mrr=rng.choice([0, 49, 99, 490, 990, 4900]),
+            )
+            for index in range(org_count)
+        ],
+        batch_size=2000,
+    )
+    OrganizationDomain.objects.bulk_create(
+        [
+            OrganizationDomain(workspace=workspace, organization=org, domain=f"customer{index:05d}.example")
+            for index, org in enumerate(organizations)
+        ],
+        batch_size=2000,
+    )
+    contact_count = max(10, min(300_000, tickets // 4))
+    contacts = Contact.objects.bulk_create(
+        [
+            Contact(
+                workspace=workspace,
+                name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                organization=rng.choice(organizations) if rng.random() < 0.7 else None,
+            )
+            for _ in range(contact_count)
+        ],
+        batch_size=2000,
+    )
+    org_position = {org.pk: index for index, org in enumerate(organizations)}
+    ContactEmail.objects.bulk_create(
+        [
+            ContactEmail(
+                workspace=workspace,
+                contact=contact,
+                is_primary=True,
+                # People at a customer company write from its domain; the rest from webmail.
+                email=(
+                    f"user{index}@customer{org_position[contact.organization_id]:05d}.example"
+                    if contact.organization_id is not None
+                    else f"person{index}@mail{index % 97}.example"
+                ),
+            )
+            for index, contact in enumerate(contacts)
+        ],
+        batch_size=2000,
+    )
 
 
 def _history(
@@ -308,6 +340,17 @@ def _history(
     return sorted(rows, key=lambda row: row.created_at)
 
 
+@dataclass(frozen=True)
+class _Maker:
+    """What every generated ticket is drawn from: the seeded randomness, the texts, the workspace's cast, and now
+    (no generated time is later). One ``rng`` in one order of calls is what makes a seed give the same tickets."""
+
+    rng: random.Random
+    corpus: Corpus
+    cast: _Cast
+    now: dt.datetime
+
+
 def generate(
     *, tickets: int, workspace_slug: str, seed: int = 7, batch_size: int = 2000, progress: bool = False
 ) -> GenerationReport:
@@ -316,28 +359,17 @@ def generate(
     from django.db.models import F
 
     from deskloop.accounts.models import Workspace
-    from deskloop.core.html import text_to_html
-    from deskloop.tickets.models import Message, MessageKind, Status, Ticket, TicketEvent, TicketTag
+    from deskloop.tickets.models import Status
     from deskloop.tickets.search import index_tickets, optimize_index
-
-    Follower = Ticket.followers.through
 
     started = time.monotonic()
     rng = random.Random(seed)
     corpus = Corpus.load()
     cast = _workspace_cast(workspace_slug, tickets, rng)
-    workspace = cast["workspace"]
-    assert isinstance(workspace, Workspace)
-    statuses: dict[str, list[int]] = cast["statuses"]  # type: ignore[assignment]
-    agents: list[Any] = cast["agents"]  # type: ignore[assignment]
-    teams: list[Any] = cast["teams"]  # type: ignore[assignment]
-    contacts: list[tuple[int, int | None]] = cast["contacts"]  # type: ignore[assignment]
-    tag_ids: list[int] = cast["tags"]  # type: ignore[assignment]
-    area_ids: list[int] = cast["areas"]  # type: ignore[assignment]
-    team_members = {team.pk: list(team.members.all()) for team in teams}
+    workspace = cast.workspace
+    maker = _Maker(rng=rng, corpus=corpus, cast=cast, now=dt.datetime.now(dt.UTC))
     status_names = dict(Status.objects.filter(workspace=workspace).values_list("id", "name"))
-    new_status = {"id": statuses["new"][0], "name": status_names[statuses["new"][0]]}
-    now = dt.datetime.now(dt.UTC)
+    new_status = {"id": cast.statuses["new"][0], "name": status_names[cast.statuses["new"][0]]}
     span = dt.timedelta(days=730)
     total_messages = 0
     made = 0
@@ -350,108 +382,17 @@ def generate(
             ticket_rows: list[Ticket] = []
             conversations: list[list[Message]] = []
             for offset in range(count):
-                number = first_number + offset
                 # Older numbers are older tickets; a few recent ones are still new.
                 created = (
-                    now - span * (1 - (made + offset + 1) / max(tickets, 1)) - dt.timedelta(minutes=rng.randint(0, 600))
+                    maker.now
+                    - span * (1 - (made + offset + 1) / max(tickets, 1))
+                    - dt.timedelta(minutes=rng.randint(0, 600))
                 )
-                requester_id, organization_id = rng.choice(contacts)
-                category = pick(rng, STATUS_MIX)
-                channel = pick(rng, CHANNEL_MIX)
-                team = rng.choice(teams) if rng.random() < 0.8 else None
-                members = team_members[team.pk] if team is not None else agents
-                assignee = rng.choice(members or agents) if category != "new" and rng.random() < 0.85 else None
-                messages: list[Message] = []
-                when = created
-                first_text = customer_text(rng, corpus)
-                # A new ticket has not been answered yet: only the customer's first message.
-                n_messages = 1 if category == "new" else rng.choices(range(1, 13), weights=MESSAGE_COUNT_WEIGHTS)[0]
-                first_response = last_customer = last_agent = None
-                for index in range(n_messages):
-                    responder = assignee or rng.choice(agents)
-                    message_channel = channel
-                    if index == 0:
-                        kind, text, author_agent, author_contact = MessageKind.REPLY, first_text, None, requester_id
-                        last_customer = when
-                    elif rng.random() < 0.12:
-                        kind, author_agent, author_contact = MessageKind.NOTE, responder, None
-                        text = rng.choice(["@", ""]) + f"{responder.name}: " + rng.choice(corpus.customer)
-                        message_channel = "web"  # notes are written in the agent UI
-                    elif index % 2 == 1:
-                        kind, author_agent, author_contact = MessageKind.REPLY, responder, None
-                        text = agent_text(rng, corpus, responder.name)
-                        first_response = first_response or when
-                        last_agent = when
-                    else:
-                        kind, text, author_agent, author_contact = (
-                            MessageKind.REPLY,
-                            customer_text(rng, corpus),
-                            None,
-                            requester_id,
-                        )
-                        last_customer = when
-                    messages.append(
-                        Message(
-                            workspace_id=workspace.pk,
-                            kind=kind,
-                            author_agent=author_agent,
-                            author_contact_id=author_contact,
-                            body_text=text,
-                            # What the message services store for a plain-text message (see _bodies).
-                            body_html=text_to_html(text),
-                            channel=message_channel,
-                            created_at=when,
-                        )
-                    )
-                    # Never in the future: the newest tickets' conversations end now at the latest.
-                    when = min(now, when + dt.timedelta(minutes=rng.randint(5, 60 * 30)))
-                updated = messages[-1].created_at
-                solved = updated if category in ("solved", "closed") else None
-                ticket_rows.append(
-                    Ticket(
-                        workspace_id=workspace.pk,
-                        number=number,
-                        subject=subject_from(first_text),
-                        status_id=rng.choice(statuses[category]),
-                        priority=pick(rng, PRIORITY_MIX),
-                        channel=channel,
-                        requester_id=requester_id,
-                        organization_id=organization_id,
-                        assignee=assignee,
-                        team=team,
-                        product_area_id=rng.choice(area_ids) if rng.random() < 0.6 else None,
-                        created_at=created,
-                        updated_at=updated,
-                        first_response_at=first_response,
-                        solved_at=solved,
-                        closed_at=updated if category == "closed" else None,
-                        last_customer_message_at=last_customer,
-                        last_agent_message_at=last_agent,
-                        message_count=sum(1 for m in messages if m.kind != MessageKind.SYSTEM),
-                    )
-                )
+                ticket, messages = _ticket(maker, first_number + offset, created)
+                ticket_rows.append(ticket)
                 conversations.append(messages)
-            Ticket.objects.bulk_create(ticket_rows, batch_size=1000)
-            all_messages: list[Message] = []
-            for ticket, messages in zip(ticket_rows, conversations, strict=True):
-                for message in messages:
-                    message.ticket_id = ticket.pk
-                all_messages.extend(messages)
-            Message.objects.bulk_create(all_messages, batch_size=1000)
-            links: list[TicketTag] = []
-            followers: list[Any] = []
-            events: list[TicketEvent] = []
-            for ticket, messages in zip(ticket_rows, conversations, strict=True):
-                for tag_id in rng.sample(tag_ids, k=rng.choice([0, 0, 1, 1, 2, 3])):
-                    links.append(TicketTag(workspace_id=workspace.pk, ticket_id=ticket.pk, tag_id=tag_id))
-                if ticket.assignee_id is not None:
-                    followers.append(Follower(ticket_id=ticket.pk, agent_id=ticket.assignee_id))
-                events.extend(_history(workspace.pk, ticket, messages, new_status, status_names))
-            TicketTag.objects.bulk_create(links, batch_size=2000)
-            Follower.objects.bulk_create(followers, batch_size=2000)
-            TicketEvent.objects.bulk_create(events, batch_size=2000)
+            total_messages += _save_batch(maker, ticket_rows, conversations, new_status, status_names)
             index_tickets([ticket.pk for ticket in ticket_rows])
-        total_messages += len(all_messages)
         made += count
         if progress:
             elapsed = time.monotonic() - started
@@ -460,6 +401,131 @@ def generate(
     return GenerationReport(
         workspace_slug=workspace_slug, tickets=made, messages=total_messages, seconds=time.monotonic() - started
     )
+
+
+def _ticket(maker: _Maker, number: int, created: dt.datetime) -> tuple[Ticket, list[Message]]:
+    """One ticket (not saved) and its conversation: who asked, in which state, handled by whom."""
+    from deskloop.tickets.models import MessageKind, Ticket
+
+    rng, cast = maker.rng, maker.cast
+    requester_id, organization_id = rng.choice(cast.contacts)
+    category = pick(rng, STATUS_MIX)
+    channel = pick(rng, CHANNEL_MIX)
+    team = rng.choice(cast.teams) if rng.random() < 0.8 else None
+    members = cast.team_members[team.pk] if team is not None else cast.agents
+    assignee = rng.choice(members or cast.agents) if category != "new" and rng.random() < 0.85 else None
+    first_text = customer_text(rng, maker.corpus)
+    # A new ticket has not been answered yet: only the customer's first message.
+    n_messages = 1 if category == "new" else rng.choices(range(1, 13), weights=MESSAGE_COUNT_WEIGHTS)[0]
+    messages = _conversation(maker, requester_id, assignee, channel, first_text, n_messages, created)
+    agent_replies = [m.created_at for m in messages if m.kind == MessageKind.REPLY and m.author_agent is not None]
+    customer_messages = [m.created_at for m in messages if m.author_contact_id is not None]
+    updated = messages[-1].created_at
+    solved = updated if category in ("solved", "closed") else None
+    ticket = Ticket(
+        workspace_id=cast.workspace.pk,
+        number=number,
+        subject=subject_from(first_text),
+        status_id=rng.choice(cast.statuses[category]),
+        priority=pick(rng, PRIORITY_MIX),
+        channel=channel,
+        requester_id=requester_id,
+        organization_id=organization_id,
+        assignee=assignee,
+        team=team,
+        product_area_id=rng.choice(cast.areas) if rng.random() < 0.6 else None,
+        created_at=created,
+        updated_at=updated,
+        first_response_at=agent_replies[0] if agent_replies else None,
+        solved_at=solved,
+        closed_at=updated if category == "closed" else None,
+        last_customer_message_at=customer_messages[-1] if customer_messages else None,
+        last_agent_message_at=agent_replies[-1] if agent_replies else None,
+        message_count=sum(1 for m in messages if m.kind != MessageKind.SYSTEM),
+    )
+    return ticket, messages
+
+
+def _conversation(
+    maker: _Maker,
+    requester_id: int,
+    assignee: Agent | None,
+    channel: str,
+    first_text: str,
+    n_messages: int,
+    created: dt.datetime,
+) -> list[Message]:
+    """The customer's first message, then agent replies and customer answers in turn, with a few internal notes."""
+    from deskloop.core.html import text_to_html
+    from deskloop.tickets.models import Message, MessageKind
+
+    rng, corpus, agents = maker.rng, maker.corpus, maker.cast.agents
+    messages: list[Message] = []
+    when = created
+    for index in range(n_messages):
+        responder = assignee or rng.choice(agents)
+        message_channel = channel
+        if index == 0:
+            kind, text, author_agent, author_contact = MessageKind.REPLY, first_text, None, requester_id
+        elif rng.random() < 0.12:
+            kind, author_agent, author_contact = MessageKind.NOTE, responder, None
+            text = rng.choice(["@", ""]) + f"{responder.name}: " + rng.choice(corpus.customer)
+            message_channel = "web"  # notes are written in the agent UI
+        elif index % 2 == 1:
+            kind, author_agent, author_contact = MessageKind.REPLY, responder, None
+            text = agent_text(rng, corpus, responder.name)
+        else:
+            kind, text, author_agent, author_contact = MessageKind.REPLY, customer_text(rng, corpus), None, requester_id
+        messages.append(
+            Message(
+                workspace_id=maker.cast.workspace.pk,
+                kind=kind,
+                author_agent=author_agent,
+                author_contact_id=author_contact,
+                body_text=text,
+                # What the message services store for a plain-text message (see _bodies).
+                body_html=text_to_html(text),
+                channel=message_channel,
+                created_at=when,
+            )
+        )
+        # Never in the future: the newest tickets' conversations end now at the latest.
+        when = min(maker.now, when + dt.timedelta(minutes=rng.randint(5, 60 * 30)))
+    return messages
+
+
+def _save_batch(
+    maker: _Maker,
+    ticket_rows: list[Ticket],
+    conversations: list[list[Message]],
+    new_status: dict[str, object],
+    status_names: dict[int, str],
+) -> int:
+    """Write a batch of tickets with their messages, tags, followers and history; returns how many messages."""
+    from deskloop.tickets.models import Message, Ticket, TicketEvent, TicketTag
+
+    Follower = Ticket.followers.through
+    workspace_id = maker.cast.workspace.pk
+    Ticket.objects.bulk_create(ticket_rows, batch_size=1000)
+    all_messages: list[Message] = []
+    for ticket, messages in zip(ticket_rows, conversations, strict=True):
+        for message in messages:
+            message.ticket_id = ticket.pk
+        all_messages.extend(messages)
+    Message.objects.bulk_create(all_messages, batch_size=1000)
+    links: list[TicketTag] = []
+    followers: list[Any] = []
+    events: list[TicketEvent] = []
+    for ticket, messages in zip(ticket_rows, conversations, strict=True):
+        for tag_id in maker.rng.sample(maker.cast.tags, k=maker.rng.choice([0, 0, 1, 1, 2, 3])):
+            links.append(TicketTag(workspace_id=workspace_id, ticket_id=ticket.pk, tag_id=tag_id))
+        if ticket.assignee_id is not None:
+            followers.append(Follower(ticket_id=ticket.pk, agent_id=ticket.assignee_id))
+        events.extend(_history(workspace_id, ticket, messages, new_status, status_names))
+    TicketTag.objects.bulk_create(links, batch_size=2000)
+    Follower.objects.bulk_create(followers, batch_size=2000)
+    TicketEvent.objects.bulk_create(events, batch_size=2000)
+    return len(all_messages)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -253,31 +254,34 @@ def set_primary_email(*, actor: Agent, identity: ContactEmail) -> None:
         ContactEmail.objects.filter(pk=identity.pk).update(is_primary=True)
 
 
-def update_organization(
-    *,
-    actor: Agent,
-    organization: Organization,
-    name: str,
-    domains: list[str],
-    plan: str = "",
-    mrr: Decimal | int = 0,
-    customer_since: dt.date | None = None,
-    industry: str = "",
-    lifecycle_stage: str = LifecycleStage.CUSTOMER,
-    owner: Agent | None = None,
-    notes: str = "",
-) -> Organization:
+@dataclass(frozen=True)
+class OrganizationValues:
+    """Everything an agent edits on an organization: ``update_organization`` writes them all at once."""
+
+    name: str
+    domains: Sequence[str]
+    plan: str = ""
+    mrr: Decimal | int = 0
+    customer_since: dt.date | None = None
+    industry: str = ""
+    lifecycle_stage: str = LifecycleStage.CUSTOMER
+    owner: Agent | None = None
+    notes: str = ""
+
+
+def update_organization(*, actor: Agent, organization: Organization, values: OrganizationValues) -> Organization:
     require_role(actor, Capability.WRITE, CUSTOMERS_WRITERS_ONLY)
-    name = (name or "").strip()
+    name = (values.name or "").strip()
     if not name:
         raise ValidationFailed(_("An organization needs a name."), field="name")
-    if Decimal(mrr) < 0:
+    if Decimal(values.mrr) < 0:
         raise ValidationFailed(_("MRR cannot be negative."), field="mrr")
-    if lifecycle_stage not in LifecycleStage.values:
+    if values.lifecycle_stage not in LifecycleStage.values:
         raise ValidationFailed(_("Unknown lifecycle stage."), field="lifecycle_stage")
+    owner = values.owner
     if owner is not None and owner.workspace_id != organization.workspace_id:
         raise ValidationFailed(_("The owner must be an agent of this workspace."), field="owner")
-    cleaned_domains = sorted({d.strip().lower().lstrip("@") for d in domains if d.strip()})
+    cleaned_domains = sorted({d.strip().lower().lstrip("@") for d in values.domains if d.strip()})
     with transaction.atomic():
         clash = Organization.objects.filter(workspace_id=organization.workspace_id, name__iexact=name).exclude(
             pk=organization.pk
@@ -295,13 +299,13 @@ def update_organization(
                 field="domains",
             )
         organization.name = name
-        organization.plan = plan.strip()[:100]
-        organization.mrr = Decimal(mrr)
-        organization.customer_since = customer_since
-        organization.industry = industry.strip()[:100]
-        organization.lifecycle_stage = lifecycle_stage
+        organization.plan = values.plan.strip()[:100]
+        organization.mrr = Decimal(values.mrr)
+        organization.customer_since = values.customer_since
+        organization.industry = values.industry.strip()[:100]
+        organization.lifecycle_stage = values.lifecycle_stage
         organization.owner = owner
-        organization.notes = notes
+        organization.notes = values.notes
         organization.save()
         OrganizationDomain.objects.filter(organization=organization).exclude(domain__in=cleaned_domains).delete()
         existing = set(OrganizationDomain.objects.filter(organization=organization).values_list("domain", flat=True))

@@ -203,12 +203,10 @@ def organization_detail(request: AgentRequest, organization_id: int) -> HttpResp
             return HttpResponse(status=403)
         if form.is_valid():
             with refusal(form):
-                services.update_organization(
-                    actor=request.agent,
-                    organization=organization,
-                    notes=form.cleaned_data["notes"],
-                    **_organization_kwargs(form, request.agent),
+                values = services.OrganizationValues(
+                    notes=form.cleaned_data["notes"], **_organization_kwargs(form, request.agent)
                 )
+                services.update_organization(actor=request.agent, organization=organization, values=values)
                 return redirect("customers:organization", organization_id=organization.pk)
         status = 400
     contacts = queries.contacts_for_agent(request.agent).filter(organization=organization)[:100]

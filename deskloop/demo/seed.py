@@ -40,7 +40,7 @@ from deskloop.tickets.models import (
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.services.configuration_groups import create_product_area
 from deskloop.tickets.services.imports import split_area_path
-from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
+from deskloop.tickets.services.messages import CustomerMessage, add_agent_reply, add_customer_message, add_internal_note
 from deskloop.tickets.services.notification_reads import mark_notifications_read
 from deskloop.tickets.services.setup import install_workspace_defaults
 from deskloop.tickets.services.tickets import NewTicket, TicketChanges, open_ticket, update_ticket
@@ -278,7 +278,10 @@ def _apply(
         return update_ticket(ticket=ticket, changes=TicketChanges(assignee=assignee), agent=by, via="web")
     if step.kind == "customer":
         add_customer_message(
-            ticket=ticket, contact=requester, body_text=step.text, channel=channel, created_at=step.at, via=via
+            ticket=ticket,
+            contact=requester,
+            message=CustomerMessage(body_text=step.text, channel=channel, created_at=step.at),
+            via=via,
         )
     elif step.kind == "agent":
         assert assignee is not None

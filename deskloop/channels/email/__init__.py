@@ -16,7 +16,9 @@ The pure, database-free core (importable without Django models; only ``deskloop.
     content_type, content bytes, content_id, is_inline; message/rfc822 parts are ``*.eml`` attachments whose
     ``message`` is the nested ``ParsedEmail``), ``inline_images`` (cid -> Attachment), ``nested_messages``,
     ``size``, ``charsets`` (``CharsetDecision`` for every fallback taken) and ``defects`` (strings).
-    Helpers: ``decode_header_text``, ``decode_bytes``, ``normalize_message_id``, ``CHARSET_ALIASES``.
+    Built from ``header_text`` (``decode_header_text``, ``normalize_message_id``, dates, Authentication-Results),
+    ``mime_walk`` (body parts, attachments, nested messages) and ``charsets`` (``decode_bytes``,
+    ``CHARSET_ALIASES``).
 
 ``noise.classify(parsed, *, loop_marker="", own_addresses=()) -> Verdict(kind, reason)``
     kind is "normal", "bounce", "auto_reply", "loop" or "list"; anything but "normal" must not open a ticket.

@@ -81,7 +81,7 @@ def is_plausible_address(address: str) -> bool:
 def parse_address_list(value: str, *, decode: Callable[[str], str] = _identity) -> list[Address]:
     """Every plausible mailbox in an address header value (To, Cc, From, Reply-To ...). Never raises.
 
-    ``decode`` turns a raw display name into text (``parsing.decode_header_text`` for RFC 2047 names); names
+    ``decode`` turns a raw display name into text (``header_text.decode_header_text`` for RFC 2047 names); names
     are decoded *after* splitting so that an encoded ``Doe, John`` cannot split one mailbox into two.
     Entries without a usable addr-spec (``undisclosed-recipients:;``, bare names) are dropped; when the stdlib
     parser finds nothing at all, addr-specs are picked out of the text so that a garbled header still yields

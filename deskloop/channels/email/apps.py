@@ -20,7 +20,7 @@ class EmailChannelConfig(AppConfig):
         from deskloop.core.outbox import register_consumer
 
         from .consumers import consume_outbox_event
-        from .outbound import send_due_emails
+        from .outbound_sending import send_due_emails
 
         # Replies and notifications become emails from the outbox; retries whose deferred task was lost are swept.
         register_consumer(consume_outbox_event)

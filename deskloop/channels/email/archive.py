@@ -24,8 +24,8 @@ from typing import Any
 from django.db import connections
 
 from .addresses import normalize_address
+from .header_text import normalize_message_id
 from .models import Mailbox
-from .parsing import normalize_message_id
 from .pipeline import IngestResult, Outcome, ingest_raw
 
 Loader = Callable[[], bytes]

@@ -28,7 +28,7 @@ from django.utils import timezone
 from deskloop.accounts.models import Workspace
 from deskloop.tickets.models import Message, Ticket
 
-from . import parsing
+from . import header_text
 from .models import InboundEmail, Mailbox, OutboundEmail
 
 _OURS = re.compile(r"^dl\.(\d{1,19})\.([A-Za-z0-9]{8,64})\.([0-9a-f]{1,64})@", re.IGNORECASE)
@@ -55,9 +55,9 @@ def make_message_id(ticket: Ticket, kind: str = "reply", *, domain: str = "") ->
 
 
 def normalize_message_id(value: str) -> str:
-    """A Message-ID as stored: the parser's normal form (see parsing.normalize_message_id), so what we send, what we
+    """A Message-ID as stored: the parser's normal form (see header_text.normalize_message_id), so what we send, what we
     store and what we look up compare equal."""
-    return parsing.normalize_message_id(value)
+    return header_text.normalize_message_id(value)
 
 
 def is_ours(message_id: str) -> bool:

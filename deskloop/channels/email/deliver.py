@@ -21,7 +21,7 @@ from deskloop.customers.services import find_or_create_contacts, mark_emails_bou
 from deskloop.tickets.attachments import IncomingFile
 from deskloop.tickets.models import Channel, Message, StatusCategory, Ticket
 from deskloop.tickets.services.channel_writes import add_cc_contacts, add_system_note, link_inline_images
-from deskloop.tickets.services.messages import add_customer_message, add_internal_note
+from deskloop.tickets.services.messages import CustomerMessage, add_customer_message, add_internal_note
 from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 from . import conversation_threads
@@ -132,7 +132,10 @@ def deliver(inbound: InboundEmail, mail: Mail, *, sender: str, own_addresses: fr
             meta["follow_up_of"] = ticket.number
         else:
             message = add_customer_message(
-                ticket=ticket, contact=contact, via="email", **_message_fields(mail, meta, when)
+                ticket=ticket,
+                contact=contact,
+                message=CustomerMessage(**_message_fields(mail, meta, when)),
+                via="email",
             )
             _copy_and_link(ticket, message, people)
             _delivered(inbound, ticket, message, Outcome.THREADED)

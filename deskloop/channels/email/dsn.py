@@ -21,7 +21,9 @@ import re
 from dataclasses import dataclass
 
 from .addresses import is_plausible_address, normalize_address
-from .parsing import ParsedEmail, decode_bytes, normalize_message_id, parse_message
+from .charsets import decode_bytes
+from .header_text import normalize_message_id
+from .parsing import ParsedEmail, parse_message
 
 __all__ = ["DeliveryReport", "FailedRecipient", "parse_dsn"]
 

@@ -156,8 +156,7 @@ def _queue_automatic(
         elif _rate_limited(workspace.pk, address, kind, now):
             skip_reason = SkipReason.RATE_LIMITED
     in_reply_to, references = outbound.thread_headers(ticket) if for_customer else ("", [])
-    return outbound.queue_outbound(
-        ticket=ticket,
+    outgoing = outbound.NewOutboundEmail(
         kind=kind,
         message=message,
         mailbox=mailbox,
@@ -173,6 +172,7 @@ def _queue_automatic(
         references=references,
         skip_reason=skip_reason,
     )
+    return outbound.queue_outbound(ticket=ticket, email=outgoing)
 
 
 def acknowledge_new_ticket(*, ticket: Ticket) -> OutboundEmail | None:

@@ -1,10 +1,10 @@
 """Email leaving Deskloop: an agent's public reply goes to the requester (and the ticket's CCs), and every
 ``OutboundEmail`` (replies and notifications alike) is sent by a task with retries.
 
-Queueing (``queue_reply``, ``queue_outbound``) renders everything when the row is written: From, Reply-To, To,
-Cc, subject, both bodies, threading headers. Sending (``send_outbound_now``) builds the MIME message from the
-row (``outbound_mime.build_mime``, where header values are sanitized) and hands it to Django's configured mail
-backend (``EMAIL_BACKEND`` and the ``EMAIL_*`` settings); there are no per-mailbox SMTP settings.
+Queueing (``queue_reply``, ``queue_outbound``, here) renders everything when the row is written: From, Reply-To,
+To, Cc, subject, both bodies, threading headers. Sending (``outbound_sending.send_outbound_now``) builds the MIME
+message from the row (``outbound_mime.build_mime``, where header values are sanitized) and hands it to Django's
+configured mail backend (``EMAIL_BACKEND`` and the ``EMAIL_*`` settings); there are no per-mailbox SMTP settings.
 
 Decisions:
 - From is the mailbox address with the display name "<agent> via <mailbox display name or workspace name>", so
@@ -25,66 +25,45 @@ Decisions:
   until the server takes it, refuses it for good, or the last retry passes (then "Not delivered ..., gave up").
   The retries reuse the row's lease and ``next_attempt_at`` (a sent row with a due time is one with recipients to
   retry), so the sweep and the idempotent task serve them like any other attempt. This needs Django's SMTP
-  backend, whose answer we read ourselves (``_send``).
+  backend, whose answer we read ourselves (``outbound_sending._send``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 import re
-import smtplib
 import zoneinfo
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
-from django.core.mail.message import sanitize_address
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from deskloop.accounts.models import Workspace
 from deskloop.core.html import sanitize_html
-from deskloop.core.retries import MAX_ATTEMPTS, retry_delay
 from deskloop.customers.models import ContactEmail
-from deskloop.customers.services import mark_emails_bouncing
-from deskloop.tickets.attachments import read_blob
-from deskloop.tickets.models import Attachment, Message, MessageKind, Ticket
+from deskloop.tickets.models import Message, MessageKind, Ticket
 from deskloop.tickets.services.channel_writes import record_delivery_state
 
 from . import conversation_threads
 from .models import InboundEmail, Mailbox, OutboundEmail, OutboundKind, OutboundState
-from .noise import LOOP_MARKER
 from .outbound_mime import (
     InvalidAddress,
-    OutgoingFile,
-    OutgoingMail,
-    PreparedEmail,
     ascii_address,
-    build_mime,
-    recipient_headers,
 )
-
-log = logging.getLogger(__name__)
+from .outbound_sending import enqueue_send
 
 # Written into X-Loop of everything we send (with the mailbox address); the inbound pipeline refuses mail carrying it.
 # Every translation of the marker keeps this shape, so one token finds it in any language.
 REPLY_MARKER_TOKEN = "##-"  # noqa: S105 (a marker, not a password)
 HISTORY_MESSAGES = 3
-# While an attempt is in flight the row is due again only after this lease: a duplicate task does nothing, and
-# a worker that died mid-send is retried later. Longer than any SMTP timeout we expect.
-SEND_LEASE = dt.timedelta(minutes=10)
-DUE_SLACK = dt.timedelta(seconds=5)
-ERROR_MAX = 500
 
 
 class SkipReason:
@@ -98,18 +77,6 @@ class SkipReason:
     AUTOMATIC_SOURCE = "automatic_source"
     RATE_LIMITED = "rate_limited"
     DISABLED = "disabled"
-
-
-class RecipientOutcome:
-    """What became of an address the server refused while it took the email for others (``refused_recipients``)."""
-
-    RETRYING = "retrying"  # refused for now (4xx): the email is sent to it again, alone, on the retry schedule
-    REFUSED = "refused"  # refused for good (5xx): marked bouncing
-    GIVEN_UP = "given_up"  # still refused for now after the last retry
-
-
-# An SMTP reply kept per refused address; the whole note is cut at ERROR_MAX anyway.
-REPLY_MAX = 200
 
 
 SKIP_MESSAGES = {
@@ -131,10 +98,6 @@ def reply_marker(language: str) -> str:
     """The line under which we quote history, in ``language``: '##- Please type your reply above this line -##'."""
     with translation.override(language or None):
         return f"{REPLY_MARKER_TOKEN} {_('Please type your reply above this line')} -##"
-
-
-def loop_marker(mailbox_address: str) -> str:
-    return f"{LOOP_MARKER}; {mailbox_address}"
 
 
 def mailbox_for_ticket(ticket: Ticket) -> Mailbox | None:
@@ -279,32 +242,38 @@ def _history(message: Message, language: str, zone: zoneinfo.ZoneInfo) -> list[d
 # ---------------------------------------------------------------------------------------------------- queueing
 
 
-def queue_outbound(
-    *,
-    ticket: Ticket,
-    kind: str,
-    to: Sequence[Sequence[str]],
-    subject: str,
-    body_text: str,
-    body_html: str,
-    from_name: str,
-    from_address: str,
-    mailbox: Mailbox | None,
-    message: Message | None = None,
-    cc: Sequence[Sequence[str]] = (),
-    reply_to: str = "",
-    auto_submitted: str = "",
-    in_reply_to: str = "",
-    references: Sequence[str] = (),
-    skip_reason: str = "",
-) -> OutboundEmail:
+@dataclass(frozen=True)
+class NewOutboundEmail:
+    """One email about a ticket as it is to be queued, rendered already. ``to``/``cc``: [name, address] pairs, the
+    first of ``to`` being the recipient the row is about; ``message``: the ticket message it carries, if any;
+    ``skip_reason`` (a ``SkipReason``): the caller already knows it must not be sent, and why."""
+
+    kind: str
+    to: Sequence[Sequence[str]]
+    subject: str
+    body_text: str
+    body_html: str
+    from_name: str
+    from_address: str
+    mailbox: Mailbox | None
+    message: Message | None = None
+    cc: Sequence[Sequence[str]] = ()
+    reply_to: str = ""
+    auto_submitted: str = ""
+    in_reply_to: str = ""
+    references: Sequence[str] = ()
+    skip_reason: str = ""
+
+
+def queue_outbound(*, ticket: Ticket, email: NewOutboundEmail) -> OutboundEmail:
     """Write one OutboundEmail and, unless it is skipped, send it after commit. A skipped one is kept with its
     reason (a decision on record, not a silent drop)."""
     now = timezone.now()
-    recipient = (to[0][1] if to else "").strip().lower()
+    recipient = (email.to[0][1] if email.to else "").strip().lower()
+    skip_reason = email.skip_reason
     if not skip_reason:
         try:
-            ascii_address(from_address)
+            ascii_address(email.from_address)
         except InvalidAddress:
             skip_reason = SkipReason.NO_SENDER
     if not skip_reason:
@@ -314,23 +283,23 @@ def queue_outbound(
             skip_reason = SkipReason.INVALID_ADDRESS
     outbound = OutboundEmail.objects.create(
         workspace_id=ticket.workspace_id,
-        mailbox=mailbox,
+        mailbox=email.mailbox,
         ticket=ticket,
-        message=message,
-        kind=kind,
-        to=[[str(n), str(a)] for n, a in to],
-        cc=[[str(n), str(a)] for n, a in cc],
+        message=email.message,
+        kind=email.kind,
+        to=[[str(n), str(a)] for n, a in email.to],
+        cc=[[str(n), str(a)] for n, a in email.cc],
         recipient=recipient[:254],
-        from_name=from_name[:200],
-        from_address=from_address[:254],
-        reply_to=reply_to[:254],
-        subject=subject[:998],
-        body_text=body_text,
-        body_html=body_html,
-        auto_submitted=auto_submitted,
-        header_message_id=new_message_id(ticket, kind, from_address),
-        in_reply_to=conversation_threads.normalize_message_id(in_reply_to)[:998],
-        references=" ".join(conversation_threads.normalize_message_id(r) for r in references if r),
+        from_name=email.from_name[:200],
+        from_address=email.from_address[:254],
+        reply_to=email.reply_to[:254],
+        subject=email.subject[:998],
+        body_text=email.body_text,
+        body_html=email.body_html,
+        auto_submitted=email.auto_submitted,
+        header_message_id=new_message_id(ticket, email.kind, email.from_address),
+        in_reply_to=conversation_threads.normalize_message_id(email.in_reply_to)[:998],
+        references=" ".join(conversation_threads.normalize_message_id(r) for r in email.references if r),
         state=OutboundState.SKIPPED if skip_reason else OutboundState.QUEUED,
         skip_reason=skip_reason,
         next_attempt_at=None if skip_reason else now,
@@ -380,8 +349,7 @@ def queue_reply(*, message: Message) -> OutboundEmail | None:
         }
         body_text = render_to_string("email_channel/mail/reply.txt", context)
         body_html = render_to_string("email_channel/mail/reply.html", context)
-    outbound = queue_outbound(
-        ticket=ticket,
+    email = NewOutboundEmail(
         kind=OutboundKind.REPLY,
         message=message,
         mailbox=mailbox,
@@ -397,6 +365,7 @@ def queue_reply(*, message: Message) -> OutboundEmail | None:
         references=references,
         skip_reason="" if mailbox else SkipReason.NO_MAILBOX,
     )
+    outbound = queue_outbound(ticket=ticket, email=email)
     if outbound.state == OutboundState.SKIPPED:
         record_delivery_state(
             message=message,
@@ -406,319 +375,3 @@ def queue_reply(*, message: Message) -> OutboundEmail | None:
     else:
         record_delivery_state(message=message, state="sending")
     return outbound
-
-
-# ---------------------------------------------------------------------------------------------------- sending
-
-
-def enqueue_send(outbound_id: int, run_after: dt.datetime | None = None) -> None:
-    """Queue the send task. Backends that cannot defer (the inline test backend) skip deferred retries;
-    ``send_due_emails`` picks those up when they are due."""
-    from .outbound_tasks import send_outbound_email
-
-    task = send_outbound_email
-    if run_after is not None:
-        if not task.get_backend().supports_defer:
-            return
-        task = task.using(run_after=run_after)
-    task.enqueue(outbound_id)
-
-
-def send_due_emails(limit: int = 200) -> int:
-    """Sweep: queue every email whose time has come (a lost task, a worker that was down, a backend that cannot
-    defer): queued ones, and sent ones with recipients to retry. Sending twice is prevented by the lease taken in
-    ``_claim``."""
-    ids = list(
-        OutboundEmail.objects.filter(
-            state__in=(OutboundState.QUEUED, OutboundState.SENT), next_attempt_at__lte=timezone.now()
-        )
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
-    for outbound_id in ids:
-        enqueue_send(outbound_id)
-    return len(ids)
-
-
-def retrying_recipients(outbound: OutboundEmail) -> list[str]:
-    """The addresses a sent email still waits to be delivered to (refused for now), in envelope order."""
-    return [
-        str(entry["address"])
-        for entry in outbound.refused_recipients
-        if entry.get("outcome") == RecipientOutcome.RETRYING
-    ]
-
-
-def _claim(outbound_id: int, now: dt.datetime) -> OutboundEmail | None:
-    """Lock the row, check it is due (queued, or sent with recipients to retry), and lease it for one attempt."""
-    with transaction.atomic():
-        outbound = OutboundEmail.objects.select_for_update().filter(pk=outbound_id).first()
-        if outbound is None or outbound.next_attempt_at is None:
-            return None  # final or gone: a sent email is never sent again to those who got it
-        if outbound.state not in (OutboundState.QUEUED, OutboundState.SENT):
-            return None
-        if outbound.next_attempt_at > now + DUE_SLACK:
-            return None
-        if outbound.state == OutboundState.SENT:
-            if not retrying_recipients(outbound):
-                # Nobody left to retry (cannot happen through _record_attempt): stop the sweep from coming back.
-                outbound.next_attempt_at = None
-                outbound.save(update_fields=["next_attempt_at"])
-                return None
-            outbound.recipient_retries += 1
-        outbound.attempts += 1
-        outbound.next_attempt_at = now + SEND_LEASE
-        outbound.save(update_fields=["attempts", "recipient_retries", "next_attempt_at"])
-        return outbound
-
-
-def outgoing_mail(outbound: OutboundEmail) -> OutgoingMail:
-    files: list[OutgoingFile] = []
-    if outbound.message_id is not None and outbound.kind == OutboundKind.REPLY:
-        for attachment in Attachment.objects.filter(message_id=outbound.message_id).select_related("blob"):
-            files.append(OutgoingFile(attachment.filename, attachment.content_type, read_blob(attachment.blob)))
-    return OutgoingMail(
-        from_name=outbound.from_name,
-        from_address=outbound.from_address,
-        to=[(str(n), str(a)) for n, a in outbound.to],
-        cc=[(str(n), str(a)) for n, a in outbound.cc],
-        reply_to=outbound.reply_to,
-        subject=outbound.subject,
-        message_id=outbound.header_message_id,
-        in_reply_to=outbound.in_reply_to,
-        references=outbound.references.split(),
-        body_text=outbound.body_text,
-        body_html=outbound.body_html,
-        auto_submitted=outbound.auto_submitted,
-        loop_marker=loop_marker(outbound.from_address),
-        date=outbound.created_at.timestamp(),
-        attachments=files,
-    )
-
-
-def prepared_email(outbound: OutboundEmail, *, envelope: Sequence[str] = ()) -> PreparedEmail:
-    """The message and its envelope, ready for a Django mail backend. ``envelope`` limits RCPT TO to these
-    addresses (a retry for the recipients refused for now); the headers stay those of the whole email."""
-    mail = outgoing_mail(outbound)
-    mime = build_mime(mail)
-    if not envelope:
-        envelope = [a.addr_spec for a in recipient_headers([*mail.to, *mail.cc])]
-    return PreparedEmail(mime, envelope_from=ascii_address(mail.from_address), recipients=envelope)
-
-
-def _smtp_text(code: int, text: bytes | str) -> str:
-    detail = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else str(text)
-    return f"{code} {' '.join(detail.split())}".strip()
-
-
-_BAD_MAILBOX = re.compile(r"\b5\.1\.[0-9]{1,3}\b")
-
-
-def classify_failure(exc: BaseException, recipients: Sequence[str] = ()) -> tuple[bool, str, list[str]]:
-    """(permanent?, a short error for people, recipients refused permanently) for a failed send. A 5xx refusal
-    of the whole message counts against the recipient only when there was one and the enhanced status code says
-    its mailbox is bad (5.1.x); a refused sender or content says nothing about the customer's address."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        refused = dict(exc.recipients)
-        permanent_ones = [addr for addr, (code, _text) in refused.items() if 500 <= int(code) < 600]
-        first_code, first_text = next(iter(refused.values()), (0, b""))
-        permanent = bool(refused) and len(permanent_ones) == len(refused)
-        return permanent, _smtp_text(int(first_code), first_text), permanent_ones
-    if isinstance(exc, smtplib.SMTPResponseException):
-        code = int(exc.smtp_code)
-        text = _smtp_text(code, exc.smtp_error)
-        bad_mailbox = (
-            not isinstance(exc, smtplib.SMTPSenderRefused)
-            and len(recipients) == 1
-            and code in (550, 551, 553)
-            and _BAD_MAILBOX.search(text) is not None
-        )
-        return 500 <= code < 600, text, list(recipients) if bad_mailbox else []
-    if isinstance(exc, InvalidAddress):
-        return True, _("An address of this email cannot be used: %(address)s") % {"address": str(exc)}, []
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return False, _("The mail server closed the connection."), []
-    if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-        return False, _("The mail server cannot be reached: %(error)s") % {"error": exc}, []
-    return False, f"{type(exc).__name__}: {exc}", []
-
-
-def _send(connection: BaseEmailBackend, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
-    """Send ``message``; returns the recipients the server refused while it accepted the others.
-
-    Django's SMTP backend drops smtplib's answer, so a partly refused message (a CC's mailbox gone) would pass as
-    delivered to everyone. With that backend we make its SMTP call ourselves on the connection it opened, with
-    the same address handling as its ``_send``. Other backends (console, locmem, a provider's API) send as usual
-    and report no partial refusals."""
-    smtp = getattr(connection, "connection", None)
-    if isinstance(connection, SmtpEmailBackend) and isinstance(smtp, smtplib.SMTP):
-        encoding = message.encoding or settings.DEFAULT_CHARSET
-        sender = sanitize_address(message.from_email, encoding)
-        recipients = [sanitize_address(address, encoding) for address in message.recipients()]
-        refused = smtp.sendmail(sender, recipients, message.message().as_bytes(linesep="\r\n"))
-        return {address: (int(code), text) for address, (code, text) in refused.items()}
-    connection.send_messages([message])
-    return {}
-
-
-def partial_refusal_note(refused_recipients: Sequence[dict[str, Any]], recipient_retries: int) -> str:
-    """What the agent reads on a message that reached some recipients but not (or not yet) these: "Not delivered
-    to a@x (550 ...). Retrying delivery to b@x (451 ...)"; "" when every recipient has it."""
-    not_delivered: list[str] = []
-    retrying: list[str] = []
-    for entry in refused_recipients:
-        address, reply, outcome = str(entry["address"]), str(entry["reply"]), entry.get("outcome")
-        if outcome == RecipientOutcome.RETRYING:
-            retrying.append(f"{address} ({reply})")
-        elif outcome == RecipientOutcome.GIVEN_UP:
-            tries = recipient_retries + 1
-            not_delivered.append(
-                ngettext(
-                    "%(address)s (%(reply)s; gave up after %(count)d attempt)",
-                    "%(address)s (%(reply)s; gave up after %(count)d attempts)",
-                    tries,
-                )
-                % {"address": address, "reply": reply, "count": tries}
-            )
-        else:
-            not_delivered.append(f"{address} ({reply})")
-    sentences = []
-    if not_delivered:
-        sentences.append(_("Not delivered to %(refusals)s") % {"refusals": "; ".join(not_delivered)})
-    if retrying:
-        sentences.append(_("Retrying delivery to %(refusals)s") % {"refusals": "; ".join(retrying)})
-    return ". ".join(sentences)
-
-
-def _first_refusals(refusals: dict[str, tuple[int, bytes]]) -> tuple[list[dict[str, Any]], list[str]]:
-    """(refused_recipients, addresses to mark bouncing) after an email went out with these recipients refused."""
-    entries: list[dict[str, Any]] = []
-    bouncing: list[str] = []
-    for address, (code, text) in refusals.items():
-        permanent = 500 <= code < 600
-        outcome = RecipientOutcome.REFUSED if permanent else RecipientOutcome.RETRYING
-        entries.append({"address": address, "reply": _smtp_text(code, text)[:REPLY_MAX], "outcome": outcome})
-        if permanent:
-            bouncing.append(address)
-    return entries, bouncing
-
-
-def _retried_refusals(
-    outbound: OutboundEmail, *, error: str, permanent: bool, refusals: dict[str, tuple[int, bytes]]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """(refused_recipients, addresses to mark bouncing) after a retry for the recipients refused for now: the ones
-    the server took leave the list; the others take their new answer (``error`` when the retry failed as a
-    whole: connection lost, refused at MAIL FROM or DATA)."""
-    exhausted = outbound.recipient_retries >= MAX_ATTEMPTS - 1
-    entries: list[dict[str, Any]] = []
-    bouncing: list[str] = []
-    for entry in outbound.refused_recipients:
-        address = str(entry["address"])
-        if entry.get("outcome") != RecipientOutcome.RETRYING:
-            entries.append(entry)
-            continue
-        if error:
-            reply, for_good = error, permanent
-        elif address in refusals:
-            code, text = refusals[address]
-            reply, for_good = _smtp_text(code, text), 500 <= code < 600
-            if for_good:
-                bouncing.append(address)
-        else:
-            continue  # delivered
-        outcome = (
-            RecipientOutcome.REFUSED
-            if for_good
-            else RecipientOutcome.GIVEN_UP
-            if exhausted
-            else RecipientOutcome.RETRYING
-        )
-        entries.append({"address": address, "reply": reply[:REPLY_MAX], "outcome": outcome})
-    return entries, bouncing
-
-
-def send_outbound_now(outbound_id: int) -> str | None:
-    """Make one attempt if the email is due; returns its state afterwards, or None when there was nothing to
-    do (sent already, not due, gone, or another worker holds it). Safe to call any number of times.
-
-    At least once, not exactly once: if the process dies after the mail server accepted the message but before
-    the row says "sent", the lease runs out and the email is sent again. SMTP offers no way to ask whether a
-    message was accepted, so a rare duplicate is the price of never losing a reply."""
-    outbound = _claim(outbound_id, timezone.now())
-    if outbound is None:
-        return None
-    # A sent email is claimed again only for the recipients the server refused for now: they alone get it.
-    retrying = retrying_recipients(outbound) if outbound.state == OutboundState.SENT else []
-    error = ""
-    permanent = False
-    bouncing: list[str] = []
-    envelope: list[str] = []
-    partly_refused: dict[str, tuple[int, bytes]] = {}
-    # Slow I/O outside any transaction: a slow mail server must not hold database locks.
-    try:
-        prepared = prepared_email(outbound, envelope=retrying)
-        envelope = list(prepared.recipients())
-        with get_connection(fail_silently=False) as connection:
-            partly_refused = _send(connection, prepared)
-    except Exception as exc:  # every failure is recorded on the row and shown on the message
-        if retrying and isinstance(exc, smtplib.SMTPRecipientsRefused):
-            # Every address of the retry refused again: each answer counts alone, as in a partial refusal.
-            partly_refused = {address: (int(code), text) for address, (code, text) in exc.recipients.items()}
-        else:
-            permanent, error, bouncing = classify_failure(exc, envelope)
-            log.warning("outbound email %s attempt %s failed: %s", outbound.pk, outbound.attempts, error)
-    return _record_attempt(
-        outbound.pk, error=error[:ERROR_MAX], permanent=permanent, bouncing=bouncing, refusals=partly_refused
-    )
-
-
-def _record_attempt(
-    outbound_id: int, *, error: str, permanent: bool, bouncing: list[str], refusals: dict[str, tuple[int, bytes]]
-) -> str | None:
-    """Write down what one attempt came to. ``refusals`` are the recipients refused while the server took the
-    email for the others; ``bouncing`` the addresses a failure of the whole attempt showed to be bad."""
-    now = timezone.now()
-    with transaction.atomic():
-        outbound = OutboundEmail.objects.select_for_update().select_related("workspace").filter(pk=outbound_id).first()
-        if outbound is None:
-            return None
-        bouncing = list(bouncing)
-        if outbound.state == OutboundState.SENT:
-            # A retry for the recipients refused for now; the others got the email on an earlier attempt.
-            outbound.refused_recipients, refused_for_good = _retried_refusals(
-                outbound, error=error, permanent=permanent, refusals=refusals
-            )
-            bouncing += refused_for_good
-        elif not error:
-            outbound.state = OutboundState.SENT
-            outbound.sent_at = now
-            # Sent even if some were refused: the others have it, and sending it again would duplicate it for them.
-            outbound.refused_recipients, refused_for_good = _first_refusals(refusals)
-            bouncing += refused_for_good
-        elif permanent or outbound.attempts >= MAX_ATTEMPTS:
-            outbound.state = OutboundState.FAILED
-            outbound.next_attempt_at = None
-        else:
-            outbound.next_attempt_at = now + retry_delay(outbound.attempts)
-            transaction.on_commit(partial(enqueue_send, outbound.pk, outbound.next_attempt_at))
-        if outbound.state == OutboundState.SENT:
-            delivery = "sent"
-            outbound.last_error = partial_refusal_note(outbound.refused_recipients, outbound.recipient_retries)
-            outbound.last_error = outbound.last_error[:ERROR_MAX]
-            if retrying_recipients(outbound):
-                outbound.next_attempt_at = now + retry_delay(outbound.recipient_retries + 1)
-                transaction.on_commit(partial(enqueue_send, outbound.pk, outbound.next_attempt_at))
-            else:
-                outbound.next_attempt_at = None
-            if outbound.last_error:
-                log.warning("outbound email %s partly refused: %s", outbound.pk, outbound.last_error)
-        else:
-            delivery = "failed" if outbound.state == OutboundState.FAILED else "retrying"
-            outbound.last_error = error
-        outbound.save(update_fields=["state", "sent_at", "next_attempt_at", "last_error", "refused_recipients"])
-        mark_emails_bouncing(workspace_id=outbound.workspace_id, emails=bouncing, since=now)
-        if outbound.message_id is not None and outbound.kind == OutboundKind.REPLY:
-            message = Message.objects.filter(pk=outbound.message_id).first()
-            if message is not None:
-                record_delivery_state(message=message, state=delivery, error=outbound.last_error)
-    return outbound.state

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from . import outbound
+from . import outbound_sending
 
 
 @task()
 def send_outbound_email(outbound_id: int) -> None:
-    outbound.send_outbound_now(outbound_id)
+    outbound_sending.send_outbound_now(outbound_id)

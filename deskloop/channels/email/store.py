@@ -19,8 +19,8 @@ from django.db import connection
 from deskloop.core.plain_sql import insert_row, run_statement
 from deskloop.tickets.attachments import blob_row_insert, write_blob_file
 
+from .header_text import normalize_message_id
 from .models import InboundEmail, Mailbox
-from .parsing import normalize_message_id
 
 # Where a header block ends: the first empty line, lines ending in CRLF, CR or LF as the stdlib parser splits them.
 _HEADER_BLOCK_END = re.compile(rb"\n\n|\n\r|\r\r")

@@ -11,6 +11,7 @@ from deskloop.conftest import Cast, signed_in_client
 from deskloop.core.errors import PermissionDenied, ValidationFailed
 from deskloop.customers.models import Contact, ContactEmail, Organization
 from deskloop.customers.services import (
+    OrganizationValues,
     add_contact_email,
     find_or_create_contact,
     remove_contact_email,
@@ -49,14 +50,15 @@ def test_organization_domain_cannot_be_claimed_twice(acme: Cast) -> None:
     with pytest.raises(
         ValidationFailed, match=re.escape("The domain globex-acme.example already belongs to another organization.")
     ):
-        update_organization(actor=acme.admin, organization=rival, name="Initech", domains=["globex-acme.example"])
+        update_organization(
+            actor=acme.admin,
+            organization=rival,
+            values=OrganizationValues(name="Initech", domains=["globex-acme.example"]),
+        )
     update_organization(
         actor=acme.admin,
         organization=rival,
-        name="Initech",
-        domains=["initech.example"],
-        plan="Team",
-        mrr=Decimal("49.50"),
+        values=OrganizationValues(name="Initech", domains=["initech.example"], plan="Team", mrr=Decimal("49.50")),
     )
     rival.refresh_from_db()
     assert (rival.plan, rival.mrr, [d.domain for d in rival.domains.all()]) == (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -118,37 +119,45 @@ def store_message(
     return message
 
 
+@dataclass(frozen=True)
+class CustomerMessage:
+    """What a customer wrote, as ``add_customer_message`` stores it (the fields of a ``NewTicket``'s first message).
+    ``created_at``: now when None; ``channel_meta``: what the channel keeps about it (an email's ids)."""
+
+    body_text: str = ""
+    body_html: str = ""
+    channel: str = Channel.WEB
+    attachments: Sequence[IncomingFile] = ()
+    created_at: dt.datetime | None = None
+    channel_meta: dict[str, Any] | None = None
+
+
 def add_customer_message(
     *,
     ticket: Ticket,
     contact: Contact,
-    body_text: str = "",
-    body_html: str = "",
-    channel: str = Channel.WEB,
-    attachments: Sequence[IncomingFile] = (),
-    created_at: dt.datetime | None = None,
-    channel_meta: dict[str, Any] | None = None,
+    message: CustomerMessage,
     via: str = "web",
     reopen: bool = True,
     publish: bool = True,
 ) -> Message:
-    """A message from the requester or a CC'd contact. Reopens a pending or solved ticket. Inside a caller's
+    """``message`` from the requester or a CC'd contact. Reopens a pending or solved ticket. Inside a caller's
     transaction it joins that one, as ``open_ticket`` does (no savepoint: nothing rolls back to it)."""
     if contact.workspace_id != ticket.workspace_id:
         raise ValidationFailed(_("The contact was not found."), field="contact")
-    when = created_at or timezone.now()
+    when = message.created_at or timezone.now()
     with transaction.atomic(savepoint=False):
-        message = store_message(
+        stored = store_message(
             ticket=ticket,
             kind=MessageKind.REPLY,
-            body_text=body_text,
-            body_html=body_html,
+            body_text=message.body_text,
+            body_html=message.body_html,
             agent=None,
             contact=contact,
-            channel=channel,
-            attachments=attachments,
+            channel=message.channel,
+            attachments=message.attachments,
             created_at=when,
-            channel_meta=channel_meta,
+            channel_meta=message.channel_meta,
         )
         locked = _lock_ticket(ticket)
         locked.last_customer_message_at = when
@@ -175,13 +184,13 @@ def add_customer_message(
         locked.save(update_fields=[*_MESSAGE_FIELDS, "last_customer_message_at"])
         _sync_ticket(ticket, locked)
         timeline.append(
-            events.event(ticket=locked, kind=EventKind.MESSAGE_ADDED, contact=contact, new=message.pk, via=via)
+            events.event(ticket=locked, kind=EventKind.MESSAGE_ADDED, contact=contact, new=stored.pk, via=via)
         )
         events.record_events(timeline)
         search.index_ticket(locked)
         if publish:
-            outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(message))
-    return message
+            outbox.publish(workspace_id=ticket.workspace_id, name="message.created", payload=message_payload(stored))
+    return stored
 
 
 def add_agent_reply(

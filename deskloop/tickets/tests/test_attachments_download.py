@@ -13,7 +13,7 @@ from django.utils import timezone
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.tickets.attachments import IncomingFile, purge_orphan_blobs
 from deskloop.tickets.models import Attachment, Blob, Message, Ticket
-from deskloop.tickets.services.messages import add_customer_message, add_internal_note
+from deskloop.tickets.services.messages import CustomerMessage, add_customer_message, add_internal_note
 from deskloop.tickets.services.tickets import NewTicket, open_ticket
 from deskloop.tickets.views.ticket_attachments import content_disposition, download_content_type
 
@@ -54,8 +54,10 @@ def _attach(cast: Cast, filename: str, content: bytes, content_type: str) -> Att
     message = add_customer_message(
         ticket=cast.ticket,
         contact=cast.customer,
-        body_text="see attached",
-        attachments=[IncomingFile(filename=filename, content=content, content_type=content_type)],
+        message=CustomerMessage(
+            body_text="see attached",
+            attachments=[IncomingFile(filename=filename, content=content, content_type=content_type)],
+        ),
     )
     return Attachment.objects.get(message=message)
 
@@ -137,19 +139,22 @@ def test_blobs_of_purged_tickets_are_deleted_and_shared_ones_kept(acme: Cast) ->
     kept = add_customer_message(
         ticket=acme.ticket,
         contact=acme.customer,
-        body_text="log attached",
-        attachments=[IncomingFile("shared.log", b"same bytes", "text/plain")],
+        message=CustomerMessage(
+            body_text="log attached", attachments=[IncomingFile("shared.log", b"same bytes", "text/plain")]
+        ),
     )
     doomed_ticket = _second_ticket(acme)
     add_customer_message(
         ticket=doomed_ticket,
         contact=acme.customer,
-        body_text="two files",
-        attachments=[
-            IncomingFile("shared-again.log", b"same bytes", "text/plain"),
-            # Unique bytes: MEDIA_ROOT is shared by parallel test workers and blobs are content-addressed.
-            IncomingFile("only-here.csv", f"a,b\n{uuid.uuid4()},2\n".encode(), "text/csv"),
-        ],
+        message=CustomerMessage(
+            body_text="two files",
+            attachments=[
+                IncomingFile("shared-again.log", b"same bytes", "text/plain"),
+                # Unique bytes: MEDIA_ROOT is shared by parallel test workers and blobs are content-addressed.
+                IncomingFile("only-here.csv", f"a,b\n{uuid.uuid4()},2\n".encode(), "text/csv"),
+            ],
+        ),
     )
     shared_blob = Attachment.objects.get(message=kept).blob
     only_here = Attachment.objects.get(filename="only-here.csv").blob

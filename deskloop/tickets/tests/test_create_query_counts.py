@@ -19,7 +19,7 @@ from deskloop.customers.services import find_or_create_contact
 from deskloop.tickets.models import EventKind, StatusCategory, Ticket, TicketEvent, TicketSearchDocument
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.search import index_ticket
-from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
+from deskloop.tickets.services.messages import CustomerMessage, add_agent_reply, add_customer_message, add_internal_note
 from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 
@@ -79,7 +79,9 @@ def test_a_ticket_for_an_existing_requester(acme: Cast, django_assert_num_querie
 
 def test_a_customer_reply(acme: Cast, django_assert_num_queries: DjangoAssertNumQueries) -> None:
     with django_assert_num_queries(8):  # no savepoint pair inside the caller's transaction (10 before)
-        add_customer_message(ticket=acme.ticket, contact=acme.customer, body_text="Any news on this?")
+        add_customer_message(
+            ticket=acme.ticket, contact=acme.customer, message=CustomerMessage(body_text="Any news on this?")
+        )
     ticket = Ticket.objects.get(pk=acme.ticket.pk)
     assert (ticket.version, ticket.message_count) == (3, 2)
     assert TicketSearchDocument.objects.get(ticket=ticket).body.endswith("Can you fix it?\n\nAny news on this?")
@@ -135,7 +137,7 @@ def test_the_write_paths_index_what_a_rebuild_of_the_document_would(acme: Cast) 
             status=default_status(acme.workspace.pk, StatusCategory.SOLVED),
         ),
     )[0]
-    add_customer_message(ticket=solved, contact=dan, body_text="Second words, it reopens")
+    add_customer_message(ticket=solved, contact=dan, message=CustomerMessage(body_text="Second words, it reopens"))
     add_agent_reply(ticket=solved, agent=acme.agent, body_text="Third words")
     add_internal_note(ticket=solved, agent=acme.agent, body_text="Fourth words, a note")
     written = {ticket.pk: document(ticket) for ticket in (without_message, solved, acme.ticket)}

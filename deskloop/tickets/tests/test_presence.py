@@ -12,7 +12,7 @@ from deskloop.conftest import Cast
 from deskloop.core.errors import ValidationFailed
 from deskloop.tickets.models import TicketPresence
 from deskloop.tickets.services import presence
-from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
+from deskloop.tickets.services.messages import CustomerMessage, add_agent_reply, add_customer_message, add_internal_note
 
 
 def test_heartbeat_upserts_one_row_per_agent_and_ticket(acme: Cast) -> None:
@@ -50,7 +50,9 @@ def test_messages_since_lists_what_others_wrote_after_the_page_loaded(acme: Cast
     loaded_at = presence.last_message_id(acme.ticket)
     add_agent_reply(ticket=acme.ticket, agent=acme.agent, body_text="My own reply")
     note = add_internal_note(ticket=acme.ticket, agent=acme.admin, body_text="Adam's note")
-    customer = add_customer_message(ticket=acme.ticket, contact=acme.customer, body_text="Any news?")
+    customer = add_customer_message(
+        ticket=acme.ticket, contact=acme.customer, message=CustomerMessage(body_text="Any news?")
+    )
     unseen = presence.messages_since(ticket=acme.ticket, agent=acme.agent, after_id=loaded_at)
     assert [m.pk for m in unseen] == [note.pk, customer.pk]
 

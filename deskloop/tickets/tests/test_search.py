@@ -26,7 +26,7 @@ from deskloop.tickets.search import (
     search_tickets,
 )
 from deskloop.tickets.services.lifecycle import merge_tickets, purge_trash, soft_delete_ticket
-from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
+from deskloop.tickets.services.messages import CustomerMessage, add_agent_reply, add_customer_message, add_internal_note
 from deskloop.tickets.services.tickets import NewTicket, TicketChanges, open_ticket, update_ticket
 
 
@@ -64,7 +64,9 @@ def test_subject_message_and_requester_words_find_the_ticket(acme: Cast) -> None
 def test_internal_notes_and_later_replies_are_searchable(acme: Cast) -> None:
     add_internal_note(ticket=acme.ticket, agent=acme.agent, body_text="Escalated to finance, ledger mismatch")
     add_agent_reply(ticket=acme.ticket, agent=acme.agent, body_text="We reissued the document")
-    add_customer_message(ticket=acme.ticket, contact=acme.customer, body_text="Thanks, received the reissue")
+    add_customer_message(
+        ticket=acme.ticket, contact=acme.customer, message=CustomerMessage(body_text="Thanks, received the reissue")
+    )
     assert found(acme, "ledger") == [1]
     assert found(acme, "reissued") == [1]
     assert found(acme, "received") == [1]

@@ -10,7 +10,7 @@ from deskloop.customers.services import find_or_create_contact
 from deskloop.tickets.models import EventKind, MessageKind, StatusCategory, Ticket, TicketEvent
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.services.lifecycle import merge_tickets
-from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
+from deskloop.tickets.services.messages import CustomerMessage, add_agent_reply, add_customer_message, add_internal_note
 from deskloop.tickets.services.tickets import NewTicket, TicketChanges, open_ticket, update_ticket
 
 
@@ -50,7 +50,7 @@ def test_customer_reply_reopens_solved_ticket(acme: Cast) -> None:
     solved = default_status(acme.workspace.pk, StatusCategory.SOLVED)
     update_ticket(ticket=acme.ticket, changes=TicketChanges(status=solved), agent=acme.agent)
     assert Ticket.objects.get(pk=acme.ticket.pk).solved_at is not None
-    add_customer_message(ticket=acme.ticket, contact=acme.customer, body_text="Still wrong!")
+    add_customer_message(ticket=acme.ticket, contact=acme.customer, message=CustomerMessage(body_text="Still wrong!"))
     ticket = Ticket.objects.select_related("status").get(pk=acme.ticket.pk)
     assert (ticket.status.category, ticket.solved_at) == (StatusCategory.OPEN, None)
 

@@ -13,7 +13,7 @@ from django.test import Client
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.tickets.models import CustomField, EventKind, Message, Status, Ticket, TicketEvent, TicketPresence
 from deskloop.tickets.services.macros import create_macro
-from deskloop.tickets.services.messages import add_agent_reply, add_customer_message, add_internal_note
+from deskloop.tickets.services.messages import CustomerMessage, add_agent_reply, add_customer_message, add_internal_note
 from deskloop.tickets.services.presence import heartbeat
 from deskloop.tickets.services.tickets import NewTicket, TicketChanges, open_ticket, update_ticket
 
@@ -307,7 +307,9 @@ def test_history_and_times_are_in_the_agents_time_zone(acme: Cast) -> None:
     acme.agent.user.time_zone = "Asia/Tokyo"
     acme.agent.user.save()
     with time_machine.travel(dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC), tick=False):
-        add_customer_message(ticket=acme.ticket, contact=acme.customer, body_text="Still wrong")
+        add_customer_message(
+            ticket=acme.ticket, contact=acme.customer, message=CustomerMessage(body_text="Still wrong")
+        )
         update_ticket(ticket=acme.ticket, changes=TicketChanges(assignee=acme.admin), agent=acme.owner)
     html = signed_in_client(acme.agent).get(_url(acme.ticket)).content.decode()
     assert '<time datetime="2026-03-01T21:00:00+09:00">March 1, 2026, 9 p.m.</time>' in html
@@ -318,7 +320,9 @@ def test_history_and_times_are_in_the_agents_time_zone(acme: Cast) -> None:
 def _add_messages(cast: Cast, count: int) -> None:
     for i in range(count):
         if i % 3 == 0:
-            add_customer_message(ticket=cast.ticket, contact=cast.customer, body_text=f"customer {i}")
+            add_customer_message(
+                ticket=cast.ticket, contact=cast.customer, message=CustomerMessage(body_text=f"customer {i}")
+            )
         elif i % 3 == 1:
             add_agent_reply(ticket=cast.ticket, agent=cast.agent, body_text=f"reply {i}")
         else:

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.customers.services import find_or_create_contact
 from deskloop.tickets.models import CustomField, Tag, TicketTag
-from deskloop.tickets.services.messages import add_customer_message
+from deskloop.tickets.services.messages import CustomerMessage, add_customer_message
 from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 PAYLOADS = [
@@ -51,7 +51,9 @@ def _assert_inert(html: str) -> None:
 
 def test_hostile_message_bodies_are_sanitized_on_the_way_in(acme: Cast) -> None:
     for payload in PAYLOADS:
-        add_customer_message(ticket=acme.ticket, contact=acme.customer, body_html=f"<p>Hello</p>{payload}")
+        add_customer_message(
+            ticket=acme.ticket, contact=acme.customer, message=CustomerMessage(body_html=f"<p>Hello</p>{payload}")
+        )
     html = signed_in_client(acme.agent).get(f"/tickets/{acme.ticket.number}/").content.decode()
     _assert_inert(html)
     assert '<a rel="noopener noreferrer nofollow">click</a>' in html

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from deskloop.conftest import Cast
 from deskloop.tickets.models import Ticket
-from deskloop.tickets.services.messages import add_customer_message
+from deskloop.tickets.services.messages import CustomerMessage, add_customer_message
 from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are a PostgreSQL story")
@@ -50,7 +50,9 @@ def test_a_message_does_not_wait_for_another_ticket_of_the_same_status_and_reque
     def slow_writer() -> None:
         try:
             with transaction.atomic():
-                add_customer_message(ticket=acme.ticket, contact=acme.customer, body_text="First, still open")
+                add_customer_message(
+                    ticket=acme.ticket, contact=acme.customer, message=CustomerMessage(body_text="First, still open")
+                )
                 holding.set()
                 release.wait(timeout=20)
         finally:
@@ -64,7 +66,9 @@ def test_a_message_does_not_wait_for_another_ticket_of_the_same_status_and_reque
             # Only the ticket row is locked: locking the joined status or contact row too would make this wait.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '3s'")
-            add_customer_message(ticket=other, contact=acme.customer, body_text="Second, meanwhile")
+            add_customer_message(
+                ticket=other, contact=acme.customer, message=CustomerMessage(body_text="Second, meanwhile")
+            )
     finally:
         release.set()
         writer.join()

@@ -14,6 +14,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import close_old_connections
 
@@ -87,6 +88,42 @@ def _idle(conn: imaplib.IMAP4, seconds: float, stop: threading.Event) -> bool | 
             return announced
 
 
+@dataclass(frozen=True)
+class _Watch:
+    """What ``run_idle`` was asked to do; every step reads it."""
+
+    mailbox_id: int
+    stop: threading.Event
+    idle_seconds: float
+    poll_seconds: float
+    mark_seen: bool
+    on_report: Callable[[FetchReport], None] | None
+    on_message: MessageCallback | None
+
+
+class _Backoff:
+    """The pause after a failure: doubles up to ``RETRY_MAX_SECONDS``, back to the minimum after a fetch."""
+
+    def __init__(self) -> None:
+        self.seconds = RETRY_MIN_SECONDS
+
+    def reset(self) -> None:
+        self.seconds = RETRY_MIN_SECONDS
+
+    def wait(self, stop: threading.Event) -> None:
+        stop.wait(self.seconds)
+        self.seconds = min(self.seconds * 2, RETRY_MAX_SECONDS)
+
+
+@dataclass
+class _Session:
+    """One connection's mailbox, its settings as read when it opened, and the report of the fetch under way."""
+
+    mailbox: Mailbox
+    settings: ImapSettings
+    report: FetchReport
+
+
 def run_idle(
     mailbox_id: int,
     *,
@@ -100,75 +137,101 @@ def run_idle(
     """Keep a mailbox fetched until ``stop`` is set: catch up, then IDLE (re-issued every ``idle_seconds``) where
     the server offers it, else poll every ``poll_seconds``. Reconnects with growing pauses after failures and
     when the mailbox's settings change."""
-    pause = RETRY_MIN_SECONDS
+    watch = _Watch(mailbox_id, stop, idle_seconds, poll_seconds, mark_seen, on_report, on_message)
+    backoff = _Backoff()
     while not stop.is_set():
+        mailbox = _active_mailbox(watch, backoff)
+        if mailbox is not None:
+            _run_session(watch, mailbox, backoff)
+
+
+def _active_mailbox(watch: _Watch, backoff: _Backoff) -> Mailbox | None:
+    """The mailbox to fetch, or None (after waiting) when it cannot be read, is inactive or has no IMAP host."""
+    try:
+        close_old_connections()
+        mailbox = Mailbox.objects.filter(pk=watch.mailbox_id, is_active=True).exclude(imap_host="").first()
+    except Exception:  # the database is unreachable: wait for it like for a mail server
+        log.exception(
+            "IMAP watcher of mailbox %s cannot read its settings; retrying in %s s", watch.mailbox_id, backoff.seconds
+        )
+        backoff.wait(watch.stop)
+        return None
+    if mailbox is None:
+        log.info(
+            "mailbox %s is inactive or has no IMAP host; checking again in %s s", watch.mailbox_id, watch.poll_seconds
+        )
+        watch.stop.wait(watch.poll_seconds)
+    return mailbox
+
+
+def _run_session(watch: _Watch, mailbox: Mailbox, backoff: _Backoff) -> None:
+    """One connection, until ``stop``, a settings change or a failure (reported and recorded, then a pause)."""
+    settings = ImapSettings.of(mailbox)
+    session = _Session(mailbox, settings, FetchReport(mailbox=mailbox.address, folder=settings.folder))
+    try:
+        session.report.finished = finish_received(mailbox=mailbox, via="imap")
+        conn = connect(settings)
         try:
-            close_old_connections()
-            mailbox = Mailbox.objects.filter(pk=mailbox_id, is_active=True).exclude(imap_host="").first()
-        except Exception:  # the database is unreachable: wait for it like for a mail server
-            log.exception("IMAP watcher of mailbox %s cannot read its settings; retrying in %s s", mailbox_id, pause)
-            stop.wait(pause)
-            pause = min(pause * 2, RETRY_MAX_SECONDS)
-            continue
-        if mailbox is None:
-            log.info("mailbox %s is inactive or has no IMAP host; checking again in %s s", mailbox_id, poll_seconds)
-            stop.wait(poll_seconds)
-            continue
-        settings = ImapSettings.of(mailbox)
-        report = FetchReport(mailbox=mailbox.address, folder=settings.folder)
-        try:
-            report.finished = finish_received(mailbox=mailbox, via="imap")
-            conn = connect(settings)
-            try:
-                folder = open_folder(conn, settings, readonly=not mark_seen)
-                can_idle = folder.can_idle
-                while not stop.is_set():
-                    # From here on, an EXISTS the server slips into the answer to any command (imaplib keeps it)
-                    # is mail that arrived after the SEARCH below: see _announced_meanwhile.
-                    _forget_announcements(conn)
-                    import_new_messages(
-                        mailbox=mailbox,
-                        conn=conn,
-                        settings=settings,
-                        folder=folder,
-                        report=report,
-                        mark_seen=mark_seen,
-                        stop=stop,
-                        on_message=on_message,
-                    )
-                    record_imap_check(mailbox.pk)
-                    if on_report is not None:
-                        on_report(report)
-                    pause = RETRY_MIN_SECONDS
-                    report = FetchReport(mailbox=mailbox.address, folder=settings.folder)
-                    try:
-                        # Mail that arrived while the new mail was fetched: the server tells of it in the answer
-                        # to a command (this NOOP, or one of the fetch's), not when IDLE starts; IDLE would sit on it
-                        # until the next message or the server's own idle check (Dovecot: 30 s).
-                        conn.noop()
-                        announced = _announced_meanwhile(conn)
-                        if can_idle and not announced:
-                            can_idle = _idle(conn, idle_seconds, stop) is not None
-                        if not can_idle and not announced:
-                            stop.wait(poll_seconds)
-                        conn.noop()  # lets the server tell the session about mail that arrived meanwhile
-                    except (OSError, imaplib.IMAP4.error) as exc:
-                        raise network_failure(settings, exc) from exc
-                    close_old_connections()
-                    fresh = Mailbox.objects.filter(pk=mailbox_id, is_active=True).first()
-                    if fresh is None or ImapSettings.of(fresh) != settings:
-                        break  # reconnect with the new settings (or stop fetching an inactive mailbox)
-            finally:
-                close(conn)
-        except ImapFailure as failure:
-            report.error = failure.message
-            log_failure(mailbox, settings, failure)
-            record_imap_check(mailbox.pk, failure.message)
-            if on_report is not None:
-                on_report(report)
-            stop.wait(pause)
-            pause = min(pause * 2, RETRY_MAX_SECONDS)
-        except Exception:  # the database went away, say; the watcher must outlive it and try again
-            log.exception("IMAP watcher of mailbox %s failed; retrying in %s s", mailbox.address, pause)
-            stop.wait(pause)
-            pause = min(pause * 2, RETRY_MAX_SECONDS)
+            _serve(conn, watch, session, backoff)
+        finally:
+            close(conn)
+    except ImapFailure as failure:
+        session.report.error = failure.message
+        log_failure(mailbox, settings, failure)
+        record_imap_check(mailbox.pk, failure.message)
+        if watch.on_report is not None:
+            watch.on_report(session.report)
+        backoff.wait(watch.stop)
+    except Exception:  # the database went away, say; the watcher must outlive it and try again
+        log.exception("IMAP watcher of mailbox %s failed; retrying in %s s", mailbox.address, backoff.seconds)
+        backoff.wait(watch.stop)
+
+
+def _serve(conn: imaplib.IMAP4, watch: _Watch, session: _Session, backoff: _Backoff) -> None:
+    """Fetch, then wait for more mail, over and over on ``conn``; returns when ``stop`` is set or the mailbox's
+    settings changed (reconnect with the new ones, or stop fetching an inactive mailbox)."""
+    settings = session.settings
+    folder = open_folder(conn, settings, readonly=not watch.mark_seen)
+    can_idle = folder.can_idle
+    while not watch.stop.is_set():
+        # From here on, an EXISTS the server slips into the answer to any command (imaplib keeps it) is mail that
+        # arrived after the SEARCH below: see _announced_meanwhile.
+        _forget_announcements(conn)
+        import_new_messages(
+            mailbox=session.mailbox,
+            conn=conn,
+            settings=settings,
+            folder=folder,
+            report=session.report,
+            mark_seen=watch.mark_seen,
+            stop=watch.stop,
+            on_message=watch.on_message,
+        )
+        record_imap_check(session.mailbox.pk)
+        if watch.on_report is not None:
+            watch.on_report(session.report)
+        backoff.reset()
+        session.report = FetchReport(mailbox=session.mailbox.address, folder=settings.folder)
+        can_idle = _wait_for_mail(conn, watch, settings, can_idle)
+        close_old_connections()
+        fresh = Mailbox.objects.filter(pk=watch.mailbox_id, is_active=True).first()
+        if fresh is None or ImapSettings.of(fresh) != settings:
+            return
+
+
+def _wait_for_mail(conn: imaplib.IMAP4, watch: _Watch, settings: ImapSettings, can_idle: bool) -> bool:
+    """Wait until the server announces mail (IDLE) or a poll interval passes; returns whether IDLE still works."""
+    try:
+        # Mail that arrived while the new mail was fetched: the server tells of it in the answer to a command
+        # (this NOOP, or one of the fetch's), not when IDLE starts; IDLE would sit on it until the next message
+        # or the server's own idle check (Dovecot: 30 s).
+        conn.noop()
+        announced = _announced_meanwhile(conn)
+        if can_idle and not announced:
+            can_idle = _idle(conn, watch.idle_seconds, watch.stop) is not None
+        if not can_idle and not announced:
+            watch.stop.wait(watch.poll_seconds)
+        conn.noop()  # lets the server tell the session about mail that arrived meanwhile
+    except (OSError, imaplib.IMAP4.error) as exc:
+        raise network_failure(settings, exc) from exc
+    return can_idle

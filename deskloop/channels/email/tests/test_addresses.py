@@ -10,7 +10,7 @@ from deskloop.channels.email.addresses import (
     parse_address_list,
     sanitize_header_value,
 )
-from deskloop.channels.email.parsing import decode_header_text
+from deskloop.channels.email.header_text import decode_header_text
 
 
 def test_address_lists_tolerate_the_garbage_real_headers_contain() -> None:

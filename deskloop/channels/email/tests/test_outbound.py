@@ -24,7 +24,8 @@ from django.test import override_settings
 
 from deskloop.channels.email.conversation_threads import verify_message_id
 from deskloop.channels.email.models import Mailbox, OutboundEmail
-from deskloop.channels.email.outbound import REPLY_MARKER_TOKEN, send_outbound_now
+from deskloop.channels.email.outbound import REPLY_MARKER_TOKEN
+from deskloop.channels.email.outbound_sending import send_outbound_now
 from deskloop.channels.email.pipeline import ingest_raw
 from deskloop.channels.email.quotes import strip_reply
 from deskloop.channels.email.services import MailboxSettings, create_mailbox
@@ -240,10 +241,10 @@ def test_the_quoted_history_holds_the_last_three_public_messages_newest_first(
     ticket = carmen_opens_a_ticket(acme, mailbox, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         add_agent_reply(ticket=ticket, agent=acme.agent, body_text="First answer.")
-    from deskloop.tickets.services.messages import add_customer_message, add_internal_note
+    from deskloop.tickets.services.messages import CustomerMessage, add_customer_message, add_internal_note
 
     with django_capture_on_commit_callbacks(execute=True):
-        add_customer_message(ticket=ticket, contact=acme.customer, body_text="Still broken.")
+        add_customer_message(ticket=ticket, contact=acme.customer, message=CustomerMessage(body_text="Still broken."))
         add_internal_note(ticket=ticket, agent=acme.agent, body_text="Internal: ask engineering.")
     maria_replies(acme, ticket, django_capture_on_commit_callbacks)
 

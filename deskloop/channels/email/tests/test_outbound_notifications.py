@@ -333,10 +333,10 @@ def test_assignment_mentions_and_customer_replies_reach_the_right_agents(
     )
     assert len(mail.outbox) == count + 1  # not to Maria, who wrote the note
 
-    from deskloop.tickets.services.messages import add_customer_message
+    from deskloop.tickets.services.messages import CustomerMessage, add_customer_message
 
     with django_capture_on_commit_callbacks(execute=True):
-        add_customer_message(ticket=ticket, contact=acme.customer, body_text="Any news?")
+        add_customer_message(ticket=ticket, contact=acme.customer, message=CustomerMessage(body_text="Any news?"))
     notice = parsed(mail.outbox[-1])
     assert (notice["To"], notice["Subject"]) == (
         "Maria Agent <maria@acme.example>",

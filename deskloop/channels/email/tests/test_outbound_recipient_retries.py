@@ -22,7 +22,7 @@ import time_machine
 from django.core.management import call_command
 
 from deskloop.channels.email.models import Mailbox, OutboundEmail
-from deskloop.channels.email.outbound import send_outbound_now
+from deskloop.channels.email.outbound_sending import send_outbound_now
 from deskloop.channels.email.outbound_tasks import send_outbound_email
 from deskloop.channels.email.pipeline import ingest_raw
 from deskloop.channels.email.services import MailboxSettings, create_mailbox

@@ -7,13 +7,9 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deskloop.channels.email.parsing import (
-    SYNTHETIC_ID_DOMAIN,
-    Address,
-    AuthenticationResults,
-    decode_header_text,
-    parse_message,
-)
+from deskloop.channels.email.addresses import Address
+from deskloop.channels.email.header_text import AuthenticationResults, decode_header_text
+from deskloop.channels.email.parsing import SYNTHETIC_ID_DOMAIN, parse_message
 
 from .email_corpus import require_corpus
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from deskloop.channels.email.addresses import format_address, is_plausible_address, parse_address_list
 from deskloop.channels.email.conversation_threads import base_subject, find_ticket, make_message_id, verify_message_id
+from deskloop.channels.email.header_text import decode_header_text
 from deskloop.channels.email.models import InboundEmail, Mailbox
-from deskloop.channels.email.parsing import decode_header_text
 from deskloop.channels.email.pipeline import ingest_raw
 from deskloop.conftest import Cast
 from deskloop.tickets.models import Message

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from deskloop.channels.email.outbound import send_due_emails
+from deskloop.channels.email.outbound_sending import send_due_emails
 
 
 class Command(BaseCommand):
