@@ -24,7 +24,8 @@ from typing import Any
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Field, Model
+from django.db.models import BooleanField, Field, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
 
 from deskloop.core.models import ApiRateCounter
@@ -515,3 +516,15 @@ def count_api_request(rate_key: str, window: int) -> int:
         cursor.execute(sql, [rate_key, window])
         row = cursor.fetchone()
     return int(row[0])
+
+
+def pk_among(ids: QuerySet[Any]) -> RawSQL:
+    """A filter: the row's primary key is one of the ``ids`` (a ``values("pk")`` queryset, sliced), written
+    ``pk = ANY(ARRAY(<ids>))`` so PostgreSQL runs the sub-select on its own (see tickets.inbox._first_rows)."""
+    model = ids.model
+    assert model._meta.pk is not None  # every concrete model has one
+    ids_sql, ids_params = ids.query.sql_with_params()
+    quote = connection.ops.quote_name
+    pk_column = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
+    # Interpolated: Django's own compiled SQL (placeholders only) and quoted names; the values stay parameters.
+    return RawSQL(f"{pk_column} = ANY(ARRAY({ids_sql}))", ids_params, output_field=BooleanField())  # noqa: S611

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent
 from deskloop.core.errors import ValidationFailed
+from deskloop.core.plain_sql import pk_among
 from deskloop.tickets.models import ACTIVE_CATEGORIES, Channel, ProductArea, Status, StatusCategory, Ticket
 from deskloop.tickets.queries import live_tickets
 
@@ -216,11 +216,7 @@ def _first_rows(ordered: QuerySet[Ticket], count: int) -> QuerySet[Ticket]:
     """
     if connection.vendor != "postgresql":
         return ordered[:count]
-    ids_sql, ids_params = ordered.values("pk")[:count].query.sql_with_params()
-    pk_column = f"{connection.ops.quote_name(Ticket._meta.db_table)}.{connection.ops.quote_name('id')}"
-    # Interpolated: Django's own compiled SQL (placeholders only) and quoted names; the values stay parameters.
-    picked = RawSQL(f"{pk_column} = ANY(ARRAY({ids_sql}))", ids_params, output_field=BooleanField())  # noqa: S611
-    return ordered.filter(picked)
+    return ordered.filter(pk_among(ordered.values("pk")[:count]))
 
 
 def paginate(tickets: QuerySet[Ticket], *, sort: str = DEFAULT_SORT, cursor: str | None = None, size: int = 50) -> Page:

@@ -14,10 +14,6 @@ import deskloop
 
 ROOT = Path(deskloop.__file__).parent
 ALLOWED = {"core/plain_sql.py", "tickets/search.py"}
-# Being moved behind plain_sql by the engineers who own them; remove a line when its file is clean.
-BEING_MOVED = {
-    "tickets/inbox.py",
-}
 RAW_SQL = re.compile(
     r"connection\.cursor|connections\[[^\]]*\]\.cursor|\.execute(?:many)?\(|\bRawSQL\b|\.raw\(|\.extra\("
 )
@@ -27,7 +23,7 @@ def _offenders() -> list[str]:
     found = []
     for path in sorted(ROOT.rglob("*.py")):
         relative = path.relative_to(ROOT).as_posix()
-        if "/migrations/" in relative or "/tests/" in relative or relative in ALLOWED | BEING_MOVED:
+        if "/migrations/" in relative or "/tests/" in relative or relative in ALLOWED:
             continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if RAW_SQL.search(line):
@@ -37,11 +33,6 @@ def _offenders() -> list[str]:
 
 def test_raw_sql_is_only_in_plain_sql_and_search() -> None:
     assert _offenders() == [], "raw SQL outside core/plain_sql.py and tickets/search.py"
-
-
-def test_the_being_moved_list_names_only_files_that_still_need_it() -> None:
-    still = {name for name in BEING_MOVED if RAW_SQL.search((ROOT / name).read_text())}
-    assert still == BEING_MOVED, f"clean now, take off BEING_MOVED: {sorted(BEING_MOVED - still)}"
 
 
 def test_the_health_check_asks_the_database_through_plain_sql(client: Any, db: None) -> None:
