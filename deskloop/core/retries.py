@@ -7,6 +7,7 @@ enough to outlast a receiver's bad night, short enough that a failure is reporte
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 # Wait after the n-th failed attempt; after the last one the work is given up and shown as failed.
 RETRY_DELAYS = (
@@ -22,3 +23,13 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 def retry_delay(failed_attempts: int) -> dt.timedelta:
     """How long to wait after ``failed_attempts`` failures (1 -> 1 minute, 2 -> 5 minutes, ...)."""
     return RETRY_DELAYS[min(max(failed_attempts, 1), len(RETRY_DELAYS)) - 1]
+
+
+def enqueue_attempt(task: Any, object_id: int, run_after: dt.datetime | None = None) -> None:
+    """Queue ``task(object_id)``, deferred to ``run_after`` when given. A backend that cannot defer (the inline test
+    backend) skips a deferred attempt: the owner's periodic sweep queues it when it is due."""
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return
+        task = task.using(run_after=run_after)
+    task.enqueue(object_id)

@@ -23,7 +23,7 @@ from deskloop.accounts.access import require_admin
 from deskloop.accounts.models import Agent, Workspace
 from deskloop.core.errors import NotFound, ValidationFailed
 from deskloop.core.models import OutboxEvent
-from deskloop.core.retries import MAX_ATTEMPTS, retry_delay
+from deskloop.core.retries import MAX_ATTEMPTS, enqueue_attempt, retry_delay
 from deskloop.webhooks import transport
 from deskloop.webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Endpoint, WebhookEvent
 from deskloop.webhooks.signing import signature_header
@@ -189,16 +189,10 @@ def consume_outbox_event(event: OutboxEvent) -> None:
 
 
 def enqueue_send(delivery_id: int, run_after: dt.datetime | None = None) -> None:
-    """Queue the send task. Backends that cannot defer (the inline test backend) skip deferred retries;
-    ``send_due_deliveries`` picks those up when they are due."""
+    """Queue the send task (``send_due_deliveries`` sweeps what a backend could not defer)."""
     from deskloop.webhooks.tasks import send_delivery
 
-    task = send_delivery
-    if run_after is not None:
-        if not task.get_backend().supports_defer:
-            return
-        task = task.using(run_after=run_after)
-    task.enqueue(delivery_id)
+    enqueue_attempt(send_delivery, delivery_id, run_after)
 
 
 def _claim(delivery_id: int, now: dt.datetime) -> tuple[Delivery, bool] | None:

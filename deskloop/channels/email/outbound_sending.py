@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from deskloop.core.retries import MAX_ATTEMPTS, retry_delay
+from deskloop.core.retries import MAX_ATTEMPTS, enqueue_attempt, retry_delay
 from deskloop.customers.services import mark_emails_bouncing
 from deskloop.tickets.attachments import read_blob
 from deskloop.tickets.models import Attachment, Message
@@ -71,16 +71,10 @@ def loop_marker(mailbox_address: str) -> str:
 
 
 def enqueue_send(outbound_id: int, run_after: dt.datetime | None = None) -> None:
-    """Queue the send task. Backends that cannot defer (the inline test backend) skip deferred retries;
-    ``send_due_emails`` picks those up when they are due."""
+    """Queue the send task (``send_due_emails`` sweeps what a backend could not defer)."""
     from .outbound_tasks import send_outbound_email
 
-    task = send_outbound_email
-    if run_after is not None:
-        if not task.get_backend().supports_defer:
-            return
-        task = task.using(run_after=run_after)
-    task.enqueue(outbound_id)
+    enqueue_attempt(send_outbound_email, outbound_id, run_after)
 
 
 def send_due_emails(limit: int = 200) -> int:

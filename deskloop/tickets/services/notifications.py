@@ -60,7 +60,11 @@ def notify_in_app(event: OutboxEvent) -> None:
 def _notify_assignment(event: OutboxEvent, *, created: bool) -> None:
     ticket_id = int(event.payload["id"])
     ticket = Ticket.objects.filter(pk=ticket_id, workspace_id=event.workspace_id).first()
-    assignee = Agent.objects.select_related("user").filter(pk=event.payload["assignee_id"]).first()
+    assignee = (
+        Agent.objects.select_related("user")
+        .filter(pk=event.payload["assignee_id"], workspace_id=event.workspace_id)
+        .first()
+    )
     if ticket is None or assignee is None:
         return
     by = assigned_by(ticket_id, created=created)
