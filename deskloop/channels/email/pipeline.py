@@ -168,12 +168,15 @@ def reprocess(*, inbound: InboundEmail) -> IngestResult:
     """Process a stored message again (the quarantine's "Process again", the sweep of unprocessed mail). A processed
     or refused message is left as it is, so clicking twice, or retrying a message that made it meanwhile, changes
     nothing."""
+    # The bytes are read before the row lock is taken: they never change (content-addressed), and storage I/O
+    # inside the transaction would hold the lock for its duration.
+    raw = read_blob(inbound.raw)
     with transaction.atomic():
         # The row lock makes a concurrent sweep and "Process again" wait, then find the row done.
-        target = InboundEmail.objects.select_for_update(of=("self",)).select_related("raw").get(pk=inbound.pk)
+        target = InboundEmail.objects.select_for_update(of=("self",)).get(pk=inbound.pk)
         if target.state not in _OPEN_STATES:
             return IngestResult.of(target)
-        outcome = _process(target, read_blob(target.raw), insert=None)
+        outcome = _process(target, raw, insert=None)
     if outcome.failure is None:
         return IngestResult.of(target, read=outcome.read, parsed=outcome.parsed)
     _quarantine(target, outcome)
