@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .dsn import DeliveryReport, parse_dsn
 from .noise import LOOP_MARKER, classify
 from .parsing import ParsedEmail, parse_message
+from .spam import NO_SPAM_CHECK, SpamCheck, SpamVerdict, judge
 
 DETAIL_MAX = 4000
 
@@ -64,11 +65,21 @@ class Decision:
     sender: str | None = None
     bounce: Bounce | None = None
     shown: bool = True
+    spam: SpamVerdict | None = None  # delivered mail suspected of spam: a new ticket from it opens in Spam
 
 
-def decide(raw: bytes, *, max_bytes: int, own_addresses: Collection[str], usable: UsableAddress) -> Decision:
+def decide(
+    raw: bytes,
+    *,
+    max_bytes: int,
+    own_addresses: Collection[str],
+    usable: UsableAddress,
+    spam: SpamCheck = NO_SPAM_CHECK,
+) -> Decision:
     """Decide ``raw`` for a mailbox accepting up to ``max_bytes``; ``own_addresses``: the workspace's mailbox
-    addresses, normalized (mail from any of them is a loop). Never raises for a bad message."""
+    addresses, normalized (mail from any of them is a loop); ``spam``: the mailbox's trust in its MTA's verdict
+    headers and the workspace's model. Never raises for a bad message. Spam is not refused: it is delivered with
+    its verdict, so a person sees it in the Spam view and can rescue it."""
     if len(raw) > max_bytes:
         return Decision(Refusal.TOO_LARGE, None, len(raw), max_bytes)
     parsed = parse_message(raw)
@@ -87,7 +98,8 @@ def decide(raw: bytes, *, max_bytes: int, own_addresses: Collection[str], usable
     if sender in own_addresses:
         # Our own mailbox writing to itself (through Reply-To or Sender): an MTA or a forwarding rule loops.
         return Decision(Refusal.LOOP, parsed, len(raw), max_bytes)
-    return Decision("", parsed, len(raw), max_bytes, sender=sender)
+    verdict = judge(parsed, sender=sender, check=spam)
+    return Decision("", parsed, len(raw), max_bytes, sender=sender, spam=verdict)
 
 
 def read_bounce(parsed: ParsedEmail, why: str, usable: UsableAddress) -> Bounce:
