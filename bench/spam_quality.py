@@ -105,7 +105,7 @@ def real_mail(model: object) -> tuple[int, int, int, list[str]]:
     """(files, delivered as mail, flagged by the classifier, flagged names) over testdata/email, through decide."""
     from deskloop.channels.email.decide import decide
     from deskloop.channels.email.deliver import usable_address
-    from deskloop.channels.email.spam import SpamCheck, SpamModel
+    from deskloop.channels.email.spam import SpamCheck, SpamModel, judge
 
     assert isinstance(model, SpamModel)
     check = SpamCheck(model=model)
@@ -113,14 +113,13 @@ def real_mail(model: object) -> tuple[int, int, int, list[str]]:
     flagged = []
     for path in sorted(p for p in REAL_MAIL.rglob("*") if p.is_file() and p.suffix in (".eml", ".txt", "")):
         files += 1
-        decision = decide(
-            path.read_bytes(), max_bytes=40 << 20, own_addresses=frozenset(), usable=usable_address, spam=check
-        )
-        if decision.refusal:
+        decision = decide(path.read_bytes(), max_bytes=40 << 20, own_addresses=frozenset(), usable=usable_address)
+        if decision.refusal or decision.parsed is None or decision.sender is None:
             continue
         delivered += 1
-        if decision.spam is not None:
-            flagged.append(f"{path.relative_to(REAL_MAIL)} ({decision.spam.evidence})")
+        verdict = judge(decision.parsed, sender=decision.sender, check=check)
+        if verdict is not None:
+            flagged.append(f"{path.relative_to(REAL_MAIL)} ({verdict.evidence})")
     return files, delivered, len(flagged), flagged
 
 

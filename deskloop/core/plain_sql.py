@@ -528,3 +528,28 @@ def pk_among(ids: QuerySet[Any]) -> RawSQL:
     pk_column = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
     # Interpolated: Django's own compiled SQL (placeholders only) and quoted names; the values stay parameters.
     return RawSQL(f"{pk_column} = ANY(ARRAY({ids_sql}))", ids_params, output_field=BooleanField())  # noqa: S611
+
+
+def add_to_counters(
+    model: type[Model], *, keys: Sequence[str], counters: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Add each row's counter values to the row with its key (created with them when missing), in one statement
+    per 500 rows: ``INSERT ... ON CONFLICT (keys) DO UPDATE SET c = c + EXCLUDED.c`` (PostgreSQL; SQLite 3.24+).
+    ``rows`` hold the key values then the counter values; keys must be unique among them (one statement may not
+    touch a row twice). A bump of a row another transaction holds waits for it, so counts never lose an update."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = [_column(model, name) for name in (*keys, *counters)]
+    updates = ", ".join(f"{quote(c)} = {table}.{quote(c)} + EXCLUDED.{quote(c)}" for c in columns[len(keys) :])
+    one_row = f"({', '.join(['%s'] * len(columns))})"
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        sql = (
+            f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+            f"VALUES {', '.join([one_row] * len(chunk))} "
+            f"ON CONFLICT ({', '.join(quote(c) for c in columns[: len(keys)])}) DO UPDATE SET {updates}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value for row in chunk for value in row])

@@ -38,6 +38,7 @@ from deskloop.tickets.schemas import (
     TicketPage,
     TicketUpdateIn,
 )
+from deskloop.tickets.services import lifecycle
 from deskloop.tickets.services.imports import ImportRow, import_tickets
 from deskloop.tickets.services.messages import add_agent_reply, add_internal_note
 from deskloop.tickets.services.tickets import UNSET, NewTicket, TicketChanges, open_ticket, unset_if_none, update_ticket
@@ -253,7 +254,11 @@ def update_ticket_endpoint(
         add_tags=payload.add_tags,
         remove_tags=payload.remove_tags,
     )
-    update_ticket(ticket=ticket, changes=changes, agent=agent, expected_version=expected, via="api")
+    with transaction.atomic():
+        changed = update_ticket(ticket=ticket, changes=changes, agent=agent, expected_version=expected, via="api")
+        if payload.is_spam is not None and payload.is_spam != changed.is_spam:
+            spam_change = lifecycle.mark_spam if payload.is_spam else lifecycle.unmark_spam
+            spam_change(ticket=changed, agent=agent, via="api")
     updated = get_ticket_for_agent(agent, number)
     response["ETag"] = updated.etag
     return updated

@@ -153,6 +153,11 @@ class TicketUpdateIn(Schema):
     due_at: dt.datetime | None = None
     add_tags: list[str] = Field(default_factory=list)
     remove_tags: list[str] = Field(default_factory=list)
+    is_spam: bool | None = Field(
+        None,
+        description="true: mark as spam (blocks the requester); false: not spam (back to the inbox, unblocked). "
+        "Either teaches the workspace's spam filter.",
+    )
 
 
 class AttachmentOut(Schema):

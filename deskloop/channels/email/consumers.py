@@ -15,7 +15,7 @@ from deskloop.core.models import OutboxEvent
 from deskloop.tickets.models import Message, MessageKind
 from deskloop.tickets.services.notifications import assigned_by
 
-from . import notifications, outbound
+from . import notifications, outbound, spam_learning
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,12 @@ def handle_event(event: OutboxEvent) -> None:
         notifications.acknowledge_new_ticket(ticket=ticket)
         if ticket.assignee_id is not None:
             notifications.notify_assignment(ticket_id=ticket.pk, actor=assigned_by(ticket.pk, created=True))
+    elif event.name == "ticket.spam":
+        from deskloop.tickets.models import Ticket
+
+        ticket = Ticket.objects.filter(pk=payload.get("id"), workspace_id=event.workspace_id).first()
+        if ticket is not None:
+            spam_learning.learn_from_ticket(ticket=ticket, is_spam=bool(payload.get("is_spam")))
     elif event.name == "ticket.updated" and "assignee" in payload.get("changes", []):
         if payload.get("assignee_id") is None:
             return
@@ -56,7 +62,7 @@ def consume_outbox_event(event: OutboxEvent) -> None:
     """Registered with deskloop.core.outbox in EmailChannelConfig.ready(). A failure here is logged and does
     not block the other consumers (webhooks) of the same event: an email we could not even queue must not stop
     the rest of the product."""
-    if event.name not in ("message.created", "ticket.created", "ticket.updated"):
+    if event.name not in ("message.created", "ticket.created", "ticket.updated", "ticket.spam"):
         return
     try:
         with transaction.atomic():

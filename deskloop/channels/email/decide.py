@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from .dsn import DeliveryReport, parse_dsn
 from .noise import LOOP_MARKER, classify
 from .parsing import ParsedEmail, parse_message
-from .spam import NO_SPAM_CHECK, SpamCheck, SpamVerdict, judge
 
 DETAIL_MAX = 4000
 
@@ -65,21 +64,11 @@ class Decision:
     sender: str | None = None
     bounce: Bounce | None = None
     shown: bool = True
-    spam: SpamVerdict | None = None  # delivered mail suspected of spam: a new ticket from it opens in Spam
 
 
-def decide(
-    raw: bytes,
-    *,
-    max_bytes: int,
-    own_addresses: Collection[str],
-    usable: UsableAddress,
-    spam: SpamCheck = NO_SPAM_CHECK,
-) -> Decision:
+def decide(raw: bytes, *, max_bytes: int, own_addresses: Collection[str], usable: UsableAddress) -> Decision:
     """Decide ``raw`` for a mailbox accepting up to ``max_bytes``; ``own_addresses``: the workspace's mailbox
-    addresses, normalized (mail from any of them is a loop); ``spam``: the mailbox's trust in its MTA's verdict
-    headers and the workspace's model. Never raises for a bad message. Spam is not refused: it is delivered with
-    its verdict, so a person sees it in the Spam view and can rescue it."""
+    addresses, normalized (mail from any of them is a loop). Never raises for a bad message."""
     if len(raw) > max_bytes:
         return Decision(Refusal.TOO_LARGE, None, len(raw), max_bytes)
     parsed = parse_message(raw)
@@ -98,8 +87,7 @@ def decide(
     if sender in own_addresses:
         # Our own mailbox writing to itself (through Reply-To or Sender): an MTA or a forwarding rule loops.
         return Decision(Refusal.LOOP, parsed, len(raw), max_bytes)
-    verdict = judge(parsed, sender=sender, check=spam)
-    return Decision("", parsed, len(raw), max_bytes, sender=sender, spam=verdict)
+    return Decision("", parsed, len(raw), max_bytes, sender=sender)
 
 
 def read_bounce(parsed: ParsedEmail, why: str, usable: UsableAddress) -> Bounce:

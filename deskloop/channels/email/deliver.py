@@ -5,6 +5,7 @@ the pipeline stores it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -29,6 +30,7 @@ from .decide import DETAIL_MAX, Bounce, Refusal
 from .models import InboundEmail, InboundState, Mailbox, OutboundEmail, UnknownSenderRule
 from .parsing import ParsedEmail
 from .reading import Mail
+from .spam import SpamVerdict
 
 MAX_CC_CONTACTS = 20
 
@@ -72,9 +74,13 @@ class _Agents:
         return cls(active_by_email=active, emails=frozenset(emails))
 
 
-def deliver(inbound: InboundEmail, mail: Mail, *, sender: str, own_addresses: frozenset[str]) -> None:
+def deliver(
+    inbound: InboundEmail, mail: Mail, *, sender: str, own_addresses: frozenset[str], spam: SpamVerdict | None = None
+) -> None:
     """Thread ``mail`` onto its ticket or open one (see docs/architecture.md, "Inbound email transports");
-    ``sender``: the usable sender address the decision found. Raises on any error (the pipeline quarantines)."""
+    ``sender``: the usable sender address the decision found; ``spam``: why the message is suspected spam (a new
+    ticket from it opens in the Spam view; a message joining a conversation keeps the verdict in its meta only).
+    Raises on any error (the pipeline quarantines)."""
     mailbox, parsed = inbound.mailbox, mail.parsed
     workspace = mailbox.workspace
     # With the organization: a ticket opened for this contact indexes its name (search.index_ticket).
@@ -84,6 +90,8 @@ def deliver(inbound: InboundEmail, mail: Mail, *, sender: str, own_addresses: fr
         _refuse(inbound, Refusal.BLOCKED_SENDER)
         return
     meta = _channel_meta(inbound, mailbox, mail)
+    if spam is not None:
+        meta["spam"] = dataclasses.asdict(spam)
     when = _when(inbound, parsed)
     match = conversation_threads.find_ticket(
         mailbox=mailbox,
@@ -160,6 +168,7 @@ def _open(
         subject=mail.parsed.subject.strip() or _("(no subject)"),
         team=mailbox.default_team,
         product_area=mailbox.default_product_area,
+        spam_verdict=meta.get("spam"),
         **_message_fields(mail, meta, when),
     )
     ticket, first = open_ticket(workspace=mailbox.workspace, ticket=new, via="email")

@@ -31,6 +31,14 @@ class MailboxForm(forms.Form):
         label=_("Largest accepted message (bytes)"), min_value=1, initial=40 * 1024 * 1024
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    trust_spam_headers = forms.BooleanField(
+        label=_("Trust the spam verdict of our mail server (SpamAssassin or rspamd headers)"),
+        required=False,
+        help_text=_(
+            "Only when your own mail server filters this mailbox's mail and replaces these headers: anyone can write "
+            "them into a message. Mail it calls spam opens a ticket in the Spam view."
+        ),
+    )
     imap_host = forms.CharField(label=_("IMAP host"), max_length=253, required=False)
     imap_port = forms.IntegerField(label=_("IMAP port"), min_value=1, max_value=65535, initial=993)
     imap_security = forms.ChoiceField(

@@ -59,6 +59,9 @@ class Mailbox(WorkspaceOwned):
     inbound_secret_hash = models.CharField(max_length=64, blank=True)
     # Bigger mail is refused ("too_large") but its raw bytes are kept; the HTTP endpoint answers 413.
     max_message_bytes = models.PositiveBigIntegerField(_("largest accepted message (bytes)"), default=40 * 1024 * 1024)
+    # Whether the X-Spam-* / X-Rspamd-* verdict headers on this mailbox's mail were written by our own mail server's
+    # filter (SpamAssassin, rspamd). Off by default: anyone can write those headers into a message they send.
+    trust_spam_headers = models.BooleanField(_("trust the mail server's spam verdict headers"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -206,3 +209,40 @@ class EmailTemplate(WorkspaceOwned):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "kind"], name="email_template_per_kind")]
+
+
+class SpamFilterState(WorkspaceOwned):
+    """A workspace's learned spam model, in sum: how many tickets agents taught it as spam and as ham, and a
+    version bumped with every lesson, which the pipeline reads with each message to know its cached model is
+    current (one small row, not the token counts)."""
+
+    version = models.PositiveIntegerField(default=0)
+    spam_messages = models.PositiveIntegerField(default=0)
+    ham_messages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace"], name="spam_filter_state_one_per_workspace")]
+
+
+class SpamTokenCount(WorkspaceOwned):
+    """How often a token appeared in the tickets a workspace's agents marked as spam and as not spam; added to the
+    shipped default counts (spam.SpamModel)."""
+
+    token = models.CharField(max_length=60)
+    # Not Positive...: a lesson moved to the other side is one upsert adding -n, and a CHECK would refuse that
+    # proposed row before ON CONFLICT turns it into an update. Counts never go below 0: only what was added moves.
+    spam = models.IntegerField(default=0)
+    ham = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "token"], name="spam_token_unique")]
+
+
+class SpamLesson(WorkspaceOwned):
+    """What the filter learned from one ticket, kept so that changing one's mind ("not spam" after "spam") moves
+    exactly these counts from one side to the other, even if the ticket changed since."""
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    is_spam = models.BooleanField()
+    features = models.JSONField(default=dict)
+    learned_at = models.DateTimeField(default=timezone.now)

@@ -30,6 +30,8 @@ from .deliver import Outcome, act_on_bounce, deliver, usable_address
 from .models import InboundEmail, InboundState, Mailbox
 from .parsing import ParsedEmail
 from .reading import NO_READING, MailReading, read_mail
+from .spam import SpamCheck, judge
+from .spam_learning import spam_model
 
 __all__ = ["VIAS", "IngestResult", "Outcome", "Refusal", "ingest_raw", "reprocess"]
 
@@ -206,11 +208,14 @@ def _process(inbound: InboundEmail, raw: bytes, *, insert: Callable[[], bool] | 
     is marked for rollback and the error returned."""
     # The workspace's mailboxes, read afresh with every message (their settings may have changed since the caller
     # loaded its mailbox): how large a message this one accepts, and all their addresses (mail from them loops).
-    mailboxes = values(Mailbox, ("id", "address", "max_message_bytes"), [("workspace_id", [inbound.workspace_id])])
-    max_bytes = next((int(limit) for pk, _address, limit in mailboxes if pk == inbound.mailbox_id), None)
-    if max_bytes is None:
+    mailboxes = values(
+        Mailbox, ("id", "address", "max_message_bytes", "trust_spam_headers"), [("workspace_id", [inbound.workspace_id])]
+    )
+    this = next((row for row in mailboxes if row[0] == inbound.mailbox_id), None)
+    if this is None:
         raise Mailbox.DoesNotExist(f"mailbox {inbound.mailbox_id} is gone")
-    own_addresses = frozenset(normalize_address(str(address)) for _pk, address, _limit in mailboxes)
+    max_bytes, trust_spam_headers = int(this[2]), bool(this[3])
+    own_addresses = frozenset(normalize_address(str(row[1])) for row in mailboxes)
     try:
         decision = decide(raw, max_bytes=max_bytes, own_addresses=own_addresses, usable=usable_address)
     except Exception as exc:  # nothing is written yet; the message is stored quarantined
@@ -232,9 +237,11 @@ def _process(inbound: InboundEmail, raw: bytes, *, insert: Callable[[], bool] | 
             assert parsed is not None
             assert decision.sender is not None
             inbound.mailbox = _mailbox_for_delivery(inbound.mailbox_id)
+            check = SpamCheck(trust_headers=trust_spam_headers, model=spam_model(inbound.workspace_id))
+            suspected = judge(parsed, sender=decision.sender, check=check)
             mail = read_mail(parsed)
             read = functools.partial(_as_read, mail.reading)
-            deliver(inbound, mail, sender=decision.sender, own_addresses=own_addresses)
+            deliver(inbound, mail, sender=decision.sender, own_addresses=own_addresses, spam=suspected)
             changed = True
         if changed:
             inbound.detail = inbound.detail[:DETAIL_MAX]

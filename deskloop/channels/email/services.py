@@ -40,6 +40,7 @@ class MailboxSettings:
     subject_threading_days: int = 0
     max_message_bytes: int = 40 * 1024 * 1024
     is_active: bool = True
+    trust_spam_headers: bool = False
     imap_host: str = ""
     imap_port: int = 993
     imap_security: str = "ssl"
@@ -98,6 +99,7 @@ def _apply(mailbox: Mailbox, values: MailboxSettings, address: str) -> None:
     mailbox.subject_threading_days = values.subject_threading_days
     mailbox.max_message_bytes = values.max_message_bytes
     mailbox.is_active = values.is_active
+    mailbox.trust_spam_headers = values.trust_spam_headers
     mailbox.imap_host = values.imap_host.strip()
     mailbox.imap_port = values.imap_port
     mailbox.imap_security = values.imap_security

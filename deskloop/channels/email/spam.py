@@ -1,8 +1,9 @@
 """Is this inbound email spam? The verdict of the MTA's filter (SpamAssassin, rspamd), when the mailbox trusts it,
 else a multinomial naive Bayes over the words of the subject and body, the sender's domain and the linked hosts.
 
-Pure, like decide.py which calls it: the model (the shipped default counts plus the workspace's own, learned from
-agents' "spam" / "not spam") is loaded by the caller and passed in. Cost per message is bounded: at most
+Pure, like decide.py: the pipeline asks ``judge`` after ``decide`` chose to deliver a message (refused mail never
+costs a model), with the model it loaded (spam_learning.py: the shipped default counts plus the workspace's own,
+learned from agents' "spam" / "not spam"); deliver.py opens a suspected spam's new ticket in the Spam view. Cost per message is bounded: at most
 ``MAX_TEXT_CHARS`` of body are read and at most ``MAX_TOKENS`` distinct tokens scored (BENCHMARKS.md, "Spam filter").
 """
 
@@ -27,9 +28,12 @@ MAX_TOKEN_CHARS = 60  # SpamTokenCount.token's length
 DEFAULT_THRESHOLD = 0.5
 # Fewer known tokens than this is too little evidence to call anything spam.
 MIN_KNOWN_TOKENS = 5
-# One message an agent marked counts as this many of the default corpus: the workspace's own mail soon outweighs
-# what the corpus taught about mail in general.
-LEARNED_WEIGHT = 5
+# One message an agent marked counts as this many of the default corpus, so the workspace's own mail soon outweighs
+# what the corpus taught about mail in general. "Not spam" weighs more than "spam": ham must almost never land in
+# Spam, so one rescue is enough for the same kind of mail to reach the inbox next time (test_spam_filter.py), while
+# one "spam" mark must not turn words that legitimate mail shares into evidence against it.
+LEARNED_SPAM_WEIGHT = 10
+LEARNED_HAM_WEIGHT = 50
 _SMOOTHING = 1.0
 
 # Words of letters and digits (any script), 2 to 30 characters; hosts of links.
@@ -87,14 +91,15 @@ class SpamModel:
     default: TokenCounts
     learned: TokenCounts = field(default_factory=TokenCounts)
     threshold: float = DEFAULT_THRESHOLD
-    learned_weight: int = LEARNED_WEIGHT
+    spam_weight: int = LEARNED_SPAM_WEIGHT
+    ham_weight: int = LEARNED_HAM_WEIGHT
     _spam_norm: float = field(init=False, repr=False)
     _ham_norm: float = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         vocabulary = len(self.default.counts) + sum(1 for t in self.learned.counts if t not in self.default.counts)
-        spam_total = self.default.spam_tokens + self.learned_weight * self.learned.spam_tokens
-        ham_total = self.default.ham_tokens + self.learned_weight * self.learned.ham_tokens
+        spam_total = self.default.spam_tokens + self.spam_weight * self.learned.spam_tokens
+        ham_total = self.default.ham_tokens + self.ham_weight * self.learned.ham_tokens
         object.__setattr__(self, "_spam_norm", math.log(spam_total + _SMOOTHING * max(vocabulary, 1)))
         object.__setattr__(self, "_ham_norm", math.log(ham_total + _SMOOTHING * max(vocabulary, 1)))
 
@@ -104,12 +109,11 @@ class SpamModel:
         Tokens never seen carry no evidence and are skipped."""
         total = 0.0
         known = 0
-        weight = self.learned_weight
         for token, repeat in features.items():
             default_spam, default_ham = self.default.counts.get(token, (0, 0))
             learned_spam, learned_ham = self.learned.counts.get(token, (0, 0))
-            spam = default_spam + weight * learned_spam
-            ham = default_ham + weight * learned_ham
+            spam = default_spam + self.spam_weight * learned_spam
+            ham = default_ham + self.ham_weight * learned_ham
             if spam == 0 and ham == 0:
                 continue
             known += 1

@@ -106,6 +106,7 @@ def mark_spam(*, ticket: Ticket, agent: Agent, via: str = "web") -> Ticket:
         ticket.save(update_fields=["is_spam", "version", "updated_at"])
         Contact.objects.filter(pk=ticket.requester_id).update(is_blocked=True)
         events.record_event(ticket=ticket, kind=EventKind.SPAM, agent=agent, new=True, via=via)
+        _publish_spam_verdict(ticket)
     return ticket
 
 
@@ -117,7 +118,17 @@ def unmark_spam(*, ticket: Ticket, agent: Agent, via: str = "web") -> Ticket:
         ticket.save(update_fields=["is_spam", "version"])
         Contact.objects.filter(pk=ticket.requester_id).update(is_blocked=False)
         events.record_event(ticket=ticket, kind=EventKind.SPAM, agent=agent, old=True, new=False, via=via)
+        _publish_spam_verdict(ticket)
     return ticket
+
+
+def _publish_spam_verdict(ticket: Ticket) -> None:
+    """An agent's "spam" / "not spam" is a lesson for the email channel's spam filter (its consumer learns it)."""
+    outbox.publish(
+        workspace_id=ticket.workspace_id,
+        name="ticket.spam",
+        payload={"id": ticket.pk, "number": ticket.number, "is_spam": ticket.is_spam},
+    )
 
 
 def soft_delete_ticket(*, ticket: Ticket, agent: Agent, via: str = "web") -> Ticket:

@@ -236,6 +236,9 @@ class NewTicket:
     external_id: str | None = None
     created_at: dt.datetime | None = None
     channel_meta: dict[str, Any] | None = None
+    # A channel's spam filter suspects it ({"source", "score", "evidence"}): the ticket opens in the Spam view, with
+    # this reason on its timeline, and its requester is not blocked (an agent's "Not spam" rescues it).
+    spam_verdict: Mapping[str, Any] | None = None
 
     @property
     def has_message(self) -> bool:
@@ -269,6 +272,8 @@ def open_ticket(
             )
         ]
         message = _first_message(opened, new, via, timeline) if new.has_message else None
+        if new.spam_verdict is not None:
+            timeline.append(events.event(ticket=opened, kind=EventKind.SPAM, new=dict(new.spam_verdict), via=via))
         events.record_events(timeline)
         search.index_ticket(opened, message_texts=[message.body_text] if message is not None else [])
         outbox.publish(workspace_id=workspace.pk, name="ticket.created", payload=ticket_payload(opened))
@@ -318,6 +323,7 @@ def _insert_ticket(workspace: Workspace, new: NewTicket) -> Ticket:
         created_at=when,
         updated_at=when,
         external_id=new.external_id,
+        is_spam=new.spam_verdict is not None,
         # The first message is counted in the INSERT rather than by a second write of the new row. Like every
         # customer message it is a change of the ticket, so such a ticket starts at version 2.
         message_count=1 if with_message else 0,

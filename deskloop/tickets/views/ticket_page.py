@@ -99,6 +99,16 @@ class TicketPage:
     def tag_names(self) -> str:
         return ", ".join(t.name for t in self.tags)
 
+    @property
+    def spam_filter_reason(self) -> str:
+        """Why a spam filter put the ticket in Spam ("" when an agent did, or it is not spam), from the history
+        already loaded."""
+        for entry in self.history:  # latest first
+            if entry.event.kind == EventKind.SPAM:
+                verdict = entry.event.new_value
+                return spam_verdict_text(verdict) if isinstance(verdict, dict) else ""
+        return ""
+
 
 def load_messages(ticket: Ticket) -> list[Message]:
     return list(
@@ -255,6 +265,8 @@ def describe_events(
             text = _("merged ticket #%(number)s into this one") % {"number": old}
         elif kind == EventKind.MERGED_INTO:
             text = _("merged this ticket into #%(number)s") % {"number": new}
+        elif kind == EventKind.SPAM and isinstance(new, dict):
+            text = _("filed the ticket as spam: %(reason)s") % {"reason": spam_verdict_text(new)}
         elif kind == EventKind.SPAM:
             text = _("marked the ticket as spam") if new else _("unmarked the ticket as spam")
         elif kind == EventKind.DELETED:
@@ -268,3 +280,18 @@ def describe_events(
             text = str(EventKind(kind).label) if kind in EventKind.values else kind
         entries.append(HistoryEntry(event=event, actor=_actor(event), text=text))
     return entries
+
+
+def spam_verdict_text(verdict: dict[str, Any]) -> str:
+    """A spam filter's verdict (NewTicket.spam_verdict) as the ticket page says it."""
+    source = str(verdict.get("source", ""))
+    evidence = str(verdict.get("evidence", ""))
+    if source == "classifier":
+        return _("the spam filter's score %(evidence)s (learned from this workspace's spam marks)") % {
+            "evidence": evidence
+        }
+    names = {"spamassassin": "SpamAssassin", "rspamd": "rspamd"}
+    return _("the mail server's %(filter)s said spam (%(evidence)s)") % {
+        "filter": names.get(source, source),
+        "evidence": evidence,
+    }
