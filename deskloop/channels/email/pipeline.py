@@ -209,7 +209,9 @@ def _process(inbound: InboundEmail, raw: bytes, *, insert: Callable[[], bool] | 
     # The workspace's mailboxes, read afresh with every message (their settings may have changed since the caller
     # loaded its mailbox): how large a message this one accepts, and all their addresses (mail from them loops).
     mailboxes = values(
-        Mailbox, ("id", "address", "max_message_bytes", "trust_spam_headers"), [("workspace_id", [inbound.workspace_id])]
+        Mailbox,
+        ("id", "address", "max_message_bytes", "trust_spam_headers"),
+        [("workspace_id", [inbound.workspace_id])],
     )
     this = next((row for row in mailboxes if row[0] == inbound.mailbox_id), None)
     if this is None:

@@ -223,7 +223,8 @@ def read_counts(document: Mapping[str, object]) -> TokenCounts:
     tokens = document["tokens"]
     assert isinstance(tokens, dict)
     spam_messages, ham_messages = document["spam_messages"], document["ham_messages"]
-    assert isinstance(spam_messages, int) and isinstance(ham_messages, int)
+    assert isinstance(spam_messages, int)
+    assert isinstance(ham_messages, int)
     return TokenCounts(
         counts={str(token): (int(pair[0]), int(pair[1])) for token, pair in tokens.items()},
         spam_messages=spam_messages,

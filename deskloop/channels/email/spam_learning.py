@@ -72,7 +72,8 @@ def learn_from_ticket(*, ticket: Ticket, is_spam: bool) -> bool:
         sign = 1 if is_spam else -1
         # New lesson: +1 on its side. Changed mind: +1 on the new side, -1 on the old.
         rows = [
-            (ticket.workspace_id, token, *_moved(repeat, is_spam, lesson is not None)) for token, repeat in taught.items()
+            (ticket.workspace_id, token, *_moved(repeat, is_spam, lesson is not None))
+            for token, repeat in taught.items()
         ]
         add_to_counters(SpamTokenCount, keys=("workspace", "token"), counters=("spam", "ham"), rows=rows)
         state.spam_messages += sign if lesson is not None else int(is_spam)
@@ -80,9 +81,7 @@ def learn_from_ticket(*, ticket: Ticket, is_spam: bool) -> bool:
         state.version += 1
         state.save(update_fields=["spam_messages", "ham_messages", "version"])
         if lesson is None:
-            SpamLesson.objects.create(
-                workspace_id=ticket.workspace_id, ticket=ticket, is_spam=is_spam, features=taught
-            )
+            SpamLesson.objects.create(workspace_id=ticket.workspace_id, ticket=ticket, is_spam=is_spam, features=taught)
         else:
             lesson.is_spam, lesson.learned_at = is_spam, timezone.now()
             lesson.save(update_fields=["is_spam", "learned_at"])
