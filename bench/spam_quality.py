@@ -39,6 +39,7 @@ class Sample:
     is_spam: bool
     part: str  # train / validation / test
     features: dict[str, int]
+    raw: bytes
 
 
 def load_corpus() -> list[Sample]:
@@ -56,7 +57,8 @@ def load_corpus() -> list[Sample]:
             part = "test" if bucket < 3 else "validation" if bucket == 3 else "train"
             handle = archive.extractfile(member)
             assert handle is not None
-            parsed = parse_message(handle.read())
+            raw = handle.read()
+            parsed = parse_message(raw)
             sender = parsed.from_.address if parsed.from_ is not None else ""
             samples.append(
                 Sample(
@@ -64,6 +66,7 @@ def load_corpus() -> list[Sample]:
                     group.startswith("spam"),
                     part,
                     features(subject=parsed.subject, text=parsed.text, sender=sender),
+                    raw,
                 )
             )
     return samples
@@ -99,6 +102,28 @@ def choose_threshold(scored: list[tuple[float, bool]]) -> float:
         if tp and tp / (tp + fp) >= TARGET_PRECISION:
             return candidate
     raise SystemExit("no threshold reaches the target precision")
+
+
+def through_pipeline(model: object, samples: list[Sample]) -> dict[str, Counter[str]]:
+    """What ``decide`` then ``judge`` make of each message, as the pipeline runs them: per label, how many are
+    refused (noise: list, bounce, auto-reply...), delivered as a normal ticket, or delivered into Spam."""
+    from deskloop.channels.email.decide import decide
+    from deskloop.channels.email.deliver import usable_address
+    from deskloop.channels.email.spam import SpamCheck, SpamModel, judge
+
+    assert isinstance(model, SpamModel)
+    check = SpamCheck(model=model)
+    outcomes: dict[str, Counter[str]] = {"spam": Counter(), "ham": Counter()}
+    for sample in samples:
+        decision = decide(sample.raw, max_bytes=40 << 20, own_addresses=frozenset(), usable=usable_address)
+        label = "spam" if sample.is_spam else "ham"
+        if decision.refusal or decision.parsed is None or decision.sender is None:
+            outcomes[label]["refused " + decision.refusal] += 1
+        elif judge(decision.parsed, sender=decision.sender, check=check) is not None:
+            outcomes[label]["ticket in Spam"] += 1
+        else:
+            outcomes[label]["normal ticket"] += 1
+    return outcomes
 
 
 def real_mail(model: object) -> tuple[int, int, int, list[str]]:
@@ -150,6 +175,8 @@ def main() -> None:
             f"ham kept out of Spam {tn / max(tn + fp, 1):.4f} ({fp} ham flagged), "
             f"ham precision {tn / max(tn + fn, 1):.4f}"
         )
+    for label, counts in through_pipeline(model, parts["test"]).items():
+        print(f"test {label} through decide + judge: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     files, delivered, flagged, names = real_mail(model)
     print(f"testdata/email: {files} files, {delivered} would be delivered, {flagged} flagged as spam")
     for name in names:

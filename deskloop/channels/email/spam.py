@@ -27,7 +27,7 @@ MAX_TOKEN_CHARS = 60  # SpamTokenCount.token's length
 # of the shipped corpus (bench/spam_quality.py; BENCHMARKS.md, "Spam filter").
 DEFAULT_THRESHOLD = 0.5
 # Fewer known tokens than this is too little evidence to call anything spam.
-MIN_KNOWN_TOKENS = 5
+MIN_KNOWN_TOKENS = 8
 # One message an agent marked counts as this many of the default corpus, so the workspace's own mail soon outweighs
 # what the corpus taught about mail in general. "Not spam" weighs more than "spam": ham must almost never land in
 # Spam, so one rescue is enough for the same kind of mail to reach the inbox next time (test_spam_filter.py), while
