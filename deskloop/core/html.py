@@ -111,7 +111,7 @@ def clean_html(raw: str, *, block_remote_images: bool = True, fallback: str | No
     problem = html_problem(raw)
     if problem:
         text = fallback if fallback is not None and fallback.strip() else fallback_text(raw)
-        return CleanHtml(text_to_html(text), problem)
+        return CleanHtml(text_to_html(text.strip()), problem)
     return CleanHtml(_clean(raw, block_remote_images=block_remote_images), "")
 
 
