@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-
 from dataclasses import dataclass
 
 import nh3

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 # Real mail nests a few dozen levels (newsletters built of tables in tables: ~60); the limit leaves room for the
@@ -32,21 +32,117 @@ TOO_LARGE = "too_large"
 TOO_DEEP = "too_deep"
 
 _VOID = frozenset(
-    "area base basefont bgsound br col embed frame hr image img input keygen link meta param source track wbr".split()
+    [
+        "area",
+        "base",
+        "basefont",
+        "bgsound",
+        "br",
+        "col",
+        "embed",
+        "frame",
+        "hr",
+        "image",
+        "img",
+        "input",
+        "keygen",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
 )
 # End tag optional: a new one closes the previous one, so they never stack by themselves (html/head/body merge).
-_NOT_NESTING = frozenset("html head body p li dt dd option optgroup tr tbody thead tfoot colgroup rb rt rp rtc".split())
+_NOT_NESTING = frozenset(
+    [
+        "html",
+        "head",
+        "body",
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "option",
+        "optgroup",
+        "tr",
+        "tbody",
+        "thead",
+        "tfoot",
+        "colgroup",
+        "rb",
+        "rt",
+        "rp",
+        "rtc",
+    ]
+)
 # Elements that limit which close tags reach past them (the "scopes" of the HTML5 tree builder, and foreign content).
 _BOUNDARIES = frozenset(
-    "table td th caption template applet marquee object svg math button ol ul select foreignobject".split()
+    [
+        "table",
+        "td",
+        "th",
+        "caption",
+        "template",
+        "applet",
+        "marquee",
+        "object",
+        "svg",
+        "math",
+        "button",
+        "ol",
+        "ul",
+        "select",
+        "foreignobject",
+    ]
 )
 _CELLS = frozenset(("td", "th", "caption"))
 _TABLE_PARTS = frozenset(("table", "tr", "tbody", "thead", "tfoot"))
 # Their content is text up to their own end tag (script and plaintext are special, see _raw_text).
-_RAW_TEXT = frozenset("script style xmp iframe noembed noframes noscript title textarea plaintext".split())
+_RAW_TEXT = frozenset(
+    ["script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "title", "textarea", "plaintext"]
+)
 _BLOCKS = frozenset(
-    "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 "
-    "header hr li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
 )
 _HIDDEN = frozenset(("script", "style", "title", "noscript"))  # raw text: their content ends at their end tag
 
@@ -185,7 +281,8 @@ def tokens(document: str) -> Iterator[Token]:
             position = yield from _raw_text(document, position, name)
 
 
-def _raw_text(document: str, position: int, element: str) -> Iterator[Token]:
+def _raw_text(document: str, position: int, element: str) -> Generator[Token, None, int]:
+    """Yield the content of raw-text ``element`` from ``position``; return where its end tag starts."""
     if element == "plaintext":
         yield RawText(position, len(document), element)
         return len(document)
@@ -256,7 +353,7 @@ class _Depth:
 
 
 def html_problem(document: str, *, max_depth: int = MAX_HTML_DEPTH, max_chars: int = MAX_HTML_CHARS) -> str:
-    """"" when ``document`` is safe to hand to an HTML parser, else why not (TOO_LARGE / TOO_DEEP). Stops at
+    """ "" when ``document`` is safe to hand to an HTML parser, else why not (TOO_LARGE / TOO_DEEP). Stops at
     the first element past the limit."""
     if len(document) > max_chars:
         return TOO_LARGE

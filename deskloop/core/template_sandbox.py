@@ -70,8 +70,22 @@ ALLOWED_TAGS = (
 )
 # The words that continue or end an allowed tag.
 _INNER_WORDS = frozenset(
-    "elif else endif empty endfor endwith endcomment endspaceless endautoescape endfilter endverbatim plural "
-    "endblocktranslate endblocktrans".split()
+    [
+        "elif",
+        "else",
+        "endif",
+        "empty",
+        "endfor",
+        "endwith",
+        "endcomment",
+        "endspaceless",
+        "endautoescape",
+        "endfilter",
+        "endverbatim",
+        "plural",
+        "endblocktranslate",
+        "endblocktrans",
+    ]
 )
 # Filters that turn a value into at most a bounded multiple of itself. Left out: those that repeat or pad without
 # a limit (stringformat, floatformat's precision, join), parse HTML or URLs with backtracking regexes (striptags,
@@ -237,10 +251,10 @@ def _first(values: Any, count: int) -> Iterator[Any]:
         yield value
 
 
-def _counted(render: Callable[[Context], str]) -> Callable[[Context], str]:
-    def counted_render(context: Context) -> str:
+def _counted(render: Callable[[Context], Any]) -> Callable[[Context], Any]:
+    def counted_render(context: Context) -> Any:
         produced = render(context)
-        _BUDGET.get().spend_output(len(produced))
+        _BUDGET.get().spend_output(len(str(produced)))
         return produced
 
     return counted_render
@@ -262,7 +276,7 @@ def _compile(source: str) -> Template:
         # Output is counted where it is made (text, variables, leaf tags): containers only join their children's.
         if not any(getattr(node, name, None) for name in node.child_nodelists):
             # render_annotated, not render: a text node answers from render_annotated directly.
-            node.render_annotated = _counted(node.render_annotated)  # type: ignore[method-assign]
+            node.render_annotated = _counted(node.render_annotated)  # type: ignore[method-assign,assignment]
     return template
 
 
