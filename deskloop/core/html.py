@@ -4,14 +4,22 @@ nh3 (ammonia) parses with html5ever and keeps only an allow-list, so script, eve
 attributes (CSS expressions), SVG/MathML and javascript:/data: URLs cannot survive. Remote images are kept
 but rewritten to ``data-remote-src`` so the browser does not fetch them (tracking pixels) until an agent
 chooses to load them.
+
+Cleaning has a bounded cost (``core.html_budget``): HTML that is too long or nests too deep is never handed to the
+parser; its text is shown instead, and ``clean_html`` says why (``Message.html_fallback_reason``).
 """
 
 from __future__ import annotations
 
 import html as html_lib
 import re
+from dataclasses import dataclass
 
 import nh3
+
+from deskloop.core.html_budget import TOO_DEEP, TOO_LARGE, fallback_text, html_problem
+
+__all__ = ["TOO_DEEP", "TOO_LARGE", "CleanHtml", "clean_html", "html_to_text", "sanitize_html", "text_to_html"]
 
 ALLOWED_TAGS = {
     "a",
@@ -87,10 +95,31 @@ def _image_source(tag: str, attribute: str, value: str) -> str | None:
     return None
 
 
-def sanitize_html(raw: str, *, block_remote_images: bool = True) -> str:
-    """Return HTML that is safe to store and to render inside an agent's page."""
+@dataclass(frozen=True)
+class CleanHtml:
+    html: str  # safe to store and show
+    fallback_reason: str  # "" when ``html`` is the cleaned original, else why it is the text only (TOO_DEEP ...)
+
+
+def clean_html(raw: str, *, block_remote_images: bool = True, fallback: str | None = None) -> CleanHtml:
+    """HTML that is safe to store and to render inside an agent's page, at a cost linear in ``raw``'s length.
+    ``fallback``: the text to show when ``raw`` is over the budget (an email's text part); by default the text
+    read from ``raw`` itself."""
     if not raw:
-        return ""
+        return CleanHtml("", "")
+    problem = html_problem(raw)
+    if problem:
+        text = fallback if fallback is not None and fallback.strip() else fallback_text(raw)
+        return CleanHtml(text_to_html(text.strip()), problem)
+    return CleanHtml(_clean(raw, block_remote_images=block_remote_images), "")
+
+
+def sanitize_html(raw: str, *, block_remote_images: bool = True) -> str:
+    """Return HTML that is safe to store and to render inside an agent's page (its text when over the budget)."""
+    return clean_html(raw, block_remote_images=block_remote_images).html
+
+
+def _clean(raw: str, *, block_remote_images: bool) -> str:
     cleaned = nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
@@ -116,6 +145,8 @@ def html_to_text(raw: str) -> str:
     """A readable plain-text version of an HTML body (for HTML-only mail, search and notifications)."""
     if not raw:
         return ""
+    if html_problem(raw):
+        return fallback_text(raw)
     without_hidden = nh3.clean(raw, tags=ALLOWED_TAGS - {"img"}, attributes={}, strip_comments=True)
     with_breaks = _BLOCK_TAGS.sub("\n", without_hidden)
     text = html_lib.unescape(_ANY_TAG.sub("", with_breaks))

@@ -216,6 +216,13 @@ class MessageKind(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
+class HtmlFallback(models.TextChoices):
+    """Why a message's HTML was not kept (core.html_budget): its readable text is shown instead."""
+
+    TOO_LARGE = "too_large", _("The formatted version was too large to show safely.")
+    TOO_DEEP = "too_deep", _("The formatted version was nested too deeply to show safely.")
+
+
 class Message(WorkspaceOwned):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.REPLY)
@@ -228,6 +235,8 @@ class Message(WorkspaceOwned):
     body_text = models.TextField(blank=True)
     # Always produced by deskloop.core.html.sanitize_html; never raw outside HTML.
     body_html = models.TextField(blank=True)
+    # Set when the HTML sent was over the cost budget and body_html holds its text instead; the agent sees why.
+    html_fallback_reason = models.CharField(max_length=16, choices=HtmlFallback.choices, blank=True, default="")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     # Channel metadata: email headers (Message-ID, In-Reply-To, References), delivery state, etc.
     channel_meta = models.JSONField(default=dict, blank=True)

@@ -180,6 +180,10 @@ class MessageOut(Schema):
     author: MessageAuthor
     body_text: str
     body_html: str = Field(description="Sanitized HTML, safe to insert into a page.")
+    html_fallback_reason: Literal["", "too_large", "too_deep"] = Field(
+        description="Why body_html holds only the message's text: the HTML sent was too large or nested too deeply "
+        "to clean at a bounded cost. Empty when body_html is the cleaned HTML."
+    )
     channel: Channel
     attachments: list[AttachmentOut]
     created_at: dt.datetime

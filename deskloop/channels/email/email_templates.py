@@ -2,21 +2,22 @@
 
 The defaults are Django templates shipped in templates/email_channel/mail/ (``<kind>.subject.txt``,
 ``<kind>.txt``, ``<kind>.html``); a workspace without its own row for a kind uses them, translated into the
-recipient's language. An admin's template is Django template text too, but it is rendered by a restricted
-engine: no template loaders (so ``include``/``extends`` find nothing), only the ``i18n`` tag library, and a
-context of plain strings (never model instances, whose methods a template could call). The HTML body is
-sanitized after rendering, and the subject is made one safe header line by ``outbound_mime.header_text``.
+recipient's language. An admin's template is Django template text too, but it is rendered by the one sandbox
+for templates people write (``core.template_sandbox``: allowed tags and filters only, ``i18n`` always on, bounded
+output and loops), with a context of plain strings (never model instances, whose methods a template could call).
+The HTML body is sanitized after rendering, and the subject is made one safe header line by
+``outbound_mime.header_text``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from deskloop.accounts.access import require_admin
 from deskloop.accounts.models import Agent
 from deskloop.core.errors import ValidationFailed
 from deskloop.core.html import sanitize_html
+from deskloop.core.template_sandbox import TemplateRefused, render_template
 
 from .models import EmailTemplate, OutboundKind
 from .outbound_mime import SUBJECT_MAX, header_text
@@ -41,9 +43,6 @@ EDITABLE_KINDS: tuple[str, ...] = (
 )
 DEFAULTS_DIR = Path(__file__).resolve().parent / "templates" / "email_channel" / "mail"
 BODY_MAX = 50_000
-
-_TEXT_ENGINE = Engine(loaders=[], libraries={"i18n": "django.templatetags.i18n"}, autoescape=False)
-_HTML_ENGINE = Engine(loaders=[], libraries={"i18n": "django.templatetags.i18n"}, autoescape=True)
 
 NOT_EDITABLE = gettext_lazy("This kind of email has no editable template.")
 
@@ -100,12 +99,21 @@ def template_source(workspace_id: int, kind: str) -> TemplateSource:
     )
 
 
+# The built-in wording (and so templates saved from it) starts with this line. The sandbox refuses ``load``, and
+# its i18n tags are always available, so the line is dropped rather than refused.
+_LOAD_I18N = re.compile(r"\{%\s*load\s+i18n\s*%\}\n?")
+
+
+def _sandboxed(value: str, context: dict[str, Any], *, autoescape: bool) -> str:
+    return render_template(_LOAD_I18N.sub("", value), context, autoescape=autoescape)
+
+
 def _render(source: TemplateSource, context: dict[str, Any]) -> RenderedEmail:
-    subject = _TEXT_ENGINE.from_string(source.subject).render(Context(context, autoescape=False))
-    body_text = _TEXT_ENGINE.from_string(source.body_text).render(Context(context, autoescape=False))
+    subject = _sandboxed(source.subject, context, autoescape=False)
+    body_text = _sandboxed(source.body_text, context, autoescape=False)
     body_html = ""
     if source.body_html.strip():
-        body_html = _HTML_ENGINE.from_string(source.body_html).render(Context(context))
+        body_html = _sandboxed(source.body_html, context, autoescape=True)
     return RenderedEmail(
         subject=header_text(subject, max_length=SUBJECT_MAX),
         body_text=body_text.strip() + "\n",
@@ -209,21 +217,15 @@ def check_source(source: TemplateSource, *, workspace_name: str, prefix: str) ->
         if len(value) > limit:
             raise ValidationFailed(_("This is too long (at most %(max)d characters).") % {"max": limit}, field=name)
     context = sample_context(source.kind, workspace_name=workspace_name, prefix=prefix)
-    for name, value, engine in (
-        ("subject", source.subject, _TEXT_ENGINE),
-        ("body_text", source.body_text, _TEXT_ENGINE),
-        ("body_html", source.body_html, _HTML_ENGINE),
+    for name, value, autoescape in (
+        ("subject", source.subject, False),
+        ("body_text", source.body_text, False),
+        ("body_html", source.body_html, True),
     ):
         try:
-            engine.from_string(value).render(Context(context, autoescape=engine is _HTML_ENGINE))
-        except TemplateSyntaxError as exc:
-            raise ValidationFailed(
-                _("The template has an error: %(error)s") % {"error": str(exc)[:300]}, field=name
-            ) from exc
-        except Exception as exc:  # anything else a template can raise (a missing include, a bad filter argument)
-            raise ValidationFailed(
-                _("The template cannot be rendered: %(error)s") % {"error": str(exc)[:300]}, field=name
-            ) from exc
+            _sandboxed(value, context, autoescape=autoescape)
+        except TemplateRefused as exc:
+            raise ValidationFailed(exc.message, field=name, code=exc.code) from exc
     return _render(source, context)
 
 

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from deskloop.core.html import html_to_text
+from deskloop.core.html_budget import Tag, tokens
 
 __all__ = ["DEFAULT_MARKER", "StrippedReply", "strip_reply"]
 
@@ -108,22 +109,24 @@ _TRAILER_ABOVE_QUOTE = re.compile(
     r"^\s*(sent|envoyé|gesendet|enviado|inviato|verzonden|sendt|skickat|отправлено)\b.{0,60}$", re.IGNORECASE
 )
 
-# HTML quote containers, by client. Everything from the opening tag on is history.
-_HTML_QUOTE_STARTS = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"<div[^>]*class=\"?[^\">]*\bgmail_quote\b",  # Gmail
-        r"<blockquote[^>]*type=\"?cite",  # Apple Mail, Thunderbird
-        r"<div[^>]*class=\"?[^\">]*\bmoz-cite-prefix\b",  # Thunderbird's attribution line
-        r"<div[^>]*id=\"?divRplyFwdMsg",  # Outlook on the web
-        r"<(div|span)[^>]*id=\"?OLK_SRC_BODY_SECTION",  # Outlook for Mac
-        r"<div[^>]*class=\"?[^\">]*\byahoo_quoted\b",  # Yahoo
-        r"<hr[^>]*id=\"?stopSpelling",  # Hotmail / Windows Live
-        r"<div[^>]*id=\"?appendonsend",  # Outlook 365
-        r"<div[^>]*style=\"[^\"]*border-top:\s*solid\s*#(b5c4df|e1e1e1)[^\"]*\"",  # Outlook desktop header rule
-        r"<blockquote[^>]*class=\"?[^\">]*\b(gmail_quote|yandex|mailru)",
+# HTML quote containers, by client: (tag names, attribute, pattern its value matches). Everything from that tag on
+# is history. Tags are read by the linear tokenizer of core.html_budget and each attribute value is matched alone:
+# one regular expression over the whole document ("<div[^>]*class=...") backtracked quadratically over a long tag.
+_HTML_QUOTE_STARTS: tuple[tuple[frozenset[str], str, re.Pattern[str]], ...] = tuple(
+    (frozenset(tags.split()), attribute, re.compile(pattern, re.IGNORECASE))
+    for tags, attribute, pattern in (
+        ("div", "class", r"\bgmail_quote\b"),  # Gmail
+        ("blockquote", "type", r"^cite"),  # Apple Mail, Thunderbird
+        ("div", "class", r"\bmoz-cite-prefix\b"),  # Thunderbird's attribution line
+        ("div", "id", r"^divRplyFwdMsg"),  # Outlook on the web
+        ("div span", "id", r"^OLK_SRC_BODY_SECTION"),  # Outlook for Mac
+        ("div", "class", r"\byahoo_quoted\b"),  # Yahoo
+        ("hr", "id", r"^stopSpelling"),  # Hotmail / Windows Live
+        ("div", "id", r"^appendonsend"),  # Outlook 365
+        ("div", "style", r"border-top:\s*solid\s*#(b5c4df|e1e1e1)"),  # Outlook desktop header rule
+        ("blockquote", "class", r"\b(gmail_quote|yandex|mailru)"),
     )
-]
+)
 
 
 def strip_reply(text: str, html: str | None = None, *, marker: str = DEFAULT_MARKER) -> StrippedReply:
@@ -142,11 +145,17 @@ def strip_reply(text: str, html: str | None = None, *, marker: str = DEFAULT_MAR
 
 
 def _cut_html(html: str) -> tuple[str, str] | None:
-    starts = [m.start() for pattern in _HTML_QUOTE_STARTS if (m := pattern.search(html))]
-    if not starts:
-        return None
-    first = min(starts)
-    return html[:first], html[first:]
+    for token in tokens(html):
+        if isinstance(token, Tag) and not token.end and _starts_quote(token):
+            return html[: token.start], html[token.start :]
+    return None
+
+
+def _starts_quote(tag: Tag) -> bool:
+    for names, attribute, pattern in _HTML_QUOTE_STARTS:
+        if tag.name in names and attribute in tag.attributes and pattern.search(tag.attributes[attribute]):
+            return True
+    return False
 
 
 def _strip_text(text: str, marker: str) -> StrippedReply:
@@ -179,6 +188,7 @@ def _tidy(text: str) -> str:
 def _quote_start(lines: list[str], marker: str) -> tuple[int, str]:
     """(index where the quoted history starts, what started it); (len(lines), "") when nothing is quoted."""
     marker_lower = marker.strip().lower()
+    unquoted_after = _next_unquoted(lines)
     for index, line in enumerate(lines):
         stripped = line.strip()
         if not stripped:
@@ -195,7 +205,7 @@ def _quote_start(lines: list[str], marker: str) -> tuple[int, str]:
             return index, "separator"
         if _header_block_at(lines, index):
             return index, "headers"
-        if _QUOTED.match(line) and _only_quotes_follow(lines, index):
+        if _QUOTED.match(line) and _only_quotes_follow(lines, unquoted_after[index]):
             return index, "quote"
         if _LIST_FOOTER_RULE.match(stripped) and any(
             _LIST_FOOTER_TEXT.search(following) for following in lines[index + 1 : index + 4]
@@ -337,17 +347,22 @@ def _header_block_at(lines: list[str], index: int) -> bool:
     return False
 
 
-def _only_quotes_follow(lines: list[str], index: int) -> bool:
-    for line in lines[index:]:
-        if line.strip() and not _QUOTED.match(line):
-            # Unquoted text after the quote: an inline answer, or a signature below a top quote.
-            return _is_trailer(lines, lines.index(line, index))
-    return True
+def _next_unquoted(lines: list[str]) -> list[int]:
+    """For each line, the index of the first non-blank unquoted line after it (len(lines) when none). Computed once
+    backwards: asking it anew for every quoted line was quadratic in a long quote."""
+    following = [len(lines)] * (len(lines) + 1)
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        following[index] = index if line.strip() and not _QUOTED.match(line) else following[index + 1]
+    return following
 
 
-def _is_trailer(lines: list[str], index: int) -> bool:
-    rest = [line for line in lines[index:] if line.strip()]
-    first = rest[0].strip() if rest else ""
+def _only_quotes_follow(lines: list[str], unquoted: int) -> bool:
+    """``unquoted``: the first unquoted non-blank line after a quoted one. Unquoted text after the quote is an inline
+    answer, or a signature below a top quote."""
+    if unquoted >= len(lines):
+        return True
+    first = lines[unquoted].strip()
     return bool(_SIGNATURE_DASHES.match(first) or _MOBILE_TRAILER.match(first))
 
 

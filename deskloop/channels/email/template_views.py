@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES
 from deskloop.core.refusals import refusal
+from deskloop.core.template_sandbox import RULES
 
 from . import email_templates
 from .models import OutboundKind
@@ -98,6 +99,7 @@ def template_edit(request: AgentRequest, kind: str) -> HttpResponse:
             "source": current,
             "preview": preview,
             "variables": email_templates.CONTEXT_HELP,
+            "template_rules": RULES,
             "is_acknowledgement": kind == OutboundKind.ACKNOWLEDGEMENT,
         },
         status=status,

@@ -1,8 +1,9 @@
 """Macros: canned replies with placeholders that can also change the ticket (status, tags, assignee, priority).
 
-A macro body is a Django template, rendered by a sandboxed engine: no loaders (no ``include``/``extends``),
-no tag libraries to ``load``, only a few harmless built-in tags, and a context of plain strings. So a macro
-written by one admin can read nothing but the placeholders listed in ``PLACEHOLDERS``.
+A macro body is a Django template, rendered by the one sandbox for templates people write
+(``core.template_sandbox``: allowed tags and filters only, bounded output and loops) with a context of plain
+strings. So a macro written by one agent can read nothing but the placeholders listed in ``PLACEHOLDERS``, and
+cannot make a reply bigger than the sandbox allows.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters, defaulttags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from deskloop.accounts.access import Capability, require_admin, require_role
 from deskloop.accounts.models import Agent
 from deskloop.core.errors import NotFound, ValidationFailed
+from deskloop.core.template_sandbox import TemplateRefused, render_template
 from deskloop.tickets import events
 from deskloop.tickets.models import EventKind, Macro, Priority, Status, Ticket
 from deskloop.tickets.services.tickets import TicketChanges, clean_tag_names, unset_if_none, update_ticket
@@ -41,33 +42,28 @@ PLACEHOLDERS = (
 MACRO_NOT_FOUND = gettext_noop("The macro was not found.")
 
 
-def _sandbox_engine() -> Engine:
-    engine = Engine(loaders=[], autoescape=False, libraries={})
-    # Only tags that compute from the context; ``debug`` (dumps modules), ``include``, ``load``, ``url``,
-    # ``csrf_token`` and friends are left out on purpose.
-    safe = Library()
-    for name in ("if", "firstof", "comment"):
-        safe.tags[name] = defaulttags.register.tags[name]
-    safe.filters.update(defaultfilters.register.filters)
-    engine.template_builtins = [safe]
-    return engine
+BAD_TEMPLATE = gettext_noop("The reply text has a placeholder error: %(error)s")
 
 
-_ENGINE = _sandbox_engine()
-
-
-def _compile(body: str) -> Any:
+def _render(body: str, values: dict[str, dict[str, str]]) -> str:
     try:
-        return _ENGINE.from_string(body)
-    except TemplateSyntaxError as exc:
-        raise ValidationFailed(
-            _("The reply text has a placeholder error: %(error)s") % {"error": exc}, field="body", code="bad_template"
-        ) from exc
+        return render_template(body, values, autoescape=False)
+    except TemplateRefused as exc:
+        raise ValidationFailed(_(BAD_TEMPLATE) % {"error": exc.message}, field="body", code=exc.code) from exc
 
 
 def _first_name(name: str) -> str:
     parts = name.split()
     return parts[0] if parts else ""
+
+
+# As long as real values can be: the sandbox budget on save is then no larger than on a real ticket.
+_SAMPLE_VALUES = {
+    "requester": {"name": "Carmen Customer", "first_name": "Carmen", "email": "carmen@example.com"},
+    "ticket": {"number": "1042", "subject": "The invoice shows the wrong VAT number"},
+    "agent": {"name": "Maria Agent", "first_name": "Maria"},
+    "organization": {"name": "Globex"},
+}
 
 
 def placeholder_values(*, ticket: Ticket, agent: Agent) -> dict[str, dict[str, str]]:
@@ -91,10 +87,7 @@ def render_macro_body(*, macro: Macro, ticket: Ticket, agent: Agent) -> str:
     _check_visible(macro, agent)
     if macro.workspace_id != ticket.workspace_id:
         raise NotFound(_(MACRO_NOT_FOUND))
-    rendered: str = _compile(macro.body).render(
-        Context(placeholder_values(ticket=ticket, agent=agent), autoescape=False)
-    )
-    return rendered
+    return _render(macro.body, placeholder_values(ticket=ticket, agent=agent))
 
 
 @dataclass
@@ -196,7 +189,8 @@ def _clean_name(name: str) -> str:
 def _clean_body(body: str) -> str:
     if len(body or "") > BODY_MAX:
         raise ValidationFailed(_("The reply text can be at most %(max)d characters.") % {"max": BODY_MAX}, field="body")
-    _compile(body or "")
+    # Rendered with made-up values, so what the sandbox refuses (a filter, a width, a loop) is refused on save.
+    _render(body or "", _SAMPLE_VALUES)
     return body or ""
 
 

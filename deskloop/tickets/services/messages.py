@@ -16,7 +16,7 @@ from deskloop.accounts.access import Capability, require_role
 from deskloop.accounts.models import Agent
 from deskloop.core import outbox
 from deskloop.core.errors import ValidationFailed
-from deskloop.core.html import html_to_text, sanitize_html, text_to_html
+from deskloop.core.html import clean_html, html_to_text, text_to_html
 from deskloop.core.plain_sql import insert_row
 from deskloop.customers.models import Contact
 from deskloop.tickets import events, search
@@ -39,13 +39,16 @@ REPLIES_WRITERS_ONLY = gettext_noop("Your role cannot reply to customers. You ca
 NOTES_NOTE_ROLES_ONLY = gettext_noop("Your role cannot add notes.")
 
 
-def _bodies(body_text: str, body_html: str) -> tuple[str, str]:
-    """Both a plain-text and a sanitized HTML body; either may be derived from the other."""
-    safe_html = sanitize_html(body_html) if body_html else ""
+def _bodies(body_text: str, body_html: str) -> tuple[str, str, str]:
+    """Both a plain-text and a sanitized HTML body (either may be derived from the other), and why the HTML is only
+    the text ("" when it is not): HTML over the cost budget is shown as the text given with it (an email's text
+    part), else as the text read from it, never parsed (core.html_budget)."""
+    cleaned = clean_html(body_html, fallback=body_text)
+    safe_html = cleaned.html
     text = body_text if body_text.strip() else html_to_text(safe_html)
     if not safe_html and text:
         safe_html = text_to_html(text)
-    return text, safe_html
+    return text, safe_html, cleaned.fallback_reason
 
 
 def _store_attachments(message: Message, attachments: Sequence[IncomingFile]) -> None:
@@ -96,7 +99,7 @@ def store_message(
     """The message row and its attachments; nothing else. The caller updates the ticket, records the event and
     reindexes the ticket (``search.index_ticket``) in the same transaction, so a committed message is
     searchable at once and a failed one leaves nothing behind."""
-    text, safe_html = _bodies(body_text, body_html)
+    text, safe_html, fallback_reason = _bodies(body_text, body_html)
     if not text.strip() and not attachments:
         raise ValidationFailed(_("The message is empty."), field="body")
     meta = channel_meta or {}
@@ -109,6 +112,7 @@ def store_message(
         author_contact=contact,
         body_text=text,
         body_html=safe_html,
+        html_fallback_reason=fallback_reason,
         channel=channel,
         channel_meta=meta,
         email_message_id=str(meta.get("message_id", ""))[:998],

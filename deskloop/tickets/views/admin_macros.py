@@ -18,6 +18,7 @@ from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import WRITER_ROLES, Agent
 from deskloop.core.errors import NotFound
 from deskloop.core.refusals import refusal
+from deskloop.core.template_sandbox import RULES
 from deskloop.tickets.forms_admin import MacroForm
 from deskloop.tickets.models import Macro, Priority
 from deskloop.tickets.services import configuration as config
@@ -114,7 +115,7 @@ def macro_create(request: AgentRequest) -> HttpResponse:
     return render(
         request,
         "tickets/admin/macro_form.html",
-        {"form": form, "placeholders": macro_services.PLACEHOLDERS, "can_manage": True},
+        {"form": form, "placeholders": macro_services.PLACEHOLDERS, "can_manage": True, "template_rules": RULES},
         status=422 if form.errors else 200,
     )
 
@@ -125,7 +126,13 @@ def macro_detail(request: AgentRequest, macro_id: int) -> HttpResponse:
     macro = _visible_macro(request.agent, macro_id)
     can_manage = _can_manage(request.agent, macro)
     form = _form(request.agent, request.POST or None, initial=_initial(macro), editing=True)
-    context = {"form": form, "macro": macro, "placeholders": macro_services.PLACEHOLDERS, "can_manage": can_manage}
+    context = {
+        "form": form,
+        "macro": macro,
+        "placeholders": macro_services.PLACEHOLDERS,
+        "can_manage": can_manage,
+        "template_rules": RULES,
+    }
     if request.method == "GET":
         return render(request, "tickets/admin/macro_form.html", context)
     if not can_manage:
