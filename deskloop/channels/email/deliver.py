@@ -24,7 +24,7 @@ from deskloop.tickets.services.channel_writes import add_cc_contacts, add_system
 from deskloop.tickets.services.messages import CustomerMessage, add_customer_message, add_internal_note
 from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
-from . import conversation_threads
+from . import conversation_threads, sender_trust
 from .decide import DETAIL_MAX, Bounce, Refusal
 from .models import InboundEmail, InboundState, Mailbox, OutboundEmail, UnknownSenderRule
 from .parsing import ParsedEmail
@@ -100,6 +100,17 @@ def deliver(inbound: InboundEmail, mail: Mail, *, sender: str, own_addresses: fr
         match = None
     agents = _Agents.of(workspace.pk)
     agent = agents.active_by_email.get(sender)
+    if agent is not None:
+        unproven = sender_trust.unproven_reason(
+            parsed,
+            agent_address=sender,
+            ticket_id=match.ticket.pk if match is not None else None,
+            trusted_authserv_id=mailbox.trusted_authserv_id,
+        )
+        if unproven:
+            # Anyone can write an agent's address into From: such mail is the customer's, flagged for the agents.
+            meta["unverified_agent"] = {"agent": agent.pk, "reason": unproven}
+            agent = None
     if match is not None and agent is not None:
         # An agent writing about a ticket adds a note, never a reply that would be emailed out again.
         note = add_internal_note(
