@@ -35,6 +35,14 @@ class MailboxForm(forms.Form):
             "The host name your mail server writes into Authentication-Results. Only its DMARC verdicts are believed."
         ),
     )
+    tag_bounce_address = forms.BooleanField(
+        label=_("Tag the bounce address of outgoing mail (support+dlb…@)"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Bounces then prove which email they are about. Turn off if your mail server rejects plus-addresses."
+        ),
+    )
     max_message_bytes = forms.IntegerField(
         label=_("Largest accepted message (bytes)"), min_value=1, initial=40 * 1024 * 1024
     )

@@ -40,6 +40,7 @@ class MailboxSettings:
     unknown_sender_rule: str = UnknownSenderRule.NEW_TICKET
     subject_threading_days: int = 0
     trusted_authserv_id: str = ""
+    tag_bounce_address: bool = True
     max_message_bytes: int = 40 * 1024 * 1024
     is_active: bool = True
     imap_host: str = ""
@@ -104,6 +105,7 @@ def _apply(mailbox: Mailbox, values: MailboxSettings, address: str) -> None:
     mailbox.unknown_sender_rule = values.unknown_sender_rule
     mailbox.subject_threading_days = values.subject_threading_days
     mailbox.trusted_authserv_id = values.trusted_authserv_id.strip().lower()
+    mailbox.tag_bounce_address = values.tag_bounce_address
     mailbox.max_message_bytes = values.max_message_bytes
     mailbox.is_active = values.is_active
     mailbox.imap_host = values.imap_host.strip()
