@@ -158,7 +158,8 @@ def prepared_email(outbound: OutboundEmail, *, envelope: Sequence[str] = ()) -> 
     if not envelope:
         envelope = [a.addr_spec for a in recipient_headers([*mail.to, *mail.cc])]
     envelope_from = ascii_address(mail.from_address)
-    if outbound.mailbox_id is not None and outbound.mailbox.tag_bounce_address:
+    mailbox = outbound.mailbox if outbound.mailbox_id is not None else None
+    if mailbox is not None and mailbox.tag_bounce_address:
         # Never the null sender, even for automatic mail (docs/architecture.md, "Outbound email"): our own address,
         # tagged with this email, so its bounces come back to the mailbox and prove what they are about.
         envelope_from = bounce_address.tagged(envelope_from, outbound.pk)
