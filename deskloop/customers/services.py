@@ -328,3 +328,12 @@ def mark_emails_bouncing(*, workspace_id: int, emails: Sequence[str], since: dt.
     # An identity bouncing already keeps its date and is still returned: one statement for all of them.
     filters: Filters = [("workspace_id", [workspace_id]), ("email", addresses)]
     return {str(email) for email in fill_null_returning(ContactEmail, "bouncing_since", since, filters, "email")}
+
+
+def clear_email_bouncing(*, identity: ContactEmail) -> None:
+    """Mail from the address arrived again: it works, so it is no longer treated as bouncing (acknowledgements and
+    replies reach it again). A bouncing spell ends here; a new bounce starts a new one."""
+    if identity.bouncing_since is None:
+        return
+    ContactEmail.objects.filter(pk=identity.pk).update(bouncing_since=None)
+    identity.bouncing_since = None

@@ -187,6 +187,14 @@ class MessageOut(Schema):
     channel: Channel
     attachments: list[AttachmentOut]
     created_at: dt.datetime
+    unverified_agent_sender: str | None = Field(
+        default=None,
+        description=(
+            "Set on an email sent from an agent's address that did not prove it was written by that agent (it "
+            "answered no notification we sent them and had no DMARC pass from the mailbox's trusted server), so "
+            "it was taken as a customer's message. The reason: 'unproven'."
+        ),
+    )
 
     @staticmethod
     def resolve_ticket_number(obj: Message) -> int:
@@ -203,6 +211,11 @@ class MessageOut(Schema):
     @staticmethod
     def resolve_attachments(obj: Message) -> list[Any]:
         return list(obj.attachments.all())
+
+    @staticmethod
+    def resolve_unverified_agent_sender(obj: Message) -> str | None:
+        flag = (obj.channel_meta or {}).get("unverified_agent")
+        return str(flag.get("reason") or "unproven") if isinstance(flag, dict) else None
 
 
 class MessagePage(Schema):

@@ -1,7 +1,8 @@
 """Bytes of unknown charset -> text, the way real mail needs it. Never raises.
 
 Declared labels go through ``CHARSET_ALIASES`` (junk labels, typos, and the supersets senders actually write),
-then UTF-8, then Windows-1252, then Latin-1 (which cannot fail). Bodies (``mime_walk``) and headers
+then UTF-8, then (for undeclared or mislabelled 8-bit text) charset-normalizer's guess among ``DETECTABLE``, then
+Windows-1252, then Latin-1 (which cannot fail). Bodies (``mime_walk``) and headers
 (``header_text``) use this one table, so a charset is read the same wherever it appears; every fallback taken is
 a ``CharsetDecision`` the parsed message lists.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+
+import charset_normalizer
 
 # Charset labels seen in real mail that Python does not know, or knows as a narrower charset than senders
 # actually use. Each maps to the codecs to try, in order; an empty tuple means "no information": go straight
@@ -140,20 +143,77 @@ def decode_bytes(data: bytes, declared: str = "", *, hint: str = "") -> tuple[st
     if truncated is not None:
         return truncated, "utf-8+replace"
     # A truncated multi-byte sequence or one stray byte should not throw a whole CJK/Cyrillic text into
-    # Windows-1252 mojibake: accept the declared (or hinted) charset when only a few bytes fail.
+    # Windows-1252 mojibake: accept the declared (or hinted) charset when only a few bytes fail. Not ASCII: a part
+    # labelled us-ascii with 8-bit bytes is mislabelled, and its few accented letters must not become U+FFFD.
     for codec in (*codecs_for(declared)[:1], *codecs_for(hint)[:1]):
-        try:
-            text = data.decode(codec, "replace")
-        except (LookupError, ValueError):
+        if codec == "ascii":
             continue
-        if text.count("\ufffd") <= max(2, len(text) // 100):
+        text = _mostly(data, codec)
+        if text is not None:
             return text, f"{codec}+replace"
+    detected = _detect(data)
+    if detected is not None:
+        return detected
     for codec in _FALLBACKS[1:]:
         try:
             return data.decode(codec), codec
         except (UnicodeDecodeError, LookupError, ValueError):
             continue
     return data.decode("latin-1"), "latin-1"
+
+
+# Undeclared or mislabelled 8-bit text that is not UTF-8 is given to charset-normalizer before the Windows-1252
+# fallback, limited to the charsets mail in other scripts really uses plus Windows-1252 itself: among Latin
+# code pages (1250, 1254, 1257 ...) the detector confuses German with Baltic, while Windows-1252 was right.
+DETECTABLE = (
+    "cp1252",
+    "koi8_r",
+    "koi8_u",
+    "cp1251",
+    "iso8859_5",
+    "mac_cyrillic",
+    "cp874",
+    "cp1253",
+    "cp1255",
+    "cp1256",
+    "gb18030",
+    "big5",
+    "cp932",
+    "euc_jp",
+    "cp949",
+)
+# The detector's cost grows with its input and the candidates it tries: it sees at most this many bytes.
+DETECT_SAMPLE_BYTES = 16 * 1024
+# With fewer 8-bit bytes than this the guess is noise (six KOI8-R letters "look like" Big5); Windows-1252 decides.
+DETECT_MIN_8BIT = 8
+
+
+def _detect(data: bytes) -> tuple[str, str] | None:
+    sample = data[:DETECT_SAMPLE_BYTES]
+    if sum(1 for byte in sample if byte > 0x7F) < DETECT_MIN_8BIT:
+        return None
+    try:
+        matches = charset_normalizer.from_bytes(sample, cp_isolation=list(DETECTABLE))
+    except Exception:  # a third-party detector must never cost a customer's text; Windows-1252 takes over
+        return None
+    best = matches.best()
+    if best is None:
+        return None
+    codec = best.encoding
+    # Windows-1252 wins a near tie: it is what undeclared Western mail is, and what we used before detection.
+    if any(m.encoding == "cp1252" and m.chaos <= best.chaos + 0.05 for m in matches):
+        codec = "cp1252"
+    text = _mostly(data, codec)
+    return (text, codec) if text is not None else None
+
+
+def _mostly(data: bytes, codec: str) -> str | None:
+    """``data`` in ``codec`` when at most a few bytes (1%) do not fit; None otherwise."""
+    try:
+        text = data.decode(codec, "replace")
+    except (LookupError, ValueError):
+        return None
+    return text if text.count("\ufffd") <= max(2, len(text) // 100) else None
 
 
 def _utf8_cut_at_end(data: bytes) -> str | None:

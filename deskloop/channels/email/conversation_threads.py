@@ -33,6 +33,7 @@ from .models import InboundEmail, Mailbox, OutboundEmail
 
 _OURS = re.compile(r"^dl\.(\d{1,19})\.([A-Za-z0-9]{8,64})\.([0-9a-f]{1,64})@", re.IGNORECASE)
 _SIGNATURE_HEX = 24  # 96 bits of HMAC-SHA256: unguessable, and short enough for a header line
+_RECIPIENT_TAG_HEX = 16  # 64 bits: each guess needs a mail sent; the nonce stays within the id's 64 characters
 _SUBJECT_PREFIX = re.compile(
     r"^\s*((re|fw|fwd|aw|wg|sv|vs|antw|odp|rif|r|tr|enc|res|ref|rv|vb|ynt|atb|回复|答复|转发|返信|転送)"
     r"\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*)+",
@@ -45,13 +46,36 @@ def _signature(ticket_id: int, nonce: str) -> str:
     return hmac.new(key, f"{ticket_id}.{nonce}".encode(), hashlib.sha256).hexdigest()[:_SIGNATURE_HEX]
 
 
-def make_message_id(ticket: Ticket, kind: str = "reply", *, domain: str = "") -> str:
+def _recipient_tag(ticket_id: int, nonce: str, recipient: str) -> str:
+    key = hashlib.sha256(b"deskloop.email.recipient:" + settings.SECRET_KEY.encode()).digest()
+    message = f"{ticket_id}.{nonce}.{recipient.strip().lower()}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:_RECIPIENT_TAG_HEX]
+
+
+def make_message_id(ticket: Ticket, kind: str = "reply", *, domain: str = "", recipient: str = "") -> str:
     """A Message-ID for an email we send about ``ticket``, with angle brackets. Replies referencing it thread
     back to the ticket; the HMAC makes it unforgeable. ``kind`` (reply, acknowledgement ...) is a readable hint
-    inside the random part, not part of the trust decision."""
-    nonce = f"{re.sub(r'[^a-z]', '', kind.lower())[:12]}{secrets.token_hex(8)}" or secrets.token_hex(8)
+    inside the random part, not part of the trust decision.
+
+    With ``recipient``, the random part ends in "x" and an HMAC of the ticket, the random part and that address
+    (``sent_to``): a reply quoting the id proves its writer received our mail at that address, which is how mail
+    from an agent's address proves it is the agent's (sender_trust). The ticket signature covers the tag too."""
+    nonce = f"{re.sub(r'[^a-z]', '', kind.lower())[:12]}{secrets.token_hex(8)}"
+    if recipient:
+        nonce = f"{nonce}x{_recipient_tag(ticket.pk, nonce, recipient)}"
     host = (domain or DNS_NAME.get_fqdn()).strip().strip("<>@ ") or "deskloop.invalid"
     return f"<dl.{ticket.pk}.{nonce}.{_signature(ticket.pk, nonce)}@{host}>"
+
+
+def sent_to(message_id: str, *, ticket_id: int, recipient: str) -> bool:
+    """Whether ``message_id`` is one we signed for an email about ticket ``ticket_id`` sent to ``recipient``."""
+    if verify_message_id(message_id) != ticket_id:
+        return False
+    nonce = _OURS.match(normalize_message_id(message_id)).group(2)  # type: ignore[union-attr]  # verified above
+    base, separator, tag = nonce.rpartition("x")
+    if not separator or len(tag) != _RECIPIENT_TAG_HEX:
+        return False
+    return hmac.compare_digest(tag.lower(), _recipient_tag(ticket_id, base, recipient))
 
 
 def normalize_message_id(value: str) -> str:

@@ -48,6 +48,10 @@ class Bounce:
     report: DeliveryReport
     failed: list[str]  # the permanently failed recipients' usable addresses, in report order
     detail: str  # why it is a bounce and each recipient's line, as InboundEmail.detail shows it
+    # What may prove the bounce is about an email we sent (deliver.act_on_bounce checks): the header values that
+    # can carry our tagged envelope sender, and the Message-IDs the bounce itself answers.
+    envelope_headers: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,4 +105,13 @@ def read_bounce(parsed: ParsedEmail, why: str, usable: UsableAddress) -> Bounce:
         f"{r.address}: {r.action} {r.status}".rstrip() + (f" ({r.diagnostic[:200]})" if r.diagnostic else "")
         for r in report.recipients
     ]
-    return Bounce(report, failed, "\n".join(lines)[:DETAIL_MAX])
+    envelope_headers = tuple(
+        value[:500] for name in _ENVELOPE_HEADERS for value in parsed.header_all(name) if "+dlb." in value.lower()
+    )
+    references = tuple(r for r in (parsed.in_reply_to, *parsed.references[-20:]) if r)
+    return Bounce(report, failed, "\n".join(lines)[:DETAIL_MAX], envelope_headers, references)
+
+
+# Where a bounce names the envelope sender it was sent to: the MTA writing the DSN addresses it To that sender,
+# and the receiving server records it in one of the others.
+_ENVELOPE_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "Return-Path")

@@ -15,17 +15,22 @@ from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent
 from deskloop.core.errors import ValidationFailed
-from deskloop.core.plain_sql import first_value, related_rows
+from deskloop.core.plain_sql import related_rows
 from deskloop.customers.models import Contact
 from deskloop.customers.queries import identity_with_contact
-from deskloop.customers.services import find_or_create_contacts, mark_emails_bouncing, normalize_email
+from deskloop.customers.services import (
+    clear_email_bouncing,
+    find_or_create_contacts,
+    mark_emails_bouncing,
+    normalize_email,
+)
 from deskloop.tickets.attachments import IncomingFile
 from deskloop.tickets.models import Channel, Message, StatusCategory, Ticket
 from deskloop.tickets.services.channel_writes import add_cc_contacts, add_system_note, link_inline_images
 from deskloop.tickets.services.messages import CustomerMessage, add_customer_message, add_internal_note
 from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
-from . import conversation_threads
+from . import bounce_address, conversation_threads, sender_trust
 from .decide import DETAIL_MAX, Bounce, Refusal
 from .models import InboundEmail, InboundState, Mailbox, OutboundEmail, UnknownSenderRule
 from .parsing import ParsedEmail
@@ -89,6 +94,8 @@ def deliver(
     if contact is not None and contact.is_blocked:
         _refuse(inbound, Refusal.BLOCKED_SENDER)
         return
+    if identity is not None and identity.bouncing_since is not None and not mail.reading.dmarc_failed:
+        clear_email_bouncing(identity=identity)
     meta = _channel_meta(inbound, mailbox, mail)
     if spam is not None:
         meta["spam"] = dataclasses.asdict(spam)
@@ -108,6 +115,17 @@ def deliver(
         match = None
     agents = _Agents.of(workspace.pk)
     agent = agents.active_by_email.get(sender)
+    if agent is not None:
+        unproven = sender_trust.unproven_reason(
+            parsed,
+            agent_address=sender,
+            ticket_id=match.ticket.pk if match is not None else None,
+            trusted_authserv_id=mailbox.trusted_authserv_id,
+        )
+        if unproven:
+            # Anyone can write an agent's address into From: such mail is the customer's, flagged for the agents.
+            meta["unverified_agent"] = {"agent": agent.pk, "reason": unproven}
+            agent = None
     if match is not None and agent is not None:
         # An agent writing about a ticket adds a note, never a reply that would be emailed out again.
         note = add_internal_note(
@@ -280,18 +298,65 @@ def _channel_meta(inbound: InboundEmail, mailbox: Mailbox, mail: Mail) -> dict[s
 
 
 def act_on_bounce(inbound: InboundEmail, bounce: Bounce) -> bool:
-    """A bounce never opens a ticket: mark the permanently failed recipients as bouncing and tell the ticket
-    whose message bounced. Returns whether ``inbound`` changed (a ticket linked, addresses named as marked)."""
-    known = mark_emails_bouncing(workspace_id=inbound.workspace_id, emails=bounce.failed, since=timezone.now())
-    marked = [address for address in bounce.failed if address in known]
-    ticket = _ticket_of_bounced_message(inbound.workspace_id, bounce.report.original_message_id)
-    if ticket is not None:
-        add_system_note(ticket=ticket, body_text=_bounce_note(bounce), via="email")
-        inbound.ticket = ticket
-    if marked:
-        marked_line = _("Marked as bouncing: %(list)s") % {"list": ", ".join(marked)}
-        inbound.detail = (inbound.detail + "\n" + marked_line)[:DETAIL_MAX]
-    return ticket is not None or bool(marked)
+    """A bounce never opens a ticket. When it proves to be about an email we sent (bounce_address, or our signed
+    Message-ID), mark those of that email's recipients it says failed for good as bouncing and tell the ticket.
+    Anyone can write a bounce: one that proves nothing, or an abuse complaint, changes no address. Writes why on
+    ``inbound.detail``; returns whether ``inbound`` changed."""
+    lines: list[str] = []
+    sent = _bounced_email(inbound.workspace_id, bounce)
+    if bounce.report.source == "arf":
+        lines.append(_("An abuse complaint (feedback report), not a bounce: nobody is marked as bouncing."))
+    elif sent is None:
+        lines.append(
+            _("Not about an email we sent (no bounce address or signed Message-ID of ours): nobody is marked.")
+        )
+    else:
+        recipients = _recipients_of(sent)
+        marked_ones = [address for address in bounce.failed if address in recipients]
+        known = mark_emails_bouncing(workspace_id=inbound.workspace_id, emails=marked_ones, since=timezone.now())
+        marked = [address for address in marked_ones if address in known]
+        strangers = [address for address in bounce.failed if address not in recipients]
+        if marked:
+            lines.append(_("Marked as bouncing: %(list)s") % {"list": ", ".join(marked)})
+        if strangers:
+            lines.append(
+                _("Not recipients of the bounced email, so not marked: %(list)s") % {"list": ", ".join(strangers)}
+            )
+    if sent is not None and sent.ticket is not None and sent.ticket.deleted_at is None:
+        add_system_note(ticket=sent.ticket, body_text=_bounce_note(bounce), via="email")
+        inbound.ticket = sent.ticket
+    inbound.detail = "\n".join([inbound.detail, *lines])[:DETAIL_MAX]
+    return True
+
+
+def _recipients_of(sent: OutboundEmail) -> set[str]:
+    """The addresses an email we sent went to (``to``/``cc`` hold [name, address] pairs)."""
+    addresses = {sent.recipient}
+    for entry in [*sent.to, *sent.cc]:
+        address = entry[-1] if isinstance(entry, list) and entry else entry
+        if isinstance(address, str):
+            addresses.add(address)
+    return {normalized for address in addresses if (normalized := usable_address(address)) is not None}
+
+
+def _bounced_email(workspace_id: int, bounce: Bounce) -> OutboundEmail | None:
+    """The email of ours the bounce is about: named by our tagged envelope sender, else by a Message-ID of an email
+    we sent (the returned message's, or one the bounce answers). A Message-ID in our format counts only signed."""
+    sent = OutboundEmail.objects.filter(workspace_id=workspace_id).select_related("ticket")
+    for value in bounce.envelope_headers:
+        outbound_id = bounce_address.sent_email_of(value)
+        if outbound_id is not None:
+            found = sent.filter(pk=outbound_id).first()
+            if found is not None:
+                return found
+    keys = []
+    for reference in (bounce.report.original_message_id, *bounce.references):
+        key = conversation_threads.normalize_message_id(reference)
+        if key and (not conversation_threads.is_ours(key) or conversation_threads.verify_message_id(key) is not None):
+            keys += [key, f"<{key}>"]
+    if not keys:
+        return None
+    return sent.filter(header_message_id__in=keys).order_by("-id").first()
 
 
 def _bounce_note(bounce: Bounce) -> str:
@@ -308,21 +373,3 @@ def _bounce_note(bounce: Bounce) -> str:
         "recipients": recipients,
         "reason": reason,
     }
-
-
-def _ticket_of_bounced_message(workspace_id: int, original_message_id: str) -> Ticket | None:
-    key = conversation_threads.normalize_message_id(original_message_id)
-    if not key:
-        return None
-    tickets = Ticket.objects.filter(workspace_id=workspace_id)
-    if conversation_threads.is_ours(key):
-        # Our own Message-IDs name their ticket, signed: no lookup needed, and a forged one names none.
-        ticket_id = conversation_threads.verify_message_id(key)
-        return tickets.filter(pk=ticket_id).first() if ticket_id is not None else None
-    # Both places the id may be ours, in one statement: an email we sent (first), else a message stored with it.
-    ids = [key, f"<{key}>"]
-    ticket_id = first_value(
-        (OutboundEmail, "ticket_id", [("workspace_id", [workspace_id]), ("header_message_id", ids)]),
-        (Message, "ticket_id", [("workspace_id", [workspace_id]), ("email_message_id", ids)]),
-    )
-    return tickets.filter(pk=ticket_id).first() if ticket_id is not None else None

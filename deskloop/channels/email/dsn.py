@@ -6,6 +6,7 @@ bounced (through the original Message-ID). Sources, most reliable first:
 1. RFC 3464 ``message/delivery-status`` fields: Final-Recipient (else Original-Recipient), Action, Status,
    Diagnostic-Code, and Exchange's X-Original-Message-ID.
 2. ``X-Failed-Recipients`` (exim and others add it to plain-text bounces).
+   An ARF abuse report (RFC 5965) gives its complainer with the action "complained", and nothing else.
 3. Amazon SES notifications (JSON ``bouncedRecipients`` / ``complainedRecipients``).
 4. The bounce text of MTAs that send no DSN (qmail, old sendmail, Exchange 2003, carrier gateways): addresses
    in the part of the text that precedes the returned message, with the nearest enhanced status code.
@@ -79,9 +80,12 @@ def parse_dsn(message: ParsedEmail | bytes) -> DeliveryReport:
         recipients = reader(parsed)
         if recipients:
             return DeliveryReport(tuple(recipients), original or _x_original_id(parsed), source)
-    complaints = _from_feedback_report(parsed)
-    if complaints:
-        return DeliveryReport(tuple(complaints), original, "arf")
+    if parsed.report_type == "feedback-report" or any(
+        a.content_type == "message/feedback-report" for a in parsed.attachments
+    ):
+        # An abuse report names the complainer, never a failed delivery: its free text is not read for addresses
+        # (that once made every address in a complaint "bouncing").
+        return DeliveryReport(tuple(_from_feedback_report(parsed)), original, "arf")
     ses = _from_ses(parsed)
     if ses is not None:
         return DeliveryReport(tuple(ses[0]), original or ses[1], "ses")

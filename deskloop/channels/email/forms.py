@@ -27,6 +27,22 @@ class MailboxForm(forms.Form):
     subject_threading_days = forms.IntegerField(
         label=_("Thread by same subject and sender within (days, 0 = off)"), min_value=0, initial=0
     )
+    trusted_authserv_id = forms.CharField(
+        label=_("Trusted authentication server (authserv-id)"),
+        max_length=253,
+        required=False,
+        help_text=_(
+            "The host name your mail server writes into Authentication-Results. Only its DMARC verdicts are believed."
+        ),
+    )
+    tag_bounce_address = forms.BooleanField(
+        label=_("Tag the bounce address of outgoing mail (support+dlb…@)"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Bounces then prove which email they are about. Turn off if your mail server rejects plus-addresses."
+        ),
+    )
     max_message_bytes = forms.IntegerField(
         label=_("Largest accepted message (bytes)"), min_value=1, initial=40 * 1024 * 1024
     )

@@ -34,6 +34,13 @@ class Mailbox(WorkspaceOwned):
     )
     # Optional: same subject from the same sender within this many days threads into their open ticket (0 = off).
     subject_threading_days = models.PositiveIntegerField(default=0)
+    # The authserv-id (RFC 8601) of the mail server that receives for this mailbox and writes Authentication-Results:
+    # only its verdicts are believed (anyone can write that header into a mail). "" believes none. A DMARC pass from
+    # it lets mail from an agent's address count as the agent's (sender_trust).
+    trusted_authserv_id = models.CharField(max_length=253, blank=True)
+    # Send with a tagged envelope sender (bounce_address, "support+dlb.<id>.<signature>@..."), so bounces prove which
+    # email they are about. Off only for a mail server that does not deliver plus-addresses to the mailbox.
+    tag_bounce_address = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
 
     # IMAP connection (optional).

@@ -118,10 +118,12 @@ def domain_of(address: str) -> str:
     return address.rpartition("@")[2].strip().lower()
 
 
-def new_message_id(ticket: Ticket, kind: str, from_address: str) -> str:
-    """A signed Message-ID (conversation_threads.make_message_id), stored without angle brackets like inbound ones."""
+def new_message_id(ticket: Ticket, kind: str, from_address: str, recipient: str = "") -> str:
+    """A signed Message-ID (conversation_threads.make_message_id), stored without angle brackets like inbound ones,
+    bound to ``recipient`` (the one the row is about) so that an answer to it proves who received it."""
     domain = domain_of(from_address) or DNS_NAME.get_fqdn()
-    return conversation_threads.normalize_message_id(conversation_threads.make_message_id(ticket, kind, domain=domain))
+    made = conversation_threads.make_message_id(ticket, kind, domain=domain, recipient=recipient)
+    return conversation_threads.normalize_message_id(made)
 
 
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|odp|r|res|rif|vs|ynt|回复|答复|返信)\s*[:：]\s*)+", re.IGNORECASE)
@@ -297,7 +299,7 @@ def queue_outbound(*, ticket: Ticket, email: NewOutboundEmail) -> OutboundEmail:
         body_text=email.body_text,
         body_html=email.body_html,
         auto_submitted=email.auto_submitted,
-        header_message_id=new_message_id(ticket, email.kind, email.from_address),
+        header_message_id=new_message_id(ticket, email.kind, email.from_address, recipient),
         in_reply_to=conversation_threads.normalize_message_id(email.in_reply_to)[:998],
         references=" ".join(conversation_threads.normalize_message_id(r) for r in email.references if r),
         state=OutboundState.SKIPPED if skip_reason else OutboundState.QUEUED,

@@ -16,6 +16,7 @@ import email.utils
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
@@ -123,6 +124,51 @@ class OutgoingMail:
     attachments: Sequence[OutgoingFile] = field(default_factory=tuple)
 
 
+# Each mailbox of an address header on lines of its own, short enough that the serializer never refolds them.
+_ADDRESS_LINE = 60
+
+
+def address_header_value(entries: Sequence[Address]) -> str:
+    """An address header's value, folded by us: one mailbox per line, a display name quoted when it is short and
+    ASCII, RFC 2047-encoded (which leaves no comma or quote to misread) otherwise.
+
+    The stdlib's folder drops the quotes of a display name it has to break ("Doe, John" came out as Doe, John,
+    which every reader takes for two addresses), so address headers are not left to it: ``set_raw`` keeps lines
+    that fit as they are."""
+    mailboxes: list[str] = []
+    for entry in entries:
+        name, addr_spec = entry.display_name, entry.addr_spec
+        quoted = email.utils.formataddr((name, addr_spec)) if name else addr_spec
+        if not name or (name.isascii() and len(quoted) <= _ADDRESS_LINE):
+            mailboxes.append(quoted)
+            continue
+        encoded = "\r\n ".join(_encoded_words(name))
+        last_line = encoded.rpartition("\n")[2]
+        joint = " " if len(last_line) + len(addr_spec) + 3 <= _ADDRESS_LINE else "\r\n "
+        mailboxes.append(f"{encoded}{joint}<{addr_spec}>")
+    return ",\r\n ".join(mailboxes)
+
+
+def _encoded_words(name: str) -> list[str]:
+    """``name`` as RFC 2047 encoded words of at most 36 UTF-8 bytes each (under 64 characters encoded), broken
+    after a space where one is near: a reader that puts a space between adjacent encoded words (RFC 2047 says
+    not to; Python's own parser does) still reads the words whole."""
+    chunks: list[str] = []
+    chunk = ""
+    for ch in name:
+        while chunk and len((chunk + ch).encode("utf-8")) > 36:
+            cut = chunk.rfind(" ") + 1
+            if 0 < cut < len(chunk):
+                chunks.append(chunk[:cut])
+                chunk = chunk[cut:]
+            else:
+                chunks.append(chunk)
+                chunk = ""
+        chunk += ch
+    chunks.append(chunk)
+    return [Header(piece, "utf-8").encode(maxlinelen=998) for piece in chunks if piece]
+
+
 def recipient_headers(entries: Sequence[tuple[str, str]]) -> list[Address]:
     """The entries that can be written, in order, without duplicates; invalid ones are dropped."""
     found: list[Address] = []
@@ -158,13 +204,13 @@ def build_mime(mail: OutgoingMail) -> SmtpMessage:
         raise InvalidAddress("no usable recipient")
     to_keys = {a.addr_spec.lower() for a in to}
     cc = [a for a in recipient_headers(mail.cc) if a.addr_spec.lower() not in to_keys]
-    message["From"] = sender
-    message["To"] = to
+    message.set_raw("From", address_header_value([sender]))
+    message.set_raw("To", address_header_value(to))
     if cc:
-        message["Cc"] = cc
+        message.set_raw("Cc", address_header_value(cc))
     if mail.reply_to:
         with contextlib.suppress(InvalidAddress):  # a broken Reply-To is left out; replies then go to From
-            message["Reply-To"] = mailbox_header(mail.from_name, mail.reply_to)
+            message.set_raw("Reply-To", address_header_value([mailbox_header(mail.from_name, mail.reply_to)]))
     message["Subject"] = header_text(mail.subject, max_length=SUBJECT_MAX)
     message["Date"] = email.utils.formatdate(mail.date, localtime=False)
     own_id = message_id_header(mail.message_id)

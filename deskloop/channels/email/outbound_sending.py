@@ -33,6 +33,7 @@ from deskloop.tickets.attachments import read_blob
 from deskloop.tickets.models import Attachment, Message
 from deskloop.tickets.services.channel_writes import record_delivery_state
 
+from . import bounce_address
 from .models import OutboundEmail, OutboundKind, OutboundState
 from .noise import LOOP_MARKER
 from .outbound_mime import (
@@ -156,7 +157,13 @@ def prepared_email(outbound: OutboundEmail, *, envelope: Sequence[str] = ()) -> 
     mime = build_mime(mail)
     if not envelope:
         envelope = [a.addr_spec for a in recipient_headers([*mail.to, *mail.cc])]
-    return PreparedEmail(mime, envelope_from=ascii_address(mail.from_address), recipients=envelope)
+    envelope_from = ascii_address(mail.from_address)
+    mailbox = outbound.mailbox if outbound.mailbox_id is not None else None
+    if mailbox is not None and mailbox.tag_bounce_address:
+        # Never the null sender, even for automatic mail (docs/architecture.md, "Outbound email"): our own address,
+        # tagged with this email, so its bounces come back to the mailbox and prove what they are about.
+        envelope_from = bounce_address.tagged(envelope_from, outbound.pk)
+    return PreparedEmail(mime, envelope_from=envelope_from, recipients=envelope)
 
 
 def _smtp_text(code: int, text: bytes | str) -> str:

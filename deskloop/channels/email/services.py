@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -38,6 +39,8 @@ class MailboxSettings:
     default_product_area: ProductArea | None = None
     unknown_sender_rule: str = UnknownSenderRule.NEW_TICKET
     subject_threading_days: int = 0
+    trusted_authserv_id: str = ""
+    tag_bounce_address: bool = True
     max_message_bytes: int = 40 * 1024 * 1024
     is_active: bool = True
     trust_spam_headers: bool = False
@@ -72,6 +75,11 @@ def _validate(actor: Agent, values: MailboxSettings, *, mailbox: Mailbox | None)
             _("Subject threading can look back between 0 and %(max)d days.") % {"max": MAX_SUBJECT_THREADING_DAYS},
             field="subject_threading_days",
         )
+    authserv_id = values.trusted_authserv_id.strip()
+    if authserv_id and (len(authserv_id) > 253 or not re.fullmatch(r"[A-Za-z0-9.-]+", authserv_id)):
+        raise ValidationFailed(
+            _("The trusted authentication server is a host name, like mx.example.com."), field="trusted_authserv_id"
+        )
     if not MIN_MESSAGE_BYTES <= values.max_message_bytes <= MAX_MESSAGE_BYTES:
         raise ValidationFailed(
             _("The largest accepted message must be between 64 KB and 200 MB."), field="max_message_bytes"
@@ -97,6 +105,8 @@ def _apply(mailbox: Mailbox, values: MailboxSettings, address: str) -> None:
     mailbox.default_product_area = values.default_product_area
     mailbox.unknown_sender_rule = values.unknown_sender_rule
     mailbox.subject_threading_days = values.subject_threading_days
+    mailbox.trusted_authserv_id = values.trusted_authserv_id.strip().lower()
+    mailbox.tag_bounce_address = values.tag_bounce_address
     mailbox.max_message_bytes = values.max_message_bytes
     mailbox.is_active = values.is_active
     mailbox.trust_spam_headers = values.trust_spam_headers

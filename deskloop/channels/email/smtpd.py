@@ -28,6 +28,7 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.db import close_old_connections, connections
 
+from . import bounce_address
 from .models import Mailbox
 from .pipeline import ingest_raw
 from .services import MAX_MESSAGE_BYTES
@@ -46,8 +47,9 @@ _RETURN_PATH = re.compile(rb"^return-path:", re.IGNORECASE | re.MULTILINE)
 def mailbox_for(address: str) -> Mailbox | None:
     """The active mailbox an envelope recipient delivers to. If several workspaces use the same address, the
     one that set it up first receives it: a later workspace cannot divert another's mail by claiming its address."""
+    # A bounce comes back to the tagged envelope sender of the email we sent (bounce_address): the mailbox's address.
     return (
-        Mailbox.objects.filter(is_active=True, address__iexact=address.strip())
+        Mailbox.objects.filter(is_active=True, address__iexact=bounce_address.untagged(address.strip()))
         .order_by("created_at", "id")
         .select_related("workspace")
         .first()

@@ -114,3 +114,22 @@ def test_the_quarantine_shows_the_error_escaped_headers_the_raw_file_and_retries
     # A processed message is not retried again.
     client.post(f"/settings/mailboxes/quarantine/{inbound.pk}/retry/")
     assert Ticket.objects.filter(workspace=acme.workspace).count() == 2
+
+
+def test_an_admin_sets_the_trusted_authentication_server_and_the_bounce_tag(acme: Cast) -> None:
+    client = signed_in_client(acme.admin)
+    client.post(
+        "/settings/mailboxes/new/", {**FORM, "trusted_authserv_id": " MX.Acme.example ", "tag_bounce_address": "on"}
+    )
+    mailbox = Mailbox.objects.get(workspace=acme.workspace)
+    assert (mailbox.trusted_authserv_id, mailbox.tag_bounce_address) == ("mx.acme.example", True)
+    page = client.get(f"/settings/mailboxes/{mailbox.pk}/")
+    assert b'value="mx.acme.example"' in page.content
+
+    refused = client.post(
+        f"/settings/mailboxes/{mailbox.pk}/", {**FORM, "trusted_authserv_id": "mx.acme.example; dmarc=pass"}
+    )
+    assert refused.status_code == 400
+    assert "The trusted authentication server is a host name, like mx.example.com." in refused.content.decode()
+    mailbox.refresh_from_db()
+    assert (mailbox.trusted_authserv_id, mailbox.tag_bounce_address) == ("mx.acme.example", True)

@@ -22,6 +22,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import override_settings
 
+from deskloop.channels.email.bounce_address import tagged
 from deskloop.channels.email.conversation_threads import verify_message_id
 from deskloop.channels.email.models import Mailbox, OutboundEmail
 from deskloop.channels.email.outbound import REPLY_MARKER_TOKEN
@@ -130,7 +131,8 @@ def test_a_reply_goes_out_threaded_and_the_customers_answer_threads_back(
 
     assert len(mail.outbox) == 2
     sent = parsed(mail.outbox[1])
-    assert mail.outbox[1].from_email == "support@acme.example"
+    # The envelope sender: the mailbox address tagged with this email (bounce_address), so its bounces prove it.
+    assert mail.outbox[1].from_email == tagged("support@acme.example", OutboundEmail.objects.get(message=reply).pk)
     assert mail.outbox[1].recipients() == ["carmen@globex-acme.example", "dan@globex-acme.example"]
     assert sorted(sent.keys()) == sorted(
         [

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from deskloop.channels.email.bounce_address import tagged
 from deskloop.channels.email.models import InboundEmail, Mailbox
 from deskloop.channels.email.services import MailboxSettings, create_mailbox
 from deskloop.channels.email.smtpd import DeskloopController, with_return_path
@@ -144,6 +145,21 @@ def test_a_bounce_from_the_null_sender_is_stored_and_refused_as_a_bounce(
     inbound = InboundEmail.objects.get()
     assert (inbound.state, inbound.refusal_reason) == ("refused", "bounce")
     assert read_blob(inbound.raw).startswith(b"Return-Path: <>\r\n")
+
+
+def test_a_bounce_to_the_tagged_envelope_sender_of_our_email_reaches_the_mailbox(
+    mailbox: Mailbox, smtp_listener: DeskloopController
+) -> None:
+    # Our outgoing mail's envelope sender is the mailbox address tagged with the email (bounce_address); a forged
+    # tag still reaches the mailbox (nothing is dropped) but proves nothing there.
+    with smtplib.SMTP("127.0.0.1", smtp_listener.port) as client:
+        bounce = real(BOUNCE, Return_Path="").replace(b"\n", b"\r\n")
+        assert client.sendmail("<>", [tagged(SUPPORT, 7)], bounce) == {}
+        client.mail("<>")
+        refused = client.rcpt("support+other@acme.example")
+    inbound = InboundEmail.objects.get()
+    assert (inbound.mailbox, inbound.state, inbound.refusal_reason) == (mailbox, "refused", "bounce")
+    assert refused == (550, b"5.1.1 No such mailbox here")
 
 
 def test_lmtp_answers_each_recipient(acme: Cast, mailbox: Mailbox, lmtp_listener: DeskloopController) -> None:
