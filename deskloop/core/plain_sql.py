@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.db.models import BooleanField, Field, Model, QuerySet
@@ -518,12 +519,27 @@ def count_api_request(rate_key: str, window: int) -> int:
     return int(row[0])
 
 
+def subquery_sql(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """The SELECT of ``queryset`` with its parameters, to embed in a larger statement; None when it can match
+    nothing. Django compiles a filter that cannot match (``__in`` an empty list: an agent in no team, an unknown
+    product area) to no SQL at all and raises ``EmptyResultSet``, which it turns into an empty result only for a
+    queryset it runs itself; a caller that embeds the SQL must answer "no rows" instead of a server error."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return sql, tuple(params)
+
+
 def pk_among(ids: QuerySet[Any]) -> RawSQL:
     """A filter: the row's primary key is one of the ``ids`` (a ``values("pk")`` queryset, sliced), written
     ``pk = ANY(ARRAY(<ids>))`` so PostgreSQL runs the sub-select on its own (see tickets.inbox._first_rows)."""
     model = ids.model
     assert model._meta.pk is not None  # every concrete model has one
-    ids_sql, ids_params = ids.query.sql_with_params()
+    compiled = subquery_sql(ids)
+    if compiled is None:
+        return RawSQL("1 = 0", [], output_field=BooleanField())  # noqa: S611
+    ids_sql, ids_params = compiled
     quote = connection.ops.quote_name
     pk_column = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
     # Interpolated: Django's own compiled SQL (placeholders only) and quoted names; the values stay parameters.
