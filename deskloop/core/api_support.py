@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -64,6 +65,7 @@ TITLES: dict[int, Any] = {
     405: gettext_lazy("Method not allowed"),
     409: gettext_lazy("Conflict"),
     412: gettext_lazy("Precondition failed"),
+    413: gettext_lazy("Request too large"),
     422: gettext_lazy("Invalid request"),
     428: gettext_lazy("Precondition required"),
     429: gettext_lazy("Too many requests"),
@@ -281,7 +283,18 @@ def install_problem_handlers(api: NinjaAPI) -> None:
             429, "rate_limited", _("Too many requests; retry later."), headers={"Retry-After": str(wait)}
         )
 
+    def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or too many fields or files) when it is read.
+        return problem_response(
+            413,
+            "request_too_large",
+            _("The request body is larger than this server accepts (%(max)s bytes).")
+            % {"max": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+        )
+
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, ApiProblem):  # refused by the body parser (core.api_input)
+            return problem_from_exception(exc.__cause__)
         if exc.status_code == 400 and str(exc.message).startswith("Cannot parse request body"):
             return problem_response(
                 400,
@@ -303,6 +316,9 @@ def install_problem_handlers(api: NinjaAPI) -> None:
         (DjangoPermissionDenied, on_forbidden),
         (AuthenticationError, on_unauthenticated),
         (Throttled, on_throttled),
+        (RequestDataTooBig, on_too_big),
+        (TooManyFieldsSent, on_too_big),
+        (TooManyFilesSent, on_too_big),
         (HttpError, on_http_error),
         (Exception, on_unexpected),
     ]
