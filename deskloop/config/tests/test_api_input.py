@@ -11,7 +11,7 @@ from django.conf import LazySettings
 from django.test import Client
 
 from deskloop.accounts.services import create_api_token
-from deskloop.conftest import Cast
+from deskloop.conftest import Cast, signed_in_client
 from deskloop.tickets.models import EventKind, Ticket, TicketEvent
 from deskloop.tickets.services.configuration import create_custom_field
 
@@ -125,3 +125,21 @@ def test_a_field_with_a_long_label_and_key_records_its_changes(acme: Cast) -> No
     assert acme.ticket.custom_fields[field.key] == "A friend"
     event = TicketEvent.objects.filter(ticket=acme.ticket, kind=EventKind.FIELD_CHANGED).latest("id")
     assert event.field == f"custom_fields.{field.key}"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("post", "/login/", {"email": "maria@acme.example\x00", "password": "x"}),
+        ("get", "/", {"q": "printer\x00"}),
+        ("get", "/", {"view": "all", "tag": "vip\x00"}),
+        ("get", "/search/", {"q": "a\x00b"}),
+    ],
+)
+def test_pages_refuse_a_nul_character_in_a_form_or_query(
+    acme: Cast, method: str, url: str, data: dict[str, str]
+) -> None:
+    client = signed_in_client(acme.agent) if method == "get" else Client()
+    response = getattr(client, method)(url, data)
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
