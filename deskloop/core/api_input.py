@@ -4,7 +4,7 @@ PostgreSQL's text columns refuse the NUL character (U+0000) and no column holds 
 such input is refused here, for every operation at once, with a 422 naming the field. Refused, not stripped: a
 program sending it has a bug it should hear about, and a silently changed value would be stored under the
 caller's name. (HTML forms refuse NUL through Django's form fields; inbound email, which cannot be refused back
-to a customer, has its NUL characters replaced when the text is decoded.)
+to a customer, has its NUL characters removed when the text is decoded.)
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from deskloop.tickets.inbox import (
     MAX_PAGE_SIZE,
     InboxView,
     TicketFilter,
+    check_view_allowed,
     filter_tickets,
     paginate,
     view_counts,
@@ -46,7 +47,6 @@ ORGANIZATION_MATCHES = 50
 
 NOT_A_NUMBER = gettext_noop("The filter “%(name)s” needs a number, not “%(value)s”.")
 NOT_A_DATE = gettext_noop("The filter “%(name)s” needs a date like 2025-03-31, not “%(value)s”.")
-WRITERS_ONLY_VIEW = gettext_noop("Only agents who can change tickets see the trash and spam.")
 
 # Query-string parameter -> TicketFilter field, for the list-valued filters.
 ID_PARAMS = {
@@ -349,11 +349,6 @@ class SearchPage:
         if self.query.offset <= 0:
             return None
         return self.query.querystring(offset=max(self.query.offset - self.query.page_size, 0) or None)
-
-
-def check_view_allowed(agent: Agent, view: str) -> None:
-    if view in (InboxView.TRASH, InboxView.SPAM) and not agent.can_write:
-        raise PermissionDenied(_(WRITERS_ONLY_VIEW), field="view")
 
 
 def _ticket_relations() -> list[Any]:
