@@ -197,9 +197,20 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
         validate_password(new_password, user)
     except ValidationError as exc:
         raise ValidationFailed(" ".join(exc.messages), field="new_password") from exc
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoke_api_tokens_of(user)
     return user
+
+
+def revoke_api_tokens_of(user: User) -> int:
+    """Revoke every API token of the user's agents, in all workspaces; returns how many were active.
+
+    A changed password ends the user's other sessions, and whoever changes it (after a leak, a departure) means
+    the same for the tokens made under the old one: a token is a password that does not expire. Every path that
+    sets a new password (change, reset) calls this."""
+    return ApiToken.objects.filter(agent__user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 # ---- agents ------------------------------------------------------------------------------------------------------
