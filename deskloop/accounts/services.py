@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
@@ -656,26 +655,3 @@ def authenticate_api_token(secret: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
-
-
-# ---- sign-in throttling ------------------------------------------------------------------------------------------
-def login_attempts_key(email: str, ip: str) -> str:
-    return "login-fail:" + hash_secret(f"{email.strip().lower()}|{ip}")
-
-
-def login_is_throttled(*, email: str, ip: str) -> bool:
-    return int(cache.get(login_attempts_key(email, ip), 0)) >= settings.DESKLOOP_LOGIN_ATTEMPTS
-
-
-def record_failed_login(*, email: str, ip: str) -> None:
-    key = login_attempts_key(email, ip)
-    window = settings.DESKLOOP_LOGIN_WINDOW_SECONDS
-    if not cache.add(key, 1, window):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, window)
-
-
-def clear_failed_logins(*, email: str, ip: str) -> None:
-    cache.delete(login_attempts_key(email, ip))

@@ -238,7 +238,11 @@ def test_changing_the_password_revokes_the_api_tokens_made_before(acme: Cast) ->
     assert api.get("/api/v1/me").status_code == 200
     response = signed_in_client(acme.agent).post(
         "/settings/profile/password/",
-        {"current_password": PASSWORD, "new_password": "a new long passphrase", "new_password_again": "a new long passphrase"},
+        {
+            "current_password": PASSWORD,
+            "new_password": "a new long passphrase",
+            "new_password_again": "a new long passphrase",
+        },
     )
     assert response.status_code == 302
     assert api.get("/api/v1/me").status_code == 401

@@ -63,7 +63,9 @@ def test_a_nul_character_in_a_query_parameter_is_refused(acme: Cast) -> None:
 def test_a_number_that_is_not_finite_is_refused(acme: Cast, number: str) -> None:
     create_custom_field(actor=acme.admin, label="Seats", field_type="number", key="seats")
     client = api(acme)
-    response = send(client, "patch", f"/api/v1/tickets/{acme.ticket.number}", '{"custom_fields": {"seats": %s}}' % number)
+    response = send(
+        client, "patch", f"/api/v1/tickets/{acme.ticket.number}", '{"custom_fields": {"seats": ' + number + "}}"
+    )
     assert response.status_code == 422
     assert problem(response)["errors"][0]["field"] == "custom_fields.seats"
     acme.ticket.refresh_from_db()
@@ -118,7 +120,10 @@ def test_a_field_with_a_long_label_and_key_records_its_changes(acme: Cast) -> No
     label = "How did the customer first hear about our product, and from whom exactly?"
     field = create_custom_field(actor=acme.admin, label=label, field_type="text")
     response = send(
-        api(acme), "patch", f"/api/v1/tickets/{acme.ticket.number}", json.dumps({"custom_fields": {field.key: "A friend"}})
+        api(acme),
+        "patch",
+        f"/api/v1/tickets/{acme.ticket.number}",
+        json.dumps({"custom_fields": {field.key: "A friend"}}),
     )
     assert response.status_code == 200, response.content
     acme.ticket.refresh_from_db()

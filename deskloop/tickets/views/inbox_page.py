@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from deskloop.accounts.models import Agent, Team
-from deskloop.core.errors import PermissionDenied, ValidationFailed
+from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import Contact, ContactEmail, Organization
 from deskloop.tickets import search
 from deskloop.tickets.inbox import (
