@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DataError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -54,6 +55,7 @@ IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 IDEMPOTENCY_ABANDONED_AFTER = dt.timedelta(minutes=5)
 IDEMPOTENCY_KEY_MAX = 255
 RATE_WINDOW_SECONDS = 60
+ANY_OPERATION_PROBLEMS = (400, 401, 413, 422, 429)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 
@@ -168,9 +170,20 @@ class DeskloopNinjaAPI(NinjaAPI):
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
-        for path_item in schema.get("paths", {}).values():
+        for path, path_item in schema.get("paths", {}).items():
             for operation in path_item.values():
-                for response in operation.get("responses", {}).values():
+                responses = operation.setdefault("responses", {})
+                # What any operation may answer, whatever its own declaration: a body that is not JSON or too
+                # large, input out of range, no token, the rate limit; and "not found" for an object's path.
+                for status in (*ANY_OPERATION_PROBLEMS, *((404,) if "{" in path else ())):
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": str(TITLES[status]),
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}},
+                        },
+                    )
+                for response in responses.values():
                     body = response.get("content", {}).get("application/json")
                     if body and str(body.get("schema", {}).get("$ref", "")).endswith("/ProblemOut"):
                         response["content"] = {PROBLEM_CONTENT_TYPE: body}
@@ -304,6 +317,15 @@ def install_problem_handlers(api: NinjaAPI) -> None:
             )
         return problem_response(exc.status_code, "http_error", str(exc.message))
 
+    def on_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A value that passed the schema but does not fit the database's column (an id past 64 bits, a number too
+        # large for its column): the statement failed before it changed anything, and the service's transaction
+        # rolled back.
+        logger.warning("API input out of range: %s %s: %s", request.method, request.path, exc)
+        return problem_response(
+            422, "value_out_of_range", _("A value in the request is too large or otherwise out of range.")
+        )
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("API request failed: %s %s", request.method, request.path)
         return problem_response(500, "server_error", _("Something went wrong on our side; it has been logged."))
@@ -320,6 +342,8 @@ def install_problem_handlers(api: NinjaAPI) -> None:
         (TooManyFieldsSent, on_too_big),
         (TooManyFilesSent, on_too_big),
         (HttpError, on_http_error),
+        (OverflowError, on_out_of_range),
+        (DataError, on_out_of_range),
         (Exception, on_unexpected),
     ]
     for exception_class, handler in handlers:
