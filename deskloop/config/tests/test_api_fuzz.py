@@ -44,7 +44,7 @@ def token(acme: Cast, settings: LazySettings) -> Iterator[str]:
 
 @SCHEMA.parametrize()
 @hypothesis_settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

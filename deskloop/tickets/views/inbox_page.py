@@ -38,6 +38,7 @@ from deskloop.tickets.models import Channel, Priority, ProductArea, SavedView, S
 from deskloop.tickets.services.saved_views import visible_saved_views
 
 PAGE_SIZE = 50
+BIGGEST_ID = 2**63 - 1
 SEARCH_PAGE_SIZE = 25
 # The tag drop-down lists this many tags; a workspace with more filters by the ones it names.
 OPTION_LIMIT = 500
@@ -92,7 +93,8 @@ def _int(name: str, value: str) -> int:
         number = int(value)
     except ValueError:
         raise ValidationFailed(_(NOT_A_NUMBER) % {"name": name, "value": value[:40]}, field=name) from None
-    if number < 0:
+    # Past 64 bits no id, size or offset exists, and the database cannot take it as a parameter.
+    if number < 0 or number > BIGGEST_ID:
         raise ValidationFailed(_(NOT_A_NUMBER) % {"name": name, "value": value[:40]}, field=name)
     return number
 
