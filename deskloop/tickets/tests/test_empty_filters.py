@@ -43,8 +43,11 @@ def test_inbox_with_a_filter_that_matches_nothing_shows_no_tickets(acme: Cast, q
     leave_every_team(acme)
     response = signed_in_client(acme.agent).get(f"/?{query}")
     # No ticket has an id past 64 bits: refused as not a valid id, like any other malformed one.
-    assert response.status_code == (400 if "9" * 20 in query else 200)
-    assert acme.ticket.subject not in response.content.decode()
+    if "9" * 20 in query:
+        assert response.status_code == 400
+    else:
+        assert response.status_code == 200
+        assert acme.ticket.subject not in response.content.decode()
 
 
 @pytest.mark.parametrize(
