@@ -17,11 +17,15 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from deskloop.accounts.services import create_api_token
-from deskloop.conftest import Cast
 from deskloop.config.wsgi import application
+from deskloop.conftest import Cast
 
 SCHEMA = schemathesis.openapi.from_path(Path(settings.BASE_DIR) / "docs" / "openapi.json")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

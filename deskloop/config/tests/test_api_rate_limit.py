@@ -157,7 +157,9 @@ def test_a_live_server_under_concurrent_requests_lets_exactly_the_limit_through(
     start = threading.Barrier(20)
 
     def call(_index: int) -> int:
-        request = urllib.request.Request(f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+        request = urllib.request.Request(  # noqa: S310 (the test server's http:// URL)
+            f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}
+        )
         if _index < 20:
             start.wait(timeout=10)
         try:
