@@ -262,6 +262,19 @@ def validation_problem(errors: Sequence[FieldError]) -> HttpResponse:
     return problem_response(422, "validation_failed", detail, errors=errors)
 
 
+# Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or with too many fields or files) when it is read.
+BODY_TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def request_too_large_problem() -> HttpResponse:
+    return problem_response(
+        413,
+        "request_too_large",
+        _("The request body is larger than this server accepts (%(max)s bytes).")
+        % {"max": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+    )
+
+
 def install_problem_handlers(api: NinjaAPI) -> None:
     """Every error the API can answer with becomes application/problem+json with a human ``detail``."""
 
@@ -297,13 +310,7 @@ def install_problem_handlers(api: NinjaAPI) -> None:
         )
 
     def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
-        # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or too many fields or files) when it is read.
-        return problem_response(
-            413,
-            "request_too_large",
-            _("The request body is larger than this server accepts (%(max)s bytes).")
-            % {"max": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
-        )
+        return request_too_large_problem()
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if isinstance(exc.__cause__, ApiProblem):  # refused by the body parser (core.api_input)
@@ -338,9 +345,7 @@ def install_problem_handlers(api: NinjaAPI) -> None:
         (DjangoPermissionDenied, on_forbidden),
         (AuthenticationError, on_unauthenticated),
         (Throttled, on_throttled),
-        (RequestDataTooBig, on_too_big),
-        (TooManyFieldsSent, on_too_big),
-        (TooManyFilesSent, on_too_big),
+        *((too_big, on_too_big) for too_big in BODY_TOO_LARGE),
         (HttpError, on_http_error),
         (OverflowError, on_out_of_range),
         (DataError, on_out_of_range),
@@ -537,6 +542,8 @@ def _guard(allowed: frozenset[str], idempotent: bool) -> Callable[[Callable[...,
                     return run_idempotent(request, caller, key, lambda: run(request, **kwargs))
             except ApiProblem as exc:
                 return problem_from_exception(exc)
+            except BODY_TOO_LARGE:  # read for the idempotency fingerprint, before ninja's handlers apply
+                return request_too_large_problem()
             return run(request, **kwargs)
 
         return guarded_run

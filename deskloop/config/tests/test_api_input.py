@@ -72,10 +72,14 @@ def test_a_number_that_is_not_finite_is_refused(acme: Cast, number: str) -> None
     assert "seats" not in acme.ticket.custom_fields
 
 
-def test_a_body_over_the_upload_limit_is_413_not_a_server_error(acme: Cast, settings: LazySettings) -> None:
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "retry-1"}])
+def test_a_body_over_the_upload_limit_is_413_not_a_server_error(
+    acme: Cast, settings: LazySettings, headers: dict[str, str]
+) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
     before = Ticket.objects.count()
-    response = send(api(acme), "post", "/api/v1/tickets", json.dumps(new_ticket_body(body_text="x" * 20_000)))
+    body = json.dumps(new_ticket_body(body_text="x" * 20_000))
+    response = api(acme).post("/api/v1/tickets", data=body, content_type="application/json", headers=headers)
     assert response.status_code == 413
     assert problem(response)["code"] == "request_too_large"
     assert Ticket.objects.count() == before
