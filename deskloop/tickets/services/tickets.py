@@ -136,6 +136,9 @@ def _find_tags(workspace_id: int, wanted: dict[str, str]) -> dict[str, Tag]:
 
 
 CUSTOM_FIELD_WRONG_TYPE = gettext_noop("%(label)s takes a value of type “%(kind)s”.")
+CUSTOM_NUMBER_TOO_LARGE = gettext_noop("%(label)s must be between -%(max)s and %(max)s.")
+# The largest integer every JSON reader (JavaScript's doubles among them) reads exactly.
+CUSTOM_NUMBER_MAX = 2**53 - 1
 
 
 def _of_json_type(field_type: str, value: Any) -> bool:
@@ -186,6 +189,12 @@ def validate_custom_fields(
             if not number.is_finite():
                 raise ValidationFailed(
                     _("%(label)s must be a number.") % {"label": label}, field=f"custom_fields.{key}"
+                )
+            if abs(number) > CUSTOM_NUMBER_MAX:
+                # "1e5000" is a finite Decimal, but as an int it has 5000 digits: too many to write as JSON.
+                raise ValidationFailed(
+                    _(CUSTOM_NUMBER_TOO_LARGE) % {"label": label, "max": f"{CUSTOM_NUMBER_MAX:,}"},
+                    field=f"custom_fields.{key}",
                 )
             cleaned[key] = int(number) if number == number.to_integral_value() else float(number)
         elif definition.field_type == CustomFieldType.DATE:
