@@ -12,6 +12,7 @@ from django.test import Client
 
 from deskloop.accounts.services import create_api_token
 from deskloop.conftest import Cast, signed_in_client
+from deskloop.customers.models import Organization
 from deskloop.tickets.models import EventKind, Ticket, TicketEvent
 from deskloop.tickets.services.configuration import create_custom_field
 
@@ -152,3 +153,23 @@ def test_pages_refuse_a_nul_character_in_a_form_or_query(
     response = getattr(client, method)(url, data)
     assert response.status_code == 400
     assert "NUL" in response.content.decode()
+
+
+@pytest.mark.parametrize("number", ["1e5000", "-1e5000", "NaN"])
+def test_a_number_that_is_not_finite_is_refused_for_a_money_field(acme: Cast, number: str) -> None:
+    _token, secret = create_api_token(agent=acme.admin, name="tests")
+    client = Client(headers={"authorization": f"Bearer {secret}"})
+    response = send(client, "post", "/api/v1/organizations", '{"name": "Initech", "mrr": ' + number + "}")
+    assert response.status_code == 422, response.content
+    assert problem(response)["errors"][0]["field"] == "mrr"
+    assert not Organization.objects.filter(workspace=acme.workspace, name="Initech").exists()
+
+
+def test_an_infinite_number_in_a_text_field_is_refused_not_stored_as_inf(acme: Cast) -> None:
+    create_custom_field(actor=acme.admin, label="Note", field_type="text", key="note")
+    before = Ticket.objects.count()
+    raw = '{"subject": "Printer", "requester_email": "carl@example.com", "custom_fields": {"note": 1e5000}}'
+    response = send(api(acme), "post", "/api/v1/tickets", raw)
+    assert response.status_code == 422
+    assert problem(response)["errors"][0]["field"] == "custom_fields.note"
+    assert Ticket.objects.count() == before
