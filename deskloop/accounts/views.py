@@ -9,13 +9,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from deskloop.accounts import services
+from deskloop.accounts import signin_throttle
 from deskloop.accounts.access import SESSION_WORKSPACE_KEY, public_view, signed_in_view
 from deskloop.accounts.models import Agent
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
+from deskloop.core.client_ip import client_ip
 
 
 @public_view
@@ -30,18 +27,17 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         email = request.POST.get("email", "").strip().lower()
         password = request.POST.get("password", "")
-        ip = _client_ip(request)
-        if services.login_is_throttled(email=email, ip=ip):
-            error = _("Too many failed sign-in attempts. Wait a few minutes and try again.")
+        ip = client_ip(request)
+        if not signin_throttle.begin_attempt(email=email, ip=ip):
+            error = _(signin_throttle.THROTTLED)
             status = 429
         else:
             user = authenticate(request, username=email, password=password)
             if user is None:
-                services.record_failed_login(email=email, ip=ip)
                 error = _("That email and password do not match.")
                 status = 400
             else:
-                services.clear_failed_logins(email=email, ip=ip)
+                signin_throttle.attempt_succeeded(email=email, ip=ip)
                 login(request, user)
                 return redirect(next_url or "tickets:inbox")
     return render(request, "accounts/login.html", {"error": error, "next": next_url, "email": email}, status=status)

@@ -2,6 +2,7 @@
 
 from deskloop.accounts.api import ApiTokenAuth
 from deskloop.accounts.api import router as accounts_router
+from deskloop.core.api_input import StorableInputParser
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
 from deskloop.tickets.api import router as tickets_router
@@ -11,6 +12,7 @@ api = DeskloopNinjaAPI(
     version="1.0.0",
     urls_namespace="api",
     auth=ApiTokenAuth(),
+    parser=StorableInputParser(),
     description=(
         "The Deskloop helpdesk over HTTP. Authenticate with `Authorization: Bearer dl_...`; errors are "
         "RFC 9457 problem details; lists use cursor pagination. See docs/api.md."

@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "deskloop.core.middleware.RefuseNulInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "deskloop.accounts.middleware.AgentLocaleMiddleware",
@@ -152,8 +153,15 @@ X_FRAME_OPTIONS = "DENY"
 
 # Product limits an operator may tune per installation (not per workspace).
 DESKLOOP_ATTACHMENT_MAX_BYTES = env_int("DESKLOOP_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+# Sign-in tries per window: per account from one client address, per address over any accounts, per account from
+# anywhere (past that, one try per address; see accounts.signin_throttle).
 DESKLOOP_LOGIN_ATTEMPTS = env_int("DESKLOOP_LOGIN_ATTEMPTS", 5)
+DESKLOOP_LOGIN_IP_ATTEMPTS = env_int("DESKLOOP_LOGIN_IP_ATTEMPTS", 30)
+DESKLOOP_LOGIN_ACCOUNT_ATTEMPTS = env_int("DESKLOOP_LOGIN_ACCOUNT_ATTEMPTS", 50)
 DESKLOOP_LOGIN_WINDOW_SECONDS = env_int("DESKLOOP_LOGIN_WINDOW_SECONDS", 300)
+# Reverse proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For names the client
+# (core.client_ip). Empty: the direct peer is the client and the header is ignored.
+DESKLOOP_TRUSTED_PROXIES = env_list("DESKLOOP_TRUSTED_PROXIES", [])
 DESKLOOP_API_RATE_PER_MINUTE = env_int("DESKLOOP_API_RATE_PER_MINUTE", 600)
 DESKLOOP_TRASH_DAYS = env_int("DESKLOOP_TRASH_DAYS", 30)
 

@@ -16,3 +16,6 @@ urlpatterns = [
     path("", include("deskloop.tickets.urls")),
     path("", include("deskloop.channels.email.urls")),
 ]
+
+# A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused by Django with a 400; this answers 413 with a readable page.
+handler400 = core_views.bad_request

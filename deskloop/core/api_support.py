@@ -23,7 +23,9 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DataError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -53,6 +55,7 @@ IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 IDEMPOTENCY_ABANDONED_AFTER = dt.timedelta(minutes=5)
 IDEMPOTENCY_KEY_MAX = 255
 RATE_WINDOW_SECONDS = 60
+ANY_OPERATION_PROBLEMS = (400, 401, 413, 422, 429)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 
@@ -64,6 +67,7 @@ TITLES: dict[int, Any] = {
     405: gettext_lazy("Method not allowed"),
     409: gettext_lazy("Conflict"),
     412: gettext_lazy("Precondition failed"),
+    413: gettext_lazy("Request too large"),
     422: gettext_lazy("Invalid request"),
     428: gettext_lazy("Precondition required"),
     429: gettext_lazy("Too many requests"),
@@ -166,9 +170,20 @@ class DeskloopNinjaAPI(NinjaAPI):
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
-        for path_item in schema.get("paths", {}).values():
+        for path, path_item in schema.get("paths", {}).items():
             for operation in path_item.values():
-                for response in operation.get("responses", {}).values():
+                responses = operation.setdefault("responses", {})
+                # What any operation may answer, whatever its own declaration: a body that is not JSON or too
+                # large, input out of range, no token, the rate limit; and "not found" for an object's path.
+                for status in (*ANY_OPERATION_PROBLEMS, *((404,) if "{" in path else ())):
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": str(TITLES[status]),
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}},
+                        },
+                    )
+                for response in responses.values():
                     body = response.get("content", {}).get("application/json")
                     if body and str(body.get("schema", {}).get("$ref", "")).endswith("/ProblemOut"):
                         response["content"] = {PROBLEM_CONTENT_TYPE: body}
@@ -247,6 +262,19 @@ def validation_problem(errors: Sequence[FieldError]) -> HttpResponse:
     return problem_response(422, "validation_failed", detail, errors=errors)
 
 
+# Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or with too many fields or files) when it is read.
+BODY_TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def request_too_large_problem() -> HttpResponse:
+    return problem_response(
+        413,
+        "request_too_large",
+        _("The request body is larger than this server accepts (%(max)s bytes).")
+        % {"max": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+    )
+
+
 def install_problem_handlers(api: NinjaAPI) -> None:
     """Every error the API can answer with becomes application/problem+json with a human ``detail``."""
 
@@ -281,7 +309,12 @@ def install_problem_handlers(api: NinjaAPI) -> None:
             429, "rate_limited", _("Too many requests; retry later."), headers={"Retry-After": str(wait)}
         )
 
+    def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return request_too_large_problem()
+
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, ApiProblem):  # refused by the body parser (core.api_input)
+            return problem_from_exception(exc.__cause__)
         if exc.status_code == 400 and str(exc.message).startswith("Cannot parse request body"):
             return problem_response(
                 400,
@@ -290,6 +323,15 @@ def install_problem_handlers(api: NinjaAPI) -> None:
                 errors=[FieldError("body", _("The request body is not valid JSON."))],
             )
         return problem_response(exc.status_code, "http_error", str(exc.message))
+
+    def on_out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A value that passed the schema but does not fit the database's column (an id past 64 bits, a number too
+        # large for its column): the statement failed before it changed anything, and the service's transaction
+        # rolled back.
+        logger.warning("API input out of range: %s %s: %s", request.method, request.path, exc)
+        return problem_response(
+            422, "value_out_of_range", _("A value in the request is too large or otherwise out of range.")
+        )
 
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("API request failed: %s %s", request.method, request.path)
@@ -303,7 +345,10 @@ def install_problem_handlers(api: NinjaAPI) -> None:
         (DjangoPermissionDenied, on_forbidden),
         (AuthenticationError, on_unauthenticated),
         (Throttled, on_throttled),
+        *((too_big, on_too_big) for too_big in BODY_TOO_LARGE),
         (HttpError, on_http_error),
+        (OverflowError, on_out_of_range),
+        (DataError, on_out_of_range),
         (Exception, on_unexpected),
     ]
     for exception_class, handler in handlers:
@@ -497,6 +542,8 @@ def _guard(allowed: frozenset[str], idempotent: bool) -> Callable[[Callable[...,
                     return run_idempotent(request, caller, key, lambda: run(request, **kwargs))
             except ApiProblem as exc:
                 return problem_from_exception(exc)
+            except BODY_TOO_LARGE:  # read for the idempotency fingerprint, before ninja's handlers apply
+                return request_too_large_problem()
             return run(request, **kwargs)
 
         return guarded_run

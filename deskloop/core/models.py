@@ -66,3 +66,16 @@ class ApiRateCounter(models.Model):
     # Minutes since the epoch (time // 60) of the window being counted.
     window_start = models.BigIntegerField()
     hits = models.PositiveIntegerField()
+
+
+class SignInCounter(models.Model):
+    """Sign-in attempts of one key (an account, a client address, or both) in the current window.
+
+    Bumped like ``ApiRateCounter`` (``core.plain_sql.count_in_window``); see ``accounts.signin_throttle``.
+    """
+
+    # "<kind>:<hash>": the hash of an email, a client address, or both; never the address in clear.
+    key = models.CharField(max_length=80, primary_key=True)
+    # time // DESKLOOP_LOGIN_WINDOW_SECONDS of the window being counted.
+    window_start = models.BigIntegerField()
+    hits = models.PositiveIntegerField()

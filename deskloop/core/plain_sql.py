@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.db.models import BooleanField, Field, Model, QuerySet
@@ -485,37 +486,63 @@ def fill_null_returning(model: type[Model], column: str, value: Any, filters: Fi
         return [row[0] for row in cursor.fetchall()]
 
 
-# database alias -> the rate counter's upsert
-_RATE_COUNTS: dict[str, str] = {}
+# (counter model, database alias, rows) -> the counter's upsert
+_COUNTS: dict[tuple[type[Model], str, int], str] = {}
 
 
 def count_api_request(rate_key: str, window: int) -> int:
-    """Count one request of ``rate_key`` in the one-minute ``window`` and return its count there, by one statement.
+    """Count one request of ``rate_key`` in the one-minute ``window`` and return its count there, by one statement
+    (``count_in_window`` on ``ApiRateCounter``)."""
+    return count_in_window(ApiRateCounter, [rate_key], window)[rate_key]
 
-    ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` (PostgreSQL; SQLite 3.35+): the first request makes the
-    row, later ones add one to it, the first of a new window starts it again at 1. The database serializes
-    concurrent bumps of one row (PostgreSQL's row lock, SQLite's single writer), so N concurrent requests get
-    the counts 1..N and a limit holds exactly. Nothing fails on the way, so nothing is logged as an error, and
-    no savepoint is needed. Run it outside a transaction (autocommit): inside one, the row stays locked until
-    commit and the token's other requests wait for it. A request whose window is older than the row's (a
-    worker's clock a little behind) is counted in the row's window."""
-    sql = _RATE_COUNTS.get(connection.alias)
+
+def count_in_window(model: type[Model], keys: Sequence[str], window: int) -> dict[str, int]:
+    """Count one hit for each of ``keys`` in ``window`` and return each key's count there, by one statement.
+
+    ``model`` is a counter table: primary key (the key), ``window_start``, ``hits`` (``ApiRateCounter``,
+    ``SignInCounter``). ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` (PostgreSQL; SQLite 3.35+): the first
+    hit makes the row, later ones add one to it, the first of a new window starts it again at 1. The database
+    serializes concurrent bumps of one row (PostgreSQL's row lock, SQLite's single writer), so N concurrent hits
+    get the counts 1..N and a limit holds exactly. Keys are locked in sorted order, so two statements sharing
+    some keys cannot deadlock. Nothing fails on the way, so nothing is logged as an error, and no savepoint is
+    needed. Run it outside a transaction (autocommit): inside one, the rows stay locked until commit. A hit whose
+    window is older than the row's (a worker's clock a little behind) is counted in the row's window."""
+    ordered = sorted(set(keys))
+    cache_key = (model, connection.alias, len(ordered))
+    sql = _COUNTS.get(cache_key)
     if sql is None:
         quote = connection.ops.quote_name
-        table = quote(ApiRateCounter._meta.db_table)
-        key, window_start, hits = (quote(name) for name in ("rate_key", "window_start", "hits"))
+        assert model._meta.pk is not None  # every concrete model has one
+        table = quote(model._meta.db_table)
+        key, window_start, hits = (quote(name) for name in (model._meta.pk.column, "window_start", "hits"))
         newer = f"EXCLUDED.{window_start} > {table}.{window_start}"
-        sql = _RATE_COUNTS[connection.alias] = (
-            f"INSERT INTO {table} ({key}, {window_start}, {hits}) VALUES (%s, %s, 1) "  # noqa: S608
+        sql = _COUNTS[cache_key] = (
+            f"INSERT INTO {table} ({key}, {window_start}, {hits}) "  # noqa: S608
+            f"VALUES {', '.join(['(%s, %s, 1)'] * len(ordered))} "
             f"ON CONFLICT ({key}) DO UPDATE SET "
             f"{hits} = CASE WHEN {newer} THEN 1 ELSE {table}.{hits} + 1 END, "
             f"{window_start} = CASE WHEN {newer} THEN EXCLUDED.{window_start} ELSE {table}.{window_start} END "
-            f"RETURNING {hits}"
+            f"RETURNING {key}, {hits}"
         )
+    params: list[Any] = []
+    for name in ordered:
+        params += [name, window]
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [rate_key, window])
-        row = cursor.fetchone()
-    return int(row[0])
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {str(name): int(count) for name, count in rows}
+
+
+def subquery_sql(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """The SELECT of ``queryset`` with its parameters, to embed in a larger statement; None when it can match
+    nothing. Django compiles a filter that cannot match (``__in`` an empty list: an agent in no team, an unknown
+    product area) to no SQL at all and raises ``EmptyResultSet``, which it turns into an empty result only for a
+    queryset it runs itself; a caller that embeds the SQL must answer "no rows" instead of a server error."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return sql, tuple(params)
 
 
 def pk_among(ids: QuerySet[Any]) -> RawSQL:
@@ -523,7 +550,10 @@ def pk_among(ids: QuerySet[Any]) -> RawSQL:
     ``pk = ANY(ARRAY(<ids>))`` so PostgreSQL runs the sub-select on its own (see tickets.inbox._first_rows)."""
     model = ids.model
     assert model._meta.pk is not None  # every concrete model has one
-    ids_sql, ids_params = ids.query.sql_with_params()
+    compiled = subquery_sql(ids)
+    if compiled is None:
+        return RawSQL("1 = 0", [], output_field=BooleanField())
+    ids_sql, ids_params = compiled
     quote = connection.ops.quote_name
     pk_column = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"
     # Interpolated: Django's own compiled SQL (placeholders only) and quoted names; the values stay parameters.

@@ -17,9 +17,10 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from deskloop.accounts.models import Agent
-from deskloop.core.errors import ValidationFailed
+from deskloop.core.errors import PermissionDenied, ValidationFailed
 from deskloop.core.plain_sql import pk_among
 from deskloop.tickets.models import ACTIVE_CATEGORIES, Channel, ProductArea, Status, StatusCategory, Ticket
 from deskloop.tickets.queries import live_tickets
@@ -49,6 +50,7 @@ SORTS = {
     "number": ("number", False),
 }
 DEFAULT_SORT = "-updated_at"
+WRITERS_ONLY_VIEW = gettext_noop("Only agents who can change tickets see the trash and spam.")
 MAX_PAGE_SIZE = 100
 
 
@@ -105,12 +107,21 @@ def _status_ids(workspace_id: int, categories: set[str]) -> list[int]:
     return list(Status.objects.filter(workspace_id=workspace_id, category__in=categories).values_list("id", flat=True))
 
 
+def check_view_allowed(agent: Agent, view: str) -> None:
+    """The trash and spam are for agents who can change tickets (they restore or rescue from there)."""
+    if view in (InboxView.TRASH, InboxView.SPAM) and not agent.can_write:
+        raise PermissionDenied(_(WRITERS_ONLY_VIEW), field="view")
+
+
 def filter_tickets(agent: Agent, ticket_filter: TicketFilter) -> QuerySet[Ticket]:
-    """Tickets of the agent's workspace matching the filter (no ordering, no search ranking)."""
+    """Tickets of the agent's workspace matching the filter (no ordering, no search ranking).
+
+    Every list reads through here (inbox, search, the API), so the views an agent may see are checked here."""
     workspace_id = agent.workspace_id
     view = ticket_filter.view
     if view not in InboxView.ALL_VIEWS:
         raise ValidationFailed(_("Unknown view “%(view)s”.") % {"view": view}, field="view")
+    check_view_allowed(agent, view)
     if view == InboxView.TRASH:
         tickets = Ticket.objects.filter(workspace_id=workspace_id, deleted_at__isnull=False)
     elif view == InboxView.SPAM:

@@ -302,7 +302,8 @@ class TicketEvent(WorkspaceOwned):
     actor_contact = models.ForeignKey(
         "customers.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    field = models.CharField(max_length=60, blank=True)
+    # "custom_fields.<key>" for a custom field: 14 + a key of up to 60 characters.
+    field = models.CharField(max_length=100, blank=True)
     old_value = models.JSONField(null=True, blank=True)
     new_value = models.JSONField(null=True, blank=True)
     # How the change arrived: web, api, email, import, macro, automation.

@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent
 from deskloop.core.errors import ValidationFailed
-from deskloop.core.plain_sql import upsert_row, values
+from deskloop.core.plain_sql import subquery_sql, upsert_row, values
 from deskloop.customers.models import ContactEmail
 from deskloop.tickets.inbox import InboxView, TicketFilter, filter_tickets
 from deskloop.tickets.models import Message, MessageKind, Ticket, TicketSearchDocument
@@ -594,11 +594,14 @@ def search_tickets(
         return SearchResults(query=query, hits=[], has_more=False, limit=limit, offset=offset)
     ticket_filter = ticket_filter or TicketFilter()
     filtered = filter_tickets(agent, ticket_filter).order_by().values("id")
+    filtered_compiled = subquery_sql(filtered)
+    if filtered_compiled is None:  # the filter matches nothing (an agent in no team): so does the search
+        return SearchResults(query=query, hits=[], has_more=False, limit=limit, offset=offset)
     if connection.vendor == "postgresql":
         everything = replace(ticket_filter, query="") == TicketFilter(view=InboxView.ALL)
         rows = _ranked_postgresql(parsed, agent.workspace_id, filtered, limit + 1, offset, all_live_tickets=everything)
     else:
-        filtered_sql, filtered_params = filtered.query.sql_with_params()
+        filtered_sql, filtered_params = filtered_compiled
         rows = _ranked_sqlite(parsed, filtered_sql, filtered_params, limit + 1, offset)
     has_more = len(rows) > limit
     rows = rows[:limit]

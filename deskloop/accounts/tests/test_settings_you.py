@@ -15,6 +15,7 @@ import time_machine
 from django.test import Client
 
 from deskloop.accounts.models import ApiToken, User, Workspace
+from deskloop.accounts.services import create_api_token
 from deskloop.conftest import PASSWORD, Cast, signed_in_client
 
 CREATED = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -229,3 +230,22 @@ def test_only_an_owner_lets_webhooks_reach_private_networks(acme: Cast) -> None:
     assert "Refuse private targets" in allowed.text
     owner.post("/settings/workspace/private-targets/", {"allowed": "0"})
     assert Workspace.objects.get(pk=acme.workspace.pk).allow_private_webhook_targets is False
+
+
+def test_changing_the_password_revokes_the_api_tokens_made_before(acme: Cast) -> None:
+    _token, secret = create_api_token(agent=acme.agent, name="script")
+    api = Client(headers={"authorization": f"Bearer {secret}"})
+    assert api.get("/api/v1/me").status_code == 200
+    response = signed_in_client(acme.agent).post(
+        "/settings/profile/password/",
+        {
+            "current_password": PASSWORD,
+            "new_password": "a new long passphrase",
+            "new_password_again": "a new long passphrase",
+        },
+    )
+    assert response.status_code == 302
+    assert api.get("/api/v1/me").status_code == 401
+    # A token made under the new password works.
+    _token, fresh = create_api_token(agent=acme.agent, name="script again")
+    assert Client(headers={"authorization": f"Bearer {fresh}"}).get("/api/v1/me").status_code == 200

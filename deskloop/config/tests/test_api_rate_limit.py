@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import time_machine
@@ -141,3 +144,30 @@ def test_a_deactivated_agent_or_user_loses_api_access_at_once(acme: Cast) -> Non
     type(acme.agent).objects.filter(pk=acme.agent.pk).update(is_active=True)
     type(acme.agent.user).objects.filter(pk=acme.agent.user_id).update(is_active=False)
     assert client.get("/api/v1/me").status_code == 401
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's in-memory test database cannot wait for locks")
+def test_a_live_server_under_concurrent_requests_lets_exactly_the_limit_through(
+    live_server: Any, acme: Cast, settings: LazySettings
+) -> None:
+    # The threaded server handles each request on its own thread and database connection, as gunicorn's
+    # workers do: 60 requests at once against a limit of 25.
+    settings.DESKLOOP_API_RATE_PER_MINUTE = 25
+    _token, secret = create_api_token(agent=acme.agent, name="parallel script")
+    start = threading.Barrier(20)
+
+    def call(_index: int) -> int:
+        request = urllib.request.Request(  # noqa: S310 (the test server's http:// URL)
+            f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}
+        )
+        if _index < 20:
+            start.wait(timeout=10)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (the test server)
+                return int(response.status)
+        except urllib.error.HTTPError as refused:
+            return int(refused.code)
+
+    with time_machine.travel(timezone.now().replace(second=5), tick=True), ThreadPoolExecutor(20) as pool:
+        statuses = sorted(pool.map(call, range(60)))
+    assert statuses == [200] * 25 + [429] * 35

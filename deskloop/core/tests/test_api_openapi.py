@@ -35,6 +35,6 @@ def test_every_operation_declares_a_workspace_policy() -> None:
 def test_error_responses_are_documented_as_problem_details(db: None) -> None:
     served = json.loads(Client().get("/api/v1/openapi.json").content)
     patch = served["paths"]["/api/v1/tickets/{number}"]["patch"]["responses"]
-    assert sorted(patch) == ["200", "401", "403", "404", "412", "422", "428", "429"]
-    assert list(patch["412"]["content"]) == ["application/problem+json"]
+    assert sorted(patch) == ["200", "400", "401", "403", "404", "412", "413", "422", "428", "429"]
+    assert list(patch["412"]["content"]) == list(patch["413"]["content"]) == ["application/problem+json"]
     assert served["components"]["securitySchemes"] == {"ApiTokenAuth": {"scheme": "bearer", "type": "http"}}

@@ -135,6 +135,23 @@ def _find_tags(workspace_id: int, wanted: dict[str, str]) -> dict[str, Tag]:
     return found
 
 
+CUSTOM_FIELD_WRONG_TYPE = gettext_noop("%(label)s takes a value of type “%(kind)s”.")
+CUSTOM_NUMBER_TOO_LARGE = gettext_noop("%(label)s must be between -%(max)s and %(max)s.")
+# The largest integer every JSON reader (JavaScript's doubles among them) reads exactly.
+CUSTOM_NUMBER_MAX = 2**53 - 1
+
+
+def _of_json_type(field_type: str, value: Any) -> bool:
+    """Whether ``value`` (as JSON gave it) has the shape a field of ``field_type`` stores: text, a date and a
+    choice are strings; a number is a number or a string of one (forms send strings); several choices a list of
+    strings (or one string)."""
+    if field_type == CustomFieldType.NUMBER:
+        return isinstance(value, int | float | str) and not isinstance(value, bool)
+    if field_type == CustomFieldType.MULTI_CHOICE:
+        return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    return isinstance(value, str)
+
+
 def validate_custom_fields(
     workspace_id: int, values: dict[str, Any], *, definitions: Sequence[CustomField] | None = None
 ) -> dict[str, Any]:
@@ -154,6 +171,12 @@ def validate_custom_fields(
             cleaned[key] = None
             continue
         label = definition.label
+        if not _of_json_type(definition.field_type, value):
+            # Checked before any conversion: str() of an object or a list would store its Python repr.
+            raise ValidationFailed(
+                _(CUSTOM_FIELD_WRONG_TYPE) % {"label": label, "kind": CustomFieldType(definition.field_type).label},
+                field=f"custom_fields.{key}",
+            )
         if definition.field_type == CustomFieldType.TEXT:
             cleaned[key] = str(value)[:2000]
         elif definition.field_type == CustomFieldType.NUMBER:
@@ -166,6 +189,12 @@ def validate_custom_fields(
             if not number.is_finite():
                 raise ValidationFailed(
                     _("%(label)s must be a number.") % {"label": label}, field=f"custom_fields.{key}"
+                )
+            if abs(number) > CUSTOM_NUMBER_MAX:
+                # "1e5000" is a finite Decimal, but as an int it has 5000 digits: too many to write as JSON.
+                raise ValidationFailed(
+                    _(CUSTOM_NUMBER_TOO_LARGE) % {"label": label, "max": f"{CUSTOM_NUMBER_MAX:,}"},
+                    field=f"custom_fields.{key}",
                 )
             cleaned[key] = int(number) if number == number.to_integral_value() else float(number)
         elif definition.field_type == CustomFieldType.DATE:

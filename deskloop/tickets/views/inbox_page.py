@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from deskloop.accounts.models import Agent, Team
-from deskloop.core.errors import PermissionDenied, ValidationFailed
+from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import Contact, ContactEmail, Organization
 from deskloop.tickets import search
 from deskloop.tickets.inbox import (
@@ -29,6 +29,7 @@ from deskloop.tickets.inbox import (
     MAX_PAGE_SIZE,
     InboxView,
     TicketFilter,
+    check_view_allowed,
     filter_tickets,
     paginate,
     view_counts,
@@ -37,6 +38,7 @@ from deskloop.tickets.models import Channel, Priority, ProductArea, SavedView, S
 from deskloop.tickets.services.saved_views import visible_saved_views
 
 PAGE_SIZE = 50
+BIGGEST_ID = 2**63 - 1
 SEARCH_PAGE_SIZE = 25
 # The tag drop-down lists this many tags; a workspace with more filters by the ones it names.
 OPTION_LIMIT = 500
@@ -46,7 +48,6 @@ ORGANIZATION_MATCHES = 50
 
 NOT_A_NUMBER = gettext_noop("The filter “%(name)s” needs a number, not “%(value)s”.")
 NOT_A_DATE = gettext_noop("The filter “%(name)s” needs a date like 2025-03-31, not “%(value)s”.")
-WRITERS_ONLY_VIEW = gettext_noop("Only agents who can change tickets see the trash and spam.")
 
 # Query-string parameter -> TicketFilter field, for the list-valued filters.
 ID_PARAMS = {
@@ -92,7 +93,8 @@ def _int(name: str, value: str) -> int:
         number = int(value)
     except ValueError:
         raise ValidationFailed(_(NOT_A_NUMBER) % {"name": name, "value": value[:40]}, field=name) from None
-    if number < 0:
+    # Past 64 bits no id, size or offset exists, and the database cannot take it as a parameter.
+    if number < 0 or number > BIGGEST_ID:
         raise ValidationFailed(_(NOT_A_NUMBER) % {"name": name, "value": value[:40]}, field=name)
     return number
 
@@ -349,11 +351,6 @@ class SearchPage:
         if self.query.offset <= 0:
             return None
         return self.query.querystring(offset=max(self.query.offset - self.query.page_size, 0) or None)
-
-
-def check_view_allowed(agent: Agent, view: str) -> None:
-    if view in (InboxView.TRASH, InboxView.SPAM) and not agent.can_write:
-        raise PermissionDenied(_(WRITERS_ONLY_VIEW), field="view")
 
 
 def _ticket_relations() -> list[Any]:
