@@ -33,6 +33,7 @@ from deskloop.tickets.inbox import (
     paginate,
     view_counts,
 )
+from deskloop.tickets.inbox_links import ShownLink, inbox_links_for
 from deskloop.tickets.models import Channel, Priority, ProductArea, SavedView, Status, StatusCategory, Tag, Ticket
 from deskloop.tickets.services.saved_views import visible_saved_views
 
@@ -248,6 +249,8 @@ class Sidebar:
     active_view: str
     active_saved_view_id: int | None
     counts_loaded: bool = True
+    # Pages of other apps for the agent's role (inbox_links): refused mail for admins.
+    more: list[ShownLink] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -462,6 +465,7 @@ def load_sidebar(
         active_view=active_view,
         active_saved_view_id=active_saved_view_id,
         counts_loaded=with_counts,
+        more=inbox_links_for(agent),
     )
 
 

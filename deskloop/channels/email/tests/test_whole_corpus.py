@@ -51,7 +51,7 @@ def test_import_mail_over_the_whole_corpus_accounts_for_every_message(acme: Cast
         "import_mail", "--workspace", "acme", "--mailbox", "support@acme.example", str(CORPUS), stdout=out, stderr=err
     )
     summary = out.getvalue()
-    numbers = {key: int(value) for key, value in re.findall(r"^([A-Z][\w ]+): (\d+)", summary, re.MULTILINE)}
+    numbers = {key: int(value) for key, value in re.findall(r"^([A-Z][\w -]+): (\d+)", summary, re.MULTILINE)}
     # read == the sum of every other line: nothing lost, nothing counted twice.
     read = numbers.pop("Messages read")
     assert read == sum(numbers.values())
