@@ -299,12 +299,12 @@ def inbox_rows(tickets: Iterable[Ticket]) -> list[InboxRow]:
                 tag_names=[tag.name for tag in ticket.tags.all()],
                 requester=ticket.requester.display_name,
                 organization=organization.name if organization is not None else "",
-                status_name=ticket.status.name,
+                status_name=ticket.status.localized_name(),
                 status_category=ticket.status.category,
                 priority=ticket.priority,
                 priority_label=priority_labels.get(ticket.priority, ticket.priority),
                 assignee=assignee.name if assignee is not None else "",
-                team=team.name if team is not None else "",
+                team=team.localized_name() if team is not None else "",
                 updated_iso=updated.isoformat(),
                 updated_full=formats.date_format(updated, "DATETIME_FORMAT"),
                 updated_short=dateformat.format(updated, "j M, H:i"),
@@ -405,10 +405,10 @@ def organization_options(
 def _chips(agent: Agent, query: InboxQuery, options: FilterOptions) -> list[FilterChip]:
     """The active filters as removable chips, named the way the agent knows them."""
     f = query.ticket_filter
-    statuses = {s.pk: s.name for s in options.statuses}
+    statuses = {s.pk: s.localized_name() for s in options.statuses}
     agents = {a.pk: a.name for a in options.agents}
-    teams = {t.pk: t.name for t in options.teams}
-    areas = {a.pk: str(a) for a in options.product_areas}
+    teams = {t.pk: t.localized_name() for t in options.teams}
+    areas = {a.pk: a.localized_path() for a in options.product_areas}
     orgs = {o.pk: o.name for o in options.organizations}
     categories = dict(StatusCategory.choices)
     channels = dict(Channel.choices)
