@@ -92,7 +92,7 @@ _OUTCOME_LINES = {
     Outcome.FOLLOW_UP: "Follow-up tickets",
     Outcome.THREADED: "Replies threaded",
 }
-_STATE_LINES = {InboundState.QUARANTINED: "Quarantined", InboundState.RECEIVED: "Left unprocessed"}
+_STATE_LINES: dict[str, str] = {InboundState.QUARANTINED: "Quarantined", InboundState.RECEIVED: "Left unprocessed"}
 
 
 def summary(read: int, counts: Counter[str]) -> str:
