@@ -82,9 +82,11 @@ def test_mixed_mail_is_made_the_same_way_every_time_and_imports_as_planned(tmp_p
     assert (replies, auto_replies, lists) == (34, 7, 7)  # this seed's mix of 120: 28% replies, 12% noise
     assert out.getvalue() == (
         "Messages read: 120\n"
-        f"Tickets created: {120 - replies - auto_replies - lists}\n"
+        f"New tickets: {120 - replies - auto_replies - lists}\n"
+        "Follow-up tickets: 0\n"
         f"Replies threaded: {replies}\n"
         "Duplicates: 0\n"
         f"Refused: {auto_replies + lists} (auto_reply: {auto_replies}, list: {lists})\n"
+        "Left unprocessed: 0\n"
         "Quarantined: 0\n"
     )

@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from deskloop.core.models import WorkspaceOwned
+from deskloop.core.models import NamedInLanguages, WorkspaceOwned
 
 
 class Workspace(models.Model):
@@ -118,7 +118,7 @@ class Agent(WorkspaceOwned):
         return self.role in ADMIN_ROLES
 
 
-class Team(WorkspaceOwned):
+class Team(WorkspaceOwned, NamedInLanguages):
     name = models.CharField(_("name"), max_length=100)
     members = models.ManyToManyField(Agent, related_name="teams", blank=True)
 

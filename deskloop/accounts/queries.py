@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 
-from deskloop.accounts.models import Agent, ApiToken, Invitation, Team, User
+from deskloop.accounts.models import Agent, ApiToken, Invitation, Team, User, Workspace
 
 
 def agents_of_workspace(workspace_id: int) -> QuerySet[Agent]:
@@ -85,3 +86,9 @@ def get_team_for_admin(actor: Agent, team_id: int) -> Team:
 
 def user_with_email_exists(email: str) -> bool:
     return User.objects.filter(email__iexact=email).exists()
+
+
+def signup_open() -> bool:
+    """Whether the sign-up page may create a workspace: on a fresh installation (no workspace yet), for its first
+    owner; on a running one only when the operator opened it (DESKLOOP_OPEN_SIGNUP), so nobody else can."""
+    return bool(settings.OPEN_SIGNUP) or not Workspace.objects.exists()

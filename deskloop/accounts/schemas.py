@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from deskloop.accounts.models import Agent, Team
 
@@ -15,6 +15,9 @@ class AgentRef(Schema):
 class TeamRef(Schema):
     id: int
     name: str
+    names: dict[str, str] = Field(
+        default_factory=dict, description='The name per language: "default" (as `name`) and each translated language.'
+    )
 
 
 class AgentOut(Schema):
@@ -53,6 +56,9 @@ class AgentPage(Schema):
 class TeamOut(Schema):
     id: int
     name: str
+    names: dict[str, str] = Field(
+        default_factory=dict, description='The name per language: "default" (as `name`) and each translated language.'
+    )
     member_ids: list[int]
 
     @staticmethod

@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from deskloop.accounts import signin_throttle
+from deskloop.accounts import queries, signin_throttle
 from deskloop.accounts.access import SESSION_WORKSPACE_KEY, public_view, signed_in_view
 from deskloop.accounts.models import Agent
 from deskloop.core.client_ip import client_ip
@@ -40,7 +40,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 signin_throttle.attempt_succeeded(email=email, ip=ip)
                 login(request, user)
                 return redirect(next_url or "tickets:inbox")
-    return render(request, "accounts/login.html", {"error": error, "next": next_url, "email": email}, status=status)
+    context = {"error": error, "next": next_url, "email": email, "signup_open": queries.signup_open()}
+    return render(request, "accounts/login.html", context, status=status)
 
 
 @public_view

@@ -22,6 +22,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The sign-up page ("Create your workspace") exists only until the first workspace does; this keeps it open for
+# installations that host workspaces for others.
+OPEN_SIGNUP = env_bool("DESKLOOP_OPEN_SIGNUP", False)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

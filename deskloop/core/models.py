@@ -79,3 +79,36 @@ class SignInCounter(models.Model):
     # time // DESKLOOP_LOGIN_WINDOW_SECONDS of the window being counted.
     window_start = models.BigIntegerField()
     hits = models.PositiveIntegerField()
+
+
+class NamedInLanguages(models.Model):
+    """Workspace vocabulary an admin names (statuses, teams, product areas, custom field labels, saved views) with
+    a name per language beside the default one. ``name_translations`` maps a language code ("es", "ru", "en") to
+    that language's name; a language without one reads the default name. The one implementation of per-language
+    names: every vocabulary model inherits it, every place that shows one calls ``localized_name``."""
+
+    # The attribute holding the default name ("label" for custom fields).
+    NAME_ATTRIBUTE = "name"
+
+    name_translations = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def default_name(self) -> str:
+        return str(getattr(self, self.NAME_ATTRIBUTE))
+
+    def localized_name(self, language: str | None = None) -> str:
+        """The name in ``language`` (the active language when None), else the default name."""
+        from django.utils.translation import get_language
+
+        code = (language or get_language() or "").split("-")[0].lower()
+        translations = self.name_translations if isinstance(self.name_translations, dict) else {}
+        return str(translations.get(code) or self.default_name)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Every language's name, the default name under "default" (what the API shows)."""
+        translations = self.name_translations if isinstance(self.name_translations, dict) else {}
+        return {"default": self.default_name, **{code: str(name) for code, name in sorted(translations.items())}}

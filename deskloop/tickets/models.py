@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from deskloop.core.models import WorkspaceOwned
+from deskloop.core.models import NamedInLanguages, WorkspaceOwned
 
 
 class StatusCategory(models.TextChoices):
@@ -25,7 +25,7 @@ ACTIVE_CATEGORIES = frozenset({StatusCategory.NEW, StatusCategory.OPEN, StatusCa
 DONE_CATEGORIES = frozenset({StatusCategory.SOLVED, StatusCategory.CLOSED})
 
 
-class Status(WorkspaceOwned):
+class Status(WorkspaceOwned, NamedInLanguages):
     """A workspace-defined status ("Waiting on vendor") mapped to one of the fixed categories reports use."""
 
     name = models.CharField(_("name"), max_length=60)
@@ -58,7 +58,7 @@ class Channel(models.TextChoices):
     IMPORT = "import", _("Import")
 
 
-class ProductArea(WorkspaceOwned):
+class ProductArea(WorkspaceOwned, NamedInLanguages):
     """A functional block of the workspace's product ("Billing > Invoices"); evidence is grouped by it."""
 
     name = models.CharField(_("name"), max_length=100)
@@ -72,6 +72,13 @@ class ProductArea(WorkspaceOwned):
 
     def __str__(self) -> str:
         return self.path or self.name
+
+    def localized_path(self, language: str | None = None) -> str:
+        """The path with this area's own name in ``language`` (its parents' part as stored: reading each parent's
+        translations would cost a query per area in every list)."""
+        parents, _sep, _leaf = (self.path or self.name).rpartition(" > ")
+        leaf = self.localized_name(language)
+        return f"{parents} > {leaf}" if parents else leaf
 
 
 class Tag(WorkspaceOwned):
@@ -93,10 +100,12 @@ class CustomFieldType(models.TextChoices):
     MULTI_CHOICE = "multi_choice", _("Multiple choice")
 
 
-class CustomField(WorkspaceOwned):
+class CustomField(WorkspaceOwned, NamedInLanguages):
     """A workspace-defined ticket field; values live in ``Ticket.custom_fields`` keyed by ``key``."""
 
     key = models.SlugField(max_length=60)
+    NAME_ATTRIBUTE = "label"
+
     label = models.CharField(_("label"), max_length=100)
     field_type = models.CharField(_("type"), max_length=20, choices=CustomFieldType.choices)
     choices = models.JSONField(default=list, blank=True)

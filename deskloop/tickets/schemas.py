@@ -21,6 +21,9 @@ ViewName = Literal["mine", "unassigned", "my_teams", "all", "pending", "solved",
 class StatusRef(Schema):
     id: int
     name: str
+    names: dict[str, str] = Field(
+        default_factory=dict, description='The name per language: "default" (as `name`) and each translated language.'
+    )
     category: StatusCategory
 
 
@@ -47,6 +50,9 @@ class TagPage(Schema):
 class ProductAreaRef(Schema):
     id: int
     name: str
+    names: dict[str, str] = Field(
+        default_factory=dict, description='The name per language: "default" (as `name`) and each translated language.'
+    )
     path: str
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from deskloop.tickets.views import admin, admin_groups, admin_macros
+from deskloop.tickets.views import admin, admin_groups, admin_macros, admin_names
 
 app_name = "admin_settings"
 
@@ -28,4 +28,9 @@ urlpatterns = [
     path("macros/<int:macro_id>/", admin_macros.macro_detail, name="macro"),
     path("macros/<int:macro_id>/delete/", admin_macros.macro_delete, name="macro_delete"),
     path("teams/<int:team_id>/delete/", admin_groups.team_delete, name="team_delete"),
+    # Per-language names: one view, one route per kind of vocabulary.
+    path("statuses/<int:status_id>/names/", admin_names.names, {"kind": "status"}, name="status_names"),
+    path("fields/<int:field_id>/names/", admin_names.names, {"kind": "field"}, name="field_names"),
+    path("product-areas/<int:area_id>/names/", admin_names.names, {"kind": "area"}, name="area_names"),
+    path("teams/<int:team_id>/names/", admin_names.names, {"kind": "team"}, name="team_names"),
 ]

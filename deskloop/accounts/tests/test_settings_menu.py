@@ -28,6 +28,7 @@ ADMIN_MENU = {
     ],
     "Channels and integrations": [
         ("Mailboxes", "/settings/mailboxes/"),
+        ("Mail allow list", "/settings/mail-allow-list/"),
         ("Email templates", "/settings/email-templates/"),
         ("Webhooks", "/settings/webhooks/"),
     ],

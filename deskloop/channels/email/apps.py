@@ -42,6 +42,15 @@ class EmailChannelConfig(AppConfig):
                 10,
             ),
             Screen(
+                "email_channel:allow_list",
+                _("Mail allow list"),
+                _("Senders and domains whose mail is never refused as list or bulk mail."),
+                SettingsGroup.INTEGRATIONS,
+                Capability.ADMIN,
+                ("email_channel:allow_list",),
+                15,
+            ),
+            Screen(
                 "email_channel:email_templates",
                 _("Email templates"),
                 _("The wording of acknowledgements and notifications sent to customers and agents."),
@@ -52,3 +61,8 @@ class EmailChannelConfig(AppConfig):
             ),
         ):
             register_screen(screen)
+
+        from deskloop.tickets.inbox_links import InboxLink, register_inbox_link
+
+        # Refusals are reviewed from the inbox side, where a missing customer email is looked for.
+        register_inbox_link(InboxLink("email_channel:refused_mail", _("Refused mail"), Capability.ADMIN, 10))

@@ -26,7 +26,7 @@ from django.db import connections
 from .addresses import normalize_address
 from .header_text import normalize_message_id
 from .models import Mailbox
-from .pipeline import IngestResult, Outcome, ingest_raw
+from .pipeline import IngestResult, ingest_raw
 
 Loader = Callable[[], bytes]
 _LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -120,15 +120,15 @@ def conversations(messages: Sequence[ArchivedMessage]) -> list[list[ArchivedMess
 
 
 def outcome_key(result: IngestResult) -> str:
-    """What the import summary counts a message as: every state has a key, so nothing drops out of the totals."""
+    """What the import summary counts a message as: "duplicate", or its state with what became of it in that state
+    ("processed:new_ticket", "refused:bounce", "quarantined"), so every state has a key and nothing drops out of the
+    totals."""
     if result.duplicate:
         return "duplicate"
     if result.state == "refused":
         return f"refused:{result.refusal_reason}"
-    if result.state == "processed" and result.outcome in (Outcome.NEW_TICKET, Outcome.FOLLOW_UP):
-        return "ticket"
-    if result.state == "processed" and result.outcome == Outcome.THREADED:
-        return "threaded"
+    if result.state == "processed":
+        return f"processed:{result.outcome}"
     return result.state
 
 

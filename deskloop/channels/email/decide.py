@@ -23,7 +23,7 @@ class Refusal:
     BOUNCE = "bounce"
     AUTO_REPLY = "auto_reply"
     LOOP = "loop"
-    LIST = "list"  # Precedence bulk/junk/list, List-Id, List-Unsubscribe
+    LIST = "list"  # Precedence bulk/junk/list, List-Id, List-Unsubscribe on bulk mail (noise._list)
     BLOCKED_SENDER = "blocked_sender"
     NO_SENDER = "no_sender"
 
@@ -35,6 +35,20 @@ _NOISE_REFUSALS = {
     "loop": Refusal.LOOP,
     "list": Refusal.LIST,
 }
+
+# Refusals an admin may overrule with "Deliver it anyway": the classification may be wrong about a person (a CRM's
+# headers, a subject that reads like an out-of-office). Bounces, loops and the rest are never delivered: a bounce
+# delivered opens a ticket that acknowledges into the loop the refusal exists to stop.
+OVERRULABLE = frozenset({Refusal.LIST, Refusal.AUTO_REPLY})
+
+# Whether a sender address is on the workspace's allow list (mail from it is never refused as list/bulk). Asked
+# only for mail the rules call list mail, so ordinary mail costs no lookup.
+AllowedSender = Callable[[str], bool]
+
+
+def _nobody_allowed(_address: str) -> bool:
+    return False
+
 
 # Turns an address as written into the form contacts are stored under, or None when it is not usable. Given by
 # the caller (the customers app validates addresses), so this module needs no Django.
@@ -70,9 +84,19 @@ class Decision:
     shown: bool = True
 
 
-def decide(raw: bytes, *, max_bytes: int, own_addresses: Collection[str], usable: UsableAddress) -> Decision:
+def decide(
+    raw: bytes,
+    *,
+    max_bytes: int,
+    own_addresses: Collection[str],
+    usable: UsableAddress,
+    allowed: AllowedSender = _nobody_allowed,
+    overruled: Collection[str] = (),
+) -> Decision:
     """Decide ``raw`` for a mailbox accepting up to ``max_bytes``; ``own_addresses``: the workspace's mailbox
-    addresses, normalized (mail from any of them is a loop). Never raises for a bad message."""
+    addresses, normalized (mail from any of them is a loop). ``allowed``: whether a From address is on the allow
+    list; ``overruled``: refusals (of ``OVERRULABLE``) an admin overruled for this message. Never raises for a bad
+    message."""
     if len(raw) > max_bytes:
         return Decision(Refusal.TOO_LARGE, None, len(raw), max_bytes)
     parsed = parse_message(raw)
@@ -80,8 +104,15 @@ def decide(raw: bytes, *, max_bytes: int, own_addresses: Collection[str], usable
     if verdict.kind == "bounce":
         bounce = read_bounce(parsed, verdict.reason, usable)
         return Decision(Refusal.BOUNCE, parsed, len(raw), max_bytes, bounce.detail, bounce=bounce, shown=False)
-    if verdict.is_noise:
-        return Decision(_NOISE_REFUSALS[verdict.kind], parsed, len(raw), max_bytes, verdict.reason, shown=False)
+    refusal = _NOISE_REFUSALS.get(verdict.kind, "")
+    if refusal == Refusal.LIST and parsed.from_ is not None:
+        from_address = usable(parsed.from_.address)
+        if from_address is not None and allowed(from_address):
+            refusal = ""
+    if refusal in overruled and refusal in OVERRULABLE:
+        refusal = ""
+    if refusal:
+        return Decision(refusal, parsed, len(raw), max_bytes, verdict.reason, shown=False)
     candidates = (parsed.from_, *parsed.reply_to, parsed.sender)
     sender = next(
         (usable_one for c in candidates if c is not None and (usable_one := usable(c.address)) is not None), None

@@ -102,3 +102,11 @@ class ImapConnectionForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in IMAP_FIELDS:
             self.fields[name] = copy.deepcopy(MailboxForm.base_fields[name])
+
+
+class SenderAllowanceForm(forms.Form):
+    pattern = forms.CharField(
+        label=_("Address or domain"),
+        max_length=254,
+        help_text=_("ana@customer.example for one sender, customer.example for everyone at that domain."),
+    )

@@ -107,6 +107,11 @@ class InboundEmail(WorkspaceOwned):
     outcome = models.CharField(max_length=20, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The admin who overruled a refusal with "Deliver it anyway", and when (the refusal it overruled is in detail).
+    delivered_anyway_by = models.ForeignKey(
+        "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    delivered_anyway_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -117,6 +122,22 @@ class InboundEmail(WorkspaceOwned):
             models.Index(fields=["workspace", "state", "received_at"], name="inbound_by_state"),
             models.Index(fields=["header_message_id"], name="inbound_by_message_id"),
         ]
+
+
+class SenderAllowance(WorkspaceOwned):
+    """An address ("ana@customer.example") or a domain ("customer.example", its subdomains too) whose mail is never
+    refused as list/bulk mail: customers who write through a CRM or a transactional service that adds list
+    headers. Matched against the From address."""
+
+    pattern = models.CharField(_("address or domain"), max_length=254)
+    created_by = models.ForeignKey("accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "pattern"], name="sender_allowance_once")]
+
+    def __str__(self) -> str:
+        return self.pattern
 
 
 class ImapCheckpoint(models.Model):

@@ -12,7 +12,11 @@ which bounces or auto-replies again — the classic helpdesk mail loop. The chec
               auto_reply, read receipts (disposition-notification reports), out-of-office subjects in
               several languages (X-Auto-Response-Suppress strengthens a weak subject match; alone it is only a
               request *to* us, sent by Outlook on ordinary mail too)
-4. list       Precedence bulk/junk/list, List-Id, List-Unsubscribe
+4. list       Precedence bulk/junk/list, List-Id (it came through a mailing list), or List-Unsubscribe when the
+              message is bulk mail: a one-click unsubscribe (RFC 8058, what bulk marketing senders must add) or
+              not addressed to any of our mailboxes (sent Bcc or to a list). List-Unsubscribe alone on mail
+              written to a mailbox is not enough: CRMs, helpdesk widgets and transactional services add it to
+              one-to-one mail too (docs/architecture.md, "Refused mail")
 
 Anything else is "normal". The reason is a short English phrase for logs and the quarantine list.
 """
@@ -143,7 +147,7 @@ def classify(parsed: ParsedEmail, *, loop_marker: str = "", own_addresses: Itera
     loop = _loop(parsed, loop_marker, own_addresses)
     if loop is not None:
         return loop
-    return _bounce(parsed) or _auto_reply(parsed) or _list(parsed) or NORMAL
+    return _bounce(parsed) or _auto_reply(parsed) or _list(parsed, own_addresses) or NORMAL
 
 
 def _loop(parsed: ParsedEmail, loop_marker: str, own_addresses: Iterable[str]) -> Verdict | None:
@@ -223,14 +227,19 @@ def _auto_reply(parsed: ParsedEmail) -> Verdict | None:
     return None
 
 
-def _list(parsed: ParsedEmail) -> Verdict | None:
+def _list(parsed: ParsedEmail, own_addresses: Iterable[str]) -> Verdict | None:
     precedence = parsed.precedence.strip().lower()
     if precedence in _LIST_PRECEDENCE:
         return Verdict("list", f"Precedence: {precedence}")
     if parsed.list_id:
         return Verdict("list", "List-Id header")
-    if parsed.list_unsubscribe:
-        return Verdict("list", "List-Unsubscribe header")
+    if not parsed.list_unsubscribe:
+        return None
+    if parsed.header("List-Unsubscribe-Post"):
+        return Verdict("list", "List-Unsubscribe with one-click unsubscribe (bulk mail)")
+    own = {normalize_address(a) for a in own_addresses if a}
+    if not any(recipient.normalized in own for recipient in (*parsed.to, *parsed.cc)):
+        return Verdict("list", "List-Unsubscribe on mail not addressed to this mailbox")
     return None
 
 

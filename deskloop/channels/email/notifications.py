@@ -107,13 +107,14 @@ def _opened_by_agent(ticket: Ticket) -> bool:
     return TicketEvent.objects.filter(ticket=ticket, kind=EventKind.CREATED, actor_agent__isnull=False).exists()
 
 
-def ticket_context(ticket: Ticket, workspace: Workspace) -> dict[str, Any]:
+def ticket_context(ticket: Ticket, workspace: Workspace, language: str) -> dict[str, Any]:
+    """What templates may say about the ticket, its status named in the recipient's ``language``."""
     return {
         "number": ticket.number,
         "subject": ticket.subject,
         "url": settings.SITE_URL.rstrip("/") + reverse("tickets:detail", args=[ticket.number]),
         "token": conversation_threads.subject_token(ticket, workspace),
-        "status": ticket.status.name,
+        "status": ticket.status.localized_name(language),
         "priority": ticket.get_priority_display(),
     }
 
@@ -199,8 +200,9 @@ def acknowledge_new_ticket(*, ticket: Ticket) -> OutboundEmail | None:
         skip_reason = SkipReason.AUTOMATIC_SOURCE
     first = ticket.messages.filter(kind=MessageKind.REPLY).order_by("created_at", "id").first()
     requester = ticket.requester
+    language = outbound.language_of_contact(requester.locale, workspace)
     context = email_templates.email_context(
-        ticket=ticket_context(ticket, workspace),
+        ticket=ticket_context(ticket, workspace, language),
         requester={"name": requester.name, "email": identity.email},
         recipient={"name": requester.name, "email": identity.email},
         actor={"name": ""},
@@ -213,7 +215,7 @@ def acknowledge_new_ticket(*, ticket: Ticket) -> OutboundEmail | None:
         kind=OutboundKind.ACKNOWLEDGEMENT,
         to_name=requester.name,
         to_address=identity.email,
-        language=outbound.language_of_contact(requester.locale, workspace),
+        language=language,
         context=context,
         for_customer=True,
         message=first,
@@ -229,7 +231,7 @@ def _agent_mail(
     workspace = ticket.workspace
     requester = ticket.requester
     context = email_templates.email_context(
-        ticket=ticket_context(ticket, workspace),
+        ticket=ticket_context(ticket, workspace, agent.user.language),
         requester={"name": requester.display_name, "email": requester.primary_email},
         recipient={"name": agent.name, "email": agent.user.email},
         actor={"name": actor_name},

@@ -25,7 +25,8 @@ from deskloop.tickets.models import Attachment, Message, Ticket
 
 from . import store
 from .addresses import normalize_address
-from .decide import DETAIL_MAX, Decision, Refusal, decide
+from .allow_list import allowed_sender
+from .decide import DETAIL_MAX, OVERRULABLE, Decision, Refusal, decide
 from .deliver import Outcome, act_on_bounce, deliver, usable_address
 from .models import InboundEmail, InboundState, Mailbox
 from .parsing import ParsedEmail
@@ -33,7 +34,7 @@ from .reading import NO_READING, MailReading, read_mail
 from .spam import SpamCheck, judge
 from .spam_learning import spam_model
 
-__all__ = ["VIAS", "IngestResult", "Outcome", "Refusal", "ingest_raw", "reprocess"]
+__all__ = ["VIAS", "IngestResult", "Outcome", "Refusal", "deliver_anyway", "ingest_raw", "reprocess"]
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,33 @@ def reprocess(*, inbound: InboundEmail) -> IngestResult:
     return IngestResult.of(target, read=outcome.read, parsed=outcome.parsed)
 
 
+def deliver_anyway(*, inbound: InboundEmail, actor_id: int) -> IngestResult:
+    """Deliver a message refused as list mail or an automatic reply, as if the rule had let it through (the same
+    ``deliver`` as any mail: it threads or opens a ticket), and record the admin who overruled the refusal. Exactly
+    once: a message no longer refused (delivered by a first click, or a refusal that cannot be overruled) is
+    returned as it is. Preconditions (the caller's): ``actor_id`` is an admin of the message's workspace."""
+    raw = read_blob(inbound.raw)  # outside the row lock, as in reprocess
+    with transaction.atomic():
+        target = InboundEmail.objects.select_for_update(of=("self",)).get(pk=inbound.pk)
+        if target.state != InboundState.REFUSED or target.refusal_reason not in OVERRULABLE:
+            return IngestResult.of(target)
+        overruled = _("Refused (%(reason)s: %(detail)s), delivered anyway.") % {
+            "reason": target.refusal_reason,
+            "detail": target.detail,
+        }
+        outcome = _process(target, raw, insert=None, overruled=(target.refusal_reason,))
+        if outcome.failure is None and target.state == InboundState.PROCESSED:
+            target.detail = overruled[:DETAIL_MAX]
+            target.delivered_anyway_by_id = actor_id
+            target.delivered_anyway_at = timezone.now()
+            update_row(target, ("detail", "delivered_anyway_by_id", "delivered_anyway_at"))
+    if outcome.failure is None:
+        return IngestResult.of(target, read=outcome.read, parsed=outcome.parsed)
+    _quarantine(target, outcome)
+    update_row(target, _PROCESSING_FIELDS)
+    return IngestResult.of(target, read=outcome.read, parsed=outcome.parsed)
+
+
 @dataclass(frozen=True)
 class _Processed:
     read: Callable[[], MailReading] = lambda: NO_READING
@@ -202,10 +230,13 @@ class _Processed:
 _MAILBOX = related_rows(Mailbox, related=("workspace", "default_team", "default_product_area"), where=("id",))
 
 
-def _process(inbound: InboundEmail, raw: bytes, *, insert: Callable[[], bool] | None) -> _Processed:
+def _process(
+    inbound: InboundEmail, raw: bytes, *, insert: Callable[[], bool] | None, overruled: tuple[str, ...] = ()
+) -> _Processed:
     """Decide and deliver ``inbound`` in the caller's transaction. ``insert`` stores a new row once its decision
-    is written on it (False: a duplicate); None for a row stored before. When delivering raises, the transaction
-    is marked for rollback and the error returned."""
+    is written on it (False: a duplicate); None for a row stored before. ``overruled``: refusals an admin
+    overruled ("Deliver it anyway"). When delivering raises, the transaction is marked for rollback and the error
+    returned."""
     # The workspace's mailboxes, read afresh with every message (their settings may have changed since the caller
     # loaded its mailbox): how large a message this one accepts, and all their addresses (mail from them loops).
     mailboxes = values(
@@ -219,7 +250,14 @@ def _process(inbound: InboundEmail, raw: bytes, *, insert: Callable[[], bool] | 
     max_bytes, trust_spam_headers = int(this[2]), bool(this[3])
     own_addresses = frozenset(normalize_address(str(row[1])) for row in mailboxes)
     try:
-        decision = decide(raw, max_bytes=max_bytes, own_addresses=own_addresses, usable=usable_address)
+        decision = decide(
+            raw,
+            max_bytes=max_bytes,
+            own_addresses=own_addresses,
+            usable=usable_address,
+            allowed=allowed_sender(inbound.workspace_id),
+            overruled=overruled,
+        )
     except Exception as exc:  # nothing is written yet; the message is stored quarantined
         return _Processed(failure=exc)
     _write_decision(inbound, decision)

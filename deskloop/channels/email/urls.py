@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import template_views, views
+from . import refused_views, template_views, views
 from .email_templates import EDITABLE_KINDS
 
 app_name = "email_channel"
@@ -23,6 +23,12 @@ urlpatterns = [
     path("settings/mailboxes/quarantine/<int:inbound_id>/raw/", views.inbound_raw, name="inbound_raw"),
     path("settings/mailboxes/quarantine/<int:inbound_id>/retry/", views.inbound_retry, name="inbound_retry"),
     path("inbound/email/<int:mailbox_id>/", views.inbound_http, name="inbound_http"),
+    path("inbox/refused-mail/", refused_views.refused_list, name="refused_mail"),
+    path("inbox/refused-mail/<int:inbound_id>/deliver/", refused_views.refused_deliver, name="refused_deliver"),
+    path("settings/mail-allow-list/", refused_views.allow_list, name="allow_list"),
+    path(
+        "settings/mail-allow-list/<int:allowance_id>/remove/", refused_views.allow_list_remove, name="allow_list_remove"
+    ),
     path("settings/email-templates/", template_views.template_list, name="email_templates"),
     # One route per template kind (a fixed set), not a <kind> parameter: reverse with kwargs={"kind": ...}.
     *[

@@ -130,6 +130,11 @@ def _samples(cast: Cast) -> dict[str, Any]:
     inbound = ingest_raw(mailbox=mailbox, raw=f"Subject: matrix {cast.workspace.slug}\r\n\r\nhi".encode(), via="http")
     samples["mailbox_id"] = mailbox.pk
     samples["inbound_id"] = inbound.inbound_id
+    from deskloop.channels.email.models import SenderAllowance
+
+    samples["allowance_id"] = SenderAllowance.objects.create(
+        workspace=cast.workspace, pattern=f"{cast.workspace.slug}.example"
+    ).pk
     return samples
 
 

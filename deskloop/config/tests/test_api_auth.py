@@ -98,8 +98,18 @@ def test_agents_and_teams_are_listed_without_secrets(acme: Cast, umbrella: Cast)
     teams = json.loads(client.get("/api/v1/teams").content)
     assert teams == {
         "items": [
-            {"id": acme.support.pk, "name": "Support", "member_ids": sorted([acme.admin.pk, acme.agent.pk])},
-            {"id": acme.billing.pk, "name": "Billing", "member_ids": [acme.other_team_agent.pk]},
+            {
+                "id": acme.support.pk,
+                "name": "Support",
+                "names": {"default": "Support"},
+                "member_ids": sorted([acme.admin.pk, acme.agent.pk]),
+            },
+            {
+                "id": acme.billing.pk,
+                "name": "Billing",
+                "names": {"default": "Billing"},
+                "member_ids": [acme.other_team_agent.pk],
+            },
         ],
         "next_cursor": None,
     }

@@ -89,7 +89,7 @@ def test_writers_open_tickets_for_a_requester_by_email(acme: Cast, role: str) ->
     assert body["requester"]["email"] == "dan@globex-acme.example"
     assert body["organization"] == {"id": acme.organization.pk, "name": "Globex of Acme"}
     assert body["assignee"] == {"id": acme.other_team_agent.pk, "name": "Boris Billing"}
-    assert body["team"] == {"id": acme.billing.pk, "name": "Billing"}
+    assert body["team"] == {"id": acme.billing.pk, "name": "Billing", "names": {"default": "Billing"}}
     assert body["tags"] == ["billing", "export"]
     assert body["status"]["category"] == "new"
     created = TicketEvent.objects.get(ticket__number=2, ticket__workspace=acme.workspace, kind=EventKind.CREATED)

@@ -34,6 +34,7 @@ from deskloop.tickets.inbox import (
     paginate,
     view_counts,
 )
+from deskloop.tickets.inbox_links import ShownLink, inbox_links_for
 from deskloop.tickets.models import Channel, Priority, ProductArea, SavedView, Status, StatusCategory, Tag, Ticket
 from deskloop.tickets.services.saved_views import visible_saved_views
 
@@ -250,6 +251,8 @@ class Sidebar:
     active_view: str
     active_saved_view_id: int | None
     counts_loaded: bool = True
+    # Pages of other apps for the agent's role (inbox_links): refused mail for admins.
+    more: list[ShownLink] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -298,12 +301,12 @@ def inbox_rows(tickets: Iterable[Ticket]) -> list[InboxRow]:
                 tag_names=[tag.name for tag in ticket.tags.all()],
                 requester=ticket.requester.display_name,
                 organization=organization.name if organization is not None else "",
-                status_name=ticket.status.name,
+                status_name=ticket.status.localized_name(),
                 status_category=ticket.status.category,
                 priority=ticket.priority,
                 priority_label=priority_labels.get(ticket.priority, ticket.priority),
                 assignee=assignee.name if assignee is not None else "",
-                team=team.name if team is not None else "",
+                team=team.localized_name() if team is not None else "",
                 updated_iso=updated.isoformat(),
                 updated_full=formats.date_format(updated, "DATETIME_FORMAT"),
                 updated_short=dateformat.format(updated, "j M, H:i"),
@@ -399,10 +402,10 @@ def organization_options(
 def _chips(agent: Agent, query: InboxQuery, options: FilterOptions) -> list[FilterChip]:
     """The active filters as removable chips, named the way the agent knows them."""
     f = query.ticket_filter
-    statuses = {s.pk: s.name for s in options.statuses}
+    statuses = {s.pk: s.localized_name() for s in options.statuses}
     agents = {a.pk: a.name for a in options.agents}
-    teams = {t.pk: t.name for t in options.teams}
-    areas = {a.pk: str(a) for a in options.product_areas}
+    teams = {t.pk: t.localized_name() for t in options.teams}
+    areas = {a.pk: a.localized_path() for a in options.product_areas}
     orgs = {o.pk: o.name for o in options.organizations}
     categories = dict(StatusCategory.choices)
     channels = dict(Channel.choices)
@@ -459,6 +462,7 @@ def load_sidebar(
         active_view=active_view,
         active_saved_view_id=active_saved_view_id,
         counts_loaded=with_counts,
+        more=inbox_links_for(agent),
     )
 
 

@@ -10,9 +10,11 @@ from deskloop.channels.email.parsing import parse_message
 from .email_corpus import require_corpus
 
 
-def _mail(headers: str, body: str = "Hello\n") -> Verdict:
-    raw = f"From: Ann <ann@customer.example>\nTo: support@acme.example\nMessage-ID: <1@c>\n{headers}\n\n{body}"
-    return classify(parse_message(raw.encode()), loop_marker="support@acme.example")
+def _mail(headers: str, body: str = "Hello\n", to: str = "support@acme.example") -> Verdict:
+    raw = f"From: Ann <ann@customer.example>\nTo: {to}\nMessage-ID: <1@c>\n{headers}\n\n{body}"
+    return classify(
+        parse_message(raw.encode()), loop_marker="support@acme.example", own_addresses=["support@acme.example"]
+    )
 
 
 def test_a_person_writing_is_normal() -> None:
@@ -29,7 +31,13 @@ def test_a_person_writing_is_normal() -> None:
         ("Subject: Hi\nPrecedence: bulk", Verdict("list", "Precedence: bulk")),
         ("Subject: Hi\nPrecedence: junk", Verdict("list", "Precedence: junk")),
         ("Subject: Hi\nList-Id: <news.customer.example>", Verdict("list", "List-Id header")),
-        ("Subject: Hi\nList-Unsubscribe: <mailto:u@c>", Verdict("list", "List-Unsubscribe header")),
+        # A CRM or helpdesk widget adds List-Unsubscribe to one-to-one mail: written to the mailbox, it is a person.
+        ("Subject: Hi\nList-Unsubscribe: <mailto:u@c>", Verdict("normal", "")),
+        (
+            "Subject: Hi\nList-Unsubscribe: <https://u.example/1>\nList-Unsubscribe-Post: List-Unsubscribe=One-Click",
+            Verdict("list", "List-Unsubscribe with one-click unsubscribe (bulk mail)"),
+        ),
+        ("Subject: Hi\nPrecedence: list", Verdict("list", "Precedence: list")),
         ("Subject: Re: [ACME #7]\nX-Loop: support@acme.example", Verdict("loop", "X-Loop: support@acme.example")),
         ("Subject: Hi\nX-Loop: other-helpdesk", Verdict("normal", "")),
         ("Subject: Out of Office: Re: [ACME #7]", Verdict("auto_reply", "automatic-reply subject")),
@@ -48,6 +56,14 @@ def test_a_person_writing_is_normal() -> None:
 )
 def test_header_and_subject_rules(headers: str, expected: Verdict) -> None:
     assert _mail(headers) == expected
+
+
+def test_list_unsubscribe_on_mail_not_written_to_a_mailbox_is_bulk() -> None:
+    headers = "Subject: Our spring sale\nList-Unsubscribe: <mailto:u@c>"
+    assert _mail(headers, to="everyone@news.example") == Verdict(
+        "list", "List-Unsubscribe on mail not addressed to this mailbox"
+    )
+    assert _mail(headers, to="Ann <ann@customer.example>, Support <SUPPORT@acme.example>") == Verdict("normal", "")
 
 
 def test_mail_system_senders_and_plain_text_bounces() -> None:

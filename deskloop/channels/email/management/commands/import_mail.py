@@ -19,7 +19,8 @@ from tqdm import tqdm
 
 from deskloop.accounts.models import Workspace
 from deskloop.channels.email.archive import import_in_parallel, import_sequentially, read_archive
-from deskloop.channels.email.models import Mailbox
+from deskloop.channels.email.deliver import Outcome
+from deskloop.channels.email.models import InboundState, Mailbox
 
 
 class Command(BaseCommand):
@@ -84,19 +85,35 @@ class Command(BaseCommand):
         return asked
 
 
+# What the summary calls each delivered outcome (deliver.Outcome): a follow-up is a new ticket opened because the
+# customer wrote to a closed one, so it is counted apart from the conversations that are new.
+_OUTCOME_LINES = {
+    Outcome.NEW_TICKET: "New tickets",
+    Outcome.FOLLOW_UP: "Follow-up tickets",
+    Outcome.THREADED: "Replies threaded",
+}
+_STATE_LINES: dict[str, str] = {InboundState.QUARANTINED: "Quarantined", InboundState.RECEIVED: "Left unprocessed"}
+
+
 def summary(read: int, counts: Counter[str]) -> str:
-    refused = {key.split(":", 1)[1]: n for key, n in counts.items() if key.startswith("refused:")}
+    """One line per outcome of every state of ``InboundState`` (read from its choices, so a state added later gets
+    a line of its own): the lines other than "Messages read" always add up to it."""
+    by_state: dict[str, Counter[str]] = {}
+    for key, n in counts.items():
+        state, _sep, detail = key.partition(":")
+        by_state.setdefault(state, Counter())[detail] += n
+    processed = by_state.pop(InboundState.PROCESSED, Counter())
+    lines = [f"Messages read: {read}"]
+    lines += [f"{label}: {processed.pop(outcome, 0)}" for outcome, label in _OUTCOME_LINES.items()]
+    lines += [f"Processed otherwise ({outcome or 'no outcome'}): {n}" for outcome, n in sorted(processed.items())]
+    lines.append(f"Duplicates: {sum(by_state.pop('duplicate', Counter()).values())}")
+    refused = by_state.pop(InboundState.REFUSED, Counter())
     reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(refused.items()))
-    lines = [
-        f"Messages read: {read}",
-        f"Tickets created: {counts['ticket']}",
-        f"Replies threaded: {counts['threaded']}",
-        f"Duplicates: {counts['duplicate']}",
-        f"Refused: {sum(refused.values())}" + (f" ({reasons})" if reasons else ""),
-        f"Quarantined: {counts['quarantined']}",
-    ]
-    # Any other state (a message left received) is named too, so the lines always add up to what was read.
-    named = {"ticket", "threaded", "duplicate", "quarantined"}
-    others = sorted((key, n) for key, n in counts.items() if key not in named and not key.startswith("refused:"))
-    lines += [f"Left {key}: {n}" for key, n in others]
+    lines.append(f"Refused: {sum(refused.values())}" + (f" ({reasons})" if reasons else ""))
+    for state, label in InboundState.choices:
+        if state in (InboundState.PROCESSED, InboundState.REFUSED):
+            continue
+        lines.append(f"{_STATE_LINES.get(state, str(label))}: {sum(by_state.pop(state, Counter()).values())}")
+    # A key no state names (it cannot happen today) is still shown, so the lines add up whatever comes.
+    lines += [f"Other ({state}): {sum(n.values())}" for state, n in sorted(by_state.items())]
     return "\n".join(lines)
