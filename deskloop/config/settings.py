@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # only for its static files: the API docs' Swagger UI is served from here, never from a CDN
     "deskloop.core",
     "deskloop.accounts",
     "deskloop.customers",
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "deskloop.core.security_headers.SecurityHeadersMiddleware",
     "deskloop.accounts.middleware.AgentLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -145,8 +147,18 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+# DESKLOOP_HTTPS=1: the site is served over HTTPS only (docs/operations.md), so `check --deploy` is clean.
+DESKLOOP_HTTPS = env_bool("DESKLOOP_HTTPS", False)
+SECURE_SSL_REDIRECT = DESKLOOP_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if DESKLOOP_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", DESKLOOP_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", DESKLOOP_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", DESKLOOP_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if env_list("DESKLOOP_TRUSTED_PROXIES", []):
+    # Behind a trusted TLS-terminating proxy the request arrives over HTTP; only then is its header believed.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
