@@ -168,6 +168,9 @@ DESKLOOP_LOGIN_ATTEMPTS = env_int("DESKLOOP_LOGIN_ATTEMPTS", 5)
 DESKLOOP_LOGIN_WINDOW_SECONDS = env_int("DESKLOOP_LOGIN_WINDOW_SECONDS", 300)
 DESKLOOP_API_RATE_PER_MINUTE = env_int("DESKLOOP_API_RATE_PER_MINUTE", 600)
 DESKLOOP_TRASH_DAYS = env_int("DESKLOOP_TRASH_DAYS", 30)
+# "Test connection" and fetching refuse IMAP hosts on private or local addresses (the webhooks' address policy);
+# an installation whose own mail server sits on its private network turns this on (docs/operations.md).
+DESKLOOP_IMAP_ALLOW_PRIVATE_HOSTS = env_bool("DESKLOOP_IMAP_ALLOW_PRIVATE_HOSTS", False)
 # /healthz fails (503) when a task has been due this long without a worker claiming it.
 DESKLOOP_HEALTH_TASK_DELAY_SECONDS = env_int("DESKLOOP_HEALTH_TASK_DELAY_SECONDS", 300)
 

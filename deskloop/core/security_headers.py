@@ -53,7 +53,8 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        if _answers_someone_known(request):
-            # add_never_cache_headers keeps an Expires in the past and ``private`` for HTTP/1.0 caches as well.
+        if _answers_someone_known(request) and "no-store" not in response.get("Cache-Control", ""):
+            # add_never_cache_headers adds ``private`` and an Expires in the past for older caches as well; a view
+            # that already said no-store (a secret shown once) is left as it is.
             add_never_cache_headers(response)
         return response
