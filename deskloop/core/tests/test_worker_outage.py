@@ -1,5 +1,5 @@
-"""The task worker outlives a PostgreSQL outage: a real server is stopped and started again under a running
-``run_worker``, which then runs a task enqueued after the restart.
+"""The task worker and the scheduler outlive a PostgreSQL outage: a real server is stopped and started again under
+a running ``run_worker`` (which then runs a task enqueued after the restart) and ``run_periodic``.
 
 The cluster is a throwaway of its own (scripts/pg-throwaway on a free port), never the suite's database: stopping
 that one would break every other test. PostgreSQL only: SQLite is a file, it cannot go away under a worker.
@@ -103,35 +103,54 @@ def _publish_and_wait(environment: dict[str, str]) -> str:
     return _manage(environment, "shell", "--no-imports", "-c", _PUBLISH_AND_WAIT).strip()
 
 
-def test_the_worker_survives_a_database_restart_and_runs_a_task_enqueued_after_it(
+def _start(command: list[str], environment: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("w") as log:
+        return subprocess.Popen(  # noqa: S603 (our own manage.py)
+            [sys.executable, "manage.py", *command], cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def _wait_for_line(log_path: Path, text: str, process: subprocess.Popen[bytes]) -> str:
+    """The log once ``text`` is in it (the scheduler meets the outage only when its next job is due: 30 s)."""
+    for _attempt in range(240):
+        output = log_path.read_text()
+        if text in output or process.poll() is not None:
+            return output
+        time.sleep(0.5)
+    return log_path.read_text()
+
+
+def test_the_worker_and_the_scheduler_survive_a_database_restart(
     outage_database: tuple[int, dict[str, str]], tmp_path: Path
 ) -> None:
     port, environment = outage_database
-    log_path = tmp_path / "worker.log"
-    with log_path.open("w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "manage.py", "run_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"],
-            cwd=REPO,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    worker_log, scheduler_log = tmp_path / "worker.log", tmp_path / "scheduler.log"
+    worker = _start(["run_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"], environment, worker_log)
+    scheduler = _start(["run_periodic"], environment, scheduler_log)
     try:
         assert _publish_and_wait(environment) == "dispatched by the worker"
 
         _throwaway("pause", port)
         # The worker polls five times a second, so it meets the dead server many times during the outage.
         time.sleep(4)
-        assert worker.poll() is None, log_path.read_text()
+        assert worker.poll() is None, worker_log.read_text()
         _throwaway("resume", port)
 
+        # A task enqueued after the restart is run.
         assert _publish_and_wait(environment) == "dispatched by the worker"
-        assert worker.poll() is None, log_path.read_text()
+        assert worker.poll() is None, worker_log.read_text()
+        # The scheduler's connection died with the server; it notices at its next job, reconnects and goes on.
+        scheduler_output = _wait_for_line(scheduler_log, "the database answers again", scheduler)
+        assert scheduler.poll() is None, scheduler_output
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-    output = log_path.read_text()
+        for process in (worker, scheduler):
+            process.terminate()
+            process.wait(timeout=30)
+    output = worker_log.read_text()
     # One line when the outage starts and one when it ends, not a traceback per attempt.
     assert output.count("the database is unavailable") == 1, output
     assert output.count("the database answers again") == 1, output
     assert "Traceback" not in output, output
+    assert scheduler_output.count("scheduler: the database is unavailable") == 1, scheduler_output
+    assert scheduler_output.count("scheduler: the database answers again") == 1, scheduler_output
+    assert " failed: " not in scheduler_output, scheduler_output
