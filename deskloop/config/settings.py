@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # only for its static files: the API docs' Swagger UI is served from here, never from a CDN
     "deskloop.core",
     "deskloop.accounts",
     "deskloop.customers",
@@ -53,6 +54,7 @@ MIDDLEWARE = [
     "deskloop.core.middleware.RefuseNulInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "deskloop.core.security_headers.SecurityHeadersMiddleware",
     "deskloop.accounts.middleware.AgentLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -149,8 +151,18 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+# DESKLOOP_HTTPS=1: the site is served over HTTPS only (docs/operations.md), so `check --deploy` is clean.
+DESKLOOP_HTTPS = env_bool("DESKLOOP_HTTPS", False)
+SECURE_SSL_REDIRECT = DESKLOOP_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if DESKLOOP_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", DESKLOOP_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", DESKLOOP_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", DESKLOOP_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if env_list("DESKLOOP_TRUSTED_PROXIES", []):
+    # Behind a trusted TLS-terminating proxy the request arrives over HTTP; only then is its header believed.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -167,6 +179,11 @@ DESKLOOP_LOGIN_WINDOW_SECONDS = env_int("DESKLOOP_LOGIN_WINDOW_SECONDS", 300)
 DESKLOOP_TRUSTED_PROXIES = env_list("DESKLOOP_TRUSTED_PROXIES", [])
 DESKLOOP_API_RATE_PER_MINUTE = env_int("DESKLOOP_API_RATE_PER_MINUTE", 600)
 DESKLOOP_TRASH_DAYS = env_int("DESKLOOP_TRASH_DAYS", 30)
+# "Test connection" and fetching refuse IMAP hosts on private or local addresses (the webhooks' address policy);
+# an installation whose own mail server sits on its private network turns this on (docs/operations.md).
+DESKLOOP_IMAP_ALLOW_PRIVATE_HOSTS = env_bool("DESKLOOP_IMAP_ALLOW_PRIVATE_HOSTS", False)
+# /healthz fails (503) when a task has been due this long without a worker claiming it.
+DESKLOOP_HEALTH_TASK_DELAY_SECONDS = env_int("DESKLOOP_HEALTH_TASK_DELAY_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

@@ -9,3 +9,5 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The Dovecot of the IMAP tests listens on loopback, which the outbound address policy refuses by default.
+DESKLOOP_IMAP_ALLOW_PRIVATE_HOSTS = True

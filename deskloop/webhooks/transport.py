@@ -9,7 +9,6 @@ connection (rebinding). Redirects are never followed: a 3xx is a failed attempt 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 import ssl
 import time
@@ -19,13 +18,12 @@ from urllib.parse import urlsplit
 from django.utils.translation import gettext as _
 
 from deskloop.core.errors import ValidationFailed
+from deskloop.core.outbound_addresses import PrivateAddress, resolve_allowed
 
 TIMEOUT_SECONDS = 10.0
 # Read at most this much of a response; a receiver streaming forever must not tie up a worker.
 RESPONSE_READ_LIMIT = 64 * 1024
 USER_AGENT = "Deskloop-Webhooks/1.0"
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -48,26 +46,6 @@ class Response:
 
 class DeliveryError(Exception):
     """The request could not be made or did not complete (refused target, DNS, connect, TLS, timeout)."""
-
-
-def is_private_address(ip: IPAddress) -> bool:
-    """True for anything that is not a public unicast address: private, loopback, link-local, multicast,
-    reserved, unspecified, shared (CGNAT), documentation ranges, and IPv4 addresses hidden inside IPv6."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None:
-            return True if ip.teredo else is_private_address(embedded)
-        if ip in ipaddress.IPv6Network("64:ff9b::/96"):  # NAT64 reaches IPv4 through a translator
-            return is_private_address(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or not ip.is_global
-    )
 
 
 def _parse(url: str) -> tuple[str, str, int, str]:
@@ -96,33 +74,21 @@ def resolve_target(url: str, *, allow_private: bool) -> Target:
     """Check ``url`` and pick the address to connect to; ValidationFailed with a human message otherwise."""
     scheme, host, port, path = _parse(url)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        chosen = resolve_allowed(host, port, allow_private=allow_private)
     except (socket.gaierror, UnicodeError) as exc:
         raise ValidationFailed(
             _("The host name “%(host)s” could not be resolved.") % {"host": host}, field="url"
         ) from exc
-    addresses: list[IPAddress] = []
-    for _family, _type, _proto, _canon, sockaddr in infos:
-        ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        if ip not in addresses:
-            addresses.append(ip)
-    if not addresses:
-        raise ValidationFailed(_("The host name “%(host)s” could not be resolved.") % {"host": host}, field="url")
-    if not allow_private:
-        # Every address must be public: a name resolving to one public and one private address could be
-        # connected either way by another client, and attackers control which one comes first.
-        refused = [ip for ip in addresses if is_private_address(ip)]
-        if refused:
-            raise ValidationFailed(
-                _(
-                    "“%(host)s” points to a private or local address (%(address)s). Webhooks are only sent to "
-                    "public addresses unless a workspace owner allows private targets."
-                )
-                % {"host": host, "address": refused[0]},
-                field="url",
-                code="private_target",
+    except PrivateAddress as refused:
+        raise ValidationFailed(
+            _(
+                "“%(host)s” points to a private or local address (%(address)s). Webhooks are only sent to "
+                "public addresses unless a workspace owner allows private targets."
             )
-    chosen = addresses[0]
+            % {"host": host, "address": refused.address},
+            field="url",
+            code="private_target",
+        ) from refused
     return Target(scheme=scheme, host=host, port=port, path=path, address=str(chosen))
 
 

@@ -37,4 +37,4 @@ def test_raw_sql_is_only_in_plain_sql_and_search() -> None:
 
 def test_the_health_check_asks_the_database_through_plain_sql(client: Any, db: None) -> None:
     response = client.get("/healthz")
-    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert (response.status_code, response.json()) == (200, {"status": "ok", "database": "ok"})

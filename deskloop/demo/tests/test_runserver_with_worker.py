@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
-CHILD_COMMANDS = ("runserver", "db_worker", "run_periodic")
+CHILD_COMMANDS = ("runserver", "run_worker", "run_periodic")
 
 
 def free_port() -> int:
@@ -179,7 +179,7 @@ def test_a_child_that_dies_takes_the_others_down_and_fails_the_command(
     wait_for_healthz(port, supervisor)
     children = wait_for_children(supervisor.pid)
     # The worker's own process (its autoreloader runs the real loop in a child of its own).
-    worker = next(pid for pid, line in children.items() if "db_worker" in line and parent_of(pid) == supervisor.pid)
+    worker = next(pid for pid, line in children.items() if "run_worker" in line and parent_of(pid) == supervisor.pid)
 
     os.kill(worker, signal.SIGKILL)
     code = supervisor.wait(timeout=30)

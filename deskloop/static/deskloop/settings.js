@@ -4,6 +4,11 @@
   "use strict";
 
   document.addEventListener("DOMContentLoaded", function () {
+    // The product-area tree's indent: set through the CSSOM, which the Content-Security-Policy allows, because a
+    // style="" attribute in the page is refused (style-src 'self').
+    document.querySelectorAll(".tree-indent[data-depth]").forEach(function (indent) {
+      indent.style.setProperty("--depth", indent.getAttribute("data-depth"));
+    });
     var current = document.querySelector(".settings-nav [aria-current='page']");
     if (current && current.scrollIntoView) current.scrollIntoView({ block: "nearest", inline: "center" });
   });

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 from io import StringIO
 from typing import Any
@@ -19,6 +20,7 @@ from deskloop.accounts.services import set_private_webhook_targets
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.core.errors import PermissionDenied, ValidationFailed
 from deskloop.core.models import OutboxEvent
+from deskloop.core.outbound_addresses import is_private_address
 from deskloop.tickets.models import Ticket
 from deskloop.tickets.services.messages import add_agent_reply
 from deskloop.tickets.services.tickets import NewTicket, open_ticket
@@ -120,7 +122,7 @@ def test_public_address_is_accepted_and_gets_a_secret(acme: Cast) -> None:
     assert endpoint.events == ["ticket.created", "message.created"]
     assert endpoint.secret.startswith("whsec_")
     assert len(endpoint.secret) == 49
-    assert transport.is_private_address(transport.ipaddress.ip_address("2606:4700:4700::1111")) is False
+    assert is_private_address(ipaddress.ip_address("2606:4700:4700::1111")) is False
 
 
 def test_owner_override_allows_private_targets_and_is_rechecked_at_send_time(

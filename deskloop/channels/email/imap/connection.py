@@ -1,6 +1,12 @@
 """Connecting to a mailbox's IMAP server: TLS (implicit or STARTTLS; clear text only to this machine), sign-in
 with a password or an OAuth2 access token (SASL XOAUTH2), and opening the folder. Every problem becomes an
-``ImapFailure`` whose message an admin can act on; the settings page's "Test connection" shows it as it is."""
+``ImapFailure``: a message of our own an admin can act on and a safe error class, never the far side's words.
+
+The host is checked against the outbound address policy (``core.outbound_addresses``, the same as webhooks'):
+a private or local address is refused unless the installation allows it (``DESKLOOP_IMAP_ALLOW_PRIVATE_HOSTS``
+for a self-hosted mail server), and the connection goes to the address that was checked. Otherwise any workspace
+admin could use "Test connection" to probe the server's own network and read back the banners of what answers
+there; for the same reason the server's answers (and the TLS library's) go to the log only."""
 
 from __future__ import annotations
 
@@ -8,20 +14,25 @@ import base64
 import contextlib
 import imaplib
 import ipaddress
+import logging
 import re
 import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from django.conf import settings as django_settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from deskloop.accounts.access import require_admin
 from deskloop.accounts.models import Agent
 from deskloop.core.errors import PermissionDenied
+from deskloop.core.outbound_addresses import PrivateAddress, resolve_allowed
 
 from ..models import Mailbox
+
+log = logging.getLogger(__name__)
 
 MAILBOXES_ADMINS_ONLY = gettext_noop("Only admins can manage mailboxes.")
 
@@ -32,11 +43,20 @@ _TIMING = re.compile(r"\s*\(\d+\.\d+( \+ \d+\.\d+)* secs\)\.?$")
 
 
 class ImapFailure(Exception):
-    """The server could not be reached, secured, signed in to, or read; ``message`` says which, for an admin."""
+    """The server could not be reached, secured, signed in to, or read. ``message`` says which, for an admin, in
+    our own words; ``code`` is a safe error class (shown beside it); ``detail`` is what the server or the TLS
+    library said, for the log only."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, code: str = "imap_failed", detail: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
+        self.detail = detail
+
+    @property
+    def shown(self) -> str:
+        """What a person is shown: the message and the error class."""
+        return _("%(message)s (error: %(code)s)") % {"message": self.message, "code": self.code}
 
 
 @dataclass(frozen=True)
@@ -90,26 +110,38 @@ def _text(value: object) -> str:
 
 def network_failure(settings: ImapSettings, exc: BaseException) -> ImapFailure:
     where = f"{settings.host}:{settings.port}"
+    detail = _text(exc)
     if isinstance(exc, ssl.SSLCertVerificationError):
-        reason = exc.verify_message or _text(exc)
         return ImapFailure(
-            _("The TLS certificate of %(where)s was refused: %(reason)s") % {"where": where, "reason": reason}
+            _("The TLS certificate of %(where)s was refused; it must be valid for this host name.") % {"where": where},
+            code="tls_certificate",
+            detail=exc.verify_message or detail,
         )
     if isinstance(exc, ssl.SSLError):
         return ImapFailure(
-            _("The TLS handshake with %(where)s failed: %(reason)s") % {"where": where, "reason": _text(exc)}
+            _("The TLS handshake with %(where)s failed.") % {"where": where}, code="tls_handshake", detail=detail
         )
     if isinstance(exc, socket.gaierror):
-        return ImapFailure(_("The IMAP host %(host)s was not found.") % {"host": settings.host})
+        return ImapFailure(
+            _("The IMAP host %(host)s was not found.") % {"host": settings.host}, code="host_not_found", detail=detail
+        )
     if isinstance(exc, ConnectionRefusedError):
-        return ImapFailure(_("%(where)s refused the connection.") % {"where": where})
+        return ImapFailure(_("%(where)s refused the connection.") % {"where": where}, code="refused", detail=detail)
     if isinstance(exc, TimeoutError):
-        return ImapFailure(_("%(where)s did not answer in time.") % {"where": where})
+        return ImapFailure(_("%(where)s did not answer in time.") % {"where": where}, code="timeout", detail=detail)
     if isinstance(exc, imaplib.IMAP4.abort):
-        return ImapFailure(_("The connection to %(where)s broke: %(reason)s") % {"where": where, "reason": _text(exc)})
+        return ImapFailure(
+            _("The connection to %(where)s broke.") % {"where": where}, code="connection_lost", detail=detail
+        )
     if isinstance(exc, imaplib.IMAP4.error):
-        return ImapFailure(_("%(where)s answered with an error: %(reason)s") % {"where": where, "reason": _text(exc)})
-    return ImapFailure(_("The connection to %(where)s failed: %(reason)s") % {"where": where, "reason": _text(exc)})
+        return ImapFailure(
+            _("%(where)s did not answer as an IMAP server should.") % {"where": where},
+            code="protocol_error",
+            detail=detail,
+        )
+    return ImapFailure(
+        _("The connection to %(where)s failed.") % {"where": where}, code="connection_failed", detail=detail
+    )
 
 
 def _xoauth2(username: str, token: str) -> Callable[[bytes], bytes]:
@@ -128,22 +160,64 @@ def _xoauth2(username: str, token: str) -> Callable[[bytes], bytes]:
     return answer
 
 
+class _PinnedIMAP4(imaplib.IMAP4):
+    """IMAP over a connection to the checked ``address``, not to whatever ``host`` resolves to by then."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+        self._address = address
+        super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return socket.create_connection((self._address, self.port), timeout)
+
+
+class _PinnedIMAP4SSL(imaplib.IMAP4_SSL):
+    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+        self._address = address
+        super().__init__(host, port, ssl_context=_tls_context(), timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        raw = socket.create_connection((self._address, self.port), timeout)
+        # SNI and the certificate check use the configured name, not the address connected to.
+        tls: ssl.SSLContext = self.ssl_context
+        return tls.wrap_socket(raw, server_hostname=self.host)
+
+
+def _checked_address(settings: ImapSettings) -> str:
+    """The address to connect to, under the outbound address policy. Raises ImapFailure."""
+    allow_private = django_settings.DESKLOOP_IMAP_ALLOW_PRIVATE_HOSTS
+    try:
+        return str(resolve_allowed(settings.host.strip("[]"), settings.port, allow_private=allow_private))
+    except (OSError, UnicodeError) as exc:
+        raise network_failure(settings, exc if isinstance(exc, OSError) else socket.gaierror(str(exc))) from exc
+    except PrivateAddress as refused:
+        raise ImapFailure(
+            _(
+                "%(host)s points to a private or local address. Mail servers on a private network are only "
+                "reached when the installation allows it (DESKLOOP_IMAP_ALLOW_PRIVATE_HOSTS)."
+            )
+            % {"host": settings.host},
+            code="private_address",
+            detail=str(refused),
+        ) from refused
+
+
 def connect(settings: ImapSettings, *, timeout: float = IMAP_TIMEOUT) -> imaplib.IMAP4:
     """A signed-in connection, secured as configured. Raises ImapFailure."""
     if not settings.host:
-        raise ImapFailure(_("No IMAP host is set for this mailbox."))
+        raise ImapFailure(_("No IMAP host is set for this mailbox."), code="no_host")
     if settings.security == "none" and not _is_loopback(settings.host):
         # The password would cross the network in clear text; only a server on this machine may do without TLS.
         raise ImapFailure(
-            _("IMAP without encryption is only allowed to a server on this machine; choose SSL/TLS or STARTTLS.")
+            _("IMAP without encryption is only allowed to a server on this machine; choose SSL/TLS or STARTTLS."),
+            code="encryption_required",
         )
+    address = _checked_address(settings)
     try:
         if settings.security == "ssl":
-            conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                settings.host, settings.port, ssl_context=_tls_context(), timeout=timeout
-            )
+            conn: imaplib.IMAP4 = _PinnedIMAP4SSL(settings.host, settings.port, address=address, timeout=timeout)
         else:
-            conn = imaplib.IMAP4(settings.host, settings.port, timeout=timeout)
+            conn = _PinnedIMAP4(settings.host, settings.port, address=address, timeout=timeout)
     except (OSError, imaplib.IMAP4.error) as exc:
         raise network_failure(settings, exc) from exc
     try:
@@ -159,11 +233,21 @@ def connect(settings: ImapSettings, *, timeout: float = IMAP_TIMEOUT) -> imaplib
     except imaplib.IMAP4.error as exc:
         close(conn)
         if settings.security == "starttls" and conn.state == "NONAUTH" and "STARTTLS" not in conn.capabilities:
-            raise ImapFailure(_("%(host)s does not offer STARTTLS; choose SSL/TLS.") % {"host": settings.host}) from exc
-        raise ImapFailure(_("Sign-in was refused: %(reason)s") % {"reason": _text(exc)}) from exc
+            raise ImapFailure(
+                _("%(host)s does not offer STARTTLS; choose SSL/TLS.") % {"host": settings.host},
+                code="no_starttls",
+                detail=_text(exc),
+            ) from exc
+        raise ImapFailure(
+            _("Sign-in was refused. Check the user name and the password or token."),
+            code="sign_in_refused",
+            detail=_text(exc),
+        ) from exc
     except UnicodeEncodeError as exc:
         close(conn)
-        raise ImapFailure(_("IMAP sign-in needs a user name and password in plain ASCII.")) from exc
+        raise ImapFailure(
+            _("IMAP sign-in needs a user name and password in plain ASCII."), code="non_ascii_credentials"
+        ) from exc
     except OSError as exc:
         close(conn)
         raise network_failure(settings, exc) from exc
@@ -212,9 +296,10 @@ def open_folder(conn: imaplib.IMAP4, settings: ImapSettings, *, readonly: bool) 
     try:
         status, data = conn.select(_encode_folder(settings.folder), readonly=readonly)
         if status != "OK":
-            reason = _text(data[0] if data and data[0] else status)
             raise ImapFailure(
-                _("The folder %(folder)s cannot be opened: %(reason)s") % {"folder": settings.folder, "reason": reason}
+                _("The folder %(folder)s cannot be opened; check its name.") % {"folder": settings.folder},
+                code="folder_unavailable",
+                detail=_text(data[0] if data and data[0] else status),
             )
         exists = int(data[0] or 0) if data and isinstance(data[0], bytes) else 0
         _code, values = conn.response("UIDVALIDITY")
@@ -230,7 +315,7 @@ def _status_uidvalidity(conn: imaplib.IMAP4, settings: ImapSettings) -> int:
     _status, data = conn.status(_encode_folder(settings.folder), "(UIDVALIDITY)")
     found = re.search(rb"UIDVALIDITY\s+(\d+)", data[0] if data and isinstance(data[0], bytes) else b"")
     if found is None:
-        raise ImapFailure(_("The server did not report the folder's UIDVALIDITY."))
+        raise ImapFailure(_("The server did not report the folder's UIDVALIDITY."), code="protocol_error")
     return int(found.group(1))
 
 
@@ -266,7 +351,10 @@ def check_connection(
         finally:
             close(conn)
     except ImapFailure as failure:
-        return ConnectionCheck(ok=False, message=failure.message)
+        log.info(
+            "IMAP connection test to %s:%s failed (%s): %s", settings.host, settings.port, failure.code, failure.detail
+        )
+        return ConnectionCheck(ok=False, message=failure.shown)
     message = ngettext(
         "Signed in. The folder %(folder)s holds %(count)d message.",
         "Signed in. The folder %(folder)s holds %(count)d messages.",

@@ -265,7 +265,7 @@ def fetch_mailbox(
         finally:
             close(conn)
     except ImapFailure as failure:
-        report.error = failure.message
+        report.error = failure.shown
         log_failure(mailbox, settings, failure)
     record_imap_check(mailbox.pk, report.error)
     return report
@@ -273,13 +273,15 @@ def fetch_mailbox(
 
 def log_failure(mailbox: Mailbox, settings: ImapSettings, failure: ImapFailure) -> None:
     log.warning(
-        "IMAP fetch of mailbox %s (workspace %s, %s:%s, folder %s) failed; retrying on the next run: %s",
+        "IMAP fetch of mailbox %s (workspace %s, %s:%s, folder %s) failed; retrying on the next run: %s (%s: %s)",
         mailbox.address,
         mailbox.workspace_id,
         settings.host,
         settings.port,
         settings.folder,
         failure.message,
+        failure.code,
+        failure.detail,  # the server's own words: for the operator's log, never shown in the app
     )
 
 

@@ -1,5 +1,6 @@
 """``fetch_mail --idle``: keep a mailbox fetched over one connection, with IDLE (RFC 2177) where the server
-offers it and polling where not; reconnect with growing pauses after failures and when the settings change.
+offers it and polling where not; reconnect with growing pauses after failures and when the settings change. A
+database outage is waited out like a mail server's (``core.outages``), logged once.
 
 stdlib ``imaplib`` has no IDLE before Python 3.14, so ``_idle`` speaks it over the connection.
 """
@@ -17,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import close_old_connections
+
+from deskloop.core.outages import DATABASE_ERRORS, Backoff, DatabaseOutage
 
 from ..inbound import finish_received
 from ..models import Mailbox
@@ -99,20 +102,13 @@ class _Watch:
     mark_seen: bool
     on_report: Callable[[FetchReport], None] | None
     on_message: MessageCallback | None
+    outage: DatabaseOutage  # logs a database outage once, not at every retry
 
 
-class _Backoff:
-    """The pause after a failure: doubles up to ``RETRY_MAX_SECONDS``, back to the minimum after a fetch."""
-
-    def __init__(self) -> None:
-        self.seconds = RETRY_MIN_SECONDS
-
-    def reset(self) -> None:
-        self.seconds = RETRY_MIN_SECONDS
-
-    def wait(self, stop: threading.Event) -> None:
-        stop.wait(self.seconds)
-        self.seconds = min(self.seconds * 2, RETRY_MAX_SECONDS)
+def _backoff() -> Backoff:
+    """The pause after a failure: doubles (with jitter) up to ``RETRY_MAX_SECONDS``, back to the minimum after a
+    fetch."""
+    return Backoff(first_seconds=RETRY_MIN_SECONDS, max_seconds=RETRY_MAX_SECONDS)
 
 
 @dataclass
@@ -137,25 +133,25 @@ def run_idle(
     """Keep a mailbox fetched until ``stop`` is set: catch up, then IDLE (re-issued every ``idle_seconds``) where
     the server offers it, else poll every ``poll_seconds``. Reconnects with growing pauses after failures and
     when the mailbox's settings change."""
-    watch = _Watch(mailbox_id, stop, idle_seconds, poll_seconds, mark_seen, on_report, on_message)
-    backoff = _Backoff()
+    outage = DatabaseOutage(process=f"IMAP watcher of mailbox {mailbox_id}", log=log)
+    watch = _Watch(mailbox_id, stop, idle_seconds, poll_seconds, mark_seen, on_report, on_message, outage)
+    backoff = _backoff()
     while not stop.is_set():
         mailbox = _active_mailbox(watch, backoff)
         if mailbox is not None:
             _run_session(watch, mailbox, backoff)
 
 
-def _active_mailbox(watch: _Watch, backoff: _Backoff) -> Mailbox | None:
+def _active_mailbox(watch: _Watch, backoff: Backoff) -> Mailbox | None:
     """The mailbox to fetch, or None (after waiting) when it cannot be read, is inactive or has no IMAP host."""
     try:
         close_old_connections()
         mailbox = Mailbox.objects.filter(pk=watch.mailbox_id, is_active=True).exclude(imap_host="").first()
-    except Exception:  # the database is unreachable: wait for it like for a mail server
-        log.exception(
-            "IMAP watcher of mailbox %s cannot read its settings; retrying in %s s", watch.mailbox_id, backoff.seconds
-        )
-        backoff.wait(watch.stop)
+    except DATABASE_ERRORS as exc:  # the database is unreachable: wait for it like for a mail server
+        watch.outage.failed(exc)
+        backoff.wait(watch.stop.wait)
         return None
+    watch.outage.recovered()
     if mailbox is None:
         log.info(
             "mailbox %s is inactive or has no IMAP host; checking again in %s s", watch.mailbox_id, watch.poll_seconds
@@ -164,7 +160,7 @@ def _active_mailbox(watch: _Watch, backoff: _Backoff) -> Mailbox | None:
     return mailbox
 
 
-def _run_session(watch: _Watch, mailbox: Mailbox, backoff: _Backoff) -> None:
+def _run_session(watch: _Watch, mailbox: Mailbox, backoff: Backoff) -> None:
     """One connection, until ``stop``, a settings change or a failure (reported and recorded, then a pause)."""
     settings = ImapSettings.of(mailbox)
     session = _Session(mailbox, settings, FetchReport(mailbox=mailbox.address, folder=settings.folder))
@@ -176,18 +172,24 @@ def _run_session(watch: _Watch, mailbox: Mailbox, backoff: _Backoff) -> None:
         finally:
             close(conn)
     except ImapFailure as failure:
-        session.report.error = failure.message
+        session.report.error = failure.shown
         log_failure(mailbox, settings, failure)
-        record_imap_check(mailbox.pk, failure.message)
         if watch.on_report is not None:
             watch.on_report(session.report)
-        backoff.wait(watch.stop)
-    except Exception:  # the database went away, say; the watcher must outlive it and try again
+        try:
+            record_imap_check(mailbox.pk, failure.shown)
+        except DATABASE_ERRORS as exc:
+            watch.outage.failed(exc)
+        backoff.wait(watch.stop.wait)
+    except DATABASE_ERRORS as exc:  # the watcher must outlive the database going away, and try again
+        watch.outage.failed(exc)
+        backoff.wait(watch.stop.wait)
+    except Exception:
         log.exception("IMAP watcher of mailbox %s failed; retrying in %s s", mailbox.address, backoff.seconds)
-        backoff.wait(watch.stop)
+        backoff.wait(watch.stop.wait)
 
 
-def _serve(conn: imaplib.IMAP4, watch: _Watch, session: _Session, backoff: _Backoff) -> None:
+def _serve(conn: imaplib.IMAP4, watch: _Watch, session: _Session, backoff: Backoff) -> None:
     """Fetch, then wait for more mail, over and over on ``conn``; returns when ``stop`` is set or the mailbox's
     settings changed (reconnect with the new ones, or stop fetching an inactive mailbox)."""
     settings = session.settings

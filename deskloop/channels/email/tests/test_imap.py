@@ -180,7 +180,9 @@ def test_xoauth2_signs_in_with_the_access_token(acme: Cast, dovecot: Dovecot, fo
     Mailbox.objects.filter(pk=mailbox.pk).update(imap_secret="ya29.expired-token")
     mailbox.refresh_from_db()
     refused = imap.fetch_mailbox(mailbox)
-    assert refused.error == "Sign-in was refused: [AUTHENTICATIONFAILED] Authentication failed."
+    assert (
+        refused.error == "Sign-in was refused. Check the user name and the password or token. (error: sign_in_refused)"
+    )
 
 
 def test_tls_and_starttls_check_the_servers_certificate(
@@ -197,10 +199,11 @@ def test_tls_and_starttls_check_the_servers_certificate(
         folder=folder,
     )
     starttls = imap.ImapSettings(**{**implicit.__dict__, "port": dovecot.port, "security": "starttls"})
-    untrusted = [str(error.value.message) for error in _failures(implicit, starttls)]
+    untrusted = [(error.value.shown, error.value.detail) for error in _failures(implicit, starttls)]
+    refused = "was refused; it must be valid for this host name. (error: tls_certificate)"
     assert untrusted == [
-        f"The TLS certificate of 127.0.0.1:{dovecot.tls_port} was refused: self-signed certificate",
-        f"The TLS certificate of 127.0.0.1:{dovecot.port} was refused: self-signed certificate",
+        (f"The TLS certificate of 127.0.0.1:{dovecot.tls_port} {refused}", "self-signed certificate"),
+        (f"The TLS certificate of 127.0.0.1:{dovecot.port} {refused}", "self-signed certificate"),
     ]
     monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.ca_file))
     for settings in (implicit, starttls):
@@ -235,10 +238,13 @@ def test_connection_problems_are_reported_with_the_mailbox_and_change_nothing(
     mailbox.refresh_from_db()
     missing_folder = imap.fetch_mailbox(mailbox)
     assert [down.error, clear_text_remote.error, missing_folder.error] == [
-        f"127.0.0.1:{closed_port} refused the connection.",
-        "IMAP without encryption is only allowed to a server on this machine; choose SSL/TLS or STARTTLS.",
-        "The folder No such folder cannot be opened: Mailbox doesn't exist: No such folder",
+        f"127.0.0.1:{closed_port} refused the connection. (error: refused)",
+        "IMAP without encryption is only allowed to a server on this machine; choose SSL/TLS or STARTTLS. "
+        "(error: encryption_required)",
+        "The folder No such folder cannot be opened; check its name. (error: folder_unavailable)",
     ]
+    # The server's own words reach the operator's log, not the page.
+    assert "folder_unavailable: Mailbox doesn't exist: No such folder" in caplog.text
     assert "IMAP fetch of mailbox support@acme.example" in caplog.text
     assert (InboundEmail.objects.count(), ImapCheckpoint.objects.count()) == (0, 0)
     # The next run, with the right settings, gets the mail.
@@ -262,7 +268,7 @@ def test_fetch_mail_command_and_the_periodic_job(acme: Cast, umbrella: Cast, dov
         call_command("fetch_mail", "--mailbox", broken.address, stdout=out, stderr=err)
     assert str(failed.value) == "1 of 1 mailboxes could not be fetched; they are tried again on the next run."
     assert err.getvalue() == (
-        f"support@umbrella.example ({folder}): Sign-in was refused: [AUTHENTICATIONFAILED] Authentication failed.\n"
+        f"support@umbrella.example ({folder}): Sign-in was refused. Check the user name and the password or token. (error: sign_in_refused)\n"
     )
     with pytest.raises(CommandError) as unknown:
         call_command("fetch_mail", "--mailbox", "nobody@acme.example")
@@ -427,20 +433,20 @@ def test_the_mailboxes_page_says_which_mailbox_cannot_be_fetched_and_since_when(
         imap.fetch_mailbox(mailbox)  # still failing: "since" stays at the first failure
     mailbox.refresh_from_db()
     assert (mailbox.imap_error, mailbox.imap_failing_since, mailbox.imap_checked_at) == (
-        "Sign-in was refused: [AUTHENTICATIONFAILED] Authentication failed.",
+        "Sign-in was refused. Check the user name and the password or token. (error: sign_in_refused)",
         dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC),
         dt.datetime(2026, 3, 3, 9, 5, tzinfo=dt.UTC),
     )
     status = re.search(r"<td data-imap-status>(.*?)</td>", admin.get("/settings/mailboxes/").content.decode(), re.S)
     assert status is not None
     assert " ".join(re.sub(r"<[^>]+>", " ", status.group(1)).split()) == (
-        "Failing since 03/03/2026 9 a.m.: Sign-in was refused: [AUTHENTICATIONFAILED] Authentication failed."
+        "Failing since 03/03/2026 9 a.m.: Sign-in was refused. Check the user name and the password or token. (error: sign_in_refused)"
     )
 
     # An admin saving other settings does not wipe the status; the right password clears it on the next fetch.
     admin.post(f"/settings/mailboxes/{mailbox.pk}/", {**_settings_form(mailbox), "display_name": "Support"})
     mailbox.refresh_from_db()
-    assert (mailbox.display_name, mailbox.imap_error[:20]) == ("Support", "Sign-in was refused:")
+    assert (mailbox.display_name, mailbox.imap_error[:20]) == ("Support", "Sign-in was refused.")
     Mailbox.objects.filter(pk=mailbox.pk).update(imap_secret=SUPPORT_PASSWORD)
     mailbox.refresh_from_db()
     assert imap.fetch_mailbox(mailbox).new == 1

@@ -2,8 +2,8 @@
 
     python manage.py runserver_with_worker 127.0.0.1:8000
 
-Starts `runserver` on the address, the django-tasks database worker (`db_worker`) and the periodic scheduler
-(`run_periodic`) as child processes. Ctrl-C or SIGTERM stops all three; if one of them dies, the others are
+Starts `runserver` on the address, the task worker (`run_worker`: django-tasks' database worker, waiting out
+database outages) and the periodic scheduler (`run_periodic`) as child processes. Ctrl-C or SIGTERM stops all three; if one of them dies, the others are
 stopped and the command exits with status 1. For production, run the three as separate services instead
 (docs/operations.md).
 """
@@ -62,7 +62,7 @@ class Command(BaseCommand):
         supervisor = Supervisor(
             [
                 Child("web", web),
-                Child("worker", [*django, "db_worker"], hide=None if verbose else ROUTINE_TASK_LINE),
+                Child("worker", [*django, "run_worker"], hide=None if verbose else ROUTINE_TASK_LINE),
                 Child("scheduler", [*django, "run_periodic"]),
             ],
             say=lambda line: self.stderr.write(line),
