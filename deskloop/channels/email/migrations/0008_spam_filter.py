@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('email_channel', '0005_outbound_recipient_retries'),
+        ('email_channel', '0007_refusals_onboarding'),
         ('tickets', '0005_notification_event'),
     ]
 
