@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0005_notification_event'),
+        ('tickets', '0007_bounded_cost'),
     ]
 
     operations = [
