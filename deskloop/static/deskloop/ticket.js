@@ -144,9 +144,19 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail && event.detail.elt;
     if (form && form.id === "composer-form" && event.detail.successful && event.detail.xhr.status < 300) {
+      // The server cleared the flag with the sent message; only the browser's copy is left to reset.
       replying = false;
-      setReplying(false);
+      var field = document.querySelector("[data-presence-replying]");
+      if (field) field.value = "0";
     }
+  });
+  // Leaving the composer (or emptying it, see "input" above) ends "X is replying"; coming back with a draft
+  // starts it again.
+  document.addEventListener("focusout", function (event) {
+    if (event.target === composerBody()) setReplying(false);
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target === composerBody() && event.target.value.trim() !== "") setReplying(true);
   });
 
   // --- macros ----------------------------------------------------------------------------------------------------

@@ -1,0 +1,58 @@
+"""Issue #9, found by using Deskloop as a new agent would: the composer's presence, the @mention list, the status
+box after a refused change, the inbox filters, the "New ticket" page."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from deskloop.accounts.models import Agent
+from deskloop.conftest import Cast
+from deskloop.tickets.models import TicketPresence
+from e2e.conftest import expect, open_page, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _is_presence_beat(response: object) -> bool:
+    return "/presence/" in str(getattr(response, "url", "")) and getattr(response, "request").method == "POST"
+
+
+def _leave(page: Page, agent: Agent) -> None:
+    """Close the ticket page and let its "left" beacon finish before the database is flushed."""
+    page.goto("about:blank")
+    deadline = time.monotonic() + 5
+    while TicketPresence.objects.filter(agent=agent).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.1)
+
+
+def _replying(agent: Agent) -> bool:
+    return TicketPresence.objects.filter(agent=agent, is_replying=True).exists()
+
+
+def test_leaving_the_composer_ends_replying(acme: Cast, live_url: str, browser: Browser, page: Page) -> None:
+    sign_in(page, live_url, acme.agent)
+    page.goto(f"{live_url}/tickets/{acme.ticket.number}/")
+    with page.expect_response(_is_presence_beat):
+        page.locator("#composer-body").fill("Let me check the invoice")
+    assert _replying(acme.agent)
+
+    with page.expect_response(_is_presence_beat):
+        page.keyboard.press("Escape")  # leaves the composer, the draft stays
+    assert not _replying(acme.agent)
+    with open_page(browser) as other:
+        sign_in(other, live_url, acme.admin)
+        other.goto(f"{live_url}/tickets/{acme.ticket.number}/")
+        expect(other.locator("#presence")).to_contain_text("Maria Agent is viewing")
+        _leave(other, acme.admin)
+
+    with page.expect_response(_is_presence_beat):
+        page.locator("#composer-body").focus()  # back to the draft: replying again
+    assert _replying(acme.agent)
+    with page.expect_response(_is_presence_beat):
+        page.locator("#composer-body").fill("")
+    assert not _replying(acme.agent)
+    _leave(page, acme.agent)
