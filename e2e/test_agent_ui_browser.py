@@ -10,7 +10,8 @@ from playwright.sync_api import Browser, Page
 
 from deskloop.accounts.models import Agent
 from deskloop.conftest import Cast
-from deskloop.tickets.models import TicketPresence
+from deskloop.tickets.models import Ticket, TicketPresence
+from deskloop.tickets.services.configuration import create_custom_field
 from e2e.conftest import expect, open_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -55,4 +56,19 @@ def test_leaving_the_composer_ends_replying(acme: Cast, live_url: str, browser: 
     with page.expect_response(_is_presence_beat):
         page.locator("#composer-body").fill("")
     assert not _replying(acme.agent)
+    _leave(page, acme.agent)
+
+
+def test_a_refused_solve_shows_the_real_status_again(acme: Cast, live_url: str, page: Page) -> None:
+    create_custom_field(actor=acme.admin, label="Root cause", field_type="text", required_on_solve=True)
+    sign_in(page, live_url, acme.agent)
+    page.goto(f"{live_url}/tickets/{acme.ticket.number}/")
+    status = page.locator("#prop-status")
+    expect(status.locator("option:checked")).to_have_text("New")
+
+    status.select_option(label="Solved")
+    expect(page.locator("#properties-errors")).to_contain_text("Root cause")
+    expect(page.locator("#prop-status option:checked")).to_have_text("New")
+    expect(page.locator("[data-ticket-status]")).to_have_text("New")
+    assert Ticket.objects.get(pk=acme.ticket.pk).status.name == "New"
     _leave(page, acme.agent)
