@@ -64,12 +64,19 @@ def _view_labels() -> dict[str, str]:
         InboxView.MINE: _("My tickets"),
         InboxView.UNASSIGNED: _("Unassigned"),
         InboxView.MY_TEAMS: _("My teams"),
+        InboxView.UNSOLVED: _("All unsolved"),
         InboxView.ALL: _("All tickets"),
         InboxView.PENDING: _("Pending"),
         InboxView.SOLVED: _("Solved"),
         InboxView.TRASH: _("Trash"),
         InboxView.SPAM: _("Spam"),
     }
+
+
+def start_view_choices(agent: Agent) -> list[tuple[str, str]]:
+    """The built-in views an agent may open the inbox with (Trash and Spam are places to visit, not to start)."""
+    labels = _view_labels()
+    return [(k, labels[k]) for k in InboxView.ALL_VIEWS if k not in (InboxView.TRASH, InboxView.SPAM)]
 
 
 def _sort_labels() -> dict[str, str]:
