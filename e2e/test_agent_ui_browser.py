@@ -72,3 +72,18 @@ def test_a_refused_solve_shows_the_real_status_again(acme: Cast, live_url: str, 
     expect(page.locator("[data-ticket-status]")).to_have_text("New")
     assert Ticket.objects.get(pk=acme.ticket.pk).status.name == "New"
     _leave(page, acme.agent)
+
+
+def test_new_ticket_for_a_customer_found_by_typing(acme: Cast, live_url: str, page: Page) -> None:
+    sign_in(page, live_url, acme.agent)
+    page.get_by_role("link", name="New ticket").click()
+    page.get_by_label("Find a customer").fill("globex")
+    page.get_by_label("Carmen Customer").check()
+    page.get_by_label("Phone call: log what the customer said").check()
+    page.get_by_label("Subject").fill("Called about the VAT number")
+    page.get_by_label("First message").fill("She asked whether the corrected invoice was sent.")
+    page.get_by_role("button", name="Create ticket").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Called about the VAT number")
+    ticket = Ticket.objects.get(subject="Called about the VAT number")
+    assert (ticket.requester_id, ticket.channel) == (acme.customer.pk, "phone")
+    _leave(page, acme.agent)

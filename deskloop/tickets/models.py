@@ -57,6 +57,8 @@ class Channel(models.TextChoices):
     API = "api", _("API")
     PHONE = "phone", _("Phone")
     IMPORT = "import", _("Import")
+    # Opened by an agent for a conversation that came some other way (in person, chat elsewhere, a letter).
+    OTHER = "other", _("Other")
 
 
 class ProductArea(WorkspaceOwned):

@@ -59,4 +59,14 @@ class Migration(migrations.Migration):
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.RunPython(recover_params, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name='message',
+            name='channel',
+            field=models.CharField(choices=[('email', 'Email'), ('web', 'Web'), ('widget', 'Widget'), ('api', 'API'), ('phone', 'Phone'), ('import', 'Import'), ('other', 'Other')], default='web', max_length=10),
+        ),
+        migrations.AlterField(
+            model_name='ticket',
+            name='channel',
+            field=models.CharField(choices=[('email', 'Email'), ('web', 'Web'), ('widget', 'Widget'), ('api', 'API'), ('phone', 'Phone'), ('import', 'Import'), ('other', 'Other')], default='web', max_length=10, verbose_name='channel'),
+        ),
     ]
