@@ -4,21 +4,23 @@ box after a refused change, the inbox filters, the "New ticket" page."""
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, Response
 
 from deskloop.accounts.models import Agent
 from deskloop.conftest import Cast
 from deskloop.tickets.models import Ticket, TicketPresence
 from deskloop.tickets.services.configuration import create_custom_field
+from deskloop.tickets.services.tickets import TicketChanges, update_ticket
 from e2e.conftest import expect, open_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _is_presence_beat(response: object) -> bool:
-    return "/presence/" in str(getattr(response, "url", "")) and getattr(response, "request").method == "POST"
+def _is_presence_beat(response: Response) -> bool:
+    return "/presence/" in response.url and response.request.method == "POST"
 
 
 def _leave(page: Page, agent: Agent) -> None:
@@ -87,3 +89,15 @@ def test_new_ticket_for_a_customer_found_by_typing(acme: Cast, live_url: str, pa
     ticket = Ticket.objects.get(subject="Called about the VAT number")
     assert (ticket.requester_id, ticket.channel) == (acme.customer.pk, "phone")
     _leave(page, acme.agent)
+
+
+def test_changing_one_filter_keeps_every_value_of_another(acme: Cast, live_url: str, page: Page) -> None:
+    update_ticket(ticket=acme.ticket, changes=TicketChanges(add_tags=["billing", "vip"]), agent=acme.admin)
+    sign_in(page, live_url, acme.agent)
+    page.goto(f"{live_url}/?view=all&tag=billing&tag=vip&channel=email&channel=phone")
+    page.locator("#filter-priority").select_option("high")
+    page.wait_for_url(lambda url: "priority=high" in url)
+    query = parse_qs(urlsplit(page.url).query)
+    assert sorted(query["tag"]) == ["billing", "vip"]
+    assert sorted(query["channel"]) == ["email", "phone"]
+    assert query["priority"] == ["high"]

@@ -23,8 +23,8 @@ from deskloop.accounts.forms import (
     WorkspaceForm,
     time_zone_names,
 )
-from deskloop.accounts.preferences import start_view_choices
 from deskloop.accounts.models import ADMIN_ROLES, ALL_ROLES, Role
+from deskloop.accounts.preferences import start_view_choices
 from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import refusal
 

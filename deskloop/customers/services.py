@@ -20,7 +20,6 @@ from deskloop.core.plain_sql import Filters, fill_null_returning, insert_row, re
 from deskloop.customers.models import Contact, ContactEmail, LifecycleStage, Organization, OrganizationDomain
 from deskloop.customers.queries import identities_with_contacts
 
-
 PHONE_MAX = 50
 
 
@@ -180,9 +179,7 @@ def create_contact(
     return contact
 
 
-def _create_phone_contact(
-    *, workspace: Workspace, name: str, phone: str, organization: Organization | None
-) -> Contact:
+def _create_phone_contact(*, workspace: Workspace, name: str, phone: str, organization: Organization | None) -> Contact:
     if len(phone) > PHONE_MAX:
         raise ValidationFailed(_("A phone number has at most %(max)d characters.") % {"max": PHONE_MAX}, field="phone")
     if organization is not None and organization.workspace_id != workspace.pk:

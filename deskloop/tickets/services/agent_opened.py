@@ -65,7 +65,9 @@ def open_ticket_as_agent(
             ticket = open_ticket(workspace=agent.workspace, ticket=new, created_by=agent)[0]
             add_agent_reply(ticket=ticket, agent=agent, body_text=body_text)
         else:
-            new = NewTicket(requester=contact, subject=subject, body_text=body_text, channel=CHANNEL_OF[Opening(opening)])
+            new = NewTicket(
+                requester=contact, subject=subject, body_text=body_text, channel=CHANNEL_OF[Opening(opening)]
+            )
             ticket = open_ticket(workspace=agent.workspace, ticket=new, created_by=agent)[0]
     return ticket
 

@@ -14,8 +14,8 @@ from deskloop.core.errors import Conflict, ValidationFailed
 from deskloop.tickets.attachments import IncomingFile
 from deskloop.tickets.models import Macro, Message, Status, Ticket
 from deskloop.tickets.services.macros import apply_macro
-from deskloop.tickets.services.presence import stop_replying
 from deskloop.tickets.services.messages import add_agent_reply, add_internal_note
+from deskloop.tickets.services.presence import stop_replying
 from deskloop.tickets.services.tickets import TicketChanges, update_ticket
 
 

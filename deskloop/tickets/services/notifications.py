@@ -84,7 +84,9 @@ def _notify_mentions(event: OutboxEvent) -> None:
         workspace_id=event.workspace_id, pk__in=payload["mentioned_agent_ids"]
     )
     params = {"author": author.name, "number": ticket.number}
-    _create(event, ticket, [(t, params) for t in targets.order_by("id") if t.pk != author.pk], Notification.Kind.MENTION)
+    _create(
+        event, ticket, [(t, params) for t in targets.order_by("id") if t.pk != author.pk], Notification.Kind.MENTION
+    )
 
 
 def _create(event: OutboxEvent, ticket: Ticket, recipients: list[tuple[Agent, dict[str, Any]]], kind: str) -> None:

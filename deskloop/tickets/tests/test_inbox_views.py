@@ -198,7 +198,9 @@ def test_filters_come_from_the_query_string(acme: Cast, queue: dict[str, Ticket]
     assert numbers(client.get(inbox, {"view": "all", "channel": "phone"})) == [queue["old"].number]
     assert numbers(client.get(inbox, {"view": "all", "priority": "high"})) == [queue["export"].number]
     assert numbers(client.get(inbox, {"view": "all", "created_to": "2024-12-31"})) == [queue["old"].number]
-    assert numbers(client.get(inbox, {"view": "all", "created_from": "2025-01-01", "tag": "billing"})) == [queue["refund"].number]
+    assert numbers(client.get(inbox, {"view": "all", "created_from": "2025-01-01", "tag": "billing"})) == [
+        queue["refund"].number
+    ]
     assert numbers(client.get(inbox, {"view": "all", "requester": queue["export"].requester_id})) == [5, 2]
 
 

@@ -1,4 +1,4 @@
-""""New ticket": an agent opens a ticket for a phone call, a conversation that came another way, or an email they
+""" "New ticket": an agent opens a ticket for a phone call, a conversation that came another way, or an email they
 start. The requester is an existing contact (searched by name, email or organization) or a new one made inline."""
 
 from __future__ import annotations

@@ -19,7 +19,9 @@ Capture = Callable[..., Any]
 def test_an_outbound_email_conversation_sends_the_first_message(
     acme: Cast, django_capture_on_commit_callbacks: Capture
 ) -> None:
-    create_mailbox(actor=acme.admin, values=MailboxSettings(address="support@acme.example", display_name="Acme Support"))
+    create_mailbox(
+        actor=acme.admin, values=MailboxSettings(address="support@acme.example", display_name="Acme Support")
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in_client(acme.agent).post(
             "/tickets/new/",
