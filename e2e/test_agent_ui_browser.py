@@ -101,3 +101,32 @@ def test_changing_one_filter_keeps_every_value_of_another(acme: Cast, live_url: 
     assert sorted(query["tag"]) == ["billing", "vip"]
     assert sorted(query["channel"]) == ["email", "phone"]
     assert query["priority"] == ["high"]
+
+
+def test_the_mention_list_is_chosen_with_the_keyboard(acme: Cast, live_url: str, page: Page) -> None:
+    sign_in(page, live_url, acme.agent)
+    page.goto(f"{live_url}/tickets/{acme.ticket.number}/")
+    body = page.locator("#composer-body")
+    body.click()
+    body.press_sequentially("Please check @b")
+    listbox = page.get_by_role("listbox", name="Agents")
+    expect(listbox).to_be_visible()
+    expect(body).to_have_attribute("aria-expanded", "true")
+    expect(listbox.get_by_role("option", selected=True)).to_have_text("Boris Billing")
+    page.keyboard.press("Enter")
+    expect(body).to_have_value("Please check @boris ")
+    expect(listbox).to_be_hidden()
+
+    body.press_sequentially("and @")  # every agent matches: the arrows move through them
+    first = listbox.get_by_role("option", selected=True)
+    expect(first).to_have_count(1)
+    first_name = first.inner_text()
+    page.keyboard.press("ArrowDown")
+    expect(listbox.get_by_role("option", selected=True)).not_to_have_text(first_name)
+    page.keyboard.press("ArrowUp")
+    expect(listbox.get_by_role("option", selected=True)).to_have_text(first_name)
+    page.keyboard.press("Escape")  # closes the list, the caret stays in the composer
+    expect(listbox).to_be_hidden()
+    expect(body).to_be_focused()
+    expect(body).to_have_value("Please check @boris and @")
+    _leave(page, acme.agent)

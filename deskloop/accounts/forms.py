@@ -51,7 +51,9 @@ class StartViewForm(AccessibleForm):
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["start_view"].choices = [("", _("Default (All unsolved)")), *choices]
+        field = self.fields["start_view"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("Default (All unsolved)")), *choices]
 
 
 class PasswordForm(AccessibleForm):
