@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from deskloop.accounts.models import Agent, Team
 from deskloop.core.errors import PermissionDenied, ValidationFailed
+from deskloop.core.when import moment
 from deskloop.customers.models import Contact, ContactEmail, Organization
 from deskloop.tickets import search
 from deskloop.tickets.inbox import (
@@ -289,8 +289,8 @@ def inbox_rows(tickets: Iterable[Ticket]) -> list[InboxRow]:
     priority_labels = {value: str(label) for value, label in Priority.choices}
     rows = []
     for ticket in tickets:
-        # The agent's time zone is active for the request (AgentLocaleMiddleware), as the |date filter used it.
-        updated = timezone.localtime(ticket.updated_at)
+        # The agent's time zone and language are active for the request (AgentLocaleMiddleware).
+        updated = moment(ticket.updated_at)
         assignee = ticket.assignee
         team = ticket.team
         organization = ticket.organization
@@ -309,9 +309,9 @@ def inbox_rows(tickets: Iterable[Ticket]) -> list[InboxRow]:
                 priority_label=priority_labels.get(ticket.priority, ticket.priority),
                 assignee=assignee.name if assignee is not None else "",
                 team=team.name if team is not None else "",
-                updated_iso=updated.isoformat(),
-                updated_full=formats.date_format(updated, "DATETIME_FORMAT"),
-                updated_short=dateformat.format(updated, "j M, H:i"),
+                updated_iso=updated.iso,
+                updated_full=updated.exact,
+                updated_short=updated.text,
                 select_label=_("Select ticket #%(number)s") % {"number": ticket.number},
             )
         )
