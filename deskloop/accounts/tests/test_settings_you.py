@@ -70,7 +70,10 @@ def test_a_profile_change_moves_times_into_the_new_time_zone_and_language(acme: 
     after = client.get("/settings/tokens/")
     assert after["Content-Language"] == "es"
     # 12:00 UTC is 21:00 in Tokyo.
-    assert '<time datetime="2026-03-01T21:00:00+09:00" title="1 de marzo de 2026 a las 21:00">ahora mismo</time>' in after.text
+    assert (
+        '<time datetime="2026-03-01T21:00:00+09:00" title="1 de marzo de 2026 a las 21:00">ahora mismo</time>'
+        in after.text
+    )
 
 
 def test_a_bad_time_zone_or_a_missing_name_changes_nothing(acme: Cast) -> None:
