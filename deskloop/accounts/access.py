@@ -102,9 +102,10 @@ def agent_view(roles: Iterable[str] = ALL_ROLES, *, description: str = "") -> Ca
             agent = getattr(request, "agent", None) or resolve_agent(request)
             if agent is None:
                 return redirect("accounts:choose_workspace")
+            # Known before the role check, so the 403 page shows the agent's own layout (and its way back).
+            request.agent = agent  # type: ignore[attr-defined]
             if agent.role not in allowed:
                 raise PermissionDenied
-            request.agent = agent  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 
         return cast(ViewFunc, attach_policy(wrapper, policy))

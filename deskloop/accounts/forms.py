@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -39,6 +40,20 @@ class ProfileForm(AccessibleForm):
         widget=TimeZoneInput(),
         help_text=_("Times across Deskloop are shown in this zone, e.g. Europe/Madrid or America/New_York."),
     )
+
+
+class StartViewForm(AccessibleForm):
+    start_view = forms.ChoiceField(
+        label=_("Inbox opens with"),
+        required=False,
+        help_text=_("The view you see first when you open the inbox."),
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["start_view"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("Default (All unsolved)")), *choices]
 
 
 class PasswordForm(AccessibleForm):

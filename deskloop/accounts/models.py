@@ -92,6 +92,9 @@ class Agent(WorkspaceOwned):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="agents")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AGENT)
     display_name = models.CharField(_("display name"), max_length=200, blank=True)
+    # The inbox view the inbox root opens for this agent ("" = the product's default); one of the views the tickets
+    # app registers in ``accounts.preferences``.
+    start_view = models.CharField(_("start view"), max_length=20, blank=True, default="")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -35,6 +35,7 @@ from deskloop.accounts.models import (
     User,
     Workspace,
 )
+from deskloop.accounts.preferences import start_view_choices
 from deskloop.core.emails import send_templated_email
 from deskloop.core.errors import NotFound, PermissionDenied, ValidationFailed
 from deskloop.core.plain_sql import JoinedRows
@@ -52,6 +53,7 @@ TICKET_PREFIX_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
 OWNERS_ONLY_PRIVATE_TARGETS = gettext_noop("Only an owner can let webhooks reach private network addresses.")
 ROLES_ADMINS_ONLY = gettext_noop("Only admins can change roles.")
 UNKNOWN_ROLE = gettext_noop("Unknown role “%(role)s”.")
+UNKNOWN_START_VIEW = gettext_noop("Choose one of the listed views.")
 LAST_OWNER = gettext_noop("A workspace needs at least one owner.")
 OWNER_ROLE_NEEDS_OWNER = gettext_noop("Only an owner can make someone an owner.")
 OWNER_CHANGED_BY_OWNER = gettext_noop("Only an owner can change another owner's role.")
@@ -186,6 +188,16 @@ def update_profile(*, user: User, name: str, language: str, time_zone: str) -> U
     user.time_zone = clean_time_zone(time_zone)
     user.save(update_fields=["name", "language", "time_zone"])
     return user
+
+
+def set_start_view(*, agent: Agent, view: str) -> Agent:
+    """The inbox view the agent's inbox opens with ("" for the default)."""
+    if view and view not in dict(start_view_choices(agent)):
+        raise ValidationFailed(_(UNKNOWN_START_VIEW), field="start_view")
+    if agent.start_view != view:
+        agent.start_view = view
+        agent.save(update_fields=["start_view"])
+    return agent
 
 
 def change_password(*, user: User, current_password: str, new_password: str) -> User:

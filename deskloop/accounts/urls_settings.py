@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views_settings.home, name="home"),
     path("profile/", views_settings.profile, name="profile"),
     path("profile/password/", views_settings.password, name="password"),
+    path("profile/start-view/", views_settings.start_view, name="start_view"),
     path("tokens/", views_settings.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views_settings.token_revoke, name="token_revoke"),
     path("workspace/", views_settings.workspace, name="workspace"),

@@ -15,8 +15,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deskloop.accounts import queries, services
 from deskloop.accounts.access import AgentRequest, agent_view
-from deskloop.accounts.forms import PasswordForm, ProfileForm, TokenForm, WorkspaceForm, time_zone_names
+from deskloop.accounts.forms import (
+    PasswordForm,
+    ProfileForm,
+    StartViewForm,
+    TokenForm,
+    WorkspaceForm,
+    time_zone_names,
+)
 from deskloop.accounts.models import ADMIN_ROLES, ALL_ROLES, Role
+from deskloop.accounts.preferences import start_view_choices
 from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import refusal
 
@@ -28,15 +36,26 @@ def home(request: AgentRequest) -> HttpResponse:
 
 
 # ---- profile -----------------------------------------------------------------------------------------------------
+def _start_view_form(request: AgentRequest, data: Any = None) -> StartViewForm:
+    agent = request.agent
+    return StartViewForm(data, initial={"start_view": agent.start_view}, choices=start_view_choices(agent))
+
+
 def _render_profile(
-    request: AgentRequest, profile_form: ProfileForm, password_form: PasswordForm, *, status: int = 200
+    request: AgentRequest,
+    profile_form: ProfileForm,
+    password_form: PasswordForm,
+    *,
+    start_view_form: StartViewForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    return render(
-        request,
-        "accounts/settings/profile.html",
-        {"form": profile_form, "password_form": password_form, "time_zone_names": time_zone_names()},
-        status=status,
-    )
+    context = {
+        "form": profile_form,
+        "password_form": password_form,
+        "start_view_form": start_view_form or _start_view_form(request),
+        "time_zone_names": time_zone_names(),
+    }
+    return render(request, "accounts/settings/profile.html", context, status=status)
 
 
 @agent_view(ALL_ROLES, description="The caller's own name, language and time zone")
@@ -74,9 +93,24 @@ def password(request: AgentRequest) -> HttpResponse:
             update_session_auth_hash(request, request.user)
             messages.success(request, _("Your password was changed."))
             return redirect("settings:profile")
+    return _render_profile(request, _profile_form(request), form, status=400)
+
+
+def _profile_form(request: AgentRequest) -> ProfileForm:
     user = request.user
-    profile_form = ProfileForm(initial={"name": user.name, "language": user.language, "time_zone": user.time_zone})
-    return _render_profile(request, profile_form, form, status=400)
+    return ProfileForm(initial={"name": user.name, "language": user.language, "time_zone": user.time_zone})
+
+
+@agent_view(ALL_ROLES, description="Choose the inbox view the caller's inbox opens with")
+@require_POST
+def start_view(request: AgentRequest) -> HttpResponse:
+    form = _start_view_form(request, request.POST)
+    if form.is_valid():
+        with refusal(form):
+            services.set_start_view(agent=request.agent, view=form.cleaned_data["start_view"])
+            messages.success(request, _("Your inbox start view was saved."))
+            return redirect("settings:profile")
+    return _render_profile(request, _profile_form(request), PasswordForm(), start_view_form=form, status=400)
 
 
 # ---- API tokens --------------------------------------------------------------------------------------------------

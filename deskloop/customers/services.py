@@ -20,6 +20,8 @@ from deskloop.core.plain_sql import Filters, fill_null_returning, insert_row, re
 from deskloop.customers.models import Contact, ContactEmail, LifecycleStage, Organization, OrganizationDomain
 from deskloop.customers.queries import identities_with_contacts
 
+PHONE_MAX = 50
+
 
 def normalize_email(address: str) -> str:
     """Lower-case and validate an address; raise ValidationFailed with a human message otherwise."""
@@ -155,6 +157,10 @@ def create_contact(
     locale: str = "",
     timezone_name: str = "",
 ) -> Contact:
+    """A contact with an email address, or with only a phone number (a caller who gave no address)."""
+    phone = " ".join(phone.split())
+    if not email.strip() and phone:
+        return _create_phone_contact(workspace=workspace, name=name, phone=phone, organization=organization)
     address = normalize_email(email)
     if organization is not None and organization.workspace_id != workspace.pk:
         raise ValidationFailed(_("The organization must belong to this workspace."), field="organization")
@@ -171,6 +177,14 @@ def create_contact(
         )
         ContactEmail.objects.create(workspace=workspace, contact=contact, email=address, is_primary=True)
     return contact
+
+
+def _create_phone_contact(*, workspace: Workspace, name: str, phone: str, organization: Organization | None) -> Contact:
+    if len(phone) > PHONE_MAX:
+        raise ValidationFailed(_("A phone number has at most %(max)d characters.") % {"max": PHONE_MAX}, field="phone")
+    if organization is not None and organization.workspace_id != workspace.pk:
+        raise ValidationFailed(_("The organization must belong to this workspace."), field="organization")
+    return Contact.objects.create(workspace=workspace, name=name[:200], phone=phone, organization=organization)
 
 
 CUSTOMERS_WRITERS_ONLY = gettext_noop("Your role cannot change contacts or organizations.")

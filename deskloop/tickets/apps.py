@@ -19,6 +19,10 @@ class TicketsConfig(AppConfig):
         register_job("purge_orphan_blobs", 3600, purge_orphan_blobs)
         register_consumer(notify_in_app)
         self._register_settings_screens()
+        from deskloop.accounts.preferences import register_start_views
+        from deskloop.tickets.views.inbox_page import start_view_choices
+
+        register_start_views(start_view_choices)
 
     def _register_settings_screens(self) -> None:
         from django.utils.translation import gettext_lazy as _

@@ -33,12 +33,17 @@ class InboxView:
     UNASSIGNED = "unassigned"
     MY_TEAMS = "my_teams"
     ALL = "all"
+    # Everything not solved or closed, whoever has it: the view a new agent starts from (issue #9), where "All
+    # tickets" showed mostly finished work.
+    UNSOLVED = "unsolved"
     PENDING = "pending"
     SOLVED = "solved"
     TRASH = "trash"
     SPAM = "spam"
 
-    ALL_VIEWS = (MINE, UNASSIGNED, MY_TEAMS, ALL, PENDING, SOLVED, TRASH, SPAM)
+    ALL_VIEWS = (MINE, UNASSIGNED, MY_TEAMS, UNSOLVED, ALL, PENDING, SOLVED, TRASH, SPAM)
+    # Where the inbox opens for an agent who has not chosen a start view in their settings.
+    DEFAULT_START = UNSOLVED
 
 
 SORTS = {
@@ -142,6 +147,12 @@ def filter_tickets(agent: Agent, ticket_filter: TicketFilter) -> QuerySet[Ticket
     elif view == InboxView.MY_TEAMS:
         team_ids = list(agent.teams.values_list("id", flat=True))
         tickets = tickets.filter(team_id__in=team_ids, status_id__in=active)
+    elif view == InboxView.UNSOLVED:
+        # A subquery, not a list: the inbox root opens this view, and it keeps the page's query count.
+        finished = Status.objects.filter(
+            workspace_id=workspace_id, category__in=(StatusCategory.SOLVED, StatusCategory.CLOSED)
+        ).values("id")
+        tickets = tickets.exclude(status_id__in=finished)
     elif view == InboxView.PENDING:
         tickets = tickets.filter(status_id__in=_status_ids(workspace_id, {StatusCategory.PENDING}))
     elif view == InboxView.SOLVED:
@@ -269,7 +280,15 @@ def view_counts(agent: Agent) -> dict[str, int]:
     solved = ids({StatusCategory.SOLVED, StatusCategory.CLOSED})
     team_ids = set(agent.teams.values_list("id", flat=True))
     counts = dict.fromkeys(
-        (InboxView.MINE, InboxView.UNASSIGNED, InboxView.MY_TEAMS, InboxView.ALL, InboxView.PENDING, InboxView.SOLVED),
+        (
+            InboxView.MINE,
+            InboxView.UNASSIGNED,
+            InboxView.MY_TEAMS,
+            InboxView.UNSOLVED,
+            InboxView.ALL,
+            InboxView.PENDING,
+            InboxView.SOLVED,
+        ),
         0,
     )
     groups = (
@@ -290,6 +309,8 @@ def view_counts(agent: Agent) -> dict[str, int]:
                 counts[InboxView.MY_TEAMS] += tickets
         if status_id in pending:
             counts[InboxView.PENDING] += tickets
-        elif status_id in solved:
+        if status_id in solved:
             counts[InboxView.SOLVED] += tickets
+        else:
+            counts[InboxView.UNSOLVED] += tickets
     return counts

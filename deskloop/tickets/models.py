@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from deskloop.core.models import NamedInLanguages, WorkspaceOwned
@@ -56,6 +57,8 @@ class Channel(models.TextChoices):
     API = "api", _("API")
     PHONE = "phone", _("Phone")
     IMPORT = "import", _("Import")
+    # Opened by an agent for a conversation that came some other way (in person, chat elsewhere, a letter).
+    OTHER = "other", _("Other")
 
 
 class ProductArea(WorkspaceOwned, NamedInLanguages):
@@ -374,6 +377,10 @@ class Notification(WorkspaceOwned):
     agent = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, related_name="+")
+    # What happened, as the words' parameters ({"number": 42, "author": "Maria"}): the sentence is made when the
+    # notification is read, in the reader's language of that moment (issue #9). ``text`` is the same sentence in
+    # the site language, kept for rows whose parameters could not be recovered and for reading the table by hand.
+    params = models.JSONField(default=dict, blank=True)
     text = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -389,6 +396,19 @@ class Notification(WorkspaceOwned):
                 name="notification_once_per_event",
             )
         ]
+
+    @property
+    def message(self) -> str:
+        """The sentence in the active language (the reader's, set by the locale middleware)."""
+        params = self.params or {}
+        if self.kind == self.Kind.ASSIGNMENT and "number" in params:
+            return gettext("#%(number)s was assigned to you") % {"number": params["number"]}
+        if self.kind == self.Kind.MENTION and {"number", "author"} <= params.keys():
+            return gettext("%(author)s mentioned you on #%(number)s") % {
+                "author": params["author"],
+                "number": params["number"],
+            }
+        return self.text
 
 
 class TicketSearchDocument(WorkspaceOwned):

@@ -15,7 +15,7 @@ from deskloop.tickets.inbox import MAX_PAGE_SIZE
 from deskloop.tickets.models import Channel, Message, MessageKind, Priority, StatusCategory, Ticket
 
 TicketSort = Literal["-updated_at", "updated_at", "-created_at", "created_at", "-number", "number"]
-ViewName = Literal["mine", "unassigned", "my_teams", "all", "pending", "solved", "trash", "spam"]
+ViewName = Literal["mine", "unassigned", "my_teams", "unsolved", "all", "pending", "solved", "trash", "spam"]
 
 
 class StatusRef(Schema):

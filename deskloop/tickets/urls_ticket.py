@@ -2,9 +2,11 @@
 
 from django.urls import path
 
-from deskloop.tickets.views import ticket, ticket_actions, ticket_attachments
+from deskloop.tickets.views import new_ticket, ticket, ticket_actions, ticket_attachments
 
 urlpatterns = [
+    path("tickets/new/", new_ticket.new_ticket, name="new"),
+    path("tickets/new/requesters/", new_ticket.requester_matches, name="new_requesters"),
     path("tickets/<int:number>/", ticket.ticket_detail, name="detail"),
     path("tickets/<int:number>/properties/", ticket.ticket_update, name="update"),
     path("tickets/<int:number>/messages/", ticket.ticket_compose, name="compose"),

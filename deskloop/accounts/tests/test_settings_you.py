@@ -62,7 +62,7 @@ def test_a_profile_change_moves_times_into_the_new_time_zone_and_language(acme: 
     )
     client = signed_in_client(acme.agent)
     before = client.get("/settings/tokens/")
-    assert "<td>2026-03-01 12:00</td>" in before.text
+    assert '<time datetime="2026-03-01T12:00:00+00:00" title="March 1, 2026, noon">just now</time>' in before.text
 
     saved = client.post("/settings/profile/", {"name": "  María   Agent ", "language": "es", "time_zone": "Asia/Tokyo"})
     assert (saved.status_code, saved["Location"]) == (302, "/settings/profile/")
@@ -71,7 +71,11 @@ def test_a_profile_change_moves_times_into_the_new_time_zone_and_language(acme: 
 
     after = client.get("/settings/tokens/")
     assert after["Content-Language"] == "es"
-    assert "<td>2026-03-01 21:00</td>" in after.text  # 12:00 UTC is 21:00 in Tokyo
+    # 12:00 UTC is 21:00 in Tokyo.
+    assert (
+        '<time datetime="2026-03-01T21:00:00+09:00" title="1 de marzo de 2026 a las 21:00">ahora mismo</time>'
+        in after.text
+    )
 
 
 def test_a_bad_time_zone_or_a_missing_name_changes_nothing(acme: Cast) -> None:

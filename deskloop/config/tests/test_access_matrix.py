@@ -65,6 +65,9 @@ class World:
 
 def _samples(cast: Cast) -> dict[str, Any]:
     """A value for every URL parameter name used by the routes, pointing at an object of ``cast``'s workspace."""
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
     from deskloop.accounts.services import create_api_token, invite_agent
     from deskloop.tickets.models import Attachment, CustomField, Macro, ProductArea, SavedView, Status, Tag
 
@@ -107,6 +110,8 @@ def _samples(cast: Cast) -> dict[str, Any]:
         "attachment_id": attachment.pk if attachment else 0,
         "notification_id": 0,
         "email_id": cast.customer.emails.get().pk,
+        # A password-reset link of the workspace's agent (public: the link itself is the credential).
+        "uidb64": urlsafe_base64_encode(force_bytes(cast.agent.user_id)),
     }
     from deskloop.webhooks.models import Delivery, DeliveryState, Endpoint
 

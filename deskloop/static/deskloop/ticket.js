@@ -144,9 +144,19 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail && event.detail.elt;
     if (form && form.id === "composer-form" && event.detail.successful && event.detail.xhr.status < 300) {
+      // The server cleared the flag with the sent message; only the browser's copy is left to reset.
       replying = false;
-      setReplying(false);
+      var field = document.querySelector("[data-presence-replying]");
+      if (field) field.value = "0";
     }
+  });
+  // Leaving the composer (or emptying it, see "input" above) ends "X is replying"; coming back with a draft
+  // starts it again.
+  document.addEventListener("focusout", function (event) {
+    if (event.target === composerBody()) setReplying(false);
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target === composerBody() && event.target.value.trim() !== "") setReplying(true);
   });
 
   // --- macros ----------------------------------------------------------------------------------------------------
@@ -183,11 +193,59 @@
     var match = /(^|[^\w@])@([\w.-]{0,64})$/.exec(before);
     return match ? match[2] : null;
   }
+  function mentionList() { return document.querySelector("[data-mention-list]"); }
+  function shownMentions() {
+    var list = mentionList();
+    if (!list || list.hidden) return [];
+    return Array.prototype.filter.call(list.querySelectorAll("[data-mention]"), function (o) { return !o.hidden; });
+  }
+  // The list is a listbox controlled by the composer (a combobox): the caret stays in the text while the arrow
+  // keys move the active option, Enter or Tab inserts it, Escape closes the list.
+  function setActiveMention(option) {
+    var textarea = composerBody();
+    var list = mentionList();
+    if (!textarea || !list) return;
+    list.querySelectorAll("[data-mention]").forEach(function (o) {
+      o.setAttribute("aria-selected", o === option ? "true" : "false");
+      o.classList.toggle("is-active", o === option);
+    });
+    if (option) textarea.setAttribute("aria-activedescendant", option.id);
+    else textarea.removeAttribute("aria-activedescendant");
+  }
+  function showMentionList(show) {
+    var list = mentionList();
+    var textarea = composerBody();
+    if (list) list.hidden = !show;
+    if (textarea) textarea.setAttribute("aria-expanded", show ? "true" : "false");
+    var shown = shownMentions();
+    setActiveMention(show && shown.length ? shown[0] : null);
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.target !== composerBody()) return;
+    var shown = shownMentions();
+    if (!shown.length) return;
+    var active = shown.filter(function (o) { return o.getAttribute("aria-selected") === "true"; })[0];
+    var index = shown.indexOf(active);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      setActiveMention(shown[(index + step + shown.length) % shown.length]);
+    } else if ((event.key === "Enter" || event.key === "Tab") && !event.shiftKey && active) {
+      insertMention(active);
+    } else if (event.key === "Escape") {
+      showMentionList(false);
+    } else {
+      return;
+    }
+    // Handled here: not a new line, not leaving the field, not the page's Escape (leave the composer).
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }, true);
+
   function suggestMentions(textarea) {
-    var list = document.querySelector("[data-mention-list]");
+    var list = mentionList();
     if (!list) return;
     var query = currentMention(textarea);
-    if (query === null) { list.hidden = true; return; }
+    if (query === null) { showMentionList(false); return; }
     var shown = 0;
     list.querySelectorAll("[data-mention]").forEach(function (option) {
       var name = (option.getAttribute("data-mention-name") || "").toLowerCase();
@@ -196,7 +254,7 @@
       option.hidden = !match;
       if (match) shown += 1;
     });
-    list.hidden = shown === 0;
+    showMentionList(shown > 0);
   }
   function insertMention(option) {
     var textarea = composerBody();
@@ -209,7 +267,7 @@
     var position = before.length + handle.length + 2;
     textarea.focus();
     textarea.setSelectionRange(position, position);
-    if (list) list.hidden = true;
+    if (list) showMentionList(false);
   }
 
   // --- leaving the page: stop showing "viewing" to others at once ----------------------------------------------------

@@ -15,6 +15,7 @@ from deskloop.tickets.attachments import IncomingFile
 from deskloop.tickets.models import Macro, Message, Status, Ticket
 from deskloop.tickets.services.macros import apply_macro
 from deskloop.tickets.services.messages import add_agent_reply, add_internal_note
+from deskloop.tickets.services.presence import stop_replying
 from deskloop.tickets.services.tickets import TicketChanges, update_ticket
 
 
@@ -59,4 +60,5 @@ def send_from_composer(
                 ticket.status, ticket.version = updated.status, updated.version
         if macro is not None:
             apply_macro(ticket=ticket, macro=macro, agent=agent, via=via)
+        stop_replying(ticket=ticket, agent=agent)
     return message

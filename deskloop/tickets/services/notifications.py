@@ -9,9 +9,10 @@ notification per (event, agent).
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent
 from deskloop.core.models import OutboxEvent
@@ -70,9 +71,7 @@ def _notify_assignment(event: OutboxEvent, *, created: bool) -> None:
     by = assigned_by(ticket_id, created=created)
     if by is not None and by.pk == assignee.pk:
         return
-    with translation.override(assignee.user.language):
-        text = _("#%(number)s was assigned to you") % {"number": ticket.number}
-    _create(event, ticket, [(assignee, text)], Notification.Kind.ASSIGNMENT)
+    _create(event, ticket, [(assignee, {"number": ticket.number})], Notification.Kind.ASSIGNMENT)
 
 
 def _notify_mentions(event: OutboxEvent) -> None:
@@ -84,23 +83,20 @@ def _notify_mentions(event: OutboxEvent) -> None:
     targets = Agent.objects.select_related("user").filter(
         workspace_id=event.workspace_id, pk__in=payload["mentioned_agent_ids"]
     )
-    texts = []
-    for target in targets.order_by("id"):
-        if target.pk == author.pk:
-            continue
-        with translation.override(target.user.language):
-            text = _("%(author)s mentioned you on #%(number)s") % {"author": author.name, "number": ticket.number}
-        texts.append((target, text))
-    _create(event, ticket, texts, Notification.Kind.MENTION)
-
-
-def _create(event: OutboxEvent, ticket: Ticket, texts: list[tuple[Agent, str]], kind: str) -> None:
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                workspace_id=ticket.workspace_id, agent=agent, kind=kind, ticket=ticket, text=text, event_id=event.pk
-            )
-            for agent, text in texts
-        ],
-        ignore_conflicts=True,  # the consumer ran for this event before
+    params = {"author": author.name, "number": ticket.number}
+    _create(
+        event, ticket, [(t, params) for t in targets.order_by("id") if t.pk != author.pk], Notification.Kind.MENTION
     )
+
+
+def _create(event: OutboxEvent, ticket: Ticket, recipients: list[tuple[Agent, dict[str, Any]]], kind: str) -> None:
+    """Store what happened, not a sentence: each reader sees it in their own language when they read it."""
+    rows = []
+    for agent, params in recipients:
+        row = Notification(
+            workspace_id=ticket.workspace_id, agent=agent, kind=kind, ticket=ticket, params=params, event_id=event.pk
+        )
+        with translation.override(settings.LANGUAGE_CODE):
+            row.text = row.message
+        rows.append(row)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)  # ignore: the consumer ran for this event before

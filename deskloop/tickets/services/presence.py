@@ -47,6 +47,14 @@ def leave(*, ticket: Ticket, agent: Agent) -> None:
     TicketPresence.objects.filter(ticket=ticket, agent=agent).delete()
 
 
+def stop_replying(*, ticket: Ticket, agent: Agent) -> None:
+    """The agent's reply or note was sent: they are no longer "replying", whatever their open tab last said.
+
+    Without this the notice lasted until the sender's next heart-beat, and for as long as the tab stayed open
+    when that heart-beat still carried the old flag."""
+    TicketPresence.objects.filter(ticket=ticket, agent=agent, is_replying=True).update(is_replying=False)
+
+
 def others_present(*, ticket: Ticket, agent: Agent) -> list[TicketPresence]:
     """Other agents with a fresh heart-beat on this ticket, those replying first."""
     return list(

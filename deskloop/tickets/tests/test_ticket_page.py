@@ -312,7 +312,7 @@ def test_history_and_times_are_in_the_agents_time_zone(acme: Cast) -> None:
         )
         update_ticket(ticket=acme.ticket, changes=TicketChanges(assignee=acme.admin), agent=acme.owner)
     html = signed_in_client(acme.agent).get(_url(acme.ticket)).content.decode()
-    assert '<time datetime="2026-03-01T21:00:00+09:00">March 1, 2026, 9 p.m.</time>' in html
+    assert '<time datetime="2026-03-01T21:00:00+09:00" title="March 1, 2026, 9 p.m.">' in html
     assert "<strong>Olivia Owner</strong> changed Assignee from “none” to “Adam Admin”" in html
     assert "<strong>Carmen Customer</strong> created the ticket" in html
 

@@ -51,9 +51,11 @@ def _wants_results_only(request: HttpRequest) -> bool:
     return htmx is not None and bool(htmx) and not htmx.history_restore_request and htmx.target == RESULTS_TARGET
 
 
-def _query_or_error(params: QueryDict, *, page_size: int = PAGE_SIZE) -> tuple[InboxQuery, str]:
+def _query_or_error(
+    params: QueryDict, *, page_size: int = PAGE_SIZE, default_view: str = InboxView.ALL
+) -> tuple[InboxQuery, str]:
     try:
-        return InboxQuery.from_querydict(params, page_size=page_size), ""
+        return InboxQuery.from_querydict(params, page_size=page_size, default_view=default_view), ""
     except ValidationFailed as invalid:
         return InboxQuery(page_size=page_size), invalid.message
 
@@ -78,14 +80,15 @@ def _render_inbox(
 @agent_view(ALL_ROLES, description="The inbox: views with live counts, filters, sorting, keyset pages")
 @require_GET
 def inbox(request: AgentRequest) -> HttpResponse:
-    query, error = _query_or_error(request.GET)
+    # The inbox root opens the agent's chosen start view; a link naming a view (?view=all) opens that one.
+    query, error = _query_or_error(request.GET, default_view=request.agent.start_view or InboxView.DEFAULT_START)
     return _render_inbox(request, query, error, status=400 if error else 200)
 
 
 @agent_view(ALL_ROLES, description="The column of inbox views with live counts (polled by htmx)")
 @require_GET
 def inbox_sidebar(request: AgentRequest) -> HttpResponse:
-    view = request.GET.get("view", InboxView.ALL)
+    view = request.GET.get("view") or request.agent.start_view or InboxView.DEFAULT_START
     saved = request.GET.get("saved", "")
     sidebar = load_sidebar(
         request.agent,

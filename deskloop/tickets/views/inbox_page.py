@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from deskloop.accounts.models import Agent, Team
 from deskloop.core.errors import ValidationFailed
+from deskloop.core.when import moment
 from deskloop.customers.models import Contact, ContactEmail, Organization
 from deskloop.tickets import search
 from deskloop.tickets.inbox import (
@@ -66,12 +66,19 @@ def _view_labels() -> dict[str, str]:
         InboxView.MINE: _("My tickets"),
         InboxView.UNASSIGNED: _("Unassigned"),
         InboxView.MY_TEAMS: _("My teams"),
+        InboxView.UNSOLVED: _("All unsolved"),
         InboxView.ALL: _("All tickets"),
         InboxView.PENDING: _("Pending"),
         InboxView.SOLVED: _("Solved"),
         InboxView.TRASH: _("Trash"),
         InboxView.SPAM: _("Spam"),
     }
+
+
+def start_view_choices(agent: Agent) -> list[tuple[str, str]]:
+    """The built-in views an agent may open the inbox with (Trash and Spam are places to visit, not to start)."""
+    labels = _view_labels()
+    return [(k, labels[k]) for k in InboxView.ALL_VIEWS if k not in (InboxView.TRASH, InboxView.SPAM)]
 
 
 def _sort_labels() -> dict[str, str]:
@@ -287,8 +294,8 @@ def inbox_rows(tickets: Iterable[Ticket]) -> list[InboxRow]:
     priority_labels = {value: str(label) for value, label in Priority.choices}
     rows = []
     for ticket in tickets:
-        # The agent's time zone is active for the request (AgentLocaleMiddleware), as the |date filter used it.
-        updated = timezone.localtime(ticket.updated_at)
+        # The agent's time zone and language are active for the request (AgentLocaleMiddleware).
+        updated = moment(ticket.updated_at)
         assignee = ticket.assignee
         team = ticket.team
         organization = ticket.organization
@@ -307,9 +314,9 @@ def inbox_rows(tickets: Iterable[Ticket]) -> list[InboxRow]:
                 priority_label=priority_labels.get(ticket.priority, ticket.priority),
                 assignee=assignee.name if assignee is not None else "",
                 team=team.localized_name() if team is not None else "",
-                updated_iso=updated.isoformat(),
-                updated_full=formats.date_format(updated, "DATETIME_FORMAT"),
-                updated_short=dateformat.format(updated, "j M, H:i"),
+                updated_iso=updated.iso,
+                updated_full=updated.exact,
+                updated_short=updated.text,
                 select_label=_("Select ticket #%(number)s") % {"number": ticket.number},
             )
         )

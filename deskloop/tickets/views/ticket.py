@@ -200,6 +200,12 @@ def ticket_update(request: AgentRequest, number: int) -> HttpResponse:
         )
         ticket = find_ticket(request, number)
         return done(request, ticket, {"header", "properties", "history", "presence"}, saved=True)
+    if is_htmx(request) and refused.code != "stale_version":
+        # The select still shows what the agent picked ("Solved"); show the status the ticket really has, with the
+        # reason. A stale form is left as it is: the agent reloads it (the error says so).
+        return refresh(
+            request, find_ticket(request, number), {"properties"}, status=refused.status, refused_error=refused.message
+        )
     return domain_error(request, ticket, refused, region="properties")
 
 

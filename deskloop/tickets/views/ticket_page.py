@@ -12,10 +12,10 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Team
+from deskloop.core.when import exact
 from deskloop.customers.models import Contact, ContactEmail
 from deskloop.tickets.models import (
     CustomField,
@@ -185,7 +185,7 @@ def _when(value: Any) -> str:
         return str(value)
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, dt.UTC)
-    return date_format(timezone.localtime(parsed), "DATETIME_FORMAT")
+    return exact(parsed)
 
 
 def _agent_name(value: Any, agents: dict[int, str]) -> str:

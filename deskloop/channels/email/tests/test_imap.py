@@ -440,7 +440,7 @@ def test_the_mailboxes_page_says_which_mailbox_cannot_be_fetched_and_since_when(
     status = re.search(r"<td data-imap-status>(.*?)</td>", admin.get("/settings/mailboxes/").content.decode(), re.S)
     assert status is not None
     assert " ".join(re.sub(r"<[^>]+>", " ", status.group(1)).split()) == (
-        "Failing since 03/03/2026 9 a.m.: Sign-in was refused. Check the user name and the password or token. (error: sign_in_refused)"
+        "Failing since March 3, 2026, 9 a.m.: Sign-in was refused. Check the user name and the password or token. (error: sign_in_refused)"
     )
 
     # An admin saving other settings does not wipe the status; the right password clears it on the next fetch.
