@@ -49,7 +49,7 @@ def recover_params(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0003_api_rate_counter"),
-        ("tickets", "0005_notification_event"),
+        ('tickets', '0008_refusals_onboarding'),
     ]
 
     operations = [
