@@ -114,18 +114,7 @@ def deliver(
         meta["unthreaded_from"] = match.ticket.number
         match = None
     agents = _Agents.of(workspace.pk)
-    agent = agents.active_by_email.get(sender)
-    if agent is not None:
-        unproven = sender_trust.unproven_reason(
-            parsed,
-            agent_address=sender,
-            ticket_id=match.ticket.pk if match is not None else None,
-            trusted_authserv_id=mailbox.trusted_authserv_id,
-        )
-        if unproven:
-            # Anyone can write an agent's address into From: such mail is the customer's, flagged for the agents.
-            meta["unverified_agent"] = {"agent": agent.pk, "reason": unproven}
-            agent = None
+    agent = _proven_agent(agents, parsed, sender=sender, mailbox=mailbox, match=match, meta=meta)
     if match is not None and agent is not None:
         # An agent writing about a ticket adds a note, never a reply that would be emailed out again.
         note = add_internal_note(
@@ -167,6 +156,34 @@ def deliver(
             _delivered(inbound, ticket, message, Outcome.THREADED)
             return
     _open(inbound, mail, contact, people, meta, when, closed=ticket if "follow_up_of" in meta else None)
+
+
+def _proven_agent(
+    agents: _Agents,
+    parsed: ParsedEmail,
+    *,
+    sender: str,
+    mailbox: Mailbox,
+    match: conversation_threads.ThreadMatch | None,
+    meta: dict[str, Any],
+) -> Agent | None:
+    """The active agent whose address sent the mail when the mail proves it (sender_trust), else None.
+
+    Anyone can write an agent's address into From: unproven mail is the customer's, flagged in ``meta`` for the
+    agents."""
+    agent = agents.active_by_email.get(sender)
+    if agent is None:
+        return None
+    unproven = sender_trust.unproven_reason(
+        parsed,
+        agent_address=sender,
+        ticket_id=match.ticket.pk if match is not None else None,
+        trusted_authserv_id=mailbox.trusted_authserv_id,
+    )
+    if unproven:
+        meta["unverified_agent"] = {"agent": agent.pk, "reason": unproven}
+        return None
+    return agent
 
 
 def _open(

@@ -62,7 +62,7 @@ def test_rows_stored_as_sentences_get_their_parameters_back(
         add_internal_note(ticket=acme.ticket, agent=acme.admin, body_text="@maria see above")
     # As rows were stored before: a Spanish sentence, no parameters, and an outbox event that is gone.
     Notification.objects.update(params={}, text=f"Adam Admin te mencionó en #{acme.ticket.number}", event_id=None)
-    migration = importlib.import_module("deskloop.tickets.migrations.0006_agent_ui")
+    migration = importlib.import_module("deskloop.tickets.migrations.0009_agent_ui")
     migration.recover_params(apps, None)
 
     assert list(Notification.objects.values_list("params", flat=True)) == [

@@ -41,6 +41,8 @@ def test_an_outbound_email_conversation_sends_the_first_message(
     assert OutboundEmail.objects.filter(message=first).count() == 1
     sent = [m for m in mail.outbox if "olga@prospect.example" in m.recipients()]
     assert len(sent) == 1  # the message itself, no "we received your request"
-    assert sent[0].from_email == "support@acme.example"
+    # The mailbox writes it; the envelope sender is the mailbox's tagged bounce address (bounce_address.py).
+    assert sent[0].message()["From"] == "Maria Agent via Acme Support <support@acme.example>"
+    assert sent[0].from_email.startswith("support+dlb.") and sent[0].from_email.endswith("@acme.example")
     assert "shall we keep the same seats?" in sent[0].message().as_string()
     assert "Your renewal" in str(sent[0].message()["Subject"])
