@@ -117,6 +117,13 @@ class TicketListQuery(Schema):
     priority: list[Priority] = Field(default_factory=list)
     created_from: dt.date | None = None
     created_to: dt.date | None = None
+    q: str = Field(
+        "",
+        max_length=500,
+        description="Search words, read as the agent UI's search box reads them (phrases in quotes, `invoi*` "
+        "prefixes, other forms of a word in English, Spanish and Russian). With q the tickets come best match "
+        "first (`sort` is not used) and `next_cursor` pages through at most the first 1,100 matches.",
+    )
     sort: TicketSort = "-updated_at"
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
