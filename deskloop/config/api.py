@@ -5,6 +5,7 @@ from deskloop.accounts.api import router as accounts_router
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
 from deskloop.tickets.api import router as tickets_router
+from deskloop.tickets.api_macros import router as macros_router
 from deskloop.webhooks.api import router as webhooks_router
 
 api = DeskloopNinjaAPI(
@@ -21,4 +22,5 @@ install_problem_handlers(api)
 api.add_router("", tickets_router)
 api.add_router("", customers_router)
 api.add_router("", accounts_router)
+api.add_router("", macros_router)
 api.add_router("", webhooks_router)
