@@ -5,6 +5,7 @@ from deskloop.accounts.api import router as accounts_router
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
 from deskloop.tickets.api import router as tickets_router
+from deskloop.tickets.api_custom_fields import router as custom_fields_router
 from deskloop.tickets.api_macros import router as macros_router
 from deskloop.webhooks.api import router as webhooks_router
 
@@ -23,4 +24,5 @@ api.add_router("", tickets_router)
 api.add_router("", customers_router)
 api.add_router("", accounts_router)
 api.add_router("", macros_router)
+api.add_router("", custom_fields_router)
 api.add_router("", webhooks_router)
