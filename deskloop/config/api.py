@@ -2,6 +2,7 @@
 
 from deskloop.accounts.api import ApiTokenAuth
 from deskloop.accounts.api import router as accounts_router
+from deskloop.accounts.api_people import router as people_router
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
 from deskloop.tickets.api import router as tickets_router
@@ -23,6 +24,7 @@ install_problem_handlers(api)
 api.add_router("", tickets_router)
 api.add_router("", customers_router)
 api.add_router("", accounts_router)
+api.add_router("", people_router)
 api.add_router("", macros_router)
 api.add_router("", custom_fields_router)
 api.add_router("", webhooks_router)
