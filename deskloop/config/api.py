@@ -8,6 +8,7 @@ from deskloop.customers.api import router as customers_router
 from deskloop.tickets.api import router as tickets_router
 from deskloop.tickets.api_custom_fields import router as custom_fields_router
 from deskloop.tickets.api_macros import router as macros_router
+from deskloop.tickets.api_saved_views import router as saved_views_router
 from deskloop.webhooks.api import router as webhooks_router
 
 api = DeskloopNinjaAPI(
@@ -27,4 +28,5 @@ api.add_router("", accounts_router)
 api.add_router("", people_router)
 api.add_router("", macros_router)
 api.add_router("", custom_fields_router)
+api.add_router("", saved_views_router)
 api.add_router("", webhooks_router)

@@ -33,6 +33,7 @@ from deskloop.tickets.schemas import (
     TagPage,
     TicketCreateIn,
     TicketImportIn,
+    TicketFilterQuery,
     TicketImportOut,
     TicketListQuery,
     TicketOut,
@@ -118,7 +119,17 @@ def _expected_version(ticket: Ticket, if_match: str | None) -> int:
 @api_policy(ALL_ROLES)
 def list_tickets(request: HttpRequest, filters: Query[TicketListQuery]) -> Page | dict[str, object]:
     agent = caller_agent(request)
-    ticket_filter = TicketFilter(
+    ticket_filter = ticket_filter_from_query(filters)
+    if filters.q.strip():
+        return _search_page(agent, ticket_filter, filters)
+    tickets = filter_tickets(agent, ticket_filter).select_related(*TICKET_RELATED).prefetch_related(*TICKET_PREFETCH)
+    page = paginate(tickets, sort=filters.sort, cursor=filters.cursor, size=filters.limit)
+    return {"items": page.tickets, "next_cursor": page.next_cursor}
+
+
+def ticket_filter_from_query(filters: TicketFilterQuery) -> TicketFilter:
+    """The inbox filter the list's parameters ask for (also what a saved view stores)."""
+    return TicketFilter(
         view=filters.view,
         status_ids=filters.status_id,
         status_categories=[str(c) for c in filters.status_category],
@@ -134,11 +145,6 @@ def list_tickets(request: HttpRequest, filters: Query[TicketListQuery]) -> Page 
         created_from=filters.created_from,
         created_to=filters.created_to,
     )
-    if filters.q.strip():
-        return _search_page(agent, ticket_filter, filters)
-    tickets = filter_tickets(agent, ticket_filter).select_related(*TICKET_RELATED).prefetch_related(*TICKET_PREFETCH)
-    page = paginate(tickets, sort=filters.sort, cursor=filters.cursor, size=filters.limit)
-    return {"items": page.tickets, "next_cursor": page.next_cursor}
 
 
 def _search_page(agent: Agent, ticket_filter: TicketFilter, filters: TicketListQuery) -> dict[str, object]:

@@ -100,7 +100,7 @@ class TicketPage(Schema):
     next_cursor: str | None
 
 
-class TicketListQuery(Schema):
+class TicketFilterQuery(Schema):
     """The inbox filters. Repeat a parameter to ask for any of several values (``?status_id=1&status_id=2``)."""
 
     view: ViewName = "all"
@@ -117,6 +117,11 @@ class TicketListQuery(Schema):
     priority: list[Priority] = Field(default_factory=list)
     created_from: dt.date | None = None
     created_to: dt.date | None = None
+
+
+class TicketListQuery(TicketFilterQuery):
+    """The inbox filters, search words and the page."""
+
     q: str = Field(
         "",
         max_length=500,
