@@ -46,7 +46,8 @@ class CustomFieldUpdateIn(Schema):
 
 
 class MoveIn(Schema):
-    offset: int = Field(..., ge=-1000, le=1000, description="Places to move: -1 up, 1 down.")
+    # Defaults to 0 (no move) so an id of another workspace is answered 404 before the body is judged.
+    offset: int = Field(0, ge=-1000, le=1000, description="Places to move: -1 up, 1 down, 0 stays.")
 
 
 @router.get(
