@@ -64,9 +64,7 @@ def update_agent(request: HttpRequest, agent_id: int, payload: AgentUpdateIn) ->
     return queries.get_agent_for_admin(actor, agent_id)
 
 
-@router.get(
-    "/invitations", response={200: InvitationList, **problems(401, 403, 429)}, summary="List open invitations"
-)
+@router.get("/invitations", response={200: InvitationList, **problems(401, 403, 429)}, summary="List open invitations")
 @api_policy(ADMIN_ROLES)
 def list_invitations(request: HttpRequest) -> dict[str, object]:
     return {"items": queries.open_invitations(caller_agent(request).workspace_id), "next_cursor": None}
@@ -80,7 +78,9 @@ def list_invitations(request: HttpRequest) -> dict[str, object]:
 )
 @api_policy(ADMIN_ROLES, idempotent=True)
 def invite(request: HttpRequest, payload: InvitationIn, response: HttpResponse) -> Status[Invitation]:
-    invitation, _secret = services.invite_agent(actor=caller_agent(request), email=payload.email, role=str(payload.role))
+    invitation, _secret = services.invite_agent(
+        actor=caller_agent(request), email=payload.email, role=str(payload.role)
+    )
     response["Location"] = f"{request.path.rstrip('/')}/{invitation.pk}"
     return Status(201, invitation)
 

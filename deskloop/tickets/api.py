@@ -32,8 +32,8 @@ from deskloop.tickets.schemas import (
     StatusPage,
     TagPage,
     TicketCreateIn,
-    TicketImportIn,
     TicketFilterQuery,
+    TicketImportIn,
     TicketImportOut,
     TicketListQuery,
     TicketOut,
@@ -153,8 +153,9 @@ def _search_page(agent: Agent, ticket_filter: TicketFilter, filters: TicketListQ
     cursor = filters.cursor or "0"
     if not cursor.isdigit() or len(cursor) > 6:
         raise ValidationFailed(_("This cursor is not one this search gave out."), field="cursor")
-    results = search.search_tickets(agent=agent, query=filters.q, ticket_filter=ticket_filter, limit=filters.limit,
-                                    offset=int(cursor))
+    results = search.search_tickets(
+        agent=agent, query=filters.q, ticket_filter=ticket_filter, limit=filters.limit, offset=int(cursor)
+    )
     # Re-read with what a ticket in a response carries (tags, addresses): one query for the page, not one per hit.
     loaded = (
         Ticket.objects.select_related(*TICKET_RELATED)

@@ -50,9 +50,7 @@ class MoveIn(Schema):
     offset: int = Field(0, ge=-1000, le=1000, description="Places to move: -1 up, 1 down, 0 stays.")
 
 
-@router.get(
-    "/custom-fields", response={200: CustomFieldList, **problems(401, 403, 429)}, summary="List custom fields"
-)
+@router.get("/custom-fields", response={200: CustomFieldList, **problems(401, 403, 429)}, summary="List custom fields")
 @api_policy(ADMIN_ROLES)
 def list_fields(request: HttpRequest) -> dict[str, object]:
     return {"items": config.custom_fields_for_admin(caller_agent(request)), "next_cursor": None}
@@ -116,7 +114,9 @@ def update_field(request: HttpRequest, field_id: int, payload: CustomFieldUpdate
 @api_policy(ADMIN_ROLES)
 def move_field(request: HttpRequest, field_id: int, payload: MoveIn) -> dict[str, object]:
     agent = caller_agent(request)
-    config.move_custom_field(actor=agent, field=config.get_custom_field_for_admin(agent, field_id), offset=payload.offset)
+    config.move_custom_field(
+        actor=agent, field=config.get_custom_field_for_admin(agent, field_id), offset=payload.offset
+    )
     return {"items": config.custom_fields_for_admin(agent), "next_cursor": None}
 
 

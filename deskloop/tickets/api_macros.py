@@ -78,7 +78,11 @@ def list_macros(request: HttpRequest, page: Query[PageQuery]) -> CursorPage:
 @api_policy(WRITER_ROLES, idempotent=True)
 def create_macro(request: HttpRequest, payload: MacroIn, response: HttpResponse) -> Status[Macro]:
     macro = services.create_macro(
-        agent=caller_agent(request), name=payload.name, body=payload.body, actions=payload.actions, shared=payload.shared
+        agent=caller_agent(request),
+        name=payload.name,
+        body=payload.body,
+        actions=payload.actions,
+        shared=payload.shared,
     )
     response["Location"] = f"{request.path.rstrip('/')}/{macro.pk}"
     return Status(201, macro)
@@ -106,9 +110,7 @@ def update_macro(request: HttpRequest, macro_id: int, payload: MacroUpdateIn) ->
     )
 
 
-@router.delete(
-    "/macros/{macro_id}", response={204: None, **problems(401, 403, 404, 429)}, summary="Delete a macro"
-)
+@router.delete("/macros/{macro_id}", response={204: None, **problems(401, 403, 404, 429)}, summary="Delete a macro")
 @api_policy(WRITER_ROLES)
 def delete_macro(request: HttpRequest, macro_id: int) -> Status[None]:
     agent = caller_agent(request)

@@ -63,7 +63,7 @@ class SavedViewList(Schema):
 
 class SavedViewIn(Schema):
     name: str = Field(..., max_length=services.NAME_MAX_LENGTH)
-    filters: TicketFilterQuery = Field(default_factory=TicketFilterQuery)
+    filters: TicketFilterQuery = Field(default_factory=lambda: TicketFilterQuery.model_validate({}))
     sort: TicketSort = "-updated_at"
     shared: bool = Field(False, description="Shared with the whole workspace (admins and owners only).")
 
@@ -74,9 +74,7 @@ def list_views(request: HttpRequest) -> dict[str, object]:
     return {"items": services.visible_saved_views(caller_agent(request)), "next_cursor": None}
 
 
-@router.post(
-    "/views", response={201: SavedViewOut, **problems(401, 403, 409, 422, 429)}, summary="Save a view"
-)
+@router.post("/views", response={201: SavedViewOut, **problems(401, 403, 409, 422, 429)}, summary="Save a view")
 @api_policy(ALL_ROLES, idempotent=True)
 def create_view(request: HttpRequest, payload: SavedViewIn, response: HttpResponse) -> Status[SavedView]:
     view = services.create_saved_view(

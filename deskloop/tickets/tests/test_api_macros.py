@@ -116,7 +116,10 @@ def test_light_agents_apply_only_macros_without_actions(acme: Cast) -> None:
     acme.ticket.refresh_from_db()
     assert acme.ticket.priority != "urgent"
     assert send(client, "post", f"/api/v1/tickets/{acme.ticket.number}/macros/{text_only.pk}/apply").status_code == 200
-    assert send(api(acme.viewer), "post", f"/api/v1/tickets/{acme.ticket.number}/macros/{text_only.pk}/apply").status_code == 403
+    assert (
+        send(api(acme.viewer), "post", f"/api/v1/tickets/{acme.ticket.number}/macros/{text_only.pk}/apply").status_code
+        == 403
+    )
 
 
 def test_another_workspaces_macros_are_not_found(acme: Cast, umbrella: Cast) -> None:

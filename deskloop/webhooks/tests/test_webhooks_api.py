@@ -34,7 +34,9 @@ def problem(response: Any) -> dict[str, Any]:
 
 def test_admin_adds_reads_changes_rotates_and_deletes_a_webhook(acme: Cast) -> None:
     client = api(acme.admin)
-    created = send(client, "post", "/api/v1/webhooks", {"url": PUBLIC_URL, "events": ["message.created", "ticket.created"]})
+    created = send(
+        client, "post", "/api/v1/webhooks", {"url": PUBLIC_URL, "events": ["message.created", "ticket.created"]}
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["events"] == ["ticket.created", "message.created"]
@@ -106,7 +108,9 @@ def test_only_admins_manage_webhooks(acme: Cast, role: str) -> None:
 
 
 def test_another_workspaces_webhooks_are_not_found(acme: Cast, umbrella: Cast) -> None:
-    theirs = Endpoint.objects.create(workspace=umbrella.workspace, url=PUBLIC_URL, secret="s", events=["ticket.created"])
+    theirs = Endpoint.objects.create(
+        workspace=umbrella.workspace, url=PUBLIC_URL, secret="s", events=["ticket.created"]
+    )
     delivery = Delivery.objects.create(workspace=umbrella.workspace, endpoint=theirs, event="ticket.created", body="{}")
     client = api(acme.admin)
     assert client.get("/api/v1/webhooks").json()["items"] == []
