@@ -47,7 +47,7 @@ from deskloop.core.plain_sql import upsert_row, values
 from deskloop.customers.models import ContactEmail
 from deskloop.tickets.inbox import InboxView, TicketFilter, filter_tickets
 from deskloop.tickets.models import Message, MessageKind, Ticket, TicketSearchDocument
-from deskloop.tickets.stemming import display_stem, document_stems, word_stems
+from deskloop.tickets.stemming import display_stem, document_stems, query_terms
 
 # A long email thread is mostly quoted history; the first 10k characters of a message carry what it says,
 # and 100k characters per ticket keep PostgreSQL's tsvector well under its 1 MB limit.
@@ -91,7 +91,7 @@ class Clause:
     prefix: bool = False
     # The words as typed (for PostgreSQL's parser, so "v2.3" or an address is tokenized like the document).
     raw: str = ""
-    # A bare single word's other forms (stemming.word_stems); the clause matches the word or any of these.
+    # A bare single word's stems (stemming.query_terms); the clause matches the word or any of these.
     stems: tuple[str, ...] = ()
 
 
@@ -172,7 +172,7 @@ def parse_query(text: str) -> ParsedQuery:
         explicit_prefix = bool(re.search(r"[^\W_]\*+\W*$", bare))
         is_last = position == len(matches) - 1 and not text[match.end() :].strip()
         prefix = (explicit_prefix or is_last) and len(words[-1]) >= MIN_PREFIX_CHARS
-        stems = word_stems(words[0]) if len(words) == 1 else ()
+        stems = query_terms(words[0]) if len(words) == 1 else ()
         clauses.append(Clause(words=words, prefix=prefix, raw=bare, stems=stems))
     return ParsedQuery(clauses=tuple(clauses[:MAX_CLAUSES]))
 

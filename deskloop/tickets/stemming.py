@@ -6,13 +6,14 @@ PostgreSQL match exactly the same words (docs/architecture.md, "Search"). The ex
 were; the stems go into a column of their own, so quoted phrases and prefixes still match only what was written.
 
 A word is stemmed in every language its script may be written in (Latin letters: English and Spanish; Cyrillic:
-Russian); a ticket rarely says which language it is in, and a Spanish customer writes English product names. With
-both sides built by ``word_stems``, a query word and a document word match when any one language gives them the
-same stem.
+Russian); a ticket rarely says which language it is in, and a Spanish customer writes English product names.
 
-Every stem is written with STEM_MARK in front ("0factur"), a token both FTS5's unicode61 and PostgreSQL's parser
-keep whole: the English stem of "facturas" is "factura", and a quoted "factura" must not find the stem of another
-word. Exact words and stems so never meet, with one index and no per-column filters in the queries.
+A stem is stored with STEM_MARK in front ("0factur"), a token both FTS5's unicode61 and PostgreSQL's parser keep
+whole: the English stem of "facturas" is "factura", and a quoted "factura" must not find the stem of another word.
+A document stores only the stems it does not already hold as words ("refunds" -> "0refund", unless "refund" is in
+the same text; "card" -> nothing): that halves what stemming adds to the index (BENCHMARKS.md). So a query word
+asks for itself, its marked stems and its stems as plain words (``query_terms``): a query word and a document word
+then match when any one language gives them the same stem.
 """
 
 from __future__ import annotations
@@ -46,36 +47,52 @@ def _stemmer(language: str) -> object:
 
 @functools.lru_cache(maxsize=STEM_CACHE_WORDS)
 def word_stems(word: str) -> tuple[str, ...]:
-    """The marked stems of one word (lower case, "ё" read as "е", Latin accents dropped), sorted."""
-    folded = word.lower().translate(_FOLD)
+    """The stems of one word, unmarked and as the index compares them (``folded``), sorted; none for short words
+    and words with digits."""
+    folded = fold(word)
     if len(folded) < MIN_STEM_WORD_CHARS or not folded.isalpha():
         return ()
     if _CYRILLIC.search(folded):
         stems = {_stemmer(language).stemWord(folded) for language in _CYRILLIC_LANGUAGES}  # type: ignore[attr-defined]
     else:
+        lowered = word.lower()
         # Spanish stems come without accents, English ones keep them ("facturación"): one spelling for both, so
         # "facturacion" typed without the accent has the stems of "facturación".
-        stems = {_unaccented(_stemmer(language).stemWord(folded)) for language in _LATIN_LANGUAGES}  # type: ignore[attr-defined]
-    return tuple(sorted(STEM_MARK + stem for stem in stems if stem))
+        stems = {fold(_stemmer(language).stemWord(lowered)) for language in _LATIN_LANGUAGES}  # type: ignore[attr-defined]
+    return tuple(sorted(stem for stem in stems if stem))
+
+
+@functools.lru_cache(maxsize=STEM_CACHE_WORDS)
+def fold(word: str) -> str:
+    """A word as both indexes compare it: lower case, "ё" as "е", Latin accents dropped."""
+    folded = word.lower().translate(_FOLD)
+    return folded if _CYRILLIC.search(folded) else _unaccented(folded)
+
+
+def query_terms(word: str) -> tuple[str, ...]:
+    """What a bare query word asks for besides itself: each stem marked (the documents where another form of the
+    word stands) and unmarked (the documents where the stem itself is written as a word)."""
+    folded = fold(word)
+    terms: list[str] = []
+    for stem in word_stems(word):
+        terms.append(STEM_MARK + stem)
+        if stem != folded:
+            terms.append(stem)
+    return tuple(terms)
 
 
 def _unaccented(text: str) -> str:
     return "".join(char for char in unicodedata.normalize("NFD", text) if not unicodedata.combining(char))
 
 
-def display_stem(stem: str) -> str:
-    """The stem without its mark, as it appears at the start of the words it stands for."""
-    return stem.removeprefix(STEM_MARK)
+def display_stem(term: str) -> str:
+    """A query term without its mark, as it appears at the start of the words it stands for."""
+    return term.removeprefix(STEM_MARK)
 
 
 def document_stems(texts: Iterable[str]) -> str:
-    """Every distinct stem of the words of ``texts``, space-separated (order and repetition carry nothing: a
-    stem matches single words, never phrases)."""
-    stems: set[str] = set()
-    seen: set[str] = set()
-    for text in texts:
-        for word in _WORD.findall(text):
-            if word not in seen:
-                seen.add(word)
-                stems.update(word_stems(word))
-    return " ".join(sorted(stems))
+    """The marked stems of the words of ``texts`` that the texts do not hold as words themselves, space-separated
+    (order and repetition carry nothing: a stem matches single words, never phrases)."""
+    words = {fold(word): word for text in texts for word in _WORD.findall(text)}
+    stems = {stem for folded, word in words.items() for stem in word_stems(word) if stem not in words}
+    return " ".join(sorted(STEM_MARK + stem for stem in stems))
