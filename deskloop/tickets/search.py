@@ -47,7 +47,7 @@ from deskloop.core.plain_sql import upsert_row, values
 from deskloop.customers.models import ContactEmail
 from deskloop.tickets.inbox import InboxView, TicketFilter, filter_tickets
 from deskloop.tickets.models import Message, MessageKind, Ticket, TicketSearchDocument
-from deskloop.tickets.stemming import STEM_MARK, display_stem, document_stems, query_terms
+from deskloop.tickets.stemming import display_stem, document_stems, query_terms
 
 # A long email thread is mostly quoted history; the first 10k characters of a message carry what it says,
 # and 100k characters per ticket keep PostgreSQL's tsvector well under its 1 MB limit.
@@ -417,55 +417,27 @@ def build_snippet(text: str, highlighter: re.Pattern[str]) -> SafeString:
     return mark_safe("".join(pieces).strip())
 
 
-@dataclass(frozen=True)
-class _PgQuery:
-    """A query as PostgreSQL runs it: ``match`` is a condition on the search document ``d`` (the words in
-    ``document``, a word's other forms in ``stem_document``), ``rank`` the tsquery of the words alone."""
-
-    match: str
-    match_params: list[str]
-    rank: str
-    rank_params: list[str]
-
-
-def _pg_query(parsed: ParsedQuery) -> _PgQuery:
-    """Plain clauses go through phraseto_tsquery (PostgreSQL's parser reads them exactly as it read the document);
-    prefix clauses are built from letters and digits only, and their words are ANDed ("globex-acme.exa" must not
-    depend on where the parser put a hyphenated word). A bare word's stems written as words are asked of
-    ``document``; its marked stems of ``stem_document``, a column and GIN index of their own (the 0006 migration)."""
-    match_parts: list[str] = []
-    match_params: list[str] = []
-    rank_parts: list[str] = []
-    rank_params: list[str] = []
+def _pg_tsquery(parsed: ParsedQuery) -> tuple[str, list[str]]:
+    """SQL for a tsquery and its parameters. Plain clauses go through phraseto_tsquery (PostgreSQL's parser
+    reads them exactly as it read the document); prefix clauses are built from letters and digits only, and
+    their words are ANDed ("globex-acme.exa" must not depend on where the parser put a hyphenated word)."""
+    sql_parts: list[str] = []
+    params: list[str] = []
     for clause in parsed.clauses:
         if clause.prefix:
             lexemes = [f"'{word}'" for word in clause.words]
             lexemes[-1] += ":*"
-            words = "to_tsquery('deskloop_search', %s)"
-            params = [" & ".join(lexemes)]
+            part = "to_tsquery('deskloop_search', %s)"
+            params.append(" & ".join(lexemes))
         else:
-            words = "phraseto_tsquery('deskloop_search', %s)"
-            params = [" ".join(clause.words) if not clause.raw else clause.raw]
-        # Stems are letters only (stemming.word_stems), so quoting them makes a valid tsquery of OR'ed lexemes.
-        as_words = [stem for stem in clause.stems if not stem.startswith(STEM_MARK)]
-        marked = [stem for stem in clause.stems if stem.startswith(STEM_MARK)]
-        if as_words:
-            words = f"({words} || to_tsquery('deskloop_search', %s))"
-            params.append(" | ".join(f"'{stem}'" for stem in as_words))
-        rank_parts.append(words)
-        rank_params += params
-        if marked:
-            match_parts.append(f"(d.document @@ {words} OR d.stem_document @@ to_tsquery('deskloop_search', %s))")
-            match_params += [*params, " | ".join(f"'{stem}'" for stem in marked)]
-        else:
-            match_parts.append(f"d.document @@ {words}")
-            match_params += params
-    return _PgQuery(
-        match=" AND ".join(match_parts),
-        match_params=match_params,
-        rank=" && ".join(rank_parts),
-        rank_params=rank_params,
-    )
+            part = "phraseto_tsquery('deskloop_search', %s)"
+            params.append(" ".join(clause.words) if not clause.raw else clause.raw)
+        if clause.stems:
+            # Stems are letters only (stemming.word_stems), so quoting them makes a valid tsquery of OR'ed lexemes.
+            part = f"({part} || to_tsquery('deskloop_search', %s))"
+            params.append(" | ".join(f"'{stem}'" for stem in clause.stems))
+        sql_parts.append(part)
+    return " && ".join(sql_parts), params
 
 
 def _ranked_sqlite(
@@ -509,7 +481,9 @@ def _next_range(newest_id: int, read_down_to: int | None, found: int, ranges_rea
     return (low if low > 0 else None), read_down_to
 
 
-def _newest_matches_by_range(cursor: Any, query: _PgQuery, workspace_id: int, live: QuerySet[Ticket, Any]) -> list[int]:
+def _newest_matches_by_range(
+    cursor: Any, tsquery_sql: str, tsquery_params: list[str], workspace_id: int, live: QuerySet[Ticket, Any]
+) -> list[int]:
     """The newest RANK_WINDOW matches among all live tickets, collected from ticket-id ranges, newest first.
 
     A common word must not visit every match: the GIN index yields them unordered ("carmen" is in 98k of 1M
@@ -520,9 +494,10 @@ def _newest_matches_by_range(cursor: Any, query: _PgQuery, workspace_id: int, li
     The planner prices ``@@`` as cheap, but on a stored tsvector it is a fetch and decompression per row: for a
     20k-id range it picked a primary-key scan testing every ticket over the bitmap AND (6x slower). So these
     reads run with plain index scans off (bitmap scans stay on), transaction-locally and put back right after.
-    Hash and merge joins too: a word's other forms (``stem_document``) raise the estimate of a rare word's matches,
-    and for the last range the planner then hashed every older live ticket (a sequential scan of the ticket table:
-    20-35 ms at 100k tickets, ten times that at 1M) instead of checking the few hundred matches one by one.
+    Hash and merge joins too: a bare word's stems are OR'ed lexemes the planner prices at a default frequency each,
+    so it raised its estimate of a rare word's matches 4x ("factura": 500 -> 1,985; 1,348 real) and for the last
+    range hashed every older live ticket (a sequential scan of the ticket table: 25-38 ms at 100k tickets, ten
+    times that at 1M) instead of checking its matches one by one (3-4 ms; BENCHMARKS.md, "Stemmed search").
     """
     cursor.execute(
         "SELECT (SELECT max(ticket_id) FROM tickets_ticketsearchdocument WHERE workspace_id = %s),"
@@ -539,8 +514,8 @@ def _newest_matches_by_range(cursor: Any, query: _PgQuery, workspace_id: int, li
         low, high = _next_range(int(newest), low, len(candidates), ranges_read)
         ranges_read += 1
         # "The rest" (no lower bound) is most of the table: its upper bound is a filter on the matches ("+ 0" keeps
-        # it off the primary key), not a bitmap of every older id ANDed with the GIN index's; the planner took the
-        # bitmap once a word's other forms doubled its estimate of the matches.
+        # it off the primary key), not a bitmap of every older id ANDed with the GIN index's, which the planner
+        # took once the stems inflated its estimate of the matches.
         bounds = f" AND d.ticket_id > {int(low)} AND d.ticket_id <= {int(high)}" if low is not None else ""
         bounds = bounds or f" AND d.ticket_id{' + 0' if ranges_read > 1 else ''} <= {int(high)}"
         # The range goes into the live-ticket check as well: PostgreSQL does not carry a range across the IN.
@@ -550,11 +525,11 @@ def _newest_matches_by_range(cursor: Any, query: _PgQuery, workspace_id: int, li
             f"""
             SELECT d.ticket_id
             FROM tickets_ticketsearchdocument AS d
-            WHERE d.workspace_id = %s AND ({query.match}){bounds} AND d.ticket_id IN ({live_sql})
+            WHERE d.workspace_id = %s AND d.document @@ ({tsquery_sql}){bounds} AND d.ticket_id IN ({live_sql})
             ORDER BY d.ticket_id DESC
             LIMIT %s
             """,  # noqa: S608
-            [workspace_id, *query.match_params, *live_params, RANK_WINDOW - len(candidates)],
+            [workspace_id, *tsquery_params, *live_params, RANK_WINDOW - len(candidates)],
         )
         candidates += [int(row[0]) for row in cursor.fetchall()]
         if len(candidates) >= RANK_WINDOW or low is None:
@@ -567,7 +542,9 @@ def _newest_matches_by_range(cursor: Any, query: _PgQuery, workspace_id: int, li
     return candidates
 
 
-def _newest_matches(cursor: Any, query: _PgQuery, workspace_id: int, filtered: QuerySet[Ticket, Any]) -> list[int]:
+def _newest_matches(
+    cursor: Any, tsquery_sql: str, tsquery_params: list[str], workspace_id: int, filtered: QuerySet[Ticket, Any]
+) -> list[int]:
     """The newest RANK_WINDOW matches within an inbox filter, in one statement the planner is left to plan.
 
     Id ranges do not pay here: a filter ("unassigned", a tag) keeps a few matches in each range, so the ranges
@@ -578,11 +555,11 @@ def _newest_matches(cursor: Any, query: _PgQuery, workspace_id: int, filtered: Q
         f"""
         SELECT d.ticket_id
         FROM tickets_ticketsearchdocument AS d
-        WHERE d.workspace_id = %s AND ({query.match}) AND d.ticket_id IN ({filtered_sql})
+        WHERE d.workspace_id = %s AND d.document @@ ({tsquery_sql}) AND d.ticket_id IN ({filtered_sql})
         ORDER BY d.ticket_id DESC
         LIMIT {RANK_WINDOW}
         """,  # noqa: S608
-        [workspace_id, *query.match_params, *filtered_params],
+        [workspace_id, *tsquery_params, *filtered_params],
     )
     return [int(row[0]) for row in cursor.fetchall()]
 
@@ -599,17 +576,15 @@ def _ranked_postgresql(
     # Ranking reads each match's whole tsvector, too slow for a common word (BENCHMARKS.md, "Design history").
     # So only the newest RANK_WINDOW matches are ranked. The window is larger than the
     # deepest page search offers (MAX_OFFSET + MAX_LIMIT), so paging never runs past it; a search whose best match
-    # is older than its newest matches has to be narrowed, which people do anyway. Ranked by the words alone
-    # (``document``, as before stemming): a match found only by another form of a word ranks 0, after the tickets
-    # that hold the words as typed, newest first; reading the stems inline made ranking a third slower.
+    # is older than its newest matches has to be narrowed, which people do anyway.
     # Interpolated: constants, the fixed tsquery functions, the filter's compiled SQL and integer bounds; every
     # value from the request is a bound parameter.
-    query = _pg_query(parsed)
+    tsquery_sql, tsquery_params = _pg_tsquery(parsed)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if all_live_tickets:
-            candidates = _newest_matches_by_range(cursor, query, workspace_id, filtered)
+            candidates = _newest_matches_by_range(cursor, tsquery_sql, tsquery_params, workspace_id, filtered)
         else:
-            candidates = _newest_matches(cursor, query, workspace_id, filtered)
+            candidates = _newest_matches(cursor, tsquery_sql, tsquery_params, workspace_id, filtered)
         if not candidates:
             return []
         cursor.execute(
@@ -617,7 +592,7 @@ def _ranked_postgresql(
             SELECT r.ticket_id, r.score, left(d.body, {SNIPPET_SOURCE_CHARS})
             FROM (
                 SELECT d.ticket_id, ts_rank_cd(d.document, q.query, 1) AS score
-                FROM tickets_ticketsearchdocument AS d, (SELECT {query.rank} AS query) AS q
+                FROM tickets_ticketsearchdocument AS d, (SELECT {tsquery_sql} AS query) AS q
                 WHERE d.ticket_id = ANY(%s)
                 ORDER BY score DESC, d.ticket_id DESC
                 LIMIT %s OFFSET %s
@@ -625,7 +600,7 @@ def _ranked_postgresql(
             JOIN tickets_ticketsearchdocument AS d ON d.ticket_id = r.ticket_id
             ORDER BY r.score DESC, r.ticket_id DESC
             """,  # noqa: S608
-            [*query.rank_params, candidates, limit, offset],
+            [*tsquery_params, candidates, limit, offset],
         )
         return [(int(row[0]), float(row[1]), row[2]) for row in cursor.fetchall()]
 

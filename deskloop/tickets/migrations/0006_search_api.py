@@ -3,9 +3,8 @@
 SQLite: adding the column rebuilds the document table (dropping the FTS5 triggers), so the FTS5 table is recreated
 with a fourth column, its triggers too, and filled from the documents (through the same "ё" folding as the
 triggers: FTS5's own 'rebuild' would skip it and later deletes would not find the entries).
-PostgreSQL: the stems get a generated tsvector of their own (``stem_document``) with its own GIN index; the
-words' ``document`` stays as it was. Inline, the stems made every document a third larger, and ranking and
-rechecking read the whole document per match: search got 25-70% slower (BENCHMARKS.md, "Stemmed search").
+PostgreSQL: the generated tsvector is recreated with the stems at weight D (kept inline, as 0004 set), and its GIN
+index rebuilt.
 
 Existing documents get their stems from ``manage.py reindex_search`` (keyset batches of 1,000 tickets, one short
 transaction each, so it runs beside the live service); until then search finds them by their exact words, as before.
@@ -98,20 +97,21 @@ SQLITE_BACKWARD = [
 ]
 
 
-POSTGRESQL_FORWARD = [
-    """
-    ALTER TABLE tickets_ticketsearchdocument ADD COLUMN stem_document tsvector GENERATED ALWAYS AS (
-        to_tsvector('deskloop_search'::regconfig, stems)
-    ) STORED
-    """,
-    # In the row, as 0004 keeps ``document``: a TOASTed tsvector is a TOAST fetch per evaluation.
-    "ALTER TABLE tickets_ticketsearchdocument ALTER COLUMN stem_document SET STORAGE MAIN",
-    "CREATE INDEX tickets_search_stems_gin ON tickets_ticketsearchdocument USING gin (stem_document)",
-]
-POSTGRESQL_BACKWARD = [
-    "DROP INDEX IF EXISTS tickets_search_stems_gin",
-    "ALTER TABLE tickets_ticketsearchdocument DROP COLUMN IF EXISTS stem_document",
-]
+def _postgres_document(with_stems):
+    stems = " || setweight(to_tsvector('deskloop_search'::regconfig, stems), 'D')" if with_stems else ""
+    return [
+        "DROP INDEX IF EXISTS tickets_search_document_gin",
+        "ALTER TABLE tickets_ticketsearchdocument DROP COLUMN IF EXISTS document",
+        f"""
+        ALTER TABLE tickets_ticketsearchdocument ADD COLUMN document tsvector GENERATED ALWAYS AS (
+            setweight(to_tsvector('deskloop_search'::regconfig, subject), 'A')
+            || setweight(to_tsvector('deskloop_search'::regconfig, people), 'B')
+            || setweight(to_tsvector('deskloop_search'::regconfig, body), 'D'){stems}
+        ) STORED
+        """,
+        "ALTER TABLE tickets_ticketsearchdocument ALTER COLUMN document SET STORAGE MAIN",
+        "CREATE INDEX tickets_search_document_gin ON tickets_ticketsearchdocument USING gin (document)",
+    ]
 
 
 def _run(statements_by_vendor):
@@ -135,7 +135,7 @@ class Migration(migrations.Migration):
             field=models.TextField(blank=True, default=""),
         ),
         migrations.RunPython(
-            _run({"sqlite": SQLITE_FORWARD, "postgresql": POSTGRESQL_FORWARD}),
-            _run({"sqlite": SQLITE_BACKWARD[:4], "postgresql": POSTGRESQL_BACKWARD}),
+            _run({"sqlite": SQLITE_FORWARD, "postgresql": _postgres_document(True)}),
+            _run({"sqlite": SQLITE_BACKWARD[:4], "postgresql": _postgres_document(False)}),
         ),
     ]
