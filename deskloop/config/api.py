@@ -2,10 +2,15 @@
 
 from deskloop.accounts.api import ApiTokenAuth
 from deskloop.accounts.api import router as accounts_router
+from deskloop.accounts.api_people import router as people_router
 from deskloop.core.api_input import StorableInputParser
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
 from deskloop.tickets.api import router as tickets_router
+from deskloop.tickets.api_custom_fields import router as custom_fields_router
+from deskloop.tickets.api_macros import router as macros_router
+from deskloop.tickets.api_saved_views import router as saved_views_router
+from deskloop.webhooks.api import router as webhooks_router
 
 api = DeskloopNinjaAPI(
     title="Deskloop API",
@@ -22,3 +27,8 @@ install_problem_handlers(api)
 api.add_router("", tickets_router)
 api.add_router("", customers_router)
 api.add_router("", accounts_router)
+api.add_router("", people_router)
+api.add_router("", macros_router)
+api.add_router("", custom_fields_router)
+api.add_router("", saved_views_router)
+api.add_router("", webhooks_router)

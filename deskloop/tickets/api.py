@@ -20,6 +20,7 @@ from deskloop.core.api_support import ApiProblem, CursorPage, PageQuery, api_pol
 from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import Contact
 from deskloop.customers.services import find_or_create_contact
+from deskloop.tickets import search
 from deskloop.tickets.inbox import Page, TicketFilter, filter_tickets, paginate
 from deskloop.tickets.models import Channel, Message, ProductArea, Status, Tag, Ticket
 from deskloop.tickets.queries import get_ticket_for_agent, ticket_with_relations
@@ -31,6 +32,7 @@ from deskloop.tickets.schemas import (
     StatusPage,
     TagPage,
     TicketCreateIn,
+    TicketFilterQuery,
     TicketImportIn,
     TicketImportOut,
     TicketListQuery,
@@ -40,6 +42,7 @@ from deskloop.tickets.schemas import (
 )
 from deskloop.tickets.services import lifecycle
 from deskloop.tickets.services.imports import ImportRow, import_tickets
+from deskloop.tickets.services.lifecycle import restore_ticket, soft_delete_ticket
 from deskloop.tickets.services.messages import add_agent_reply, add_internal_note
 from deskloop.tickets.services.tickets import UNSET, NewTicket, TicketChanges, open_ticket, unset_if_none, update_ticket
 
@@ -117,7 +120,17 @@ def _expected_version(ticket: Ticket, if_match: str | None) -> int:
 @api_policy(ALL_ROLES)
 def list_tickets(request: HttpRequest, filters: Query[TicketListQuery]) -> Page | dict[str, object]:
     agent = caller_agent(request)
-    ticket_filter = TicketFilter(
+    ticket_filter = ticket_filter_from_query(filters)
+    if filters.q.strip():
+        return _search_page(agent, ticket_filter, filters)
+    tickets = filter_tickets(agent, ticket_filter).select_related(*TICKET_RELATED).prefetch_related(*TICKET_PREFETCH)
+    page = paginate(tickets, sort=filters.sort, cursor=filters.cursor, size=filters.limit)
+    return {"items": page.tickets, "next_cursor": page.next_cursor}
+
+
+def ticket_filter_from_query(filters: TicketFilterQuery) -> TicketFilter:
+    """The inbox filter the list's parameters ask for (also what a saved view stores)."""
+    return TicketFilter(
         view=filters.view,
         status_ids=filters.status_id,
         status_categories=[str(c) for c in filters.status_category],
@@ -133,9 +146,28 @@ def list_tickets(request: HttpRequest, filters: Query[TicketListQuery]) -> Page 
         created_from=filters.created_from,
         created_to=filters.created_to,
     )
-    tickets = filter_tickets(agent, ticket_filter).select_related(*TICKET_RELATED).prefetch_related(*TICKET_PREFETCH)
-    page = paginate(tickets, sort=filters.sort, cursor=filters.cursor, size=filters.limit)
-    return {"items": page.tickets, "next_cursor": page.next_cursor}
+
+
+def _search_page(agent: Agent, ticket_filter: TicketFilter, filters: TicketListQuery) -> dict[str, object]:
+    """The agent UI's search (search.search_tickets: same words, same filters, same ranking); the cursor is the
+    offset of the next page, since ranked hits have no key to continue from."""
+    cursor = filters.cursor or "0"
+    if not cursor.isdigit() or len(cursor) > 6:
+        raise ValidationFailed(_("This cursor is not one this search gave out."), field="cursor")
+    results = search.search_tickets(
+        agent=agent, query=filters.q, ticket_filter=ticket_filter, limit=filters.limit, offset=int(cursor)
+    )
+    # Re-read with what a ticket in a response carries (tags, addresses): one query for the page, not one per hit.
+    loaded = (
+        Ticket.objects.select_related(*TICKET_RELATED)
+        .prefetch_related(*TICKET_PREFETCH)
+        .in_bulk([hit.ticket.pk for hit in results.hits])
+    )
+    items = [loaded[hit.ticket.pk] for hit in results.hits if hit.ticket.pk in loaded]
+    next_offset = results.next_offset
+    if next_offset is None or next_offset > search.MAX_OFFSET:
+        return {"items": items, "next_cursor": None}
+    return {"items": items, "next_cursor": str(next_offset)}
 
 
 # Declared before "/tickets/{number}": its path would match "import" as a number and answer 405.
@@ -262,6 +294,40 @@ def update_ticket_endpoint(
     updated = get_ticket_for_agent(agent, number)
     response["ETag"] = updated.etag
     return updated
+
+
+@router.delete(
+    "/tickets/{number}",
+    response={204: None, **problems(401, 403, 404, 429)},
+    summary="Move a ticket to the trash",
+    description="As the agent UI's Delete: the ticket leaves every list and search, and can be restored for "
+    "DESKLOOP_TRASH_DAYS days (30 by default); then it is purged for good.",
+)
+@api_policy(WRITER_ROLES)
+def delete_ticket_endpoint(request: HttpRequest, number: int) -> HttpStatus[None]:
+    agent = caller_agent(request)
+    soft_delete_ticket(ticket=_ticket_for_writer(agent, number), agent=agent, via="api")
+    return HttpStatus(204, None)
+
+
+@router.post(
+    "/tickets/{number}/restore",
+    response={200: TicketOut, **problems(401, 403, 404, 429)},
+    summary="Restore a ticket from the trash",
+    description="As the agent UI's Restore; a ticket that is not in the trash is returned unchanged.",
+)
+@api_policy(WRITER_ROLES)
+def restore_ticket_endpoint(request: HttpRequest, number: int, response: HttpResponse) -> Ticket:
+    agent = caller_agent(request)
+    restore_ticket(ticket=_ticket_for_writer(agent, number), agent=agent, via="api")
+    restored = get_ticket_for_agent(agent, number)
+    response["ETag"] = restored.etag
+    return restored
+
+
+def _ticket_for_writer(agent: Agent, number: int) -> Ticket:
+    """As the ticket page finds it: writers also reach trashed tickets (to restore them)."""
+    return get_ticket_for_agent(agent, number, include_trashed=agent.can_write)
 
 
 # ----------------------------------------------------------------------------------------------------------

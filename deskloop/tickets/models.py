@@ -428,4 +428,7 @@ class TicketSearchDocument(WorkspaceOwned):
     people = models.TextField(blank=True)
     # Public replies and internal notes in order (agents search notes too), truncated; see search.py.
     body = models.TextField(blank=True)
+    # The other forms of the subject's and conversation's words (tickets/stemming.py), distinct, space-separated:
+    # what "factura" finds "facturas" by. Indexed beside the exact words, matched only by bare single words.
+    stems = models.TextField(blank=True, default="")
     indexed_at = models.DateTimeField(default=timezone.now)

@@ -106,7 +106,7 @@ class TicketPage(Schema):
     next_cursor: str | None
 
 
-class TicketListQuery(Schema):
+class TicketFilterQuery(Schema):
     """The inbox filters. Repeat a parameter to ask for any of several values (``?status_id=1&status_id=2``)."""
 
     view: ViewName = "all"
@@ -123,6 +123,18 @@ class TicketListQuery(Schema):
     priority: list[Priority] = Field(default_factory=list)
     created_from: dt.date | None = None
     created_to: dt.date | None = None
+
+
+class TicketListQuery(TicketFilterQuery):
+    """The inbox filters, search words and the page."""
+
+    q: str = Field(
+        "",
+        max_length=500,
+        description="Search words, read as the agent UI's search box reads them (phrases in quotes, `invoi*` "
+        "prefixes, other forms of a word in English, Spanish and Russian). With q the tickets come best match "
+        "first (`sort` is not used) and `next_cursor` pages through at most the first 1,100 matches.",
+    )
     sort: TicketSort = "-updated_at"
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)

@@ -17,7 +17,9 @@ Also: ``index_tickets(ids)`` (batches, for imports and ``manage.py reindex_searc
 
 How a query is read (the same on both databases): words are ANDed; "quoted phrases" match in order;
 ``invoi*`` is a prefix, and the last bare word is a prefix too (search-as-you-type); case and accents are
-ignored ("factura" finds "Factura", "счет" finds "счёт"). Anything else people type -- unbalanced quotes,
+ignored ("factura" finds "Factura", "счет" finds "счёт"); a bare word also finds the other forms of the word in
+English, Spanish and Russian ("factura" finds "facturas", "счёт" finds "счета"; tickets/stemming.py), a quoted
+one only itself. Anything else people type -- unbalanced quotes,
 FTS operators, ``NEAR(``, SQL -- is reduced to its words, so no input can raise or change the query's shape.
 The query reaches the database only as bound parameters.
 """
@@ -45,6 +47,7 @@ from deskloop.core.plain_sql import subquery_sql, upsert_row, values
 from deskloop.customers.models import ContactEmail
 from deskloop.tickets.inbox import InboxView, TicketFilter, filter_tickets
 from deskloop.tickets.models import Message, MessageKind, Ticket, TicketSearchDocument
+from deskloop.tickets.stemming import display_stem, document_stems, query_terms
 
 # A long email thread is mostly quoted history; the first 10k characters of a message carry what it says,
 # and 100k characters per ticket keep PostgreSQL's tsvector well under its 1 MB limit.
@@ -75,8 +78,9 @@ _CHUNK = re.compile(r'"([^"]*)"?|([^\s"]+)')
 _TICKET_NUMBER = re.compile(r"^#?\s*(\d{1,18})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-# bm25 weights per FTS5 column (subject, people, body): a word in the subject says most about a ticket.
-_FTS5_WEIGHTS = "10.0, 4.0, 1.0"
+# bm25 weights per FTS5 column (subject, people, body, stems): a word in the subject says most about a ticket; a
+# match on another form of the word (stems) says as much as one in the conversation.
+_FTS5_WEIGHTS = "10.0, 4.0, 1.0, 1.0"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ class Clause:
     prefix: bool = False
     # The words as typed (for PostgreSQL's parser, so "v2.3" or an address is tokenized like the document).
     raw: str = ""
+    # A bare single word's stems (stemming.query_terms); the clause matches the word or any of these.
+    stems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,10 @@ class ParsedQuery:
         parts = []
         for clause in self.clauses:
             phrase = '"' + " ".join(clause.words) + '"'
-            parts.append(phrase + "*" if clause.prefix else phrase)
+            phrase = phrase + "*" if clause.prefix else phrase
+            if clause.stems:
+                phrase = "(" + " OR ".join([phrase, *(f'"{stem}"' for stem in clause.stems)]) + ")"
+            parts.append(phrase)
         # The FTS5 index folds "ё" to "е" (see the search migration); the query must too.
         return " AND ".join(parts).translate(_FTS5_FOLD)
 
@@ -163,7 +172,8 @@ def parse_query(text: str) -> ParsedQuery:
         explicit_prefix = bool(re.search(r"[^\W_]\*+\W*$", bare))
         is_last = position == len(matches) - 1 and not text[match.end() :].strip()
         prefix = (explicit_prefix or is_last) and len(words[-1]) >= MIN_PREFIX_CHARS
-        clauses.append(Clause(words=words, prefix=prefix, raw=bare))
+        stems = query_terms(words[0]) if len(words) == 1 else ()
+        clauses.append(Clause(words=words, prefix=prefix, raw=bare, stems=stems))
     return ParsedQuery(clauses=tuple(clauses[:MAX_CLAUSES]))
 
 
@@ -242,7 +252,7 @@ def index_tickets(ticket_ids: Iterable[int]) -> int:
             documents,
             update_conflicts=True,
             unique_fields=["ticket"],
-            update_fields=["workspace", "subject", "people", "body", "indexed_at"],
+            update_fields=["workspace", "subject", "people", "body", "stems", "indexed_at"],
         )
     return len(documents)
 
@@ -258,12 +268,16 @@ def _document(
 ) -> TicketSearchDocument:
     """A ticket's search document. ``people``: the requester's name, addresses and organization's name."""
     name, emails, organization = people
+    subject = _clean(subject)
+    body = _body_text(texts)
     return TicketSearchDocument(
         ticket_id=ticket_id,
         workspace_id=workspace_id,
-        subject=_clean(subject),
+        subject=subject,
         people=_people_text(name or "", list(emails), organization or ""),
-        body=_body_text(texts),
+        body=body,
+        # Names and addresses are not words of a language: "Carmen" must not find "carmine".
+        stems=document_stems([subject, body]),
         indexed_at=now,
     )
 
@@ -359,6 +373,9 @@ def _highlighter(parsed: ParsedQuery) -> re.Pattern[str]:
         for position, word in enumerate(clause.words):
             is_prefix = clause.prefix and position == len(clause.words) - 1
             terms[word] = terms.get(word, False) or is_prefix
+        # A word found by its stem is marked from the stem on: "factur" marks "facturas" and "facturación".
+        for stem in clause.stems:
+            terms[display_stem(stem)] = True
     alternatives = [_term_pattern(word, prefix=is_prefix) for word, is_prefix in terms.items()]
     # Longer alternatives first, so "card" does not stop at "car".
     alternatives.sort(key=len, reverse=True)
@@ -410,11 +427,16 @@ def _pg_tsquery(parsed: ParsedQuery) -> tuple[str, list[str]]:
         if clause.prefix:
             lexemes = [f"'{word}'" for word in clause.words]
             lexemes[-1] += ":*"
-            sql_parts.append("to_tsquery('deskloop_search', %s)")
+            part = "to_tsquery('deskloop_search', %s)"
             params.append(" & ".join(lexemes))
         else:
-            sql_parts.append("phraseto_tsquery('deskloop_search', %s)")
+            part = "phraseto_tsquery('deskloop_search', %s)"
             params.append(" ".join(clause.words) if not clause.raw else clause.raw)
+        if clause.stems:
+            # Stems are letters only (stemming.word_stems), so quoting them makes a valid tsquery of OR'ed lexemes.
+            part = f"({part} || to_tsquery('deskloop_search', %s))"
+            params.append(" | ".join(f"'{stem}'" for stem in clause.stems))
+        sql_parts.append(part)
     return " && ".join(sql_parts), params
 
 
@@ -472,20 +494,30 @@ def _newest_matches_by_range(
     The planner prices ``@@`` as cheap, but on a stored tsvector it is a fetch and decompression per row: for a
     20k-id range it picked a primary-key scan testing every ticket over the bitmap AND (6x slower). So these
     reads run with plain index scans off (bitmap scans stay on), transaction-locally and put back right after.
+    Hash and merge joins too: a bare word's stems are OR'ed lexemes the planner prices at a default frequency each,
+    so it raised its estimate of a rare word's matches 4x ("factura": 500 -> 1,985; 1,348 real) and for the last
+    range hashed every older live ticket (a sequential scan of the ticket table: 25-38 ms at 100k tickets, ten
+    times that at 1M) instead of checking its matches one by one (3-4 ms; BENCHMARKS.md, "Stemmed search").
     """
     cursor.execute(
         "SELECT (SELECT max(ticket_id) FROM tickets_ticketsearchdocument WHERE workspace_id = %s),"
-        " current_setting('enable_indexscan'), set_config('enable_indexscan', 'off', true)",
+        " current_setting('enable_indexscan'), current_setting('enable_hashjoin'),"
+        " current_setting('enable_mergejoin'), set_config('enable_indexscan', 'off', true),"
+        " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)",
         [workspace_id],
     )
-    newest, index_scans, _off = cursor.fetchone() or (None, "on", "off")
+    newest, index_scans, hash_joins, merge_joins, *_off = cursor.fetchone() or (None, "on", "on", "on")
     candidates: list[int] = []
     ranges_read = 0
     low: int | None = None
     while newest is not None and ranges_read < MAX_RANGES:
         low, high = _next_range(int(newest), low, len(candidates), ranges_read)
         ranges_read += 1
-        bounds = (f" AND d.ticket_id > {int(low)}" if low is not None else "") + f" AND d.ticket_id <= {int(high)}"
+        # "The rest" (no lower bound) is most of the table: its upper bound is a filter on the matches ("+ 0" keeps
+        # it off the primary key), not a bitmap of every older id ANDed with the GIN index's, which the planner
+        # took once the stems inflated its estimate of the matches.
+        bounds = f" AND d.ticket_id > {int(low)} AND d.ticket_id <= {int(high)}" if low is not None else ""
+        bounds = bounds or f" AND d.ticket_id{' + 0' if ranges_read > 1 else ''} <= {int(high)}"
         # The range goes into the live-ticket check as well: PostgreSQL does not carry a range across the IN.
         in_range = live.filter(pk__lte=high) if low is None else live.filter(pk__gt=low, pk__lte=high)
         live_sql, live_params = in_range.query.sql_with_params()
@@ -502,7 +534,11 @@ def _newest_matches_by_range(
         candidates += [int(row[0]) for row in cursor.fetchall()]
         if len(candidates) >= RANK_WINDOW or low is None:
             break
-    cursor.execute("SELECT set_config('enable_indexscan', %s, true)", [index_scans])
+    cursor.execute(
+        "SELECT set_config('enable_indexscan', %s, true), set_config('enable_hashjoin', %s, true),"
+        " set_config('enable_mergejoin', %s, true)",
+        [index_scans, hash_joins, merge_joins],
+    )
     return candidates
 
 

@@ -177,15 +177,28 @@ def _url(route: Route, values: dict[str, Any]) -> str:
     return url
 
 
-def _foreign_fingerprint(world: World) -> tuple[int, ...]:
+def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     ws = world.umbrella.workspace
-    from deskloop.tickets.models import Message, Ticket
+    from deskloop.accounts.models import Agent, Invitation
+    from deskloop.tickets.models import CustomField, Macro, Message, SavedView, Ticket
+    from deskloop.webhooks.models import Endpoint
+
+    def rows(model: Any, *fields: str) -> list[Any]:
+        return sorted(model.objects.filter(workspace=ws).values_list("pk", *fields))
 
     return (
         Ticket.objects.filter(workspace=ws).count(),
         Message.objects.filter(workspace=ws).count(),
         TicketEvent.objects.filter(workspace=ws).count(),
         sum(Ticket.objects.filter(workspace=ws).values_list("version", flat=True)),
+        # What the settings routes (UI and API) change: deleted, renamed, moved, rotated, revoked or demoted.
+        rows(Ticket, "deleted_at"),
+        rows(Endpoint, "url", "secret", "is_active", "events"),
+        rows(Macro, "name", "body", "actions"),
+        rows(CustomField, "label", "choices", "position", "required_on_solve"),
+        rows(SavedView, "name"),
+        rows(Agent, "role", "is_active"),
+        rows(Invitation, "token_hash", "revoked_at"),
     )
 
 
