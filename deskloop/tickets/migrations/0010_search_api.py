@@ -123,7 +123,7 @@ def _run(statements_by_vendor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0005_notification_event")]
+    dependencies = [('tickets', '0009_agent_ui')]
 
     # Backwards, the 3-column FTS5 table is recreated last: removing the column rebuilds the table on SQLite,
     # dropping whatever triggers were on it.
