@@ -160,7 +160,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", DESK
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", DESKLOOP_HTTPS)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", DESKLOOP_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-if env_list("DESKLOOP_TRUSTED_PROXIES", []):
+# Reverse proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For names the client
+# (core.client_ip). Empty: the direct peer is the client and the header is ignored.
+DESKLOOP_TRUSTED_PROXIES = env_list("DESKLOOP_TRUSTED_PROXIES", [])
+if DESKLOOP_TRUSTED_PROXIES:
     # Behind a trusted TLS-terminating proxy the request arrives over HTTP; only then is its header believed.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -174,9 +177,6 @@ DESKLOOP_LOGIN_ATTEMPTS = env_int("DESKLOOP_LOGIN_ATTEMPTS", 5)
 DESKLOOP_LOGIN_IP_ATTEMPTS = env_int("DESKLOOP_LOGIN_IP_ATTEMPTS", 30)
 DESKLOOP_LOGIN_ACCOUNT_ATTEMPTS = env_int("DESKLOOP_LOGIN_ACCOUNT_ATTEMPTS", 50)
 DESKLOOP_LOGIN_WINDOW_SECONDS = env_int("DESKLOOP_LOGIN_WINDOW_SECONDS", 300)
-# Reverse proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For names the client
-# (core.client_ip). Empty: the direct peer is the client and the header is ignored.
-DESKLOOP_TRUSTED_PROXIES = env_list("DESKLOOP_TRUSTED_PROXIES", [])
 DESKLOOP_API_RATE_PER_MINUTE = env_int("DESKLOOP_API_RATE_PER_MINUTE", 600)
 DESKLOOP_TRASH_DAYS = env_int("DESKLOOP_TRASH_DAYS", 30)
 # "Test connection" and fetching refuse IMAP hosts on private or local addresses (the webhooks' address policy);
