@@ -7,8 +7,10 @@ never show up for Acme's people.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -123,3 +125,25 @@ def signed_in_client(agent: Agent) -> Client:
     session["deskloop_workspace_id"] = agent.workspace_id
     session.save()
     return client
+
+
+def api_client(agent: Agent) -> Client:
+    """A client that calls /api/v1 with a new token of ``agent``."""
+    from deskloop.accounts.services import create_api_token
+
+    _token, secret = create_api_token(agent=agent, name="tests")
+    return Client(headers={"authorization": f"Bearer {secret}"})
+
+
+def api_send(client: Client, method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+    """``method`` ("get", "post", "patch", "put", "delete") on ``url``, with ``body`` as JSON unless it is a GET."""
+    if method == "get":
+        return client.get(url)
+    return getattr(client, method)(url, data=json.dumps(body or {}), content_type="application/json")
+
+
+def problem_body(response: Any) -> dict[str, Any]:
+    """The problem details of a refused API call (and that it is one)."""
+    assert response["Content-Type"] == "application/problem+json", response.content
+    body: dict[str, Any] = json.loads(response.content)
+    return body
