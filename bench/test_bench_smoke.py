@@ -36,7 +36,9 @@ def test_generate_then_every_benchmark_runs() -> None:
 
     results = []
     for benchmark in BENCHMARKS.values():
-        results.extend(benchmark(context, iterations=3, max_seconds=2.0))
+        # The iteration count decides, not the clock: a time cap of 2 s cut runs short on a loaded machine, and the
+        # assertion below on n == 3 then failed for the machine's speed, not the code's.
+        results.extend(benchmark(context, iterations=3, max_seconds=600.0))
     table = format_table(results)
     assert [r.name for r in results] == [
         "inbox first page, GET / as an agent",
