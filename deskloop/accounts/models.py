@@ -32,6 +32,16 @@ class Workspace(models.Model):
         return self.name
 
 
+class Installation(models.Model):
+    """The one row that stands for this Deskloop installation. Opening a workspace locks it first, so the check
+    "no workspace exists yet" (the first-run sign-up) and the creation it allows happen one caller at a time."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="installation_is_one_row")]
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 

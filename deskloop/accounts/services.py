@@ -29,6 +29,7 @@ from deskloop.accounts.models import (
     ALL_ROLES,
     Agent,
     ApiToken,
+    Installation,
     Invitation,
     Role,
     Team,
@@ -108,6 +109,13 @@ def hash_secret(secret: str) -> str:
 
 
 # ---- workspaces -------------------------------------------------------------------------------------------------
+def lock_workspace_creation() -> None:
+    """Inside the caller's transaction: wait until no other transaction is opening a workspace, and keep the others
+    waiting until this one ends. The row is written if missing (a fresh database, or one a test flushed)."""
+    Installation.objects.bulk_create([Installation(id=1)], ignore_conflicts=True)
+    Installation.objects.select_for_update().get(id=1)
+
+
 def create_workspace(*, name: str, slug: str = "", ticket_prefix: str = "") -> Workspace:
     name = (name or "").strip()
     if not name:

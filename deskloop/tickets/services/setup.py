@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop
 
 from deskloop.accounts.models import Agent, Role, User, Workspace
 from deskloop.accounts.queries import signup_open
-from deskloop.accounts.services import add_agent, clean_language, create_workspace
+from deskloop.accounts.services import add_agent, clean_language, create_workspace, lock_workspace_creation
 from deskloop.core.errors import PermissionDenied, ValidationFailed
 from deskloop.tickets.models import Status, StatusCategory
 
@@ -75,6 +75,9 @@ def open_workspace(
         except ValidationError as exc:
             raise ValidationFailed(" ".join(exc.messages), field="password") from None
     with transaction.atomic():
+        # Two sign-ups on an empty installation must not both see "no workspace yet": the second waits here until
+        # the first has committed its workspace, then reads it and is refused.
+        lock_workspace_creation()
         if signing_up and not signup_open():
             raise PermissionDenied(_(SIGNUP_CLOSED))
         if name and Workspace.objects.filter(name__iexact=name).exists():
