@@ -327,7 +327,7 @@ def restore_ticket_endpoint(request: HttpRequest, number: int, response: HttpRes
 
 def _ticket_for_writer(agent: Agent, number: int) -> Ticket:
     """As the ticket page finds it: writers also reach trashed tickets (to restore them)."""
-    return get_ticket_for_agent(agent, number, include_trashed=agent.can_write)
+    return get_ticket_for_agent(agent, number, include_trashed=True)
 
 
 # ----------------------------------------------------------------------------------------------------------

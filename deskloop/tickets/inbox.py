@@ -23,7 +23,7 @@ from deskloop.accounts.models import Agent
 from deskloop.core.errors import PermissionDenied, ValidationFailed
 from deskloop.core.plain_sql import pk_among
 from deskloop.tickets.models import ACTIVE_CATEGORIES, Channel, ProductArea, Status, StatusCategory, Ticket
-from deskloop.tickets.queries import live_tickets
+from deskloop.tickets.queries import live_tickets, may_see_trash_and_spam
 
 
 class InboxView:
@@ -114,7 +114,7 @@ def _status_ids(workspace_id: int, categories: set[str]) -> list[int]:
 
 def check_view_allowed(agent: Agent, view: str) -> None:
     """The trash and spam are for agents who can change tickets (they restore or rescue from there)."""
-    if view in (InboxView.TRASH, InboxView.SPAM) and not agent.can_write:
+    if view in (InboxView.TRASH, InboxView.SPAM) and not may_see_trash_and_spam(agent):
         raise PermissionDenied(_(WRITERS_ONLY_VIEW), field="view")
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.db import models
 from django.db.models import QuerySet
@@ -11,7 +12,7 @@ from django.http import Http404
 from deskloop.accounts.models import Agent, Team, User, Workspace
 from deskloop.core.plain_sql import JoinedRows
 from deskloop.customers.models import Contact, Organization
-from deskloop.tickets.models import ProductArea, Status, StatusCategory, Ticket
+from deskloop.tickets.models import EventKind, ProductArea, Status, StatusCategory, Ticket, TicketEvent
 
 
 def live_tickets(workspace: Workspace | int) -> QuerySet[Ticket]:
@@ -22,14 +23,23 @@ def live_tickets(workspace: Workspace | int) -> QuerySet[Ticket]:
     )
 
 
+def may_see_trash_and_spam(agent: Agent) -> bool:
+    """The trash and the Spam are for agents who can change tickets (they restore or rescue from there): the one
+    rule behind the Trash and Spam views (inbox.check_view_allowed) and every read of one ticket."""
+    return agent.can_write
+
+
 def get_ticket_for_agent(agent: Agent, number: int, *, include_trashed: bool = False) -> Ticket:
     """The ticket with this number in the agent's workspace, or 404 (never another workspace's ticket).
 
-    Merged tickets are returned so their page can point at the survivor; deleted ones only on request.
+    Merged tickets are returned so their page can point at the survivor; deleted ones only on request. A ticket
+    in the trash or the Spam does not exist for an agent who may not open those views (may_see_trash_and_spam).
     """
     tickets = Ticket.objects.filter(workspace_id=agent.workspace_id)
-    if not include_trashed:
+    if not include_trashed or not may_see_trash_and_spam(agent):
         tickets = tickets.filter(deleted_at__isnull=True)
+    if not may_see_trash_and_spam(agent):
+        tickets = tickets.filter(is_spam=False)
     ticket = (
         tickets.select_related(
             "status", "requester", "organization", "assignee__user", "team", "product_area", "merged_into"
@@ -102,6 +112,20 @@ def ticket_with_relations(workspace_id: int, pk: int) -> Ticket:
     ticket.product_area = product_area
     ticket.merged_into = merged_into
     return ticket
+
+
+def spam_filter_verdicts(ticket_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Ticket id -> the verdict ({source, score, evidence}) a spam filter recorded, for those of these tickets whose
+    latest spam event is a filter's; an agent's later mark or unmark (a boolean) replaces it. One query."""
+    latest: dict[int, Any] = {}
+    events = (
+        TicketEvent.objects.filter(ticket_id__in=list(ticket_ids), kind=EventKind.SPAM)
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", "new_value")
+    )
+    for ticket_id, verdict in events:
+        latest[ticket_id] = verdict
+    return {ticket_id: verdict for ticket_id, verdict in latest.items() if isinstance(verdict, dict)}
 
 
 def default_status(workspace_id: int, category: StatusCategory) -> Status:

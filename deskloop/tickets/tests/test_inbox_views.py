@@ -555,6 +555,25 @@ def test_inbox_query_count_does_not_grow_with_the_page(
 
 
 @pytest.mark.parametrize("total", [25, 50])
+def test_spam_view_query_count_does_not_grow_with_the_reasons(
+    acme: Cast, total: int, django_assert_num_queries: Callable[..., object]
+) -> None:
+    for i in range(total):
+        verdict = {"source": "rspamd", "score": 16.4, "evidence": f"X-Spam: Yes; X-Rspamd-Score: 16.{i}"}
+        open_ticket(
+            workspace=acme.workspace,
+            ticket=NewTicket(requester=acme.customer, subject=f"Offer {i}", spam_verdict=verdict),
+        )
+    client = signed_in_client(acme.agent)
+    client.get("/", {"view": "spam"})  # warm the session and the content types
+    # The inbox's 12, plus one read of the page's spam-filter verdicts (the rows' reasons), whatever the rows.
+    with django_assert_num_queries(13):  # type: ignore[attr-defined]
+        response = client.get("/", {"view": "spam"})
+    assert len(numbers(response)) == total
+    assert response.content.decode().count("data-spam-reason>") == total
+
+
+@pytest.mark.parametrize("total", [25, 50])
 def test_sidebar_query_count_does_not_grow_with_the_tickets(
     acme: Cast, total: int, django_assert_num_queries: Callable[..., object]
 ) -> None:

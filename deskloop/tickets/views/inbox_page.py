@@ -8,7 +8,7 @@ loaders fetch everything a screen shows in a fixed number of queries, whatever t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -36,7 +36,9 @@ from deskloop.tickets.inbox import (
 )
 from deskloop.tickets.inbox_links import ShownLink, inbox_links_for
 from deskloop.tickets.models import Channel, Priority, ProductArea, SavedView, Status, StatusCategory, Tag, Ticket
+from deskloop.tickets.queries import spam_filter_verdicts
 from deskloop.tickets.services.saved_views import visible_saved_views
+from deskloop.tickets.views.ticket_page import spam_verdict_text
 
 PAGE_SIZE = 50
 BIGGEST_ID = 2**63 - 1
@@ -287,10 +289,16 @@ class InboxRow:
     updated_full: str
     updated_short: str
     select_label: str
+    # In the Spam view: why the spam filter put the ticket there ("" when an agent did).
+    spam_reason: str = ""
 
 
-def inbox_rows(tickets: Iterable[Ticket]) -> list[InboxRow]:
-    """The rows for tickets loaded with status, requester (and emails), organization, assignee, team and tags."""
+def inbox_rows(
+    tickets: Iterable[Ticket], *, spam_verdicts: Mapping[int, dict[str, Any]] | None = None
+) -> list[InboxRow]:
+    """The rows for tickets loaded with status, requester (and emails), organization, assignee, team and tags;
+    ``spam_verdicts`` (queries.spam_filter_verdicts of the same tickets) gives the Spam view's reasons."""
+    verdicts = spam_verdicts or {}
     priority_labels = {value: str(label) for value, label in Priority.choices}
     rows = []
     for ticket in tickets:
@@ -318,9 +326,16 @@ def inbox_rows(tickets: Iterable[Ticket]) -> list[InboxRow]:
                 updated_full=updated.exact,
                 updated_short=updated.text,
                 select_label=_("Select ticket #%(number)s") % {"number": ticket.number},
+                spam_reason=_spam_reason(verdicts.get(ticket.pk)),
             )
         )
     return rows
+
+
+def _spam_reason(verdict: dict[str, Any] | None) -> str:
+    if verdict is None:
+        return ""
+    return _("In Spam because %(reason)s") % {"reason": spam_verdict_text(verdict)}
 
 
 @dataclass
@@ -487,10 +502,12 @@ def load_inbox_page(*, agent: Agent, query: InboxQuery) -> InboxPage:
     sidebar = load_sidebar(agent, active_view=f.view, active_saved_view_id=query.saved_view_id, with_counts=False)
     saved_view = next((s.view for s in sidebar.saved_views if s.view.pk == query.saved_view_id), None)
     options = _filter_options(agent, f)
+    # Only the Spam view says why each ticket is there: one more query for the page, none per row.
+    verdicts = spam_filter_verdicts(t.pk for t in page.tickets) if f.view == InboxView.SPAM else None
     return InboxPage(
         query=query,
         tickets=page.tickets,
-        rows=inbox_rows(page.tickets),
+        rows=inbox_rows(page.tickets, spam_verdicts=verdicts),
         next_cursor=page.next_cursor,
         sidebar=sidebar,
         options=options,

@@ -40,9 +40,8 @@ def _agent(request: HttpRequest) -> Agent:
 
 
 def find_ticket(request: HttpRequest, number: int) -> Ticket:
-    """Writers also reach trashed tickets (to restore them); everyone else gets 404 for those."""
-    agent = _agent(request)
-    return get_ticket_for_agent(agent, number, include_trashed=agent.can_write)
+    """Writers also reach trashed tickets (to restore them); everyone else gets 404 for those (and for spam)."""
+    return get_ticket_for_agent(_agent(request), number, include_trashed=True)
 
 
 def page_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:

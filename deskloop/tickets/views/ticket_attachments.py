@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ALL_ROLES
 from deskloop.tickets.models import Attachment
+from deskloop.tickets.queries import may_see_trash_and_spam
 
 _MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
 # Types a browser may execute or render as a document even from a download link opened in a tab.
@@ -81,7 +82,7 @@ def attachment_download(request: AgentRequest, attachment_id: int) -> FileRespon
     if attachment is None:
         raise Http404("No such attachment")
     ticket = attachment.message.ticket
-    if ticket.deleted_at is not None and not request.agent.can_write:
+    if (ticket.deleted_at is not None or ticket.is_spam) and not may_see_trash_and_spam(request.agent):
         raise Http404("No such attachment")
     # Streamed from storage in chunks: a 25 MB log file never sits in a web worker's memory. Our own headers
     # replace FileResponse's guesses (it would trust the file name's type and could serve text/html inline).
