@@ -8,6 +8,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import OperationalError
 from playwright.sync_api import Browser, Page, Response
 
 from deskloop.accounts.models import Agent
@@ -34,17 +35,31 @@ def _beat_saying(replying: str) -> Callable[[Response], bool]:
     return matches
 
 
+def _presence_exists(**lookup: object) -> bool:
+    """Whether a presence row matches, read from the test's own thread. On SQLite the live server shares the test's
+    in-memory database, which refuses a read of a table another thread is writing at that moment ("database table
+    is locked"; the page's heart-beats keep writing presence): such a read is tried again, a real error is not."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            return TicketPresence.objects.filter(**lookup).exists()
+        except OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _leave(page: Page, agent: Agent) -> None:
     """Close the ticket page and let its "left" beacon finish before the database is flushed."""
     page.goto("about:blank")
     deadline = time.monotonic() + 5
-    while TicketPresence.objects.filter(agent=agent).exists() and time.monotonic() < deadline:
+    while _presence_exists(agent=agent) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.1)
 
 
 def _replying(agent: Agent) -> bool:
-    return TicketPresence.objects.filter(agent=agent, is_replying=True).exists()
+    return _presence_exists(agent=agent, is_replying=True)
 
 
 def test_leaving_the_composer_ends_replying(acme: Cast, live_url: str, browser: Browser, page: Page) -> None:
