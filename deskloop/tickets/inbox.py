@@ -118,15 +118,9 @@ def check_view_allowed(agent: Agent, view: str) -> None:
         raise PermissionDenied(_(WRITERS_ONLY_VIEW), field="view")
 
 
-def filter_tickets(agent: Agent, ticket_filter: TicketFilter) -> QuerySet[Ticket]:
-    """Tickets of the agent's workspace matching the filter (no ordering, no search ranking).
-
-    Every list reads through here (inbox, search, the API), so the views an agent may see are checked here."""
+def _tickets_in_view(agent: Agent, view: str) -> QuerySet[Ticket]:
+    """The tickets one sidebar view holds, before the filters narrow them."""
     workspace_id = agent.workspace_id
-    view = ticket_filter.view
-    if view not in InboxView.ALL_VIEWS:
-        raise ValidationFailed(_("Unknown view “%(view)s”.") % {"view": view}, field="view")
-    check_view_allowed(agent, view)
     if view == InboxView.TRASH:
         tickets = Ticket.objects.filter(workspace_id=workspace_id, deleted_at__isnull=False)
     elif view == InboxView.SPAM:
@@ -159,6 +153,19 @@ def filter_tickets(agent: Agent, ticket_filter: TicketFilter) -> QuerySet[Ticket
         tickets = tickets.filter(
             status_id__in=_status_ids(workspace_id, {StatusCategory.SOLVED, StatusCategory.CLOSED})
         )
+    return tickets
+
+
+def filter_tickets(agent: Agent, ticket_filter: TicketFilter) -> QuerySet[Ticket]:
+    """Tickets of the agent's workspace matching the filter (no ordering, no search ranking).
+
+    Every list reads through here (inbox, search, the API), so the views an agent may see are checked here."""
+    workspace_id = agent.workspace_id
+    view = ticket_filter.view
+    if view not in InboxView.ALL_VIEWS:
+        raise ValidationFailed(_("Unknown view “%(view)s”.") % {"view": view}, field="view")
+    check_view_allowed(agent, view)
+    tickets = _tickets_in_view(agent, view)
 
     f = ticket_filter
     if f.status_categories:
