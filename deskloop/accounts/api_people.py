@@ -61,7 +61,7 @@ def update_agent(request: HttpRequest, agent_id: int, payload: AgentUpdateIn) ->
         services.set_agent_role(actor=actor, agent=agent, role=str(payload.role))
     if payload.is_active is not None:
         services.set_agent_active(actor=actor, agent=agent, active=payload.is_active)
-    return queries.get_agent_for_admin(actor, agent_id)
+    return agent  # the services set the new role and state on it (a no-op change leaves it as read)
 
 
 @router.get("/invitations", response={200: InvitationList, **problems(401, 403, 429)}, summary="List open invitations")

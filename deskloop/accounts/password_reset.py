@@ -11,10 +11,8 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes, force_str
@@ -23,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from deskloop.accounts.models import User
+from deskloop.accounts.services import set_new_password
 from deskloop.core.emails import send_templated_email
 from deskloop.core.errors import ValidationFailed
 
@@ -81,13 +80,8 @@ def reset_password(*, uidb64: str, token: str, new_password: str, new_password_a
     user = user_for_reset_link(uidb64=uidb64, token=token)
     if new_password != new_password_again:
         raise ValidationFailed(_(RESET_PASSWORDS_DIFFER), field="new_password_again")
-    try:
-        validate_password(new_password, user)
-    except ValidationError as exc:
-        raise ValidationFailed(" ".join(exc.messages), field="new_password") from exc
-    user.set_password(new_password)  # changes the hash the token was made from: the link works once
-    user.save(update_fields=["password"])
-    return user
+    # A new hash: the token was made from the old one, so the link works once.
+    return set_new_password(user=user, new_password=new_password)
 
 
 def _send_reset_email(*, user: User) -> None:

@@ -212,6 +212,12 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
     """Precondition: the caller keeps the session valid afterwards (``update_session_auth_hash``)."""
     if not user.check_password(current_password or ""):
         raise ValidationFailed(_(WRONG_CURRENT_PASSWORD), field="current_password")
+    return set_new_password(user=user, new_password=new_password)
+
+
+def set_new_password(*, user: User, new_password: str) -> User:
+    """The one way a password is set once the caller has proved the right to (the current password, a reset
+    link): validated, stored, and the user's API tokens revoked with the old password."""
     try:
         validate_password(new_password, user)
     except ValidationError as exc:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from deskloop.accounts import password_reset
 from deskloop.accounts.access import public_view
+from deskloop.core.client_ip import client_ip
 from deskloop.core.errors import ValidationFailed
 from deskloop.core.forms import AccessibleForm
 from deskloop.core.refusals import refusal
@@ -41,9 +42,7 @@ def password_reset_request(request: HttpRequest) -> HttpResponse:
     form = ResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            password_reset.request_password_reset(
-                email=form.cleaned_data["email"], ip=str(request.META.get("REMOTE_ADDR", ""))
-            )
+            password_reset.request_password_reset(email=form.cleaned_data["email"], ip=client_ip(request))
         except password_reset.ResetThrottled:
             form.add_error(None, _("Too many reset requests. Wait an hour and try again."))
             return render(request, "accounts/password_reset.html", {"form": form}, status=429)

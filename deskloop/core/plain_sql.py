@@ -443,32 +443,6 @@ def values(model: type[Model], columns: Sequence[str], filters: Filters) -> list
         return [tuple(row) for row in cursor.fetchall()]
 
 
-# A place to look for a value: (model, column, filters).
-Source = tuple[type[Model], str, Filters]
-
-
-def first_value(*sources: Source) -> Any:
-    """The first non-NULL value found, trying each source in turn: what ``model.objects.filter(...)
-    .order_by("pk").values_list(column, flat=True).first()`` would give for each, in one statement
-    (``COALESCE`` of one scalar subquery per source) built once per shape; None when none has one."""
-    key = ("first", tuple((m, c, tuple((n, len(v)) for n, v in f)) for m, c, f in sources), connection.alias)
-    sql = _STATEMENTS.get(key)
-    if sql is None:
-        quote = connection.ops.quote_name
-        subqueries = []
-        for model, column, filters in sources:
-            assert model._meta.pk is not None  # every concrete model has one
-            subqueries.append(
-                f"(SELECT {quote(column)} FROM {quote(model._meta.db_table)} WHERE {_where(quote, filters)} "  # noqa: S608
-                f"AND {quote(column)} IS NOT NULL ORDER BY {quote(model._meta.pk.column)} LIMIT 1)"
-            )
-        sql = _STATEMENTS[key] = f"SELECT COALESCE({', '.join(subqueries)})"
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, [value for _m, _c, filters in sources for _name, values in filters for value in values])
-        row = cursor.fetchone()
-    return row[0] if row is not None else None
-
-
 def fill_null_returning(model: type[Model], column: str, value: Any, filters: Filters, returning: str) -> list[Any]:
     """Set ``column`` to ``value`` on the matching rows where it is NULL (the others keep theirs) and return
     ``returning`` of every matching row: one ``UPDATE ... SET c = COALESCE(c, %s) ... RETURNING``."""

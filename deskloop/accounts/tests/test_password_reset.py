@@ -14,7 +14,7 @@ from django.test import Client
 
 from deskloop.accounts.models import User
 from deskloop.accounts.services import update_profile
-from deskloop.conftest import PASSWORD, Cast
+from deskloop.conftest import PASSWORD, Cast, api_client
 
 Capture = Callable[..., Any]
 NEW_PASSWORD = "a much longer secret 42"
@@ -102,3 +102,17 @@ def test_a_forged_link_is_refused(acme: Cast) -> None:
     response = Client().get("/password-reset/Mg/not-a-token/")
     assert response.status_code == 400
     assert "invalid or has expired" in response.content.decode()
+
+
+def test_a_reset_password_revokes_the_api_tokens_made_under_the_old_one(
+    acme: Cast, django_capture_on_commit_callbacks: Capture
+) -> None:
+    # A reset follows a leak or a lost password as often as a change does: the old tokens end with it.
+    before = api_client(acme.agent)
+    assert before.get("/api/v1/tickets").status_code == 200
+    _ask(Client(), "maria@acme.example", django_capture_on_commit_callbacks)
+    link = re.search(r"http://127.0.0.1:8000(/password-reset/[\w-]+/[\w-]+/)", mail.outbox[0].body)
+    assert link is not None
+    done = Client().post(link.group(1), {"new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert before.get("/api/v1/tickets").status_code == 401
