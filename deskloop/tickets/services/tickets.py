@@ -139,6 +139,20 @@ def _same_workspace(workspace_id: int, obj: Any, field_name: str) -> None:
         raise ValidationFailed(_("%(field)s was not found.") % {"field": field_name}, field=field_name)
 
 
+def _check_references(
+    workspace_id: int, references: Sequence[tuple[Any, str]], *, assignee: Any, priority: Any
+) -> None:
+    """The checks a new ticket and a change share: what it points to is of this workspace, the assignee is an
+    active agent, the priority is known. ``UNSET`` (a change leaving the field alone) and None pass."""
+    for obj, field_name in references:
+        if not isinstance(obj, Unset):
+            _same_workspace(workspace_id, obj, field_name)
+    if isinstance(assignee, Agent) and not assignee.is_active:
+        raise ValidationFailed(_("This agent is deactivated."), field="assignee")
+    if not isinstance(priority, Unset) and priority not in Priority.values:
+        raise ValidationFailed(_("Unknown priority “%(value)s”.") % {"value": priority}, field="priority")
+
+
 @dataclass(frozen=True)
 class NewTicket:
     """A ticket to open and its first message, which the requester wrote (the message is left out when there is no
@@ -208,16 +222,14 @@ def open_ticket(
 def _checked_new_ticket(workspace: Workspace, ticket: NewTicket, created_by: Agent | None) -> NewTicket:
     """``ticket`` with its subject and custom fields cleaned, or ValidationFailed / PermissionDenied."""
     subject = clean_subject(ticket.subject)
-    for obj, name in (
+    references = (
         (ticket.requester, "requester"),
         (ticket.assignee, "assignee"),
         (ticket.team, "team"),
         (ticket.product_area, "product_area"),
         (ticket.status, "status"),
-    ):
-        _same_workspace(workspace.pk, obj, name)
-    if ticket.priority not in Priority.values:
-        raise ValidationFailed(_("Unknown priority “%(value)s”.") % {"value": ticket.priority}, field="priority")
+    )
+    _check_references(workspace.pk, references, assignee=ticket.assignee, priority=ticket.priority)
     if ticket.channel not in Channel.values:
         raise ValidationFailed(_("Unknown channel “%(value)s”.") % {"value": ticket.channel}, field="channel")
     cleaned_fields = validate_custom_fields(workspace.pk, dict(ticket.custom_fields or {}))
@@ -384,18 +396,13 @@ def _checked_changes(workspace_id: int, changes: TicketChanges, agent: Agent | N
     """``changes`` with the subject and custom fields cleaned, or ValidationFailed / PermissionDenied."""
     if agent is not None:
         require_role(agent, Capability.WRITE, CHANGE_WRITERS_ONLY)
-    for obj, name in (
+    references = (
         (changes.status, "status"),
         (changes.assignee, "assignee"),
         (changes.team, "team"),
         (changes.product_area, "product_area"),
-    ):
-        if not isinstance(obj, Unset):
-            _same_workspace(workspace_id, obj, name)
-    if isinstance(changes.assignee, Agent) and not changes.assignee.is_active:
-        raise ValidationFailed(_("This agent is deactivated."), field="assignee")
-    if not isinstance(changes.priority, Unset) and changes.priority not in Priority.values:
-        raise ValidationFailed(_("Unknown priority “%(value)s”.") % {"value": changes.priority}, field="priority")
+    )
+    _check_references(workspace_id, references, assignee=changes.assignee, priority=changes.priority)
     subject = changes.subject if isinstance(changes.subject, Unset) else clean_subject(changes.subject)
     fields = changes.custom_fields
     if not isinstance(fields, Unset):

@@ -11,7 +11,7 @@ import time_machine
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
-from deskloop.accounts.services import create_api_token
+from deskloop.accounts.services import create_api_token, set_agent_active
 from deskloop.conftest import Cast
 from deskloop.core.models import IdempotencyRecord
 from deskloop.customers.services import find_or_create_contact
@@ -458,3 +458,16 @@ def test_script_payloads_come_back_inert(acme: Cast) -> None:
     assert json.loads(note.content)["body_html"] == "ok"
     assert Tag.objects.get(workspace=acme.workspace, name__startswith="<svg").name == '<svg onload="alert(6)">'
     assert Message.objects.filter(body_html__icontains="<script").count() == 0
+
+
+def test_a_new_ticket_is_never_assigned_to_a_deactivated_agent(acme: Cast) -> None:
+    # The same rule as changing the assignee: opening a ticket and editing it share their checks.
+    set_agent_active(actor=acme.admin, agent=acme.other_team_agent, active=False)
+    refused = post(
+        api(acme.agent),
+        "/api/v1/tickets",
+        {"subject": "Phone call", "requester_id": acme.customer.pk, "assignee_id": acme.other_team_agent.pk},
+    )
+    assert refused.status_code == 422
+    assert problem(refused)["errors"] == [{"field": "assignee", "message": "This agent is deactivated."}]
+    assert not Ticket.objects.filter(subject="Phone call").exists()
