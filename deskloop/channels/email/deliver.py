@@ -281,11 +281,11 @@ def _delivered(inbound: InboundEmail, ticket: Ticket, message: Message | None, o
     inbound.message = message
 
 
-def _refuse(inbound: InboundEmail, reason: str, detail: str = "") -> None:
+def _refuse(inbound: InboundEmail, reason: str) -> None:
     inbound.state = InboundState.REFUSED
     inbound.refusal_reason = reason
     inbound.outcome = ""
-    inbound.detail = detail
+    inbound.detail = ""
 
 
 def _channel_meta(inbound: InboundEmail, mailbox: Mailbox, mail: Mail) -> dict[str, Any]:

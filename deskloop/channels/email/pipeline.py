@@ -171,20 +171,7 @@ def reprocess(*, inbound: InboundEmail) -> IngestResult:
     """Process a stored message again (the quarantine's "Process again", the sweep of unprocessed mail). A processed
     or refused message is left as it is, so clicking twice, or retrying a message that made it meanwhile, changes
     nothing."""
-    # The bytes are read before the row lock is taken: they never change (content-addressed), and storage I/O
-    # inside the transaction would hold the lock for its duration.
-    raw = read_blob(inbound.raw)
-    with transaction.atomic():
-        # The row lock makes a concurrent sweep and "Process again" wait, then find the row done.
-        target = InboundEmail.objects.select_for_update(of=("self",)).get(pk=inbound.pk)
-        if target.state not in _OPEN_STATES:
-            return IngestResult.of(target)
-        outcome = _process(target, raw, insert=None)
-    if outcome.failure is None:
-        return IngestResult.of(target, read=outcome.read, parsed=outcome.parsed)
-    _quarantine(target, outcome)
-    update_row(target, _PROCESSING_FIELDS)
-    return IngestResult.of(target, read=outcome.read, parsed=outcome.parsed)
+    return _process_again(inbound, may_run=lambda row: row.state in _OPEN_STATES)
 
 
 def deliver_anyway(*, inbound: InboundEmail, actor_id: int) -> IngestResult:
@@ -192,26 +179,49 @@ def deliver_anyway(*, inbound: InboundEmail, actor_id: int) -> IngestResult:
     ``deliver`` as any mail: it threads or opens a ticket), and record the admin who overruled the refusal. Exactly
     once: a message no longer refused (delivered by a first click, or a refusal that cannot be overruled) is
     returned as it is. Preconditions (the caller's): ``actor_id`` is an admin of the message's workspace."""
-    raw = read_blob(inbound.raw)  # outside the row lock, as in reprocess
+    return _process_again(
+        inbound,
+        may_run=lambda row: row.state == InboundState.REFUSED and row.refusal_reason in OVERRULABLE,
+        overruled_by=actor_id,
+    )
+
+
+def _process_again(
+    inbound: InboundEmail, *, may_run: Callable[[InboundEmail], bool], overruled_by: int | None = None
+) -> IngestResult:
+    """Decide and deliver a stored message again under its row lock, when ``may_run`` says its state allows it;
+    ``overruled_by``: the admin whose "Deliver it anyway" lifts its refusal."""
+    # The bytes are read before the row lock is taken: they never change (content-addressed), and storage I/O
+    # inside the transaction would hold the lock for its duration.
+    raw = read_blob(inbound.raw)
     with transaction.atomic():
+        # The row lock makes a concurrent sweep, "Process again" or a second click wait, then find the row done.
         target = InboundEmail.objects.select_for_update(of=("self",)).get(pk=inbound.pk)
-        if target.state != InboundState.REFUSED or target.refusal_reason not in OVERRULABLE:
+        if not may_run(target):
             return IngestResult.of(target)
-        overruled = _("Refused (%(reason)s: %(detail)s), delivered anyway.") % {
-            "reason": target.refusal_reason,
-            "detail": target.detail,
-        }
-        outcome = _process(target, raw, insert=None, overruled=(target.refusal_reason,))
-        if outcome.failure is None and target.state == InboundState.PROCESSED:
-            target.detail = overruled[:DETAIL_MAX]
-            target.delivered_anyway_by_id = actor_id
-            target.delivered_anyway_at = timezone.now()
-            update_row(target, ("detail", "delivered_anyway_by_id", "delivered_anyway_at"))
+        if overruled_by is None:
+            outcome = _process(target, raw, insert=None)
+        else:
+            outcome = _deliver_overruled(target, raw, actor_id=overruled_by)
     if outcome.failure is None:
         return IngestResult.of(target, read=outcome.read, parsed=outcome.parsed)
     _quarantine(target, outcome)
     update_row(target, _PROCESSING_FIELDS)
     return IngestResult.of(target, read=outcome.read, parsed=outcome.parsed)
+
+
+def _deliver_overruled(target: InboundEmail, raw: bytes, *, actor_id: int) -> _Processed:
+    overruled = _("Refused (%(reason)s: %(detail)s), delivered anyway.") % {
+        "reason": target.refusal_reason,
+        "detail": target.detail,
+    }
+    outcome = _process(target, raw, insert=None, overruled=(target.refusal_reason,))
+    if outcome.failure is None and target.state == InboundState.PROCESSED:
+        target.detail = overruled[:DETAIL_MAX]
+        target.delivered_anyway_by_id = actor_id
+        target.delivered_anyway_at = timezone.now()
+        update_row(target, ("detail", "delivered_anyway_by_id", "delivered_anyway_at"))
+    return outcome
 
 
 @dataclass(frozen=True)

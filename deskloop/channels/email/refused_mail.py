@@ -34,21 +34,6 @@ PATTERN_MAX = 254
 # Reads -------------------------------------------------------------------------------------------------------
 
 
-def refused_mail_for_agent(agent: Agent, *, reason: str = "") -> QuerySet[InboundEmail]:
-    """The workspace's refused mail, newest first; ``reason`` narrows it to one refusal reason."""
-    found = InboundEmail.objects.filter(workspace_id=agent.workspace_id, state=InboundState.REFUSED)
-    if reason:
-        found = found.filter(refusal_reason=reason)
-    return found.select_related("mailbox").order_by("-received_at", "-id")
-
-
-def get_refused_for_agent(agent: Agent, inbound_id: int) -> InboundEmail:
-    inbound = InboundEmail.objects.filter(workspace_id=agent.workspace_id, pk=inbound_id).select_related("raw").first()
-    if inbound is None:
-        raise Http404("No such email")
-    return inbound
-
-
 def allowances_for_agent(agent: Agent) -> QuerySet[SenderAllowance]:
     return (
         SenderAllowance.objects.filter(workspace_id=agent.workspace_id)

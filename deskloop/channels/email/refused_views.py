@@ -14,7 +14,7 @@ from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES
 from deskloop.core.refusals import refusal
 
-from . import refused_mail
+from . import queries, refused_mail
 from .decide import OVERRULABLE, Refusal
 from .forms import SenderAllowanceForm
 from .models import InboundState
@@ -35,7 +35,7 @@ REASON_LABELS = {
 @require_GET
 def refused_list(request: AgentRequest) -> HttpResponse:
     reason = request.GET.get("reason", "")[:40]
-    found = refused_mail.refused_mail_for_agent(request.agent, reason=reason)
+    found = queries.quarantine_for_agent(request.agent, state=InboundState.REFUSED, reason=reason)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(inbound, REASON_LABELS.get(inbound.refusal_reason, inbound.refusal_reason)) for inbound in page]
     return render(
@@ -54,7 +54,7 @@ def refused_list(request: AgentRequest) -> HttpResponse:
 @agent_view(roles=ADMIN_ROLES, description="Deliver a refused email anyway (list mail, automatic reply)")
 @require_POST
 def refused_deliver(request: AgentRequest, inbound_id: int) -> HttpResponse:
-    inbound = refused_mail.get_refused_for_agent(request.agent, inbound_id)
+    inbound = queries.get_inbound_for_agent(request.agent, inbound_id)
     with refusal() as refused:
         result = refused_mail.deliver_refused_email(actor=request.agent, inbound=inbound)
         if result.state == InboundState.PROCESSED and result.ticket_number is not None:

@@ -125,14 +125,11 @@ class SpamModel:
 
 @dataclass(frozen=True)
 class SpamCheck:
-    """What the caller passes to ``decide``: whether the mailbox trusts its MTA's verdict headers, and the model
+    """What the pipeline passes to ``judge``: whether the mailbox trusts its MTA's verdict headers, and the model
     (None: no classifier, e.g. in tests of other rules)."""
 
     trust_headers: bool = False
     model: SpamModel | None = None
-
-
-NO_SPAM_CHECK = SpamCheck()
 
 
 def features(*, subject: str, text: str, sender: str) -> Features:
