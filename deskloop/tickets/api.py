@@ -7,7 +7,7 @@ the caller's workspace (an id of another workspace reads as "not found") and ren
 from typing import TypeVar
 
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
@@ -157,13 +157,10 @@ def _search_page(agent: Agent, ticket_filter: TicketFilter, filters: TicketListQ
     results = search.search_tickets(
         agent=agent, query=filters.q, ticket_filter=ticket_filter, limit=filters.limit, offset=int(cursor)
     )
-    # Re-read with what a ticket in a response carries (tags, addresses): one query for the page, not one per hit.
-    loaded = (
-        Ticket.objects.select_related(*TICKET_RELATED)
-        .prefetch_related(*TICKET_PREFETCH)
-        .in_bulk([hit.ticket.pk for hit in results.hits])
-    )
-    items = [loaded[hit.ticket.pk] for hit in results.hits if hit.ticket.pk in loaded]
+    # The hits come with their relations; what a ticket in a response also carries (tags, addresses) is one query
+    # per relation for the page, not one per hit.
+    items = [hit.ticket for hit in results.hits]
+    prefetch_related_objects(items, *TICKET_PREFETCH)
     next_offset = results.next_offset
     if next_offset is None or next_offset > search.MAX_OFFSET:
         return {"items": items, "next_cursor": None}

@@ -641,8 +641,9 @@ def search_tickets(
         rows = _ranked_sqlite(parsed, filtered_sql, filtered_params, limit + 1, offset)
     has_more = len(rows) > limit
     rows = rows[:limit]
+    # What a hit shows in the UI and the API (merged_into: the API's TicketOut), so neither reads the page again.
     tickets = Ticket.objects.select_related(
-        "status", "requester", "organization", "assignee__user", "team", "product_area"
+        "status", "requester", "organization", "assignee__user", "team", "product_area", "merged_into"
     ).in_bulk([row[0] for row in rows])
     highlighter = _highlighter(parsed)
     hits = [
