@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "deskloop.accounts",
     "deskloop.customers",
     "deskloop.tickets",
+    "deskloop.knowledge",
     "deskloop.webhooks",
     "deskloop.channels.email",
     "deskloop.demo",
