@@ -11,6 +11,8 @@ urlpatterns = [
     path("settings/", include("deskloop.accounts.urls_settings")),
     path("settings/", include("deskloop.tickets.urls_admin")),
     path("settings/webhooks/", include("deskloop.webhooks.urls")),
+    path("settings/", include("deskloop.knowledge.urls_settings")),
+    path("knowledge/", include("deskloop.knowledge.urls")),
     path("", include("deskloop.accounts.urls")),
     path("", include("deskloop.customers.urls")),
     path("", include("deskloop.tickets.urls")),

@@ -78,15 +78,19 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "cid", "tel"}
 _REMOTE_IMG = re.compile(r'<img([^>]*?)\ssrc="(https?://[^"]*)"', re.IGNORECASE)
 
 
-def _image_source(tag: str, attribute: str, value: str) -> str | None:
+def _image_source(tag: str, attribute: str, value: str, own_image_paths: tuple[str, ...] = ()) -> str | None:
     """Which image URLs may stay: an inline part (``cid:``) or a remote http(s) image, which sanitize_html then
     holds back until an agent asks. A protocol-relative ``//host/x.gif`` is a remote image too (it would load at
     once, the tracking pixel the blocking is for). A relative src is dropped: it would fetch one of our own pages
     with the agent's session as soon as the message is shown. ``data-remote-src`` is our own attribute and is only
-    kept when it holds an http(s) URL (HTML is sanitized again on its way into a message)."""
+    kept when it holds an http(s) URL (HTML is sanitized again on its way into a message). ``own_image_paths``:
+    path prefixes of our own image routes a caller allows as a relative src (article images, which are served
+    only to those who may read the article)."""
     if tag != "img" or attribute not in ("src", "data-remote-src"):
         return value
     url = value.strip()
+    if attribute == "src" and own_image_paths and url.startswith(own_image_paths) and ".." not in url:
+        return url
     if url.startswith("//"):
         url = "https:" + url
     lowered = url.lower()
@@ -101,7 +105,9 @@ class CleanHtml:
     fallback_reason: str  # "" when ``html`` is the cleaned original, else why it is the text only (TOO_DEEP ...)
 
 
-def clean_html(raw: str, *, block_remote_images: bool = True, fallback: str | None = None) -> CleanHtml:
+def clean_html(
+    raw: str, *, block_remote_images: bool = True, fallback: str | None = None, own_image_paths: tuple[str, ...] = ()
+) -> CleanHtml:
     """HTML that is safe to store and to render inside an agent's page, at a cost linear in ``raw``'s length.
     ``fallback``: the text to show when ``raw`` is over the budget (an email's text part); by default the text
     read from ``raw`` itself."""
@@ -111,21 +117,25 @@ def clean_html(raw: str, *, block_remote_images: bool = True, fallback: str | No
     if problem:
         text = fallback if fallback is not None and fallback.strip() else fallback_text(raw)
         return CleanHtml(text_to_html(text.strip()), problem)
-    return CleanHtml(_clean(raw, block_remote_images=block_remote_images), "")
+    return CleanHtml(_clean(raw, block_remote_images=block_remote_images, own_image_paths=own_image_paths), "")
 
 
-def sanitize_html(raw: str, *, block_remote_images: bool = True) -> str:
+def sanitize_html(raw: str, *, block_remote_images: bool = True, own_image_paths: tuple[str, ...] = ()) -> str:
     """Return HTML that is safe to store and to render inside an agent's page (its text when over the budget)."""
-    return clean_html(raw, block_remote_images=block_remote_images).html
+    return clean_html(raw, block_remote_images=block_remote_images, own_image_paths=own_image_paths).html
 
 
-def _clean(raw: str, *, block_remote_images: bool) -> str:
+def _clean(raw: str, *, block_remote_images: bool, own_image_paths: tuple[str, ...] = ()) -> str:
     cleaned = nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
-        attribute_filter=_image_source,
+        attribute_filter=(
+            (lambda tag, attribute, value: _image_source(tag, attribute, value, own_image_paths))
+            if own_image_paths
+            else _image_source
+        ),
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )

@@ -243,3 +243,21 @@ class RequestEvent(WorkspaceOwned):
     class Meta:
         ordering = ["session_id", "id"]
         indexes = [models.Index(fields=["workspace", "kind", "created_at"], name="request_event_kind_recent")]
+
+
+class ArticleImage(WorkspaceOwned):
+    """An image uploaded into an article's text. The bytes are a tickets ``Blob`` (content-addressed, stored once);
+    the article says who may load it: agents always, everyone else only while a published translation of a public
+    article shows it."""
+
+    # The URL's id: not guessable, unlike the primary key, because public pages link to it.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="images")
+    blob = models.ForeignKey("tickets.Blob", on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)

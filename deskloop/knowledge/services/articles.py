@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 
 from deskloop.accounts.access import Capability, require_role
 from deskloop.accounts.models import Agent, Workspace
-from deskloop.core.errors import NotFound, ValidationFailed
+from deskloop.core.errors import Conflict, NotFound, ValidationFailed
 from deskloop.core.html import html_to_text, sanitize_html
 from deskloop.knowledge.models import (
     ARTICLE_LOCALES,
@@ -38,6 +38,10 @@ EXTERNAL_ID_MAX = 200
 # An article body is written by people; a megabyte of HTML is already a book. Bounded like every input.
 BODY_MAX = 1_000_000
 SLUG_MAX = 100
+# Where article images are served (knowledge.urls); the sanitizer keeps image sources under it and no other
+# relative ones.
+IMAGE_PATH = "/knowledge/images/"
+RESTORED_NOTE = "restored from %(number)d"
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class SavedTranslation:
     changed: bool
 
 
-def _require_writer(actor: Agent | None, workspace: Workspace) -> None:
+def require_writer(actor: Agent | None, workspace: Workspace) -> None:
     """``actor`` None is the installation itself (a management command run by whoever runs the server)."""
     if actor is None:
         return
@@ -81,8 +85,8 @@ def _clean_body(body_html: str) -> str:
         raise ValidationFailed(
             _("An article body can be at most %(max)d characters.") % {"max": BODY_MAX}, field="body"
         )
-    # Article images are our own attachment URLs; remote ones stay blocked like in mail.
-    return sanitize_html(body_html or "")
+    # Article images are our own URLs (services.images); remote ones stay blocked like in mail.
+    return sanitize_html(body_html or "", own_image_paths=(IMAGE_PATH,))
 
 
 def _clean_external_id(external_id: str) -> str:
@@ -123,7 +127,7 @@ def create_article(
     note: str = "",
 ) -> Article:
     """A new article with its first language version (and first revision)."""
-    _require_writer(actor, workspace)
+    require_writer(actor, workspace)
     _check_in_workspace(workspace, category, product_area)
     if visibility not in ArticleVisibility.values:
         raise ValidationFailed(_("Choose public or internal."), field="visibility")
@@ -167,7 +171,7 @@ def update_article(
     """Change what an article is about and who may read it (its text is changed per language by
     ``save_translation``). Every argument is the new value: callers pass the current one to keep it."""
     workspace = article.workspace
-    _require_writer(actor, workspace)
+    require_writer(actor, workspace)
     _check_in_workspace(workspace, category, product_area)
     if visibility not in ArticleVisibility.values:
         raise ValidationFailed(_("Choose public or internal."), field="visibility")
@@ -200,7 +204,7 @@ def save_translation(
 ) -> SavedTranslation:
     """Create or change the article's version in ``locale``; a change of title or body leaves a revision.
     ``publish``: True publishes, False makes it a draft, None keeps the state it has (draft for a new one)."""
-    _require_writer(actor, article.workspace)
+    require_writer(actor, article.workspace)
     locale = _clean_locale(locale)
     title = _clean_title(title)
     body_html = _clean_body(body_html)
@@ -244,8 +248,68 @@ def _record_revision(translation: ArticleTranslation, *, actor: Agent | None, no
 @transaction.atomic
 def mark_reviewed(*, actor: Agent, article: Article) -> Article:
     """Someone read the article and it is still right: it leaves the stale list."""
-    _require_writer(actor, article.workspace)
+    require_writer(actor, article.workspace)
     article.last_reviewed_at = timezone.now()
     article.last_reviewed_by = actor
     article.save(update_fields=["last_reviewed_at", "last_reviewed_by"])
     return article
+
+
+@transaction.atomic
+def restore_revision(*, actor: Agent, revision: ArticleRevision) -> SavedTranslation:
+    """Save a revision's title and body again as the current text: a new revision, so nothing in between is lost.
+    The translation keeps its state (a published article stays published with the restored text)."""
+    translation = revision.translation
+    require_writer(actor, translation.article.workspace)
+    if translation.title == revision.title and translation.body_html == revision.body_html:
+        raise Conflict(_("The current text is already the text of revision %(number)d.") % {"number": revision.number})
+    return save_translation(
+        actor=actor,
+        article=translation.article,
+        locale=translation.locale,
+        title=revision.title,
+        body_html=revision.body_html,
+        note=RESTORED_NOTE % {"number": revision.number},
+    )
+
+
+@transaction.atomic
+def delete_article(*, actor: Agent, article: Article) -> None:
+    """The article, every language of it, its revisions and images (their files go with the orphan-blob purge)."""
+    require_writer(actor, article.workspace)
+    article.delete()
+
+
+@transaction.atomic
+def edit_article(
+    *,
+    actor: Agent,
+    article: Article,
+    locale: str,
+    title: str,
+    body_html: str,
+    publish: bool,
+    category: KnowledgeCategory | None,
+    visibility: str,
+    product_area: ProductArea | None,
+    tags: Iterable[str],
+    note: str = "",
+) -> SavedTranslation:
+    """The editor's one save: what the article is about and its text in one language, together or not at all."""
+    update_article(
+        actor=actor,
+        article=article,
+        category=category,
+        visibility=visibility,
+        product_area=product_area,
+        tags=tags,
+        external_id=article.external_id,
+    )
+    return save_translation(
+        actor=actor, article=article, locale=locale, title=title, body_html=body_html, publish=publish, note=note
+    )
+
+
+def preview_body(body_html: str) -> str:
+    """What the body will look like once saved (the editor's preview): the same cleaning, nothing stored."""
+    return _clean_body(body_html)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -9,8 +11,8 @@ from django.utils.translation import gettext_noop
 
 from deskloop.accounts.access import require_admin
 from deskloop.accounts.models import Agent, Workspace
-from deskloop.core.errors import NotFound, ValidationFailed
-from deskloop.knowledge.models import KnowledgeCategory
+from deskloop.core.errors import Conflict, NotFound, ValidationFailed
+from deskloop.knowledge.models import ARTICLE_LOCALES, KnowledgeCategory
 
 CATEGORIES_ADMINS_ONLY = gettext_noop("Only admins can change the help center's categories.")
 NAME_MAX = 120
@@ -66,3 +68,71 @@ def category_named(*, actor: Agent | None, workspace: Workspace, name: str) -> K
     cleaned = " ".join((name or "").split())
     found = KnowledgeCategory.objects.filter(workspace=workspace, parent=None, name__iexact=cleaned).first()
     return found or create_category(actor=actor, workspace=workspace, name=cleaned)
+
+
+def _require_category_admin(actor: Agent, category: KnowledgeCategory) -> None:
+    if actor.workspace_id != category.workspace_id:
+        raise NotFound(_("Category not found."))
+    require_admin(actor, CATEGORIES_ADMINS_ONLY)
+
+
+@transaction.atomic
+def rename_category(
+    *, actor: Agent, category: KnowledgeCategory, name: str, names: Mapping[str, str], description: str = ""
+) -> KnowledgeCategory:
+    """A new default name (the slug stays, so help-center links keep working) and a name per article language
+    (``names``: language code -> name; an empty one reads the default name)."""
+    _require_category_admin(actor, category)
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise ValidationFailed(_("A category needs a name."), field="name")
+    translations: dict[str, str] = {}
+    for code, value in names.items():
+        if code not in ARTICLE_LOCALES:
+            raise ValidationFailed(_("Names can be given in the article languages only."), field=f"name_{code}")
+        value = " ".join((value or "").split())
+        if len(value) > NAME_MAX:
+            raise ValidationFailed(
+                _("A name can be at most %(max)d characters.") % {"max": NAME_MAX}, field=f"name_{code}"
+            )
+        if value:
+            translations[code] = value
+    if len(cleaned) > NAME_MAX:
+        raise ValidationFailed(_("A name can be at most %(max)d characters.") % {"max": NAME_MAX}, field="name")
+    category.name = cleaned
+    category.name_translations = translations
+    category.description = (description or "").strip()[:500]
+    category.save(update_fields=["name", "name_translations", "description"])
+    return category
+
+
+@transaction.atomic
+def move_category(*, actor: Agent, category: KnowledgeCategory, up: bool) -> KnowledgeCategory:
+    """Swap the category with its neighbour among its siblings (the help center lists them in this order)."""
+    _require_category_admin(actor, category)
+    # Locked in order, so two admins reordering at once do not leave two siblings at one position.
+    siblings = list(
+        KnowledgeCategory.objects.select_for_update()
+        .filter(workspace_id=category.workspace_id, parent_id=category.parent_id)
+        .order_by("position", "name", "id")
+    )
+    index = next(i for i, row in enumerate(siblings) if row.pk == category.pk)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(siblings):
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+    for position, row in enumerate(siblings):
+        if row.position != position:
+            row.position = position
+            row.save(update_fields=["position"])
+    return next(row for row in siblings if row.pk == category.pk)
+
+
+@transaction.atomic
+def delete_category(*, actor: Agent, category: KnowledgeCategory) -> None:
+    """Only an empty category goes: articles and sections are moved or deleted first, never with it."""
+    _require_category_admin(actor, category)
+    if category.sections.exists():
+        raise Conflict(_("“%(name)s” still has sections; delete or move them first.") % {"name": category.name})
+    if category.articles.exists():
+        raise Conflict(_("“%(name)s” still has articles; move them to another category first.") % {"name": category.name})
+    category.delete()
