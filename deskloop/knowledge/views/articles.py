@@ -105,9 +105,10 @@ def _from_answer(request: AgentRequest) -> dict[str, Any]:
 def article_new(request: AgentRequest) -> HttpResponse:
     agent = request.agent
     form = NewArticleForm(request.POST or None, initial=_from_answer(request), workspace_id=agent.workspace_id)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with refusal(form):
+        with refusal(form) as refused:
             article = services.create_article(
                 actor=agent,
                 workspace=agent.workspace,
@@ -123,11 +124,12 @@ def article_new(request: AgentRequest) -> HttpResponse:
             )
             messages.success(request, _("Article saved."))
             return redirect("knowledge:article_locale", article_id=article.pk, locale=data["locale"])
+        status = refused.status
     return render(
         request,
         "knowledge/agents/article_new.html",
         {"form": form, "image_max_bytes": IMAGE_MAX_BYTES},
-        status=422 if form.errors else 200,
+        status=422 if form.errors and status == 200 else status,
     )
 
 
@@ -157,9 +159,10 @@ def article_locale(request: AgentRequest, article_id: int, locale: str) -> HttpR
         "body": translation.body_html if translation else "",
     }
     form = ArticleForm(request.POST or None, initial=initial, workspace_id=agent.workspace_id)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with refusal(form):
+        with refusal(form) as refused:
             saved = services.edit_article(
                 actor=agent,
                 article=article,
@@ -175,6 +178,7 @@ def article_locale(request: AgentRequest, article_id: int, locale: str) -> HttpR
             )
             messages.success(request, _("Article saved.") if saved.changed else _("Nothing changed."))
             return redirect("knowledge:article_locale", article_id=article.pk, locale=locale)
+        status = refused.status
     url = ""
     if translation is not None:
         url = queries.article_url(agent.workspace, translation)
@@ -192,7 +196,7 @@ def article_locale(request: AgentRequest, article_id: int, locale: str) -> HttpR
             "image_max_bytes": IMAGE_MAX_BYTES,
             "images": list(article.images.order_by("-created_at")),
         },
-        status=422 if form.errors else 200,
+        status=422 if form.errors and status == 200 else status,
     )
 
 
