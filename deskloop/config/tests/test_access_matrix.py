@@ -133,6 +133,7 @@ def _samples(cast: Cast) -> dict[str, Any]:
     mailbox = Mailbox.objects.create(workspace=cast.workspace, address=f"support@{cast.workspace.slug}.example")
     # A message without a sender: refused, so the quarantine pages have a row of each workspace to show.
     inbound = ingest_raw(mailbox=mailbox, raw=f"Subject: matrix {cast.workspace.slug}\r\n\r\nhi".encode(), via="http")
+    samples.update(_knowledge_samples(cast))
     samples["mailbox_id"] = mailbox.pk
     samples["inbound_id"] = inbound.inbound_id
     from deskloop.channels.email.models import SenderAllowance
@@ -141,6 +142,42 @@ def _samples(cast: Cast) -> dict[str, Any]:
         workspace=cast.workspace, pattern=f"{cast.workspace.slug}.example"
     ).pk
     return samples
+
+
+def _knowledge_samples(cast: Cast) -> dict[str, Any]:
+    """An article (English, revision 1, an image) and a category of ``cast``'s workspace; Umbrella's carry the
+    marker in their title and name."""
+    from deskloop.knowledge.models import ArticleImage
+    from deskloop.knowledge.services.articles import create_article
+    from deskloop.knowledge.services.categories import create_category
+    from deskloop.tickets.attachments import store_blob
+
+    marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else "Acme"
+    category = create_category(actor=cast.admin, workspace=cast.workspace, name=f"{marker} category")
+    article = create_article(
+        actor=cast.agent,
+        workspace=cast.workspace,
+        locale="en",
+        title=f"{marker} article",
+        body_html=f"<p>{marker} body</p>",
+        category=category,
+        visibility="internal",
+    )
+    image = ArticleImage.objects.create(
+        workspace=cast.workspace,
+        article=article,
+        blob=store_blob(b"\x89PNG\r\n\x1a\n" + cast.workspace.slug.encode()),
+        filename="matrix.png",
+        content_type="image/png",
+        size=8,
+    )
+    return {
+        "article_id": article.pk,
+        "locale": "en",
+        "revision_number": 1,
+        "category_id": category.pk,
+        "image_key": image.key,
+    }
 
 
 @pytest.fixture
@@ -180,6 +217,7 @@ def _url(route: Route, values: dict[str, Any]) -> str:
 def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     ws = world.umbrella.workspace
     from deskloop.accounts.models import Agent, Invitation
+    from deskloop.knowledge.models import Article, ArticleRevision, ArticleTranslation, HelpCenter, KnowledgeCategory
     from deskloop.tickets.models import CustomField, Macro, Message, SavedView, Ticket
     from deskloop.webhooks.models import Endpoint
 
@@ -199,6 +237,11 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
         rows(SavedView, "name"),
         rows(Agent, "role", "is_active"),
         rows(Invitation, "token_hash", "revoked_at"),
+        rows(ArticleTranslation, "title", "body_html", "state"),
+        rows(Article, "visibility", "category_id", "last_reviewed_at"),
+        rows(ArticleRevision, "number"),
+        rows(KnowledgeCategory, "name", "position", "name_translations"),
+        rows(HelpCenter, "host_name", "holdout_percent", "widget_secret"),
     )
 
 
