@@ -96,7 +96,9 @@ def test_an_agent_writes_publishes_edits_and_restores_an_article_then_links_it_f
     hit.get_by_role("button", name="Insert link").click()
     url = f"/help/acme/en/articles/{article.pk}-change-the-vat-number-on-invoices/"
     expect(page.locator("#composer-body")).to_have_value(
-        re.compile(r"^Hello Carmen, this explains it:\nChange the VAT number on invoices: http\S+" + re.escape(url) + "$")
+        re.compile(
+            r"^Hello Carmen, this explains it:\nChange the VAT number on invoices: http\S+" + re.escape(url) + "$"
+        )
     )
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator("#conversation")).to_contain_text(url)

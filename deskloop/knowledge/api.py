@@ -188,9 +188,7 @@ def _product_area(agent: Agent, area_id: int | None) -> ProductArea | None:
     return found
 
 
-@router.get(
-    "/knowledge/articles", response={200: ArticlePage, **problems(401, 403, 422, 429)}, summary="List articles"
-)
+@router.get("/knowledge/articles", response={200: ArticlePage, **problems(401, 403, 422, 429)}, summary="List articles")
 @api_policy(ALL_ROLES)
 def list_articles(request: HttpRequest, filters: Query[ArticleListQuery]) -> dict[str, Any]:
     """Every article of the workspace (internal ones too) matching all the filters given, by id."""

@@ -32,7 +32,9 @@ class KnowledgeConfig(AppConfig):
         from deskloop.tickets.page_panels import PanelSlot, TicketPagePanel, register_panel
 
         register_panel(
-            TicketPagePanel("knowledge_finder", PanelSlot.COMPOSER, "knowledge/agents/_finder_panel.html", finder_panel, 10)
+            TicketPagePanel(
+                "knowledge_finder", PanelSlot.COMPOSER, "knowledge/agents/_finder_panel.html", finder_panel, 10
+            )
         )
         register_panel(
             TicketPagePanel(

@@ -57,7 +57,9 @@ def find_articles_for_ticket(*, workspace: Workspace, ticket: Ticket, query: str
     preferred = (ticket.requester.locale or "")[:2].lower()
     default = (workspace.default_language or "en")[:2].lower()
     ids = _ranked_article_ids(workspace_id=workspace.pk, query=query, locale=preferred or default, limit=FINDER_LIMIT)
-    articles = {a.pk: a for a in Article.objects.filter(workspace=workspace, pk__in=ids).prefetch_related("translations")}
+    articles = {
+        a.pk: a for a in Article.objects.filter(workspace=workspace, pk__in=ids).prefetch_related("translations")
+    }
     base_url = help_center_base_url(workspace)
     found: list[FoundArticle] = []
     for article_id in ids:

@@ -16,6 +16,13 @@ def split_tags(raw: str) -> list[str]:
     return [name.strip() for name in (raw or "").split(",") if name.strip()]
 
 
+class CategoryChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """Sections shown under their category's name ("Billing › Invoices")."""
+
+    def label_from_instance(self, obj: KnowledgeCategory) -> str:
+        return f"{obj.parent.name} › {obj.name}" if obj.parent is not None else obj.name
+
+
 class ArticleForm(AccessibleForm):
     """One language of an article and what the article is about."""
 
@@ -25,13 +32,17 @@ class ArticleForm(AccessibleForm):
         required=False,
         max_length=BODY_MAX,
         widget=forms.Textarea(attrs={"rows": 18, "data-article-body": ""}),
-        help_text=_("Paragraphs, headings, lists, links, tables and uploaded images are kept; anything else is removed."),
+        help_text=_(
+            "Paragraphs, headings, lists, links, tables and uploaded images are kept; anything else is removed."
+        ),
     )
     state = forms.ChoiceField(label=_("State"), choices=ArticleState.choices, initial=ArticleState.DRAFT)
     visibility = forms.ChoiceField(
         label=_("Who may read it"), choices=ArticleVisibility.choices, initial=ArticleVisibility.PUBLIC
     )
-    category = forms.ModelChoiceField(label=_("Category or section"), queryset=KnowledgeCategory.objects.none(), required=False)
+    category = forms.ModelChoiceField(
+        label=_("Category or section"), queryset=KnowledgeCategory.objects.none(), required=False
+    )
     product_area = forms.ModelChoiceField(label=_("Product area"), queryset=ProductArea.objects.none(), required=False)
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Comma-separated."), max_length=2000)
     note = forms.CharField(label=_("What changed (optional)"), required=False, max_length=200)
@@ -41,7 +52,6 @@ class ArticleForm(AccessibleForm):
         category = self.fields["category"]
         assert isinstance(category, forms.ModelChoiceField)
         category.queryset = KnowledgeCategory.objects.filter(workspace_id=workspace_id).select_related("parent")
-        category.label_from_instance = lambda row: f"{row.parent.name} › {row.name}" if row.parent_id else row.name
         area = self.fields["product_area"]
         assert isinstance(area, forms.ModelChoiceField)
         area.queryset = ProductArea.objects.filter(workspace_id=workspace_id)
@@ -55,10 +65,10 @@ class NewArticleForm(ArticleForm):
 class ArticleFilterForm(forms.Form):
     q = forms.CharField(label=_("Text"), required=False, max_length=200)
     category = forms.IntegerField(label=_("Category"), required=False, min_value=1)
-    locale = forms.ChoiceField(label=_("Language"), required=False, choices=[("", _("Any"))] + ArticleLocale.choices)
-    state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("Any"))] + ArticleState.choices)
+    locale = forms.ChoiceField(label=_("Language"), required=False, choices=[("", _("Any")), *ArticleLocale.choices])
+    state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("Any")), *ArticleState.choices])
     visibility = forms.ChoiceField(
-        label=_("Visibility"), required=False, choices=[("", _("Any"))] + ArticleVisibility.choices
+        label=_("Visibility"), required=False, choices=[("", _("Any")), *ArticleVisibility.choices]
     )
     product_area = forms.IntegerField(label=_("Product area"), required=False, min_value=1)
     tag = forms.CharField(label=_("Tag"), required=False, max_length=100)
@@ -93,7 +103,9 @@ class HelpCenterForm(AccessibleForm):
         label=_("Host name"),
         required=False,
         max_length=253,
-        help_text=_("Leave empty to serve the help center only at /help/<workspace>/. Point the name's DNS here first."),
+        help_text=_(
+            "Leave empty to serve the help center only at /help/<workspace>/. Point the name's DNS here first."
+        ),
     )
     holdout_percent = forms.IntegerField(
         label=_("Holdout, percent of sessions"),

@@ -129,7 +129,9 @@ def get_category_for_agent(agent: Agent, category_id: int) -> KnowledgeCategory:
     return category
 
 
-def stale_articles(workspace_id: int, *, days: int = STALE_AFTER_DAYS, now: dt.datetime | None = None) -> QuerySet[Article]:
+def stale_articles(
+    workspace_id: int, *, days: int = STALE_AFTER_DAYS, now: dt.datetime | None = None
+) -> QuerySet[Article]:
     """Articles nobody confirmed for ``days`` days (or ever), the oldest review first."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=days)
     return (

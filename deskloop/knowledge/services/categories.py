@@ -134,5 +134,7 @@ def delete_category(*, actor: Agent, category: KnowledgeCategory) -> None:
     if category.sections.exists():
         raise Conflict(_("“%(name)s” still has sections; delete or move them first.") % {"name": category.name})
     if category.articles.exists():
-        raise Conflict(_("“%(name)s” still has articles; move them to another category first.") % {"name": category.name})
+        raise Conflict(
+            _("“%(name)s” still has articles; move them to another category first.") % {"name": category.name}
+        )
     category.delete()

@@ -60,7 +60,9 @@ def update_help_center(*, actor: Agent, workspace: Workspace, host_name: str, ho
         )
     help_center = HelpCenter.objects.select_for_update().filter(pk=help_center_of(workspace).pk).get()
     if host and HelpCenter.objects.filter(host_name=host).exclude(pk=help_center.pk).exists():
-        raise ValidationFailed(_("Another help center already answers at %(host)s.") % {"host": host}, field="host_name")
+        raise ValidationFailed(
+            _("Another help center already answers at %(host)s.") % {"host": host}, field="host_name"
+        )
     help_center.host_name = host
     help_center.holdout_percent = holdout_percent
     try:

@@ -15,7 +15,6 @@ from deskloop.knowledge.models import (
     Article,
     ArticleImage,
     ArticleRevision,
-    ArticleState,
     HelpCenter,
     KnowledgeCategory,
 )
@@ -68,8 +67,15 @@ def test_a_writer_writes_an_article_and_the_list_filters_it(acme: Cast) -> None:
 
     response = client.post(
         "/knowledge/articles/new/",
-        _form(locale="es", title="Cambiar el NIF", state="published", category=invoices.pk, product_area=area.pk,
-              tags="vat, invoices", body='<p>Abra <b>Facturación</b>.</p><script>alert(1)</script>'),
+        _form(
+            locale="es",
+            title="Cambiar el NIF",
+            state="published",
+            category=invoices.pk,
+            product_area=area.pk,
+            tags="vat, invoices",
+            body="<p>Abra <b>Facturación</b>.</p><script>alert(1)</script>",
+        ),
     )
 
     article = Article.objects.get(workspace=acme.workspace)
@@ -79,7 +85,11 @@ def test_a_writer_writes_an_article_and_the_list_filters_it(acme: Cast) -> None:
     assert (translation.locale, translation.title, translation.state) == ("es", "Cambiar el NIF", "published")
     assert translation.body_html == "<p>Abra <b>Facturación</b>.</p>"
     assert sorted(t.name for t in article.tags.all()) == ["invoices", "vat"]
-    assert (article.category_id, article.product_area_id, article.created_by_id) == (invoices.pk, area.pk, acme.agent.pk)
+    assert (article.category_id, article.product_area_id, article.created_by_id) == (
+        invoices.pk,
+        area.pk,
+        acme.agent.pk,
+    )
     _article(acme, title="Internal: refund by hand", visibility="internal")
 
     def titles(query: str) -> list[str]:
@@ -152,7 +162,8 @@ def test_editing_leaves_revisions_the_diff_shows_them_and_restore_brings_revisio
     assert re.findall(r'data-revision="(\d+)"', history) == ["2", "1"]
     assert "tax id, not VAT" in history
     assert re.findall(r'data-diff="(removed|added)"', diff) == ["removed", "added"]
-    assert "Edit the VAT number." in diff and "Edit the tax id." in diff
+    assert "Edit the VAT number." in diff
+    assert "Edit the tax id." in diff
     assert restored.status_code == 302
     translation = article.translations.get()
     assert translation.body_html == "<p>Open Billing.</p><p>Edit the VAT number.</p>"
@@ -163,7 +174,10 @@ def test_editing_leaves_revisions_the_diff_shows_them_and_restore_brings_revisio
     again = client.post(f"/knowledge/articles/{article.pk}/en/revisions/1/restore/", follow=True)
     assert "already the text of revision 1" in again.content.decode()
     assert translation.revisions.count() == 3
-    assert signed_in_client(acme.viewer).post(f"/knowledge/articles/{article.pk}/en/revisions/2/restore/").status_code == 403
+    assert (
+        signed_in_client(acme.viewer).post(f"/knowledge/articles/{article.pk}/en/revisions/2/restore/").status_code
+        == 403
+    )
 
 
 def test_revisions_of_another_workspace_are_not_found(acme: Cast, umbrella: Cast) -> None:
@@ -229,7 +243,9 @@ def test_an_uploaded_image_is_served_to_agents_and_to_readers_of_the_published_p
     assert agent_view["Content-Type"] == "image/png"
     assert b"".join(agent_view.streaming_content) == PNG
     assert anonymous.get(url).status_code == 404  # a draft
-    save_translation(actor=acme.agent, article=article, locale="en", title="With a screenshot", body_html=body, publish=True)
+    save_translation(
+        actor=acme.agent, article=article, locale="en", title="With a screenshot", body_html=body, publish=True
+    )
     public = anonymous.get(url)
     assert public.status_code == 200
     assert public["X-Content-Type-Options"] == "nosniff"
@@ -240,7 +256,11 @@ def test_an_uploaded_image_is_served_to_agents_and_to_readers_of_the_published_p
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("evil.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "PNG, JPEG, GIF or WebP"),
+        (
+            "evil.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "PNG, JPEG, GIF or WebP",
+        ),
         ("page.png", b"<html><script>alert(1)</script></html>", "PNG, JPEG, GIF or WebP"),
         ("huge.png", PNG + b"\0" * (5 * 1024 * 1024), "an image can be at most"),
     ],
@@ -249,7 +269,9 @@ def test_images_that_are_not_small_rasters_are_refused(acme: Cast, name: str, co
     article = _article(acme)
 
     response = signed_in_client(acme.agent).post(
-        f"/knowledge/articles/{article.pk}/images/", {"image": _file(name, content)}, headers={"accept": "application/json"}
+        f"/knowledge/articles/{article.pk}/images/",
+        {"image": _file(name, content)},
+        headers={"accept": "application/json"},
     )
 
     assert response.status_code == 422
@@ -318,7 +340,9 @@ def test_help_center_settings_save_refuse_bad_values_and_show_a_new_secret_once(
 
     saved = client.post("/settings/help-center/", {"host_name": "Help.Acme.Example", "holdout_percent": "20"})
     too_much = client.post("/settings/help-center/", {"host_name": "", "holdout_percent": "60"})
-    not_a_host = client.post("/settings/help-center/", {"host_name": "https://acme.example/help", "holdout_percent": "5"})
+    not_a_host = client.post(
+        "/settings/help-center/", {"host_name": "https://acme.example/help", "holdout_percent": "5"}
+    )
     taken = client.post("/settings/help-center/", {"host_name": "help.umbrella.example", "holdout_percent": "5"})
 
     assert saved.status_code == 302
@@ -331,7 +355,7 @@ def test_help_center_settings_save_refuse_bad_values_and_show_a_new_secret_once(
 
     rotated = client.post("/settings/help-center/widget-secret/").content.decode()
     help_center.refresh_from_db()
-    assert f'<code data-secret>{help_center.widget_secret}</code>' in rotated
+    assert f"<code data-secret>{help_center.widget_secret}</code>" in rotated
     assert help_center.widget_secret not in client.get("/settings/help-center/").content.decode()
     assert signed_in_client(acme.agent).post("/settings/help-center/widget-secret/").status_code == 403
     help_center.refresh_from_db()

@@ -72,7 +72,9 @@ def test_a_writer_creates_reads_changes_translates_and_deletes_an_article(acme: 
     )
     assert put.status_code == 200
     assert _body(put)["url"].endswith(f"/help/acme/es/articles/{article_id}-cambiar-el-nif/")
-    patched = api_send(client, "patch", f"{BASE}/articles/{article_id}", {"category_id": None, "visibility": "internal"})
+    patched = api_send(
+        client, "patch", f"{BASE}/articles/{article_id}", {"category_id": None, "visibility": "internal"}
+    )
     assert patched.status_code == 200
     assert (_body(patched)["category_id"], _body(patched)["visibility"], _body(patched)["product_area_id"]) == (
         None,
@@ -81,7 +83,12 @@ def test_a_writer_creates_reads_changes_translates_and_deletes_an_article(acme: 
     )
     assert [t["locale"] for t in _body(client.get(f"{BASE}/articles/{article_id}"))["translations"]] == ["en", "es"]
 
-    api_send(client, "put", f"{BASE}/articles/{article_id}/translations/en", {"title": "Change the tax id", "body_html": "<p>x</p>"})
+    api_send(
+        client,
+        "put",
+        f"{BASE}/articles/{article_id}/translations/en",
+        {"title": "Change the tax id", "body_html": "<p>x</p>"},
+    )
     revisions = _body(client.get(f"{BASE}/articles/{article_id}/translations/en/revisions"))
     assert [(r["number"], r["title"], r["note"]) for r in revisions["items"]] == [
         (1, "Change the VAT number", "api"),
@@ -96,7 +103,11 @@ def test_a_writer_creates_reads_changes_translates_and_deletes_an_article(acme: 
 def test_the_list_filters_and_pages(acme: Cast) -> None:
     for n in range(3):
         create_article(
-            actor=acme.agent, workspace=acme.workspace, locale="en", title=f"Article {n}", body_html="<p>x</p>",
+            actor=acme.agent,
+            workspace=acme.workspace,
+            locale="en",
+            title=f"Article {n}",
+            body_html="<p>x</p>",
             publish=n == 1,
         )
     client = api_client(acme.viewer)
@@ -164,7 +175,8 @@ def test_categories_are_listed_to_everyone_and_created_by_admins(acme: Cast) -> 
     by_agent = api_send(api_client(acme.agent), "post", f"{BASE}/categories", {"name": "Nope"})
     listed = _body(api_client(acme.viewer).get(f"{BASE}/categories"))
 
-    assert created.status_code == 201 and section.status_code == 201
+    assert created.status_code == 201
+    assert section.status_code == 201
     assert by_agent.status_code == 403
     assert [(c["name"], c["slug"], c["parent_id"] is not None) for c in listed["items"]] == [
         ("Billing", "billing", False),

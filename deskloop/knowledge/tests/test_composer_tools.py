@@ -135,4 +135,7 @@ def test_create_an_article_from_an_agents_answer(acme: Cast) -> None:
     customer_message = acme.ticket.messages.exclude(pk=reply.pk).first()
     assert customer_message is not None
     assert client.get(f"/knowledge/articles/new/?from_message={customer_message.pk}").status_code == 404
-    assert "data-article-from-answer" not in signed_in_client(acme.light_agent).get(f"/tickets/{acme.ticket.number}/").content.decode()
+    assert (
+        "data-article-from-answer"
+        not in signed_in_client(acme.light_agent).get(f"/tickets/{acme.ticket.number}/").content.decode()
+    )

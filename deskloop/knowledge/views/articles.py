@@ -75,7 +75,7 @@ def article_list(request: AgentRequest) -> HttpResponse:
 
 
 def _from_answer(request: AgentRequest) -> dict[str, Any]:
-    """"Create an article from this answer": the ticket's subject and the agent's reply, in the requester's
+    """ "Create an article from this answer": the ticket's subject and the agent's reply, in the requester's
     language when it is one articles are written in."""
     message_id = request.GET.get("from_message", "")
     if not message_id.isdigit():

@@ -25,7 +25,10 @@ def category_list(request: AgentRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with refusal(form) as refused:
             category = services.create_category(
-                actor=agent, workspace=agent.workspace, name=form.cleaned_data["name"], parent=form.cleaned_data["parent"]
+                actor=agent,
+                workspace=agent.workspace,
+                name=form.cleaned_data["name"],
+                parent=form.cleaned_data["parent"],
             )
             messages.success(request, _("“%(name)s” added.") % {"name": category.name})
             return redirect("knowledge:categories")
@@ -57,7 +60,10 @@ def category_edit(request: AgentRequest, category_id: int) -> HttpResponse:
             messages.success(request, _("Category saved."))
             return redirect("knowledge:categories")
     return render(
-        request, "knowledge/agents/category_edit.html", {"form": form, "category": category}, status=422 if form.errors else 200
+        request,
+        "knowledge/agents/category_edit.html",
+        {"form": form, "category": category},
+        status=422 if form.errors else 200,
     )
 
 

@@ -33,7 +33,7 @@ def finder_panel(*, ticket: Ticket, agent: Agent) -> Mapping[str, Any] | None:
 
 
 def answer_panel(*, ticket: Ticket, agent: Agent) -> Mapping[str, Any] | None:
-    """"Create an article from this answer" under agents' replies, for those who may write articles."""
+    """ "Create an article from this answer" under agents' replies, for those who may write articles."""
     if not agent.can_write:
         return None
     return {"enabled": True}
