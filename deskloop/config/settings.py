@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "deskloop.accounts",
     "deskloop.customers",
     "deskloop.tickets",
+    "deskloop.knowledge",
     "deskloop.webhooks",
     "deskloop.channels.email",
     "deskloop.demo",
@@ -177,6 +178,14 @@ DESKLOOP_LOGIN_ATTEMPTS = env_int("DESKLOOP_LOGIN_ATTEMPTS", 5)
 DESKLOOP_LOGIN_IP_ATTEMPTS = env_int("DESKLOOP_LOGIN_IP_ATTEMPTS", 30)
 DESKLOOP_LOGIN_ACCOUNT_ATTEMPTS = env_int("DESKLOOP_LOGIN_ACCOUNT_ATTEMPTS", 50)
 DESKLOOP_LOGIN_WINDOW_SECONDS = env_int("DESKLOOP_LOGIN_WINDOW_SECONDS", 300)
+# Requests per minute to the public self-service endpoints (help center, portal, widget), per client address and
+# per workspace from all addresses: (per address, per workspace). See core/public_limits.py.
+DESKLOOP_PUBLIC_RATE_LIMITS = {
+    "search": (env_int("DESKLOOP_PUBLIC_SEARCH_PER_IP", 60), env_int("DESKLOOP_PUBLIC_SEARCH_PER_WORKSPACE", 3000)),
+    "submit": (env_int("DESKLOOP_PUBLIC_SUBMIT_PER_IP", 5), env_int("DESKLOOP_PUBLIC_SUBMIT_PER_WORKSPACE", 120)),
+    "signin_link": (env_int("DESKLOOP_PUBLIC_SIGNIN_PER_IP", 5), env_int("DESKLOOP_PUBLIC_SIGNIN_PER_WORKSPACE", 120)),
+    "feedback": (env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_IP", 20), env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_WORKSPACE", 600)),
+}
 DESKLOOP_API_RATE_PER_MINUTE = env_int("DESKLOOP_API_RATE_PER_MINUTE", 600)
 DESKLOOP_TRASH_DAYS = env_int("DESKLOOP_TRASH_DAYS", 30)
 # "Test connection" and fetching refuse IMAP hosts on private or local addresses (the webhooks' address policy);

@@ -68,6 +68,20 @@ class ApiRateCounter(models.Model):
     hits = models.PositiveIntegerField()
 
 
+class PublicRateCounter(models.Model):
+    """Requests to one public endpoint kind (help-center search, suggestions, the request form, sign-in links) from
+    one client address, or to one workspace from anyone, in the current one-minute window.
+
+    Bumped like ``ApiRateCounter`` (``core.plain_sql.count_in_window``); see ``core.public_limits``.
+    """
+
+    # "<bucket>:<ip|ws>:<hash>"; the client address only as a hash.
+    key = models.CharField(max_length=100, primary_key=True)
+    # Minutes since the epoch of the window being counted.
+    window_start = models.BigIntegerField()
+    hits = models.PositiveIntegerField()
+
+
 class SignInCounter(models.Model):
     """Sign-in attempts of one key (an account, a client address, or both) in the current window.
 
