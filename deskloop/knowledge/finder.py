@@ -1,23 +1,23 @@
 """The composer's article finder: which articles answer what the agent typed, and for each one the link and the
 text to insert in the ticket requester's language (else the workspace's default language).
 
-Ranking is the knowledge base's one ranking (``suggestions.suggest_articles`` with ``audience="agents"``, which
-includes internal articles); ``_ranked_article_ids`` is the one line that calls it.
+Ranking is the knowledge base's one ranking (``suggestions.suggest_articles`` with ``audience="agents"``: published
+articles, internal ones included), asked in the requester's language; it may abstain (no good answer), and then
+the finder says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from deskloop.accounts.models import Workspace
-from deskloop.knowledge.models import Article, ArticleState, ArticleTranslation, ArticleVisibility
+from deskloop.knowledge.models import Article, ArticleState, ArticleVisibility
 from deskloop.knowledge.queries import article_url, help_center_base_url, reader_locale
+from deskloop.knowledge.suggestions import MAX_LIMIT, QUERY_MAX_CHARS, suggest_articles
 from deskloop.tickets.models import Ticket
 
-FINDER_LIMIT = 8
-QUERY_MAX = 300
+FINDER_LIMIT = MAX_LIMIT
+QUERY_MAX = QUERY_MAX_CHARS
 
 
 @dataclass(frozen=True)
@@ -33,21 +33,12 @@ class FoundArticle:
 
 
 def _ranked_article_ids(*, workspace_id: int, query: str, locale: str, limit: int) -> list[int]:
-    """Until the ranking module lands on this branch: every word of the query in the title or the text, title
-    hits first. Replaced by one call to ``suggest_articles(..., audience="agents")``."""
-    words = query.split()[:10]
-    matches = ArticleTranslation.objects.filter(workspace_id=workspace_id)
-    for word in words:
-        matches = matches.filter(Q(title__icontains=word) | Q(body_text__icontains=word))
-    ranked: list[int] = []
-    title_first = sorted(
-        matches.values_list("article_id", "title", "locale")[:200],
-        key=lambda row: (not all(w.lower() in row[1].lower() for w in words), row[2] != locale, row[0]),
-    )
-    for article_id, _title, _locale in title_first:
-        if article_id not in ranked:
-            ranked.append(article_id)
-    return ranked[:limit]
+    return [
+        hit.article_id
+        for hit in suggest_articles(
+            workspace_id=workspace_id, query=query, locale=locale, limit=limit, audience="agents"
+        )
+    ]
 
 
 def find_articles_for_ticket(*, workspace: Workspace, ticket: Ticket, query: str) -> list[FoundArticle]:
