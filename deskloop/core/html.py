@@ -75,6 +75,8 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
 }
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "cid", "tel"}
 
+# What may follow an own image path: an id and a slash, nothing a browser could resolve elsewhere ("%2e%2e/").
+_OWN_IMAGE_ID = re.compile(r"[0-9a-f-]{1,64}/")
 _REMOTE_IMG = re.compile(r'<img([^>]*?)\ssrc="(https?://[^"]*)"', re.IGNORECASE)
 
 
@@ -89,7 +91,9 @@ def _image_source(tag: str, attribute: str, value: str, own_image_paths: tuple[s
     if tag != "img" or attribute not in ("src", "data-remote-src"):
         return value
     url = value.strip()
-    if attribute == "src" and own_image_paths and url.startswith(own_image_paths) and ".." not in url:
+    if attribute == "src" and any(
+        url.startswith(p) and _OWN_IMAGE_ID.fullmatch(url[len(p) :]) for p in own_image_paths
+    ):
         return url
     if url.startswith("//"):
         url = "https:" + url

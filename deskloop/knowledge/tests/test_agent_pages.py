@@ -228,11 +228,16 @@ def test_an_uploaded_image_is_served_to_agents_and_to_readers_of_the_published_p
         article=article,
         locale="en",
         title="With a screenshot",
-        body_html=f'<p>Here:</p><img src="{url}" alt="screen"><img src="/tickets/1/"><img src="http://x.example/t.gif">',
+        body_html=(
+            f'<p>Here:</p><img src="{url}" alt="screen"><img src="/tickets/1/"><img src="http://x.example/t.gif">'
+            '<img src="/knowledge/images/%2e%2e/%2e%2e/logout/"><img src="/knowledge/images/../../tickets/1/">'
+        ),
     )
     body = article.translations.get().body_html
     assert f'<img src="{url}" alt="screen">' in body
     assert 'src="/tickets/1/"' not in body
+    assert "logout" not in body
+    assert "/tickets/1/" not in body
     assert 'data-remote-src="http://x.example/t.gif"' in body
 
     from django.test import Client
