@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -137,7 +137,8 @@ def stale_articles(
     return (
         articles_of(workspace_id)
         .filter(Q(last_reviewed_at__lt=cutoff) | Q(last_reviewed_at__isnull=True))
-        .order_by("last_reviewed_at", "id")
+        # Never reviewed is the oldest of all (PostgreSQL would put NULLs last otherwise).
+        .order_by(F("last_reviewed_at").asc(nulls_first=True), "id")
         .select_related("last_reviewed_by__user")
     )
 

@@ -31,6 +31,7 @@ ADMIN_MENU = {
         ("Mail allow list", "/settings/mail-allow-list/"),
         ("Email templates", "/settings/email-templates/"),
         ("Webhooks", "/settings/webhooks/"),
+        ("Help center", "/settings/help-center/"),
     ],
     "Workspace": [("Workspace", "/settings/workspace/")],
 }

@@ -196,17 +196,19 @@ def test_the_stale_list_shows_unreviewed_articles_oldest_first_until_marked_revi
     Article.objects.filter(pk=old.pk).update(last_reviewed_at=now - dt.timedelta(days=200))
     Article.objects.filter(pk=older.pk).update(last_reviewed_at=now - dt.timedelta(days=400))
     Article.objects.filter(pk=fresh.pk).update(last_reviewed_at=now - dt.timedelta(days=20))
+    never = _article(acme, title="Never")
+    Article.objects.filter(pk=never.pk).update(last_reviewed_at=None)
     client = signed_in_client(acme.agent)
 
     def stale(query: str = "") -> list[int]:
         html = client.get(f"/knowledge/stale/{query}").content.decode()
         return [int(pk) for pk in re.findall(r'data-stale-article="(\d+)"', html)]
 
-    assert stale() == [older.pk, old.pk]
-    assert stale("?days=10") == [older.pk, old.pk, fresh.pk]
+    assert stale() == [never.pk, older.pk, old.pk]
+    assert stale("?days=10") == [never.pk, older.pk, old.pk, fresh.pk]
     reviewed = client.post(f"/knowledge/articles/{older.pk}/reviewed/", {"back": "stale"})
     assert reviewed["Location"] == "/knowledge/stale/"
-    assert stale() == [old.pk]
+    assert stale() == [never.pk, old.pk]
     assert signed_in_client(acme.viewer).post(f"/knowledge/articles/{old.pk}/reviewed/").status_code == 403
 
 
