@@ -46,6 +46,7 @@ def test_the_settings_home_lists_the_screens_each_role_may_open(acme: Cast) -> N
         "/settings/mail-allow-list/",
         "/settings/email-templates/",
         "/settings/webhooks/",
+        "/settings/help-center/",
         "/settings/workspace/",
     ]
     assert _links(agent.text) == ["/settings/profile/", "/settings/tokens/", "/settings/macros/"]
