@@ -43,6 +43,10 @@ class TicketPagePanel:
     context: PanelContext
     # Place within its slot.
     order: int = 100
+    # Static files the panel needs (paths for ``{% static %}``), loaded in the page's head: the page's content
+    # never carries a <script> of its own.
+    scripts: tuple[str, ...] = ()
+    stylesheets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class PagePanels:
     composer: list[ShownPanel] = field(default_factory=list)
     sidebar: list[ShownPanel] = field(default_factory=list)
     message_actions: list[ShownPanel] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)
+    stylesheets: list[str] = field(default_factory=list)
 
 
 _panels: dict[str, TicketPagePanel] = {}
@@ -80,4 +86,6 @@ def panels_for_page(*, ticket: Ticket, agent: Agent) -> PagePanels:
         if context is None:
             continue
         getattr(shown, panel.slot.value).append(ShownPanel(panel.name, panel.template, dict(context)))
+        shown.scripts.extend(src for src in panel.scripts if src not in shown.scripts)
+        shown.stylesheets.extend(href for href in panel.stylesheets if href not in shown.stylesheets)
     return shown

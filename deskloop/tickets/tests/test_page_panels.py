@@ -30,7 +30,9 @@ def probe_panels() -> Iterator[None]:
         return context
 
     for slot in PanelSlot:
-        register_panel(TicketPagePanel(f"probe_{slot.value}", slot, PROBE, context_for(slot)))
+        register_panel(
+            TicketPagePanel(f"probe_{slot.value}", slot, PROBE, context_for(slot), scripts=("deskloop/app.js",))
+        )
     yield
     page_panels._panels.clear()
     page_panels._panels.update(before)
@@ -44,6 +46,9 @@ def test_registered_panels_show_in_their_slots(acme: Cast, probe_panels: None) -
     assert f'<p data-probe-panel="composer">probe for #{number}</p>' in html
     assert f'<p data-probe-panel="sidebar">probe for #{number}</p>' in html
     assert f'<p data-probe-panel="message_actions">probe for #{number} #{reply.pk}</p>' in html
+    # A panel's script is loaded once, in the head, never inside the page's content.
+    head = html.split("</head>")[0]
+    assert head.count('<script src="/static/deskloop/app.js" defer></script>') == 2  # the layout's and the panels'
 
 
 def test_a_panel_whose_context_is_none_is_left_out(acme: Cast, probe_panels: None) -> None:
