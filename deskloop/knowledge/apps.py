@@ -33,7 +33,13 @@ class KnowledgeConfig(AppConfig):
 
         register_panel(
             TicketPagePanel(
-                "knowledge_finder", PanelSlot.COMPOSER, "knowledge/agents/_finder_panel.html", finder_panel, 10
+                "knowledge_finder",
+                PanelSlot.COMPOSER,
+                "knowledge/agents/_finder_panel.html",
+                finder_panel,
+                10,
+                scripts=("knowledge/finder.js",),
+                stylesheets=("knowledge/knowledge.css",),
             )
         )
         register_panel(

@@ -100,7 +100,9 @@ def test_internal_articles_can_be_inserted_as_text_but_not_linked_and_drafts_are
 def test_the_finder_is_on_the_ticket_page_for_those_who_write_there(acme: Cast) -> None:
     url = f"/tickets/{acme.ticket.number}/"
 
-    assert "data-article-finder" in signed_in_client(acme.light_agent).get(url).content.decode()
+    page = signed_in_client(acme.light_agent).get(url).content.decode()
+    assert "data-article-finder" in page
+    assert '<script src="/static/knowledge/finder.js" defer></script>' in page.split("</head>")[0]
     assert "data-article-finder" not in signed_in_client(acme.viewer).get(url).content.decode()
     assert signed_in_client(acme.viewer).get(f"/knowledge/finder/{acme.ticket.number}/?q=vat").status_code == 403
 
