@@ -35,7 +35,9 @@ class Organization(WorkspaceOwned):
     )
     notes = models.TextField(blank=True)
     # In the customer portal, its contacts see each other's tickets too (not only their own).
-    portal_shares_tickets = models.BooleanField(_("contacts see the organization's tickets in the portal"), default=False)
+    portal_shares_tickets = models.BooleanField(
+        _("contacts see the organization's tickets in the portal"), default=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

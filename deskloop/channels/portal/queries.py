@@ -4,11 +4,14 @@ Everything else is a 404, the same answer as for a ticket that does not exist.""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from deskloop.accounts.models import Workspace
 from deskloop.customers.models import Contact
+from deskloop.knowledge.models import ArticleState, ArticleTranslation, ArticleVisibility, RequestSession
 from deskloop.tickets.models import Attachment, CustomField, Message, MessageKind, Ticket
 from deskloop.tickets.queries import live_tickets
 
@@ -68,3 +71,30 @@ def customer_fields(workspace: Workspace | int) -> list[CustomField]:
     """The custom fields the request form asks (marked visible to customers), in their order."""
     workspace_id = workspace if isinstance(workspace, int) else workspace.pk
     return list(CustomField.objects.filter(workspace_id=workspace_id, visible_to_customers=True))
+
+
+def public_article(workspace: Workspace, article_id: int, locale: str) -> ArticleTranslation:
+    """A published public article of the workspace in ``locale``, else in English, else in any language it is
+    published in; 404 for an internal, unpublished or foreign article."""
+    translations = {
+        t.locale: t
+        for t in ArticleTranslation.objects.select_related("article").filter(
+            workspace=workspace,
+            article_id=article_id,
+            state=ArticleState.PUBLISHED,
+            article__visibility=ArticleVisibility.PUBLIC,
+        )
+    }
+    found = translations.get(locale) or translations.get("en") or next(iter(translations.values()), None)
+    if found is None:
+        raise Http404("No such article")
+    return found
+
+
+def request_session_for_contact(contact: Contact, key: str) -> RequestSession | None:
+    """The contact's own request session with this key (the request form carries it), or None."""
+    try:
+        parsed = uuid.UUID(str(key))
+    except ValueError:  # not a UUID: a forged or truncated key
+        return None
+    return RequestSession.objects.filter(workspace_id=contact.workspace_id, contact=contact, key=parsed).first()
