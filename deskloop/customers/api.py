@@ -1,4 +1,4 @@
-"""Organizations and contacts over the API: list, retrieve, create."""
+"""Organizations and contacts over the API: list, retrieve, create; organizations also change."""
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +20,7 @@ from deskloop.customers.schemas import (
     OrganizationIn,
     OrganizationOut,
     OrganizationPage,
+    OrganizationUpdateIn,
 )
 
 router = Router(tags=["customers"])
@@ -132,6 +133,41 @@ def create_organization(request: HttpRequest, payload: OrganizationIn, response:
         industry=payload.industry,
         lifecycle_stage=payload.lifecycle_stage,
         owner=_owner(agent.workspace_id, payload.owner_id),
+        portal_shares_tickets=payload.portal_shares_tickets,
     )
     response["Location"] = f"{request.path.rstrip('/')}/{organization.pk}"
     return Status(201, _organizations(agent.workspace_id).get(pk=organization.pk))
+
+
+@router.patch(
+    "/organizations/{organization_id}",
+    response={200: OrganizationOut, **problems(401, 403, 404, 409, 422, 429)},
+    summary="Change an organization",
+    description="Only the fields sent change (the domains, when sent, replace the list; customer_since and owner_id "
+    "are cleared only on the organization page).",
+)
+@api_policy(WRITER_ROLES)
+def update_organization(request: HttpRequest, organization_id: int, payload: OrganizationUpdateIn) -> Organization:
+    agent = caller_agent(request)
+    organization = _organizations(agent.workspace_id).filter(pk=organization_id).first()
+    if organization is None:
+        raise Http404
+    sent = payload.model_dump(exclude_unset=True)
+    values = services.OrganizationValues(
+        name=sent["name"] if sent.get("name") is not None else organization.name,
+        domains=sent["domains"] if sent.get("domains") is not None else [d.domain for d in organization.domains.all()],
+        plan=sent.get("plan") if sent.get("plan") is not None else organization.plan,
+        mrr=sent.get("mrr") if sent.get("mrr") is not None else organization.mrr,
+        customer_since=sent.get("customer_since") or organization.customer_since,
+        industry=sent.get("industry") if sent.get("industry") is not None else organization.industry,
+        lifecycle_stage=sent.get("lifecycle_stage") or organization.lifecycle_stage,
+        owner=_owner(agent.workspace_id, sent["owner_id"]) if sent.get("owner_id") else organization.owner,
+        notes=organization.notes,
+        portal_shares_tickets=(
+            sent["portal_shares_tickets"]
+            if sent.get("portal_shares_tickets") is not None
+            else organization.portal_shares_tickets
+        ),
+    )
+    services.update_organization(actor=agent, organization=organization, values=values)
+    return _organizations(agent.workspace_id).get(pk=organization.pk)
