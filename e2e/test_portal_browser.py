@@ -34,7 +34,12 @@ def _help_center(cast: Cast) -> None:
         ("Set up two-factor authentication", "Open your profile, choose Security and scan the QR code."),
     ):
         create_article(
-            actor=cast.admin, workspace=cast.workspace, locale="en", title=title, body_html=f"<p>{body}</p>", publish=True
+            actor=cast.admin,
+            workspace=cast.workspace,
+            locale="en",
+            title=title,
+            body_html=f"<p>{body}</p>",
+            publish=True,
         )
 
 

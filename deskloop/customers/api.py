@@ -152,21 +152,20 @@ def update_organization(request: HttpRequest, organization_id: int, payload: Org
     organization = _organizations(agent.workspace_id).filter(pk=organization_id).first()
     if organization is None:
         raise Http404
-    sent = payload.model_dump(exclude_unset=True)
     values = services.OrganizationValues(
-        name=sent["name"] if sent.get("name") is not None else organization.name,
-        domains=sent["domains"] if sent.get("domains") is not None else [d.domain for d in organization.domains.all()],
-        plan=sent.get("plan") if sent.get("plan") is not None else organization.plan,
-        mrr=sent.get("mrr") if sent.get("mrr") is not None else organization.mrr,
-        customer_since=sent.get("customer_since") or organization.customer_since,
-        industry=sent.get("industry") if sent.get("industry") is not None else organization.industry,
-        lifecycle_stage=sent.get("lifecycle_stage") or organization.lifecycle_stage,
-        owner=_owner(agent.workspace_id, sent["owner_id"]) if sent.get("owner_id") else organization.owner,
+        name=organization.name if payload.name is None else payload.name,
+        domains=[d.domain for d in organization.domains.all()] if payload.domains is None else payload.domains,
+        plan=organization.plan if payload.plan is None else payload.plan,
+        mrr=organization.mrr if payload.mrr is None else payload.mrr,
+        customer_since=payload.customer_since or organization.customer_since,
+        industry=organization.industry if payload.industry is None else payload.industry,
+        lifecycle_stage=payload.lifecycle_stage or organization.lifecycle_stage,
+        owner=organization.owner if payload.owner_id is None else _owner(agent.workspace_id, payload.owner_id),
         notes=organization.notes,
         portal_shares_tickets=(
-            sent["portal_shares_tickets"]
-            if sent.get("portal_shares_tickets") is not None
-            else organization.portal_shares_tickets
+            organization.portal_shares_tickets
+            if payload.portal_shares_tickets is None
+            else payload.portal_shares_tickets
         ),
     )
     services.update_organization(actor=agent, organization=organization, values=values)
