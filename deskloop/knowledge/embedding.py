@@ -85,7 +85,8 @@ def _gelu(x: Vector) -> Vector:
 def _layer_norm(x: Vector, weight: Vector, bias: Vector) -> Vector:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return ((x - mean) / np.sqrt(var + _LAYER_NORM_EPS) * weight + bias).astype(np.float32)
+    normed: Vector = ((x - mean) / np.sqrt(var + _LAYER_NORM_EPS) * weight + bias).astype(np.float32)
+    return normed
 
 
 class _Layer:
@@ -156,7 +157,8 @@ class Encoder:
         summed = (h * mask[:, :, None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        unit: Vector = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
 
     def encode(self, texts: Sequence[str], *, max_tokens: int = MAX_TOKENS) -> Vector:
         """One row per text, in the order given; each text cut after ``max_tokens`` tokens (with [CLS] and [SEP])."""
