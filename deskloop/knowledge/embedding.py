@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from safetensors.numpy import load_file
+from threadpoolctl import threadpool_limits
 from tokenizers import Tokenizer
 
 # Change when anything changes the vectors (weights, pooling, truncation, how an article is turned into text):
@@ -196,6 +197,10 @@ def get_encoder() -> Encoder:
     if _encoder is None:
         with _lock:
             if _encoder is None:
+                # One BLAS thread per process: a web server runs several processes (or requests) side by side,
+                # and OpenBLAS's second thread only spins against them. Measured on this 2-core machine under
+                # load: 77 ms per question with two threads, 28 ms with one (BENCHMARKS.md).
+                threadpool_limits(limits=1, user_api="blas")
                 _encoder = Encoder(model_dir())
     return _encoder
 

@@ -34,11 +34,30 @@ def _run(path: str, slug: str = "acme") -> tuple[str, str, int]:
 
 
 GOOD = [
-    {"id": "kb-1", "title": "Reset your password", "body": "Open **Settings**.\n\n- one\n- two", "locale": "en",
-     "category": "Account", "product_area": "Security/Sign-in", "tags": ["password", "login"]},
-    {"id": "kb-1", "title": "Restablecer la contraseña", "body": "<p>Abra <b>Ajustes</b>.</p><script>x()</script>",
-     "locale": "es", "category": "Account", "product_area": "Security/Sign-in", "tags": ["password", "login"]},
-    {"id": "kb-2", "title": "Refunds", "body": "Plain text <del>not a tag</del>\n\nSecond paragraph", "category": "Billing"},
+    {
+        "id": "kb-1",
+        "title": "Reset your password",
+        "body": "Open **Settings**.\n\n- one\n- two",
+        "locale": "en",
+        "category": "Account",
+        "product_area": "Security/Sign-in",
+        "tags": ["password", "login"],
+    },
+    {
+        "id": "kb-1",
+        "title": "Restablecer la contraseña",
+        "body": "<p>Abra <b>Ajustes</b>.</p><script>x()</script>",
+        "locale": "es",
+        "category": "Account",
+        "product_area": "Security/Sign-in",
+        "tags": ["password", "login"],
+    },
+    {
+        "id": "kb-2",
+        "title": "Refunds",
+        "body": "Plain text <del>not a tag</del>\n\nSecond paragraph",
+        "category": "Billing",
+    },
 ]
 
 
@@ -52,11 +71,13 @@ def test_import_creates_then_a_rerun_updates_nothing_and_changes_only_what_chang
     assert article.product_area.path == "Security > Sign-in"
     assert sorted(article.tags.values_list("name", flat=True)) == ["login", "password"]
     english = article.translations.get(locale="en")
-    assert "<strong>Settings</strong>" in english.body_html and "<li>one</li>" in english.body_html
+    assert "<strong>Settings</strong>" in english.body_html
+    assert "<li>one</li>" in english.body_html
     assert "<script" not in article.translations.get(locale="es").body_html
     refunds = ArticleTranslation.objects.get(article__external_id="kb-2")
     assert "&lt;del&gt;not a tag&lt;/del&gt;" in refunds.body_html
-    assert refunds.state == ArticleState.PUBLISHED and refunds.locale == "en"
+    assert refunds.state == ArticleState.PUBLISHED
+    assert refunds.locale == "en"
     assert KnowledgeCategory.objects.filter(workspace=acme.workspace).count() == 2
 
     out, err, code = _run(_write(tmp_path, GOOD))

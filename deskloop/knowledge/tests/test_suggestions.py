@@ -164,6 +164,7 @@ def test_spanish_and_russian_articles_are_suggested_in_their_language(acme):
     russian = _article(acme, "Как скачать счёт", "Откройте раздел Счета.", locale="ru")
     embed_outdated(workspace=acme.workspace)
     status, body = _public(acme, q="no encuentro la factura de marzo", locale="es")
+    assert status == 200
     assert [a["id"] for a in body] == [spanish.pk]  # type: ignore[index]
     assert body[0]["url"].startswith("/help/acme/es/articles/")  # type: ignore[index]
     assert [a["id"] for a in _public(acme, q="где мои счета", locale="ru")[1]] == [russian.pk]  # type: ignore[index]
@@ -173,6 +174,7 @@ def test_a_language_without_articles_falls_back_to_english(acme):
     english = _article(acme, *PASSWORD_ARTICLE)
     embed_outdated(workspace=acme.workspace)
     status, body = _public(acme, q="forgot my password", locale="ru")
+    assert status == 200
     assert [a["id"] for a in body] == [english.pk]  # type: ignore[index]
     assert body[0]["url"].startswith("/help/acme/en/")  # type: ignore[index]
 
@@ -192,3 +194,19 @@ def test_embed_articles_catches_up_on_missing_vectors(acme, capsys):
     assert "2 article translation(s) embedded." in capsys.readouterr().out
     call_command("embed_articles")
     assert "0 article translation(s) embedded." in capsys.readouterr().out
+
+
+@override_settings(DESKLOOP_SUGGESTION_RECHECK_SECONDS=3600)
+def test_an_article_made_internal_leaves_public_answers_even_from_a_cached_index(acme):
+    article = _article(acme, *PASSWORD_ARTICLE)
+    assert [a["id"] for a in _public(acme, q="password")[1]] == [article.pk]  # type: ignore[index]
+    update_article(
+        actor=acme.agent,
+        article=article,
+        category=None,
+        visibility=ArticleVisibility.INTERNAL,
+        product_area=None,
+        tags=[],
+        external_id="",
+    )
+    assert _public(acme, q="password") == (200, [])
