@@ -147,15 +147,17 @@ class RankingIndex:
         self.size = len(articles)
         self.bm25 = BM25([article_text(a.title, a.body) for a in articles])
         blocks = [a.passage_vectors.reshape(-1, DIMENSIONS) for a in articles]
-        self.owners = np.repeat(np.arange(self.size, dtype=np.int64), [len(b) for b in blocks])
-        self.vectors = np.concatenate(blocks) if self.size else np.zeros((0, DIMENSIONS), dtype=np.float32)
         self.has_vector = np.array([len(b) > 0 for b in blocks], dtype=bool)
+        self.vectors = np.concatenate(blocks) if self.size else np.zeros((0, DIMENSIONS), dtype=np.float32)
+        # An article's passages are consecutive rows: where each embedded article's rows start.
+        counts = np.array([len(b) for b in blocks], dtype=np.int64)
+        self._starts = (np.cumsum(counts) - counts)[self.has_vector]
 
     def cosines(self, query_vector: Vector) -> FloatArray:
         """Each article's best passage cosine with the question; -1 for an article without vectors."""
         best = np.full(self.size, -1.0, dtype=np.float32)
         if len(self.vectors):
-            np.maximum.at(best, self.owners, self.vectors @ query_vector)
+            best[self.has_vector] = np.maximum.reduceat(self.vectors @ query_vector, self._starts)
         return best
 
     def rank(
