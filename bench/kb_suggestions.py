@@ -124,8 +124,6 @@ def quality() -> list[str]:
 
     # What ships, through the very function suggest_articles calls (ties broken by article order, questions cut
     # at QUERY_MAX_TOKENS, abstention on): the figures deskloop/knowledge/tests/test_suggestion_quality.py asserts.
-    from deskloop.knowledge.suggestions import QUERY_MAX_TOKENS
-
     index = ranking.RankingIndex(
         [
             ranking.IndexedArticle(a["title"], a["body"], vectors[(owner_array == i) & (kind_array != "window")])
@@ -133,7 +131,7 @@ def quality() -> list[str]:
         ],
         locale="en",
     )
-    cut_vectors = embedding.encode([q["query"] for q in queries], max_tokens=QUERY_MAX_TOKENS)
+    cut_vectors = embedding.encode([q["query"] for q in queries], max_tokens=ranking.QUERY_MAX_TOKENS)
     everything = np.ones(len(articles), dtype=bool)
 
     def through_rank(threshold: float) -> tuple[int, int, float]:

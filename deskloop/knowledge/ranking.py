@@ -52,6 +52,9 @@ ABSTAIN_BELOW = 0.35
 # The article text BM25 and the model read: the title and the first words of the body. The model reads at most
 # MAX_TOKENS tokens anyway; BM25 gets the same start so that a 10,000-article index builds in seconds.
 BODY_WORDS = 300
+# A question is cut after this many model tokens: what a customer types first says most, and the model's time
+# grows with the length (suggestions answer while they type, BENCHMARKS.md).
+QUERY_MAX_TOKENS = 64
 
 FloatArray = npt.NDArray[np.float32]
 _WORD = re.compile(r"[^\W_]+")

@@ -25,13 +25,11 @@ from django.db.models import Count, Max, Q
 from deskloop.accounts.models import Workspace
 from deskloop.knowledge import embedding, ranking
 from deskloop.knowledge.models import ARTICLE_LOCALES, Article, ArticleState, ArticleTranslation, ArticleVisibility
+from deskloop.knowledge.ranking import QUERY_MAX_TOKENS
 
 Audience = Literal["public", "agents"]
 MAX_LIMIT = 10
 QUERY_MAX_CHARS = 500
-# A question is cut after this many model tokens: what a customer types first says most, and the model's time
-# grows with the length (suggestions answer while they type, BENCHMARKS.md).
-QUERY_MAX_TOKENS = 64
 # Indexes kept per process (workspace x language); the least recently used goes first.
 CACHED_INDEXES = 64
 
