@@ -122,6 +122,38 @@ def quality() -> list[str]:
     for label, m in rows:
         lines.append(f"| {label} | {m['recall@1']:.3f} | {m['recall@3']:.3f} ({m['hits@3']}) | {m['MRR']:.3f} |")
 
+    # What ships, through the very function suggest_articles calls (ties broken by article order, questions cut
+    # at QUERY_MAX_TOKENS, abstention on): the figures deskloop/knowledge/tests/test_suggestion_quality.py asserts.
+    index = ranking.RankingIndex(
+        [
+            ranking.IndexedArticle(a["title"], a["body"], vectors[(owner_array == i) & (kind_array != "window")])
+            for i, a in enumerate(articles)
+        ],
+        locale="en",
+    )
+    cut_vectors = embedding.encode([q["query"] for q in queries], max_tokens=ranking.QUERY_MAX_TOKENS)
+    everything = np.ones(len(articles), dtype=bool)
+
+    def through_rank(threshold: float) -> tuple[int, int, float]:
+        saved, ranking.ABSTAIN_BELOW = ranking.ABSTAIN_BELOW, threshold
+        try:
+            hits1 = hits3 = 0
+            reciprocal = 0.0
+            for question, vector, right in zip(queries, cut_vectors, gold, strict=True):
+                found = [r.position for r in index.rank(question["query"], vector, limit=10, allowed=everything)]
+                if right in found:
+                    rank = found.index(right) + 1
+                    hits1, hits3, reciprocal = hits1 + (rank == 1), hits3 + (rank <= 3), reciprocal + 1 / rank
+            return hits1, hits3, reciprocal / len(queries)
+        finally:
+            ranking.ABSTAIN_BELOW = saved
+
+    for label, threshold in (("shipped, no threshold", -1.0), ("shipped, threshold on (suggest_articles)", None)):
+        hits1, hits3, mrr = through_rank(ranking.ABSTAIN_BELOW if threshold is None else threshold)
+        lines.append(
+            f"| {label} | {hits1 / len(queries):.3f} ({hits1}) | {hits3 / len(queries):.3f} ({hits3}) | {mrr:.3f} |"
+        )
+
     shipped = hybrid(shipped_cos, lexical, ranking.LEXICAL_WEIGHT)
     best_in = shipped_cos.max(axis=1)
     best_oos = best(oos_vectors, {"title", "start"}).max(axis=1)

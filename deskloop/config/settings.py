@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "deskloop.knowledge",
     "deskloop.webhooks",
     "deskloop.channels.email",
+    "deskloop.channels.portal",
     "deskloop.demo",
 ]
 
@@ -189,6 +190,14 @@ DESKLOOP_PUBLIC_RATE_LIMITS = {
         env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_WORKSPACE", 600),
     ),
 }
+# Customer portal (channels/portal): how long a magic sign-in link works, how long a contact stays signed in, and
+# how many files one portal message may carry (each within DESKLOOP_ATTACHMENT_MAX_BYTES).
+DESKLOOP_PORTAL_LINK_SECONDS = env_int("DESKLOOP_PORTAL_LINK_SECONDS", 15 * 60)
+DESKLOOP_PORTAL_SESSION_SECONDS = env_int("DESKLOOP_PORTAL_SESSION_SECONDS", 7 * 24 * 3600)
+DESKLOOP_PORTAL_MAX_ATTACHMENTS = env_int("DESKLOOP_PORTAL_MAX_ATTACHMENTS", 5)
+# Seconds a web process answers suggestions from its in-memory article index before checking for edits
+# (knowledge/suggestions.py); 0 checks on every question.
+DESKLOOP_SUGGESTION_RECHECK_SECONDS = env_int("DESKLOOP_SUGGESTION_RECHECK_SECONDS", 1)
 DESKLOOP_API_RATE_PER_MINUTE = env_int("DESKLOOP_API_RATE_PER_MINUTE", 600)
 DESKLOOP_TRASH_DAYS = env_int("DESKLOOP_TRASH_DAYS", 30)
 # "Test connection" and fetching refuse IMAP hosts on private or local addresses (the webhooks' address policy);

@@ -11,3 +11,5 @@ MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The Dovecot of the IMAP tests listens on loopback, which the outbound address policy refuses by default.
 DESKLOOP_IMAP_ALLOW_PRIVATE_HOSTS = True
+# Suggestions check for edits on every question: tests reuse workspace ids, and each expects its own articles.
+DESKLOOP_SUGGESTION_RECHECK_SECONDS = 0

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -111,6 +112,7 @@ def create_organization(
     industry: str = "",
     lifecycle_stage: str = LifecycleStage.CUSTOMER,
     owner: Agent | None = None,
+    portal_shares_tickets: bool = False,
 ) -> Organization:
     name = (name or "").strip()
     if not name:
@@ -140,6 +142,7 @@ def create_organization(
             industry=industry,
             lifecycle_stage=lifecycle_stage,
             owner=owner,
+            portal_shares_tickets=portal_shares_tickets,
         )
         OrganizationDomain.objects.bulk_create(
             [OrganizationDomain(workspace=workspace, organization=organization, domain=d) for d in cleaned_domains]
@@ -281,6 +284,8 @@ class OrganizationValues:
     lifecycle_stage: str = LifecycleStage.CUSTOMER
     owner: Agent | None = None
     notes: str = ""
+    # Its contacts see each other's tickets in the customer portal.
+    portal_shares_tickets: bool = False
 
 
 def update_organization(*, actor: Agent, organization: Organization, values: OrganizationValues) -> Organization:
@@ -320,6 +325,7 @@ def update_organization(*, actor: Agent, organization: Organization, values: Org
         organization.lifecycle_stage = values.lifecycle_stage
         organization.owner = owner
         organization.notes = values.notes
+        organization.portal_shares_tickets = values.portal_shares_tickets
         organization.save()
         OrganizationDomain.objects.filter(organization=organization).exclude(domain__in=cleaned_domains).delete()
         existing = set(OrganizationDomain.objects.filter(organization=organization).values_list("domain", flat=True))
@@ -351,3 +357,10 @@ def clear_email_bouncing(*, identity: ContactEmail) -> None:
         return
     ContactEmail.objects.filter(pk=identity.pk).update(bouncing_since=None)
     identity.bouncing_since = None
+
+
+def mark_email_verified(*, workspace: Workspace, email: str) -> None:
+    """The address's owner proved they read its mail (they used a sign-in link sent to it): note when, once."""
+    ContactEmail.objects.filter(workspace=workspace, email=normalize_email(email), verified_at__isnull=True).update(
+        verified_at=timezone.now()
+    )

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from safetensors.numpy import load_file
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 from tokenizers import Tokenizer
 
 # Change when anything changes the vectors (weights, pooling, truncation, how an article is turned into text):
@@ -85,7 +86,8 @@ def _gelu(x: Vector) -> Vector:
 def _layer_norm(x: Vector, weight: Vector, bias: Vector) -> Vector:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return ((x - mean) / np.sqrt(var + _LAYER_NORM_EPS) * weight + bias).astype(np.float32)
+    normed: Vector = ((x - mean) / np.sqrt(var + _LAYER_NORM_EPS) * weight + bias).astype(np.float32)
+    return normed
 
 
 class _Layer:
@@ -156,7 +158,8 @@ class Encoder:
         summed = (h * mask[:, :, None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        unit: Vector = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
 
     def encode(self, texts: Sequence[str], *, max_tokens: int = MAX_TOKENS) -> Vector:
         """One row per text, in the order given; each text cut after ``max_tokens`` tokens (with [CLS] and [SEP])."""
@@ -194,6 +197,10 @@ def get_encoder() -> Encoder:
     if _encoder is None:
         with _lock:
             if _encoder is None:
+                # One BLAS thread per process: a web server runs several processes (or requests) side by side,
+                # and OpenBLAS's second thread only spins against them. Measured on this 2-core machine under
+                # load: 77 ms per question with two threads, 28 ms with one (BENCHMARKS.md).
+                threadpool_limits(limits=1, user_api="blas")
                 _encoder = Encoder(model_dir())
     return _encoder
 

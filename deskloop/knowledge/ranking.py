@@ -52,6 +52,9 @@ ABSTAIN_BELOW = 0.35
 # The article text BM25 and the model read: the title and the first words of the body. The model reads at most
 # MAX_TOKENS tokens anyway; BM25 gets the same start so that a 10,000-article index builds in seconds.
 BODY_WORDS = 300
+# A question is cut after this many model tokens: what a customer types first says most, and the model's time
+# grows with the length (suggestions answer while they type, BENCHMARKS.md).
+QUERY_MAX_TOKENS = 64
 
 FloatArray = npt.NDArray[np.float32]
 _WORD = re.compile(r"[^\W_]+")
@@ -147,15 +150,17 @@ class RankingIndex:
         self.size = len(articles)
         self.bm25 = BM25([article_text(a.title, a.body) for a in articles])
         blocks = [a.passage_vectors.reshape(-1, DIMENSIONS) for a in articles]
-        self.owners = np.repeat(np.arange(self.size, dtype=np.int64), [len(b) for b in blocks])
-        self.vectors = np.concatenate(blocks) if self.size else np.zeros((0, DIMENSIONS), dtype=np.float32)
         self.has_vector = np.array([len(b) > 0 for b in blocks], dtype=bool)
+        self.vectors = np.concatenate(blocks) if self.size else np.zeros((0, DIMENSIONS), dtype=np.float32)
+        # An article's passages are consecutive rows: where each embedded article's rows start.
+        counts = np.array([len(b) for b in blocks], dtype=np.int64)
+        self._starts = (np.cumsum(counts) - counts)[self.has_vector]
 
     def cosines(self, query_vector: Vector) -> FloatArray:
         """Each article's best passage cosine with the question; -1 for an article without vectors."""
         best = np.full(self.size, -1.0, dtype=np.float32)
         if len(self.vectors):
-            np.maximum.at(best, self.owners, self.vectors @ query_vector)
+            best[self.has_vector] = np.maximum.reduceat(self.vectors @ query_vector, self._starts)
         return best
 
     def rank(

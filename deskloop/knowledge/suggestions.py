@@ -13,23 +13,23 @@ signal between processes (docs/architecture.md, "Suggestions").
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Count, Max, Q
 
 from deskloop.accounts.models import Workspace
 from deskloop.knowledge import embedding, ranking
 from deskloop.knowledge.models import ARTICLE_LOCALES, Article, ArticleState, ArticleTranslation, ArticleVisibility
+from deskloop.knowledge.ranking import QUERY_MAX_TOKENS
 
 Audience = Literal["public", "agents"]
 MAX_LIMIT = 10
 QUERY_MAX_CHARS = 500
-# A question is cut after this many model tokens: what a customer types first says most, and the model's time
-# grows with the length (suggestions answer while they type, BENCHMARKS.md).
-QUERY_MAX_TOKENS = 64
 # Indexes kept per process (workspace x language); the least recently used goes first.
 CACHED_INDEXES = 64
 
@@ -64,6 +64,7 @@ class _LocaleIndex:
     entries: list[_Entry]
     ranking_index: ranking.RankingIndex
     public_mask: np.ndarray
+    checked_at: float = 0.0
 
 
 _indexes: OrderedDict[tuple[int, str], _LocaleIndex] = OrderedDict()
@@ -121,10 +122,19 @@ def _build(workspace_id: int, locale: str, fingerprint: tuple[Any, ...]) -> _Loc
 
 def _index(workspace_id: int, locale: str) -> _LocaleIndex:
     key = (workspace_id, locale)
+    with _indexes_lock:
+        cached = _indexes.get(key)
+    # The fingerprint's two aggregate queries cost more than the ranking at 10,000 articles (BENCHMARKS.md), so an
+    # index is trusted for DESKLOOP_SUGGESTION_RECHECK_SECONDS; an edit reaches suggestions within that time.
+    # Visibility is never stale: the articles an answer names are checked against the database (_still_readable).
+    recheck = float(settings.DESKLOOP_SUGGESTION_RECHECK_SECONDS)
+    if cached is not None and time.monotonic() - cached.checked_at < recheck:
+        return cached
     fingerprint = _fingerprint(workspace_id, locale)
     with _indexes_lock:
         cached = _indexes.get(key)
         if cached is not None and cached.fingerprint == fingerprint:
+            cached.checked_at = time.monotonic()
             _indexes.move_to_end(key)
             return cached
         build_lock = _build_locks.setdefault(key, threading.Lock())
@@ -134,6 +144,7 @@ def _index(workspace_id: int, locale: str) -> _LocaleIndex:
         if cached is not None and cached.fingerprint == fingerprint:
             return cached
         built = _build(workspace_id, locale, fingerprint)
+        built.checked_at = time.monotonic()
         with _indexes_lock:
             _indexes[key] = built
             _indexes.move_to_end(key)
@@ -174,20 +185,42 @@ def suggest_articles(
         if not allowed.any():
             continue
         workspace_slug = Workspace.objects.filter(pk=workspace_id).values_list("slug", flat=True).first() or ""
-        return _ranked(index, query, candidate, min(limit, MAX_LIMIT), allowed, workspace_slug)
+        return _ranked(
+            index, query, candidate, min(limit, MAX_LIMIT), allowed, workspace_slug, public_only=audience == "public"
+        )
     return []
 
 
+def _still_readable(article_ids: list[int], locale: str, public_only: bool) -> set[int]:
+    """Of these articles, those still published in ``locale`` (and public): the index may be a second old."""
+    if not article_ids:
+        return set()
+    rows = ArticleTranslation.objects.filter(article_id__in=article_ids, locale=locale, state=ArticleState.PUBLISHED)
+    if public_only:
+        rows = rows.filter(article__visibility=ArticleVisibility.PUBLIC)
+    return set(rows.values_list("article_id", flat=True))
+
+
 def _ranked(
-    index: _LocaleIndex, query: str, locale: str, limit: int, allowed: np.ndarray, workspace_slug: str
+    index: _LocaleIndex,
+    query: str,
+    locale: str,
+    limit: int,
+    allowed: np.ndarray,
+    workspace_slug: str,
+    *,
+    public_only: bool,
 ) -> list[Suggestion]:
     ranking_index = index.ranking_index
     use_model = locale == ranking.MODEL_LOCALE and bool(ranking_index.has_vector.any())
     query_vector = embedding.encode([query], max_tokens=QUERY_MAX_TOKENS)[0] if use_model else None
     ranked = ranking_index.rank(query, query_vector, limit=limit, allowed=allowed)
+    still_readable = _still_readable([index.entries[hit.position].article_id for hit in ranked], locale, public_only)
     out = []
     for hit in ranked:
         entry = index.entries[hit.position]
+        if entry.article_id not in still_readable:
+            continue
         url = article_url(workspace_slug=workspace_slug, locale=locale, article_id=entry.article_id, slug=entry.slug)
         out.append(Suggestion(entry.article_id, entry.external_id, entry.title, url, hit.score, locale))
     return out

@@ -45,6 +45,8 @@ SIGN_INS = (
     "  grace@acme.example   deskloop-demo  agent\n"
     "  priya@acme.example   deskloop-demo  light agent\n"
     "  tom@acme.example     deskloop-demo  viewer\n"
+    "\nCustomer portal: http://127.0.0.1:8765/portal/demo/ — sign in as a customer, e.g. dana@northwind.example;"
+    " the sign-in link is printed here by the console mail backend.\n"
 )
 
 
@@ -164,3 +166,17 @@ def test_the_plan_fits_every_day_of_the_year() -> None:
             assert len(set(times)) == len(times), plan.conversation
             assert now - dt.timedelta(days=91) < plan.created_at
             assert times[-1] < now
+
+
+def test_the_demo_customer_named_by_make_run_signs_in(db: None, django_capture_on_commit_callbacks: Any) -> None:
+    from django.test import Client
+
+    from deskloop.channels.portal.tests.helpers import signed_in
+    from deskloop.customers.models import Contact
+    from deskloop.demo.seed import seed_demo
+
+    workspace = seed_demo(tickets=5).workspace
+    # A customer of the demo already (with requests of their own once the demo has enough tickets).
+    assert Contact.objects.filter(workspace=workspace, emails__email="dana@northwind.example").count() == 1
+    client = signed_in(Client(), workspace, "dana@northwind.example", django_capture_on_commit_callbacks)
+    assert client.get(f"/portal/{workspace.slug}/").status_code == 200

@@ -56,7 +56,7 @@ def detect_format(body: str) -> BodyFormat:
 def body_to_html(body: str, body_format: BodyFormat) -> str:
     """HTML for the article services (which sanitize it, whatever it came from)."""
     if body_format == "markdown":
-        return _markdown.render(body)
+        return str(_markdown.render(body))
     if body_format == "text":
         return text_to_html(body)
     return body
