@@ -184,8 +184,15 @@ DESKLOOP_PUBLIC_RATE_LIMITS = {
     "search": (env_int("DESKLOOP_PUBLIC_SEARCH_PER_IP", 60), env_int("DESKLOOP_PUBLIC_SEARCH_PER_WORKSPACE", 3000)),
     "submit": (env_int("DESKLOOP_PUBLIC_SUBMIT_PER_IP", 5), env_int("DESKLOOP_PUBLIC_SUBMIT_PER_WORKSPACE", 120)),
     "signin_link": (env_int("DESKLOOP_PUBLIC_SIGNIN_PER_IP", 5), env_int("DESKLOOP_PUBLIC_SIGNIN_PER_WORKSPACE", 120)),
-    "feedback": (env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_IP", 20), env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_WORKSPACE", 600)),
+    "feedback": (
+        env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_IP", 20),
+        env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_WORKSPACE", 600),
+    ),
 }
+# The deflection sweep (knowledge/services/deflection_sweep.py): a request session idle this long is over; one that
+# ended without a ticket is a verified deflection once this many hours pass with no ticket from that customer.
+DESKLOOP_REQUEST_IDLE_MINUTES = env_int("DESKLOOP_REQUEST_IDLE_MINUTES", 30)
+DESKLOOP_DEFLECTION_WINDOW_HOURS = env_int("DESKLOOP_DEFLECTION_WINDOW_HOURS", 72)
 DESKLOOP_API_RATE_PER_MINUTE = env_int("DESKLOOP_API_RATE_PER_MINUTE", 600)
 DESKLOOP_TRASH_DAYS = env_int("DESKLOOP_TRASH_DAYS", 30)
 # "Test connection" and fetching refuse IMAP hosts on private or local addresses (the webhooks' address policy);
