@@ -23,6 +23,7 @@ from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import Refusal, refusal
 from deskloop.tickets.attachments import IncomingFile, check_upload_size
 from deskloop.tickets.models import CustomField, CustomFieldType, Macro, Priority, ProductArea, Status, Tag, Ticket
+from deskloop.tickets.page_panels import panels_for_page
 from deskloop.tickets.queries import get_ticket_for_agent
 from deskloop.tickets.services import presence
 from deskloop.tickets.services.composer import ComposerKind, send_from_composer
@@ -63,6 +64,8 @@ def page_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str
         "stale": False,
         "priorities": Priority.choices,
         "max_upload_bytes": settings.DESKLOOP_ATTACHMENT_MAX_BYTES,
+        # What the apps above tickets add to the page (tickets.page_panels).
+        "panels": panels_for_page(ticket=ticket, agent=agent),
         **extra,
     }
 
