@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -54,7 +55,11 @@ def report(request: AgentRequest) -> HttpResponse:
             {"label": _("Suggestions shown"), "figures": found.suggestions},
             {"label": _("Holdout (no suggestions)"), "figures": found.holdout},
         ]
-        return render(request, "knowledge/deflection/report.html", {**context, "report": found, "arms": arms})
+        return render(
+            request,
+            "knowledge/deflection/report.html",
+            {**context, "report": found, "arms": arms, "window_hours": settings.DESKLOOP_DEFLECTION_WINDOW_HOURS},
+        )
     context = _form_context(request)
     return render(
         request, "knowledge/deflection/report.html", {**context, "error": refused.message}, status=refused.status

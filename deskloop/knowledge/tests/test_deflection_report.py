@@ -289,3 +289,12 @@ def test_anonymous_callers_get_nothing(experiment: Cast) -> None:
     assert Client().get("/knowledge/deflection/").status_code == 302
     assert Client().get("/api/v1/knowledge/deflection").status_code == 401
     assert timezone.now() == NOW
+
+
+@pytest.mark.parametrize(("language", "phrase"), [("es", "Solicitudes ahorradas"), ("ru", "Сэкономлено обращений")])
+def test_the_report_speaks_the_agents_language(experiment: Cast, language: str, phrase: str) -> None:
+    experiment.viewer.user.language = language
+    experiment.viewer.user.save()
+    text = text_of(signed_in_client(experiment.viewer).get(f"/knowledge/deflection/?{RANGE}").content)
+    assert phrase in text
+    assert "Requests saved" not in text
