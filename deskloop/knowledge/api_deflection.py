@@ -23,8 +23,8 @@ router = Router(tags=["knowledge"])
 
 
 class DeflectionQuery(Schema):
-    from_: dt.date | None = Field(None, alias="from", description="First day (in your time zone); 30 days ago.")
-    to: dt.date | None = Field(None, description="Last day, included; today by default.")
+    from_: dt.date | None = Field(None, alias="from", description="First day (UTC); 30 days before `to` when left out.")
+    to: dt.date | None = Field(None, description="Last day (UTC), included; today when left out.")
     channel: RequestChannel | None = Field(None, description="One channel; all when left out.")
 
 
