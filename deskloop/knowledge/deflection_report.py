@@ -33,6 +33,7 @@ from deskloop.knowledge.models import (
 from deskloop.knowledge.statistics import Interval, newcombe_difference, wilson
 
 DEFAULT_DAYS = 30
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
 TOP_ROWS = 20
 COMMENTS_PER_ARTICLE = 3
 
@@ -89,9 +90,13 @@ def _date(params: Mapping[str, str], name: str, default: dt.date) -> dt.date:
     if not raw:
         return default
     try:
-        return dt.date.fromisoformat(raw)
+        found = dt.date.fromisoformat(raw)
     except ValueError as exc:
         raise ValidationFailed(_("Give the date as YYYY-MM-DD."), field=name) from exc
+    # Far enough for any report, near enough that the day after the range is still a date.
+    if not EARLIEST <= found <= LATEST:
+        raise ValidationFailed(_("Give a date between 2000 and 2999."), field=name)
+    return found
 
 
 def parse_range(*, workspace_id: int, params: Mapping[str, str]) -> ReportRange:

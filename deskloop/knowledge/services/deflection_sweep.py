@@ -19,6 +19,7 @@ would rather miss a deflection than claim one that was not.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import transaction
@@ -61,15 +62,15 @@ def judge_request_sessions(*, now: dt.datetime | None = None) -> int:
     return _close_idle_sessions(now) + _judge_pending_sessions(now)
 
 
-def _batches(queryset: QuerySet[RequestSession]) -> list[list[int]]:
-    """The candidates' ids in batches (keyset over the primary key, so a large backlog is read in pieces)."""
-    batches: list[list[int]] = []
+def _batches(queryset: QuerySet[RequestSession]) -> Iterator[list[int]]:
+    """The candidates' ids a batch at a time (keyset over the primary key: each batch is read after the one before
+    was judged, so a backlog of any size is held in memory a batch at a time)."""
     after = 0
     while True:
         ids = list(queryset.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:BATCH])
         if not ids:
-            return batches
-        batches.append(ids)
+            return
+        yield ids
         after = ids[-1]
 
 

@@ -151,7 +151,12 @@ def test_a_channel_and_the_range_narrow_the_sessions(experiment: Cast) -> None:
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("from=2026-13-01", "from"), ("from=2026-03-10&to=2026-03-01", "from"), ("channel=fax", "channel")],
+    [
+        ("from=2026-13-01", "from"),
+        ("from=2026-03-10&to=2026-03-01", "from"),
+        ("channel=fax", "channel"),
+        ("from=2026-01-01&to=9999-12-31", "to"),
+    ],
 )
 def test_a_bad_range_is_refused_clearly(experiment: Cast, query: str, field: str) -> None:
     page = signed_in_client(experiment.agent).get(f"/knowledge/deflection/?{query}")
