@@ -38,6 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from deskloop.customers.models import ContactEmail
 from deskloop.knowledge.models import RequestEvent, RequestEventKind, RequestOutcome, RequestSession
 from deskloop.tickets.models import Ticket
 
@@ -86,14 +87,20 @@ def _close_idle_sessions(now: dt.datetime) -> int:
     return changed
 
 
+def _address_owner() -> Subquery:
+    """The contact who owns the session's address in its workspace (the unique (workspace, email) index)."""
+    owners = ContactEmail.objects.filter(workspace_id=OuterRef("workspace_id"), email=OuterRef("email"))
+    return Subquery(owners.values("contact_id")[:1])
+
+
 def _later_ticket() -> Coalesce:
-    """The first ticket the session's customer opened within the window, by contact, address or visitor. Three
-    subqueries rather than one OR across the joins, so each is answered from its own index (the requester's
-    tickets, the workspace's address, the visitor's sessions with a ticket)."""
+    """The first ticket the session's customer opened within the window, by contact, address or visitor (reads
+    ``address_owner``, see ``_address_owner``). Three subqueries rather than one OR across joins, so each is
+    answered from its own index: the requester's tickets by time, the visitor's sessions with a ticket."""
     start, end = OuterRef("started_at"), OuterRef("started_at") + Value(window())
     tickets = Ticket.objects.filter(workspace_id=OuterRef("workspace_id"), created_at__gte=start, created_at__lte=end)
     by_contact = tickets.filter(requester_id=OuterRef("contact_id")).order_by("created_at", "pk")
-    by_address = tickets.filter(requester__emails__email=OuterRef("email"))
+    by_address = tickets.filter(requester_id=OuterRef("address_owner")).order_by("created_at", "pk")
     by_visitor = RequestSession.objects.filter(
         workspace_id=OuterRef("workspace_id"),
         visitor_hash=OuterRef("visitor_hash"),
@@ -103,7 +110,7 @@ def _later_ticket() -> Coalesce:
     ).exclude(visitor_hash="")
     return Coalesce(
         Subquery(by_contact.values("pk")[:1]),
-        Subquery(by_address.order_by("created_at", "pk").values("pk")[:1]),
+        Subquery(by_address.values("pk")[:1]),
         Subquery(by_visitor.order_by("ticket__created_at").values("ticket_id")[:1]),
         output_field=BigIntegerField(),
     )
@@ -115,6 +122,7 @@ def _judge_pending_sessions(now: dt.datetime) -> int:
     for ids in _batches(pending):
         found = dict(
             pending.filter(pk__in=ids)
+            .annotate(address_owner=_address_owner())
             .annotate(later=_later_ticket())
             .filter(later__isnull=False)
             .values_list("pk", "later")
