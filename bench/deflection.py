@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Result, database_label, format_table, measure, setup_django  # noqa: E402
+from bench.common import Result, database_label, format_table, measure, setup_django
 
 BATCH = 5000
 
