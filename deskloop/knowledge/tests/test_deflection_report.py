@@ -303,3 +303,11 @@ def test_the_report_speaks_the_agents_language(experiment: Cast, language: str, 
     text = text_of(signed_in_client(experiment.viewer).get(f"/knowledge/deflection/?{RANGE}").content)
     assert phrase in text
     assert "Requests saved" not in text
+
+
+@pytest.mark.parametrize(("language", "phrase"), [("es", "120 sesiones"), ("ru", "120 сессий")])
+def test_the_sessions_page_speaks_the_agents_language(experiment: Cast, language: str, phrase: str) -> None:
+    experiment.viewer.user.language = language
+    experiment.viewer.user.save()
+    page = signed_in_client(experiment.viewer).get(f"/knowledge/deflection/sessions/?{RANGE}&outcome=judged")
+    assert phrase in text_of(page.content)
