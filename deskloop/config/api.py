@@ -8,6 +8,7 @@ from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
 from deskloop.knowledge.api import router as knowledge_router
 from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router
+from deskloop.knowledge.api_deflection import router as deflection_router
 from deskloop.tickets.api import router as tickets_router
 from deskloop.tickets.api_custom_fields import router as custom_fields_router
 from deskloop.tickets.api_macros import router as macros_router
@@ -36,3 +37,4 @@ api.add_router("", saved_views_router)
 api.add_router("", webhooks_router)
 api.add_router("", knowledge_router)
 api.add_router("", knowledge_suggestions_router)
+api.add_router("", deflection_router)

@@ -198,6 +198,10 @@ DESKLOOP_PORTAL_MAX_ATTACHMENTS = env_int("DESKLOOP_PORTAL_MAX_ATTACHMENTS", 5)
 # Seconds a web process answers suggestions from its in-memory article index before checking for edits
 # (knowledge/suggestions.py); 0 checks on every question.
 DESKLOOP_SUGGESTION_RECHECK_SECONDS = env_int("DESKLOOP_SUGGESTION_RECHECK_SECONDS", 1)
+# The deflection sweep (knowledge/services/deflection_sweep.py): a request session idle this long is over; one that
+# ended without a ticket is a verified deflection once this many hours pass with no ticket from that customer.
+DESKLOOP_REQUEST_IDLE_MINUTES = env_int("DESKLOOP_REQUEST_IDLE_MINUTES", 30)
+DESKLOOP_DEFLECTION_WINDOW_HOURS = env_int("DESKLOOP_DEFLECTION_WINDOW_HOURS", 72)
 DESKLOOP_API_RATE_PER_MINUTE = env_int("DESKLOOP_API_RATE_PER_MINUTE", 600)
 DESKLOOP_TRASH_DAYS = env_int("DESKLOOP_TRASH_DAYS", 30)
 # "Test connection" and fetching refuse IMAP hosts on private or local addresses (the webhooks' address policy);

@@ -12,6 +12,7 @@ urlpatterns = [
     path("settings/", include("deskloop.tickets.urls_admin")),
     path("settings/webhooks/", include("deskloop.webhooks.urls")),
     path("settings/", include("deskloop.knowledge.urls_settings")),
+    path("knowledge/deflection/", include("deskloop.knowledge.urls_deflection")),
     path("knowledge/", include("deskloop.knowledge.urls")),
     path("", include("deskloop.accounts.urls")),
     path("", include("deskloop.customers.urls")),

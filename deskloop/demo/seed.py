@@ -25,6 +25,7 @@ from deskloop.core import outbox
 from deskloop.core.models import OutboxEvent
 from deskloop.customers.models import Contact, Organization
 from deskloop.customers.services import create_contact, create_organization
+from deskloop.demo.funnel import seed_request_sessions
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
 from deskloop.tickets.models import (
     DONE_CATEGORIES,
@@ -113,6 +114,8 @@ def seed_demo(
             if progress is not None:
                 progress(1)
         _settle(cast, now=now)
+        # After the tickets (submitted sessions are their requesters') and after the help center's articles.
+        seed_request_sessions(workspace=cast.workspace, now=now)
     workspace = cast.workspace
     return SeedReport(
         created=True,

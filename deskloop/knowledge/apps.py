@@ -6,6 +6,11 @@ class KnowledgeConfig(AppConfig):
     label = "knowledge"
 
     def ready(self) -> None:
+        from deskloop.core.periodic import register_job
+        from deskloop.knowledge.services.deflection_sweep import judge_request_sessions
+
+        # Idle sessions end after 30 minutes and windows after 72 hours: every five minutes is fine-grained enough.
+        register_job("judge_request_sessions", 300, judge_request_sessions)
         self._register_settings_screens()
         self._register_ticket_page_panels()
 
@@ -28,6 +33,7 @@ class KnowledgeConfig(AppConfig):
         )
 
     def _register_ticket_page_panels(self) -> None:
+        from deskloop.knowledge.ticket_panel import sessions_panel
         from deskloop.knowledge.views.finder import answer_panel, finder_panel
         from deskloop.tickets.page_panels import PanelSlot, TicketPagePanel, register_panel
 
@@ -49,5 +55,14 @@ class KnowledgeConfig(AppConfig):
                 "knowledge/agents/_from_answer_action.html",
                 answer_panel,
                 10,
+            )
+        )
+        register_panel(
+            TicketPagePanel(
+                "knowledge_request_sessions",
+                PanelSlot.SIDEBAR,
+                "knowledge/deflection/_ticket_panel.html",
+                sessions_panel,
+                20,
             )
         )

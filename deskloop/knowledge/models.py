@@ -190,6 +190,12 @@ class RequestOutcome(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted anyway")
     # Left without writing and neither the contact nor the visitor's address wrote within the window.
     VERIFIED_DEFLECTION = "verified_deflection", _("Verified deflection")
+    # Left (or said "solved") but the same customer opened a ticket within the window: not a deflection, counted
+    # with "submitted" in the report; ``ticket`` points at the ticket they wrote (the deflection sweep sets both).
+    RETURNED = "returned", _("Wrote within the window")
+    # Went idle before anything was shown (nothing typed, nothing searched): neither arm saw a suggestion, so the
+    # report leaves these out of both arms instead of calling them deflections.
+    LEFT_BEFORE_SUGGESTION = "left_before_suggestion", _("Left before any suggestion")
 
 
 class RequestSession(WorkspaceOwned):
@@ -217,6 +223,12 @@ class RequestSession(WorkspaceOwned):
             models.Index(fields=["workspace", "started_at"], name="request_session_recent"),
             models.Index(fields=["outcome", "last_event_at"], name="request_session_to_judge"),
             models.Index(fields=["ticket"], name="request_session_ticket"),
+            # The deflection sweep asks whether the same anonymous visitor wrote later from another session.
+            models.Index(
+                fields=["workspace", "visitor_hash"],
+                condition=Q(ticket__isnull=False),
+                name="request_session_visitor_ticket",
+            ),
         ]
 
 
