@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0004_signup'),
         ('customers', '0001_initial'),
-        ('knowledge', '0001_initial'),
+        ('knowledge', '0002_kbagents'),
         ('tickets', '0010_search_api'),
     ]
 
