@@ -11,6 +11,7 @@ urlpatterns = [
     path("settings/", include("deskloop.accounts.urls_settings")),
     path("settings/", include("deskloop.tickets.urls_admin")),
     path("settings/webhooks/", include("deskloop.webhooks.urls")),
+    path("help/<slug:workspace_slug>/", include("deskloop.knowledge.helpcenter.urls")),
     path("", include("deskloop.accounts.urls")),
     path("", include("deskloop.customers.urls")),
     path("", include("deskloop.tickets.urls")),
