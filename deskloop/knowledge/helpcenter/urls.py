@@ -2,8 +2,10 @@
 
 from django.urls import path
 
-from deskloop.knowledge.helpcenter import converters  # noqa: F401  (registers "helplocale")
-from deskloop.knowledge.helpcenter import views
+from deskloop.knowledge.helpcenter import (
+    converters,  # noqa: F401  (registers "helplocale")
+    views,
+)
 
 app_name = "helpcenter"
 

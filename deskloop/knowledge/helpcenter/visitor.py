@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 import secrets
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
-
 
 COOKIE_NAME = "deskloop_visitor"
 COOKIE_MAX_AGE = 365 * 24 * 3600
