@@ -30,5 +30,5 @@ class HelpCenterHostMiddleware:
             if domain in hosts:
                 help_center = queries.help_center_on_host(domain)
                 setattr(request, REQUEST_ATTRIBUTE, help_center)
-                request.urlconf = HOST_URLCONF
+                request.urlconf = HOST_URLCONF  # type: ignore[attr-defined]  # read by Django's handler
         return self.get_response(request)

@@ -93,7 +93,7 @@ def _node(category: KnowledgeCategory, locale: str) -> CategoryNode:
 def category_tree(workspace_id: int, locale: str) -> tuple[list[CategoryNode], int]:
     """The home page: categories with their sections and how many readable articles each holds (those without any
     are left out), and the number of readable articles outside any category."""
-    counts = dict(
+    counts: dict[int | None, int] = dict(
         readable(workspace_id, locale)
         .values_list("article__category_id")
         .annotate(n=Count("id"))

@@ -335,7 +335,7 @@ def sitemap(request: HttpRequest, workspace_slug: str | None = None) -> HttpResp
 
     def build() -> str:
         locales = _readable_locales(site)
-        articles = []
+        articles: list[dict[str, Any]] = []
         for article_id, slugs, changed in queries.sitemap_entries(site.workspace.pk):
             alternates = {
                 code: site.absolute_url(request, "article", locale=code, article_id=article_id, article_slug=slug)
