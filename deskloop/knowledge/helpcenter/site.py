@@ -9,7 +9,7 @@ hreflang links and the sitemap use the own host name whenever it is served.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -37,12 +37,18 @@ def own_host(help_center: HelpCenter | None) -> str:
     return host if host in served_hosts() else ""
 
 
-@dataclass(frozen=True)
 class HelpSite:
-    workspace: Workspace
-    help_center: HelpCenter | None
-    # True when the request came in on the help center's own host name (URLs have no /help/<slug>/ prefix).
-    on_own_host: bool
+    def __init__(self, workspace: Workspace, *, on_own_host: bool, help_center: HelpCenter | None = None) -> None:
+        self.workspace = workspace
+        # True when the request came in on the help center's own host name (URLs have no /help/<slug>/ prefix).
+        self.on_own_host = on_own_host
+        if help_center is not None:
+            self.help_center = help_center
+
+    @cached_property
+    def help_center(self) -> HelpCenter | None:
+        # Read only when a page is built (canonical URLs): a page served from the cache does not need it.
+        return queries.help_center_of(self.workspace.pk)
 
     def url(self, name: str, **kwargs: Any) -> str:
         if not self.on_own_host:
@@ -69,8 +75,8 @@ def resolve_site(request: HttpRequest, workspace_slug: str | None) -> HelpSite:
         on_host: HelpCenter | None = getattr(request, REQUEST_ATTRIBUTE, None)
         if on_host is None:
             raise Http404
-        return HelpSite(workspace=on_host.workspace, help_center=on_host, on_own_host=True)
+        return HelpSite(on_host.workspace, help_center=on_host, on_own_host=True)
     workspace = queries.workspace_by_slug(workspace_slug)
     if workspace is None:
         raise Http404
-    return HelpSite(workspace=workspace, help_center=queries.help_center_of(workspace.pk), on_own_host=False)
+    return HelpSite(workspace, on_own_host=False)

@@ -4,3 +4,6 @@ with the same URL names as under /help/<workspace-slug>/."""
 from django.urls import include, path
 
 urlpatterns = [path("", include("deskloop.knowledge.helpcenter.urls"))]
+
+# The agents' error pages link to the inbox, which this URL configuration does not have.
+handler404 = "deskloop.knowledge.helpcenter.views.not_found"

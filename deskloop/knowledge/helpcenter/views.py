@@ -348,3 +348,8 @@ def sitemap(request: HttpRequest, workspace_slug: str | None = None) -> HttpResp
     version = queries.knowledge_version(site.workspace.pk)
     html = _cached_page(request, site, locale="", version=version, build=build)
     return _public(HttpResponse(html, content_type="application/xml; charset=utf-8"))
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 404 page on a help center's own host name."""
+    return render(request, "helpcenter/not_found.html", status=404)
