@@ -152,7 +152,8 @@ def test_article_page_with_breadcrumbs_canonical_hreflang_language_switch_and_re
     ]
     related = html.split('id="related-heading"')[1]
     assert "Two-factor authentication and your password" in related
-    assert "Unreleased" not in html and "Internal password" not in html
+    assert "Unreleased" not in html
+    assert "Internal password" not in html
     spanish = Client().get(es_url)
     assert spanish.status_code == 200
     assert 'lang="es"' in spanish.content.decode()[:200]
@@ -192,7 +193,9 @@ def test_category_page_lists_its_sections_articles(acme: Cast) -> None:
     html = Client().get("/help/acme/en/c/account/").content.decode()
     assert "<h1>Account</h1>" in html
     section = html.split('<h2 id="section-')[1]
-    assert "Passwords" in section and "Reset your password" in section and "Two-factor" in section
+    assert "Passwords" in section
+    assert "Reset your password" in section
+    assert "Two-factor" in section
     assert "Unreleased" not in html
 
 
@@ -205,11 +208,13 @@ def test_search_without_javascript_ranks_readable_articles_and_records_the_step(
     found = re.findall(r'<li><a href="/help/acme/en/articles/(\d+)-', html)
     assert sorted(int(pk) for pk in found) == sorted([articles["reset"].pk, articles["twofactor"].pk])
     cookie = page.cookies["deskloop_visitor"]
-    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
     client.get("/help/acme/en/search", {"q": "backup codes"})
     session = RequestSession.objects.get()
     assert session.channel == RequestChannel.HELP_CENTER
-    assert session.visitor_hash and cookie.value not in session.visitor_hash
+    assert session.visitor_hash
+    assert cookie.value not in session.visitor_hash
     steps = list(RequestEvent.objects.filter(session=session).values_list("kind", "query", "suggested_article_ids"))
     assert steps[0][:2] == (RequestEventKind.SEARCHED, "password")
     assert sorted(steps[0][2]) == sorted([articles["reset"].pk, articles["twofactor"].pk])
@@ -236,7 +241,8 @@ def test_search_and_feedback_are_rate_limited(acme: Cast) -> None:
     url = f"/help/acme/en/articles/{reset.pk}/feedback"
     assert client.post(url, {"helpful": "yes"}).status_code == 303
     refused = client.post(url, {"helpful": "no"})
-    assert refused.status_code == 429 and refused["Retry-After"]
+    assert refused.status_code == 429
+    assert refused["Retry-After"]
     assert list(ArticleFeedback.objects.values_list("helpful", flat=True)) == [True]
 
 
@@ -300,7 +306,8 @@ def test_a_help_center_on_its_own_host_name(acme: Cast) -> None:
     html = page.content.decode()
     assert page.status_code == 200
     assert f'<link rel="canonical" href="http://help.acme.example/en/articles/{reset.pk}-reset-your-password/">' in html
-    assert 'href="/en/c/passwords/"' in html and 'action="/en/articles/' in html
+    assert 'href="/en/c/passwords/"' in html
+    assert 'action="/en/articles/' in html
     # The path form keeps working, and points search engines at the own host.
     other = Client().get(f"/help/acme/en/articles/{reset.pk}-reset-your-password/").content.decode()
     assert (
@@ -321,7 +328,8 @@ def test_pages_come_from_the_cache_until_the_article_changes(acme: Cast, django_
         again = client.get(url)
     assert again.status_code == 200
     token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-    assert token.search(first) and token.search(again.content.decode())
+    assert token.search(first)
+    assert token.search(again.content.decode())
     assert "placeholder" not in again.content.decode().split("csrfmiddlewaretoken")[1][:80]
     save_translation(
         actor=None,
@@ -348,7 +356,8 @@ def test_an_agent_reading_the_help_center_gets_no_store(acme: Cast) -> None:
     reset = _help_center(acme)["reset"]
     page = signed_in_client(acme.agent).get(_article_url(acme, reset))
     assert page.status_code == 200
-    assert "no-store" in page["Cache-Control"] and "public" not in page["Cache-Control"]
+    assert "no-store" in page["Cache-Control"]
+    assert "public" not in page["Cache-Control"]
 
 
 def test_related_articles_share_the_product_area_or_a_tag(acme: Cast) -> None:
