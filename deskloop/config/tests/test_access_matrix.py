@@ -140,7 +140,35 @@ def _samples(cast: Cast) -> dict[str, Any]:
     samples["allowance_id"] = SenderAllowance.objects.create(
         workspace=cast.workspace, pattern=f"{cast.workspace.slug}.example"
     ).pk
+    samples.update(_help_center_samples(cast))
     return samples
+
+
+def _help_center_samples(cast: Cast) -> dict[str, Any]:
+    """A published public article in a section, so every help-center page of the workspace has something to show;
+    Umbrella's carry the foreign marker."""
+    from deskloop.knowledge.services.articles import create_article
+    from deskloop.knowledge.services.categories import create_category
+
+    marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else cast.workspace.name
+    section = create_category(actor=None, workspace=cast.workspace, name=f"Guides {cast.workspace.slug}")
+    article = create_article(
+        actor=None,
+        workspace=cast.workspace,
+        locale="en",
+        title=f"Getting started {cast.workspace.slug}",
+        body_html=f"<p>{marker} guide</p>",
+        category=section,
+        publish=True,
+    )
+    translation = article.translations.get()
+    return {
+        "workspace_slug": cast.workspace.slug,
+        "locale": "en",
+        "category_slug": section.slug,
+        "article_id": article.pk,
+        "article_slug": translation.slug,
+    }
 
 
 @pytest.fixture
@@ -248,6 +276,31 @@ def test_html_matrix(world: World) -> None:
                         failures.append(f"{who} {method.upper()} {foreign_url}: {foreign.status_code} leaked={leaked}")
     assert failures == []
     assert _foreign_fingerprint(world) == before
+
+
+def test_help_center_pages_never_show_another_workspaces_articles(world: World) -> None:
+    """Every public help-center route under Acme's slug, with Umbrella's article and category in the URL: 404 (405
+    for the other method), never Umbrella's text; anonymous visitors and signed-in agents alike."""
+    from deskloop.knowledge.models import ArticleFeedback
+
+    routes = [r for r in html_routes() if r.name.startswith("helpcenter:") and set(r.params) - {"workspace_slug"}]
+    assert {r.name for r in routes} >= {"helpcenter:category", "helpcenter:article", "helpcenter:feedback"}
+    mixed = {**world.foreign, "workspace_slug": world.acme.workspace.slug, "locale": "en"}
+    failures = []
+    for route in routes:
+        url = _url(route, mixed)
+        if route.params == ("workspace_slug", "locale"):
+            continue  # nothing of Umbrella's in the URL
+        for who, client in _clients(world).items():
+            for method in ("get", "post"):
+                answer = getattr(client, method)(url)
+                if answer.status_code not in (404, 405) or FOREIGN_MARKER.encode() in answer.content:
+                    failures.append(f"{who} {method.upper()} {url}: {answer.status_code}")
+    assert failures == []
+    assert ArticleFeedback.objects.count() == 0
+    search = Client().get(f"/help/{world.acme.workspace.slug}/en/search", {"q": "guide"}).content
+    assert FOREIGN_MARKER.encode() not in search
+    assert b"Getting started acme" in search
 
 
 def test_api_matrix(world: World) -> None:
