@@ -36,6 +36,7 @@ def seed() -> str:
 
 
 SIGN_INS = (
+    "\nThe public help center: http://127.0.0.1:8765/help/demo/\n"
     "\nOpen http://127.0.0.1:8765/ and sign in as (unless you changed these passwords):\n"
     "  hannah@acme.example  deskloop-demo  owner\n"
     "  amir@acme.example    deskloop-demo  admin\n"
@@ -60,7 +61,7 @@ def test_the_demo_is_built_once_and_a_second_run_changes_nothing(
     messages = Message.objects.filter(workspace=workspace)
     assert first == (
         "Created the demo workspace “Acme Support” (demo): 200 tickets with 813 messages, "
-        "43 contacts in 14 organizations.\n" + SIGN_INS
+        "43 contacts in 14 organizations, 42 help-center articles in English, Spanish and Russian.\n" + SIGN_INS
     )
     assert (workspace.name, workspace.ticket_prefix) == ("Acme Support", "ACME")
     assert Counter(Agent.objects.filter(workspace=workspace).values_list("role", flat=True)) == {
@@ -164,3 +165,30 @@ def test_the_plan_fits_every_day_of_the_year() -> None:
             assert len(set(times)) == len(times), plan.conversation
             assert now - dt.timedelta(days=91) < plan.created_at
             assert times[-1] < now
+
+
+def test_the_demo_help_center_has_forty_public_articles_in_three_languages(db: None) -> None:
+    """Every demo article is published in English, Spanish and Russian, in a section, and readable by a visitor
+    (two internal ones for agents stay out); the help center answers in each language."""
+    from deskloop.knowledge.models import ArticleTranslation, ArticleVisibility
+
+    seed()
+    workspace = Workspace.objects.get(slug="demo")
+    translations = ArticleTranslation.objects.filter(workspace=workspace).select_related("article__category")
+    by_visibility = Counter((t.article.visibility, t.locale, t.state) for t in translations)
+    assert by_visibility == {
+        **{(ArticleVisibility.PUBLIC, locale, "published"): 40 for locale in ("en", "es", "ru")},
+        **{(ArticleVisibility.INTERNAL, locale, "published"): 2 for locale in ("en", "es", "ru")},
+    }
+    assert all(t.article.category is not None and t.article.category.parent_id for t in translations)
+    words = sorted(len(t.body_text.split()) for t in translations)
+    assert words[0] >= 80
+    assert words[-1] <= 200
+    client = Client()
+    for locale, heading in (("en", "Getting started"), ("es", "Primeros pasos"), ("ru", "Начало работы")):
+        page = client.get(f"/help/demo/{locale}/")
+        assert page.status_code == 200
+        assert heading in page.content.decode()
+    found = client.get("/help/demo/ru/search", {"q": "пароль"}).content.decode()
+    assert "Как восстановить забытый пароль" in found
+    assert "Внутреннее" not in found
