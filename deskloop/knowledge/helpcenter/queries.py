@@ -20,6 +20,7 @@ from deskloop.knowledge.models import (
     HelpCenter,
     KnowledgeCategory,
 )
+from deskloop.knowledge.suggestions import suggest_articles
 
 RELATED_MAX = 5
 SNIPPET_CHARS = 220
@@ -162,8 +163,23 @@ def other_languages(translation: ArticleTranslation) -> dict[str, str]:
 
 
 def related_articles(translation: ArticleTranslation) -> list[ArticleLink]:
-    """Up to five readable articles in the same language that share the section, the product area or a tag,
-    those of the same section first."""
+    """Up to five readable articles in the same language that share the section, the product area or a tag (those
+    of the same section first), then what the ranker finds for the title when that leaves room."""
+    shared = _sharing_articles(translation)
+    if len(shared) >= RELATED_MAX:
+        return shared
+    taken = {link.article_id for link in shared} | {translation.article_id}
+    ranked = suggest_articles(
+        workspace_id=translation.workspace_id,
+        query=translation.title,
+        locale=translation.locale,
+        limit=RELATED_MAX + len(taken),
+    )
+    more = [s.article_id for s in ranked if s.locale == translation.locale and s.article_id not in taken]
+    return shared + articles_in_order(translation.workspace_id, translation.locale, more[: RELATED_MAX - len(shared)])
+
+
+def _sharing_articles(translation: ArticleTranslation) -> list[ArticleLink]:
     article = translation.article
     tag_ids = list(article.tags.values_list("id", flat=True))
     shares = Q()

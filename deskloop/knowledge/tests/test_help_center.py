@@ -393,3 +393,18 @@ def test_related_articles_share_the_product_area_or_a_tag(acme: Cast) -> None:
     html = Client().get(_article_url(acme, one)).content.decode()
     related = re.findall(r"<li><a href=\"[^\"]+\">([^<]+)</a></li>", html.split('id="related-heading"')[1])
     assert sorted(related) == ["Edit a time entry", "Timer shortcuts"]
+
+
+def test_related_articles_fall_back_to_the_ranker_when_nothing_is_shared(acme: Cast) -> None:
+    def article(title: str, body: str) -> Article:
+        return create_article(
+            actor=None, workspace=acme.workspace, locale="en", title=title, body_html=f"<p>{body}</p>", publish=True
+        )
+
+    export = article("Export time entries to CSV", "Open Reports, choose Export and pick CSV to download entries.")
+    article("Export invoices to CSV or Excel", "Open Invoices, choose Export and pick CSV or Excel to download.")
+    article("Change your profile picture", "Open Profile and upload a square image.")
+    html = Client().get(_article_url(acme, export)).content.decode()
+    related = re.findall(r"<li><a href=\"[^\"]+\">([^<]+)</a></li>", html.split('id="related-heading"')[1])
+    assert related[0] == "Export invoices to CSV or Excel"
+    assert "Export time entries to CSV" not in related

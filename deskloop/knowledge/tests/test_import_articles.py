@@ -34,11 +34,30 @@ def _run(path: str, slug: str = "acme") -> tuple[str, str, int]:
 
 
 GOOD = [
-    {"id": "kb-1", "title": "Reset your password", "body": "Open **Settings**.\n\n- one\n- two", "locale": "en",
-     "category": "Account", "product_area": "Security/Sign-in", "tags": ["password", "login"]},
-    {"id": "kb-1", "title": "Restablecer la contraseña", "body": "<p>Abra <b>Ajustes</b>.</p><script>x()</script>",
-     "locale": "es", "category": "Account", "product_area": "Security/Sign-in", "tags": ["password", "login"]},
-    {"id": "kb-2", "title": "Refunds", "body": "Plain text <del>not a tag</del>\n\nSecond paragraph", "category": "Billing"},
+    {
+        "id": "kb-1",
+        "title": "Reset your password",
+        "body": "Open **Settings**.\n\n- one\n- two",
+        "locale": "en",
+        "category": "Account",
+        "product_area": "Security/Sign-in",
+        "tags": ["password", "login"],
+    },
+    {
+        "id": "kb-1",
+        "title": "Restablecer la contraseña",
+        "body": "<p>Abra <b>Ajustes</b>.</p><script>x()</script>",
+        "locale": "es",
+        "category": "Account",
+        "product_area": "Security/Sign-in",
+        "tags": ["password", "login"],
+    },
+    {
+        "id": "kb-2",
+        "title": "Refunds",
+        "body": "Plain text <del>not a tag</del>\n\nSecond paragraph",
+        "category": "Billing",
+    },
 ]
 
 
