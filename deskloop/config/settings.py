@@ -20,6 +20,11 @@ if not SECRET_KEY:
     SECRET_KEY = "deskloop-insecure-development-key-change-me"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+# Host names of workspaces' help centers ("help.acme.example,support.globex.example") this installation answers:
+# each is allowed as a Host and, when it is a HelpCenter.host_name, served that help center at / (knowledge/helpcenter/
+# hosts.py). A list the operator writes, not a lookup of whatever Host arrives, so host validation stays strict.
+DESKLOOP_HELP_CENTER_HOSTS = [h.lower() for h in env_list("DESKLOOP_HELP_CENTER_HOSTS", [])]
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, *DESKLOOP_HELP_CENTER_HOSTS]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # The sign-up page ("Create your workspace") exists only until the first workspace does; this keeps it open for
@@ -51,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "deskloop.knowledge.helpcenter.hosts.HelpCenterHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "deskloop.core.middleware.RefuseNulInputMiddleware",

@@ -26,6 +26,7 @@ from deskloop.core.models import OutboxEvent
 from deskloop.customers.models import Contact, Organization
 from deskloop.customers.services import create_contact, create_organization
 from deskloop.demo.funnel import seed_request_sessions
+from deskloop.demo.help_center import seed_help_center
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
 from deskloop.tickets.models import (
     DONE_CATEGORIES,
@@ -69,6 +70,7 @@ class SeedReport:
     contacts: int = 0
     organizations: int = 0
     messages: int = 0
+    articles: int = 0
 
 
 @dataclass
@@ -109,6 +111,12 @@ def seed_demo(
     # writing_history: _settle marks the events dispatched, so no task is queued per event.
     with transaction.atomic(), outbox.writing_history():
         cast = _build_cast(people)
+        help_center_articles = seed_help_center(
+            workspace=cast.workspace,
+            admin=_dispatcher(cast),
+            writer=cast.agents[people["help_center_writer"]],
+            areas=cast.areas,
+        )
         for plan in plans:
             _play(cast, plan, engineer=cast.agents[people["engineer"]], dispatcher=_dispatcher(cast))
             if progress is not None:
@@ -125,6 +133,7 @@ def seed_demo(
         contacts=Contact.objects.filter(workspace=workspace).count(),
         organizations=Organization.objects.filter(workspace=workspace).count(),
         messages=Message.objects.filter(workspace=workspace).count(),
+        articles=help_center_articles,
     )
 
 

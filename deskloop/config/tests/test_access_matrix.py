@@ -142,25 +142,15 @@ def _samples(cast: Cast) -> dict[str, Any]:
     samples["allowance_id"] = SenderAllowance.objects.create(
         workspace=cast.workspace, pattern=f"{cast.workspace.slug}.example"
     ).pk
-    from deskloop.knowledge.services.articles import create_article
-
-    # The portal's and the help center's routes are named by the workspace's slug; Umbrella's article carries the
-    # marker, so showing it to anyone of Acme is a leak.
+    # The portal's and the help center's routes are named by the workspace's slug.
     samples["slug"] = cast.workspace.slug
-    samples["article_id"] = create_article(
-        actor=cast.admin,
-        workspace=cast.workspace,
-        locale="en",
-        title=f"Resetting a password {FOREIGN_MARKER if cast.workspace.slug == 'umbrella' else ''}",
-        body_html="<p>Open Settings.</p>",
-        publish=True,
-    ).pk
     return samples
 
 
 def _knowledge_samples(cast: Cast) -> dict[str, Any]:
-    """An article (English, revision 1, an image) and a category of ``cast``'s workspace; Umbrella's carry the
-    marker in their title and name."""
+    """A published public article (English, revision 1, an image) in a section of ``cast``'s workspace, so every
+    agents', help-center and portal page of it has something to show; Umbrella's carry the marker in their title,
+    body and name, so showing them to anyone of Acme is a leak."""
     from deskloop.knowledge.models import ArticleImage
     from deskloop.knowledge.services.articles import create_article
     from deskloop.knowledge.services.categories import create_category
@@ -168,14 +158,15 @@ def _knowledge_samples(cast: Cast) -> dict[str, Any]:
 
     marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else "Acme"
     category = create_category(actor=cast.admin, workspace=cast.workspace, name=f"{marker} category")
+    section = create_category(actor=cast.admin, workspace=cast.workspace, name=f"{marker} guides", parent=category)
     article = create_article(
         actor=cast.agent,
         workspace=cast.workspace,
         locale="en",
         title=f"{marker} article",
         body_html=f"<p>{marker} body</p>",
-        category=category,
-        visibility="internal",
+        category=section,
+        publish=True,
     )
     image = ArticleImage.objects.create(
         workspace=cast.workspace,
@@ -185,11 +176,14 @@ def _knowledge_samples(cast: Cast) -> dict[str, Any]:
         content_type="image/png",
         size=8,
     )
+    translation = article.translations.get()
     return {
         "article_id": article.pk,
         "locale": "en",
         "revision_number": 1,
         "category_id": category.pk,
+        "category_slug": section.slug,
+        "article_slug": translation.slug,
         "image_key": image.key,
     }
 
@@ -323,6 +317,31 @@ def _sent_to_portal_sign_in(who: str, client: Client, *urls: str) -> list[str]:
         if FOREIGN_MARKER.encode() in _body(response):
             failures.append(f"{who} GET {url}: shows another workspace's data")
     return failures
+
+
+def test_help_center_pages_never_show_another_workspaces_articles(world: World) -> None:
+    """Every public help-center route under Acme's slug, with Umbrella's article and category in the URL: 404 (405
+    for the other method), never Umbrella's text; anonymous visitors and signed-in agents alike."""
+    from deskloop.knowledge.models import ArticleFeedback
+
+    routes = [r for r in html_routes() if r.name.startswith("helpcenter:") and set(r.params) - {"workspace_slug"}]
+    assert {r.name for r in routes} >= {"helpcenter:category", "helpcenter:article", "helpcenter:feedback"}
+    mixed = {**world.foreign, "workspace_slug": world.acme.workspace.slug, "locale": "en"}
+    failures = []
+    for route in routes:
+        url = _url(route, mixed)
+        if route.params == ("workspace_slug", "locale"):
+            continue  # nothing of Umbrella's in the URL
+        for who, client in _clients(world).items():
+            for method in ("get", "post"):
+                answer = getattr(client, method)(url)
+                if answer.status_code not in (404, 405) or FOREIGN_MARKER.encode() in answer.content:
+                    failures.append(f"{who} {method.upper()} {url}: {answer.status_code}")
+    assert failures == []
+    assert ArticleFeedback.objects.count() == 0
+    search = Client().get(f"/help/{world.acme.workspace.slug}/en/search", {"q": "Acme article body"}).content
+    assert FOREIGN_MARKER.encode() not in search
+    assert b"Acme article" in search
 
 
 def test_api_matrix(world: World) -> None:

@@ -36,6 +36,7 @@ def seed() -> str:
 
 
 SIGN_INS = (
+    "\nThe public help center: http://127.0.0.1:8765/help/demo/\n"
     "\nOpen http://127.0.0.1:8765/ and sign in as (unless you changed these passwords):\n"
     "  hannah@acme.example  deskloop-demo  owner\n"
     "  amir@acme.example    deskloop-demo  admin\n"
@@ -55,14 +56,15 @@ def test_the_demo_is_built_once_and_a_second_run_changes_nothing(
 ) -> None:
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks() as after_commit:
         first = seed()
-    # Its history is over: nothing is queued for the worker (it used to get a no-op task per outbox event).
-    assert after_commit == []
+    # Its history is over: nothing of it is queued for the worker (it used to get a no-op task per outbox event). The
+    # worker's only work is the help center's sentence vectors, one per article translation (42 articles x 3).
+    assert Counter(callback.__qualname__ for callback in after_commit) == {"schedule_embedding.<locals>.<lambda>": 126}
 
     workspace = Workspace.objects.get(slug="demo")
     messages = Message.objects.filter(workspace=workspace)
     assert first == (
         "Created the demo workspace “Acme Support” (demo): 200 tickets with 813 messages, "
-        "43 contacts in 14 organizations.\n" + SIGN_INS
+        "43 contacts in 14 organizations, 42 help-center articles in English, Spanish and Russian.\n" + SIGN_INS
     )
     assert (workspace.name, workspace.ticket_prefix) == ("Acme Support", "ACME")
     assert Counter(Agent.objects.filter(workspace=workspace).values_list("role", flat=True)) == {
@@ -180,3 +182,30 @@ def test_the_demo_customer_named_by_make_run_signs_in(db: None, django_capture_o
     assert Contact.objects.filter(workspace=workspace, emails__email="dana@northwind.example").count() == 1
     client = signed_in(Client(), workspace, "dana@northwind.example", django_capture_on_commit_callbacks)
     assert client.get(f"/portal/{workspace.slug}/").status_code == 200
+
+
+def test_the_demo_help_center_has_forty_public_articles_in_three_languages(db: None) -> None:
+    """Every demo article is published in English, Spanish and Russian, in a section, and readable by a visitor
+    (two internal ones for agents stay out); the help center answers in each language."""
+    from deskloop.knowledge.models import ArticleTranslation, ArticleVisibility
+
+    seed()
+    workspace = Workspace.objects.get(slug="demo")
+    translations = ArticleTranslation.objects.filter(workspace=workspace).select_related("article__category")
+    by_visibility = Counter((t.article.visibility, t.locale, t.state) for t in translations)
+    assert by_visibility == {
+        **{(ArticleVisibility.PUBLIC, locale, "published"): 40 for locale in ("en", "es", "ru")},
+        **{(ArticleVisibility.INTERNAL, locale, "published"): 2 for locale in ("en", "es", "ru")},
+    }
+    assert all(t.article.category is not None and t.article.category.parent_id for t in translations)
+    words = sorted(len(t.body_text.split()) for t in translations)
+    assert words[0] >= 80
+    assert words[-1] <= 200
+    client = Client()
+    for locale, heading in (("en", "Getting started"), ("es", "Primeros pasos"), ("ru", "Начало работы")):
+        page = client.get(f"/help/demo/{locale}/")
+        assert page.status_code == 200
+        assert heading in page.content.decode()
+    found = client.get("/help/demo/ru/search", {"q": "пароль"}).content.decode()
+    assert "Как восстановить забытый пароль" in found
+    assert "Внутреннее" not in found

@@ -17,6 +17,20 @@ from deskloop.knowledge.models import ARTICLE_LOCALES, KnowledgeCategory
 CATEGORIES_ADMINS_ONLY = gettext_noop("Only admins can change the help center's categories.")
 NAME_MAX = 120
 SLUG_MAX = 120
+DESCRIPTION_MAX = 500
+
+
+def _clean_translations(values: dict[str, str] | None, limit: int, *, field: str) -> dict[str, str]:
+    cleaned: dict[str, str] = {}
+    for locale, text in (values or {}).items():
+        if locale not in ARTICLE_LOCALES:
+            raise ValidationFailed(_("Unknown language “%(locale)s”.") % {"locale": locale}, field=field)
+        text = " ".join(str(text).split())
+        if len(text) > limit:
+            raise ValidationFailed(_("A name can be at most %(max)d characters.") % {"max": limit}, field=field)
+        if text:
+            cleaned[locale] = text
+    return cleaned
 
 
 def _unique_slug(workspace: Workspace, name: str) -> str:
@@ -38,8 +52,11 @@ def create_category(
     name: str,
     parent: KnowledgeCategory | None = None,
     description: str = "",
+    name_translations: dict[str, str] | None = None,
+    description_translations: dict[str, str] | None = None,
 ) -> KnowledgeCategory:
-    """A category (``parent`` None) or a section of one. ``actor`` None: a management command."""
+    """A category (``parent`` None) or a section of one. ``actor`` None: a management command.
+    ``name_translations`` / ``description_translations``: the name and description per article language."""
     if actor is not None:
         if actor.workspace_id != workspace.pk:
             raise NotFound(_("Category not found."))
@@ -56,9 +73,11 @@ def create_category(
     return KnowledgeCategory.objects.create(
         workspace=workspace,
         name=cleaned,
+        name_translations=_clean_translations(name_translations, NAME_MAX, field="name"),
+        description_translations=_clean_translations(description_translations, DESCRIPTION_MAX, field="description"),
         slug=_unique_slug(workspace, cleaned),
         parent=parent,
-        description=description.strip()[:500],
+        description=description.strip()[:DESCRIPTION_MAX],
         position=KnowledgeCategory.objects.filter(workspace=workspace, parent=parent).count(),
     )
 

@@ -34,13 +34,15 @@ class Command(BaseCommand):
         if report.created:
             self.stdout.write(
                 f"Created the demo workspace “{workspace.name}” ({workspace.slug}): {report.tickets} tickets with "
-                f"{report.messages} messages, {report.contacts} contacts in {report.organizations} organizations."
+                f"{report.messages} messages, {report.contacts} contacts in {report.organizations} organizations, "
+                f"{report.articles} help-center articles in English, Spanish and Russian."
             )
         else:
             self.stdout.write(
                 f"The demo workspace “{workspace.name}” ({workspace.slug}) exists already; nothing changed."
             )
         url = (options["url"] or settings.SITE_URL).rstrip("/") + "/"
+        self.stdout.write(f"\nThe public help center: {url}help/{workspace.slug}/")
         self.stdout.write(f"\nOpen {url} and sign in as (unless you changed these passwords):")
         width = max(len(sign_in.email) for sign_in in report.sign_ins)
         for sign_in in report.sign_ins:
