@@ -7,8 +7,8 @@ from deskloop.core.api_input import StorableInputParser
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
 from deskloop.knowledge.api import router as knowledge_router
-from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router
 from deskloop.knowledge.api_deflection import router as deflection_router
+from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router
 from deskloop.tickets.api import router as tickets_router
 from deskloop.tickets.api_custom_fields import router as custom_fields_router
 from deskloop.tickets.api_macros import router as macros_router

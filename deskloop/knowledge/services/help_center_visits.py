@@ -18,7 +18,6 @@ from deskloop.knowledge.models import RequestChannel, RequestEvent, RequestSessi
 from deskloop.knowledge.services.request_sessions import record_search, start_request_session, visitor_hash
 
 
-
 def current_help_center_session(*, workspace: Workspace, visitor_id: str) -> RequestSession | None:
     """The visitor's help-center session of this workspace that is still going, if any."""
     if not visitor_id:
