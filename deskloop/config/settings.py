@@ -204,6 +204,8 @@ DESKLOOP_PORTAL_MAX_ATTACHMENTS = env_int("DESKLOOP_PORTAL_MAX_ATTACHMENTS", 5)
 # Seconds a web process answers suggestions from its in-memory article index before checking for edits
 # (knowledge/suggestions.py); 0 checks on every question.
 DESKLOOP_SUGGESTION_RECHECK_SECONDS = env_int("DESKLOOP_SUGGESTION_RECHECK_SECONDS", 1)
+# After an edit, the old index answers while a thread of the web process rebuilds it (knowledge/suggestions.py).
+DESKLOOP_SUGGESTION_BACKGROUND_REBUILD = env_bool("DESKLOOP_SUGGESTION_BACKGROUND_REBUILD", True)
 # The deflection sweep (knowledge/services/deflection_sweep.py): a request session idle this long is over; one that
 # ended without a ticket is a verified deflection once this many hours pass with no ticket from that customer.
 DESKLOOP_REQUEST_IDLE_MINUTES = env_int("DESKLOOP_REQUEST_IDLE_MINUTES", 30)

@@ -13,3 +13,4 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DESKLOOP_IMAP_ALLOW_PRIVATE_HOSTS = True
 # Suggestions check for edits on every question: tests reuse workspace ids, and each expects its own articles.
 DESKLOOP_SUGGESTION_RECHECK_SECONDS = 0
+DESKLOOP_SUGGESTION_BACKGROUND_REBUILD = False  # tests expect an edit in the very next answer; one test turns it on

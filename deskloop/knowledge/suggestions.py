@@ -12,6 +12,7 @@ signal between processes (docs/architecture.md, "Suggestions").
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from django import db
 from django.conf import settings
 from django.db.models import Count, Max, Q
 
@@ -26,6 +28,8 @@ from deskloop.accounts.models import Workspace
 from deskloop.knowledge import embedding, ranking
 from deskloop.knowledge.models import ARTICLE_LOCALES, Article, ArticleState, ArticleTranslation, ArticleVisibility
 from deskloop.knowledge.ranking import QUERY_MAX_TOKENS
+
+logger = logging.getLogger(__name__)
 
 Audience = Literal["public", "agents"]
 MAX_LIMIT = 10
@@ -138,19 +142,43 @@ def _index(workspace_id: int, locale: str) -> _LocaleIndex:
             _indexes.move_to_end(key)
             return cached
         build_lock = _build_locks.setdefault(key, threading.Lock())
+    if cached is not None and settings.DESKLOOP_SUGGESTION_BACKGROUND_REBUILD:
+        # A rebuild reads and tokenizes every article of the language: seconds at 10,000, which nobody typing into
+        # the portal should wait for. The old index answers meanwhile (its answers' articles are re-checked against
+        # the database) while one thread per process builds the new one.
+        if build_lock.acquire(blocking=False):
+            threading.Thread(
+                target=_rebuild_in_background, args=(key, fingerprint, build_lock), daemon=True, name="suggestions"
+            ).start()
+        return cached
     with build_lock:
         with _indexes_lock:
             cached = _indexes.get(key)
         if cached is not None and cached.fingerprint == fingerprint:
             return cached
-        built = _build(workspace_id, locale, fingerprint)
-        built.checked_at = time.monotonic()
-        with _indexes_lock:
-            _indexes[key] = built
-            _indexes.move_to_end(key)
-            while len(_indexes) > CACHED_INDEXES:
-                _indexes.popitem(last=False)
-        return built
+        return _store(key, _build(workspace_id, locale, fingerprint))
+
+
+def _store(key: tuple[int, str], built: _LocaleIndex) -> _LocaleIndex:
+    built.checked_at = time.monotonic()
+    with _indexes_lock:
+        _indexes[key] = built
+        _indexes.move_to_end(key)
+        while len(_indexes) > CACHED_INDEXES:
+            _indexes.popitem(last=False)
+    return built
+
+
+def _rebuild_in_background(key: tuple[int, str], fingerprint: tuple[Any, ...], build_lock: threading.Lock) -> None:
+    try:
+        _store(key, _build(key[0], key[1], fingerprint))
+    except Exception:
+        # The old index keeps answering; the next question after the recheck interval tries again.
+        logger.exception("rebuilding the suggestion index of workspace %s (%s) failed", *key)
+    finally:
+        build_lock.release()
+        # This thread's own database connection; the request threads' connections are untouched.
+        db.connection.close()
 
 
 def forget_indexes() -> None:

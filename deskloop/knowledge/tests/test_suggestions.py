@@ -210,3 +210,24 @@ def test_an_article_made_internal_leaves_public_answers_even_from_a_cached_index
         external_id="",
     )
     assert _public(acme, q="password") == (200, [])
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(DESKLOOP_SUGGESTION_BACKGROUND_REBUILD=True)
+def test_after_an_edit_the_old_index_answers_until_a_thread_has_built_the_new_one(acme):
+    import threading
+
+    from deskloop.knowledge.suggestions import forget_indexes, suggest_articles
+
+    forget_indexes()
+    _article(acme, *PASSWORD_ARTICLE)
+    ask = {"workspace_id": acme.workspace.pk, "query": "refund to my card", "locale": "en"}
+    assert [s.title for s in suggest_articles(**ask)] == []
+    _article(acme, *REFUND_ARTICLE)
+    # The question right after the edit does not wait for the rebuild: it gets the index it had.
+    assert [s.title for s in suggest_articles(**ask)] == []
+    for thread in threading.enumerate():
+        if thread.name == "suggestions":
+            thread.join(timeout=60)
+    assert [s.title for s in suggest_articles(**ask)] == ["Refunds and returns"]
+    forget_indexes()
