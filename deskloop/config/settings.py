@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "deskloop.knowledge",
     "deskloop.webhooks",
     "deskloop.channels.email",
+    "deskloop.channels.widget",
     "deskloop.demo",
 ]
 

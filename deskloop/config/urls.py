@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("deskloop.customers.urls")),
     path("", include("deskloop.tickets.urls")),
     path("", include("deskloop.channels.email.urls")),
+    path("", include("deskloop.channels.widget.urls")),
 ]
 
 # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused by Django with a 400; this answers 413 with a readable page.

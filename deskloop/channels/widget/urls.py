@@ -1,0 +1,19 @@
+from django.urls import path
+
+from deskloop.channels.widget import loader, views
+
+app_name = "widget"
+
+urlpatterns = [
+    path("widget.js", loader.loader, name="loader"),
+    path("widget-demo/", loader.demo_host, name="demo"),
+    path("widget/<slug:slug>/panel/", views.panel, name="panel"),
+    path("widget/<slug:slug>/answers/", views.answers, name="answers"),
+    path("widget/<slug:slug>/suggestions/", views.suggestions, name="suggestions"),
+    path("widget/<slug:slug>/articles/<int:article_id>/", views.article, name="article"),
+    path("widget/<slug:slug>/solved/", views.solved, name="solved"),
+    path("widget/<slug:slug>/identify/", views.identify, name="identify"),
+    path("widget/<slug:slug>/requests/", views.submit, name="submit"),
+    path("widget/<slug:slug>/conversations/", views.conversations, name="conversations"),
+    path("widget/<slug:slug>/conversations/<int:number>/", views.conversation, name="conversation"),
+]
