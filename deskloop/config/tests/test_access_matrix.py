@@ -140,6 +140,14 @@ def _samples(cast: Cast) -> dict[str, Any]:
     samples["allowance_id"] = SenderAllowance.objects.create(
         workspace=cast.workspace, pattern=f"{cast.workspace.slug}.example"
     ).pk
+    from deskloop.knowledge.services.articles import create_article
+
+    # The public self-service routes (the widget) take the workspace's slug and one of its public articles.
+    samples["slug"] = cast.workspace.slug
+    samples["article_id"] = create_article(
+        actor=cast.agent, workspace=cast.workspace, locale="en", title=f"Article {cast.workspace.slug}", body_html="x",
+        publish=True,
+    ).pk
     return samples
 
 
