@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "deskloop.knowledge",
     "deskloop.webhooks",
     "deskloop.channels.email",
+    "deskloop.channels.portal",
     "deskloop.channels.widget",
     "deskloop.demo",
 ]
@@ -187,6 +188,11 @@ DESKLOOP_PUBLIC_RATE_LIMITS = {
     "signin_link": (env_int("DESKLOOP_PUBLIC_SIGNIN_PER_IP", 5), env_int("DESKLOOP_PUBLIC_SIGNIN_PER_WORKSPACE", 120)),
     "feedback": (env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_IP", 20), env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_WORKSPACE", 600)),
 }
+# Customer portal (channels/portal): how long a magic sign-in link works, how long a contact stays signed in, and
+# how many files one portal message may carry (each within DESKLOOP_ATTACHMENT_MAX_BYTES).
+DESKLOOP_PORTAL_LINK_SECONDS = env_int("DESKLOOP_PORTAL_LINK_SECONDS", 15 * 60)
+DESKLOOP_PORTAL_SESSION_SECONDS = env_int("DESKLOOP_PORTAL_SESSION_SECONDS", 7 * 24 * 3600)
+DESKLOOP_PORTAL_MAX_ATTACHMENTS = env_int("DESKLOOP_PORTAL_MAX_ATTACHMENTS", 5)
 DESKLOOP_API_RATE_PER_MINUTE = env_int("DESKLOOP_API_RATE_PER_MINUTE", 600)
 DESKLOOP_TRASH_DAYS = env_int("DESKLOOP_TRASH_DAYS", 30)
 # "Test connection" and fetching refuse IMAP hosts on private or local addresses (the webhooks' address policy);

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("deskloop.customers.urls")),
     path("", include("deskloop.tickets.urls")),
     path("", include("deskloop.channels.email.urls")),
+    path("", include("deskloop.channels.portal.urls")),
     path("", include("deskloop.channels.widget.urls")),
 ]
 

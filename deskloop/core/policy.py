@@ -17,6 +17,9 @@ class Tenancy(StrEnum):
     PUBLIC = "public"  # no sign-in; must not reveal workspace data (login, health, signed links)
     AUTHENTICATED = "authenticated"  # signed in, but not yet inside a workspace (workspace picker)
     WORKSPACE = "workspace"  # signed-in agent of the current workspace; objects resolved inside it
+    # A customer (contact) signed in to the workspace named by the URL, by a magic link (channels.portal); an agent's
+    # sign-in does not count, and objects are resolved inside what that contact may see.
+    CONTACT = "contact"
 
 
 @dataclass(frozen=True)

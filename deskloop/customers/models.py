@@ -34,6 +34,10 @@ class Organization(WorkspaceOwned):
         "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_organizations"
     )
     notes = models.TextField(blank=True)
+    # In the customer portal, its contacts see each other's tickets too (not only their own).
+    portal_shares_tickets = models.BooleanField(
+        _("contacts see the organization's tickets in the portal"), default=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

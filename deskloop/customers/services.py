@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -351,3 +352,10 @@ def clear_email_bouncing(*, identity: ContactEmail) -> None:
         return
     ContactEmail.objects.filter(pk=identity.pk).update(bouncing_since=None)
     identity.bouncing_since = None
+
+
+def mark_email_verified(*, workspace: Workspace, email: str) -> None:
+    """The address's owner proved they read its mail (they used a sign-in link sent to it): note when, once."""
+    ContactEmail.objects.filter(workspace=workspace, email=normalize_email(email), verified_at__isnull=True).update(
+        verified_at=timezone.now()
+    )

@@ -21,6 +21,7 @@ class CustomFieldOut(Schema):
     field_type: str
     choices: list[str]
     required_on_solve: bool
+    visible_to_customers: bool = Field(..., description="Asked in the customer portal's and the widget's form.")
     position: int
 
 
@@ -34,6 +35,7 @@ class CustomFieldIn(Schema):
     field_type: CustomFieldType
     choices: list[str] = Field(default_factory=list, description="Choice fields only.")
     required_on_solve: bool = False
+    visible_to_customers: bool = Field(False, description="Ask it in the customer portal's and the widget's form.")
     key: str = Field("", max_length=60, description="Made from the label unless given; never changes afterwards.")
 
 
@@ -43,6 +45,7 @@ class CustomFieldUpdateIn(Schema):
     label: str | None = Field(None, max_length=100)
     choices: list[str] | None = None
     required_on_solve: bool | None = None
+    visible_to_customers: bool | None = None
 
 
 class MoveIn(Schema):
@@ -70,6 +73,7 @@ def create_field(request: HttpRequest, payload: CustomFieldIn, response: HttpRes
         choices=payload.choices,
         required_on_solve=payload.required_on_solve,
         key=payload.key,
+        visible_to_customers=payload.visible_to_customers,
     )
     response["Location"] = f"{request.path.rstrip('/')}/{field.pk}"
     return Status(201, field)
@@ -102,6 +106,9 @@ def update_field(request: HttpRequest, field_id: int, payload: CustomFieldUpdate
         choices=payload.choices if payload.choices is not None else field.choices,
         required_on_solve=(
             payload.required_on_solve if payload.required_on_solve is not None else field.required_on_solve
+        ),
+        visible_to_customers=(
+            payload.visible_to_customers if payload.visible_to_customers is not None else field.visible_to_customers
         ),
     )
 

@@ -47,6 +47,11 @@ class CustomFieldForm(AccessibleForm):
         help_text=_("For single and multiple choice fields: one choice per line, in the order agents see them."),
     )
     required_on_solve = forms.BooleanField(label=_("Required to solve a ticket"), required=False)
+    visible_to_customers = forms.BooleanField(
+        label=_("Ask customers"),
+        required=False,
+        help_text=_("Shown in the customer portal's and the widget's request form."),
+    )
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

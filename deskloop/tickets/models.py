@@ -113,6 +113,8 @@ class CustomField(WorkspaceOwned, NamedInLanguages):
     field_type = models.CharField(_("type"), max_length=20, choices=CustomFieldType.choices)
     choices = models.JSONField(default=list, blank=True)
     required_on_solve = models.BooleanField(_("required to solve"), default=False)
+    # Asked in the customer portal's and the widget's request form; the others are for agents only.
+    visible_to_customers = models.BooleanField(_("visible to customers"), default=False)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:

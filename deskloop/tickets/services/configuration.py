@@ -351,6 +351,7 @@ def create_custom_field(
     choices: Sequence[str] = (),
     required_on_solve: bool = False,
     key: str = "",
+    visible_to_customers: bool = False,
 ) -> CustomField:
     """A new ticket field at the end. ``key`` (the API and filter name) is made from the label unless given;
     it and the type never change afterwards, because stored values depend on both."""
@@ -370,6 +371,7 @@ def create_custom_field(
                 field_type=field_type,
                 choices=cleaned_choices,
                 required_on_solve=required_on_solve,
+                visible_to_customers=visible_to_customers,
                 position=0 if last is None else last + 1,
             )
     except IntegrityError as exc:
@@ -377,9 +379,16 @@ def create_custom_field(
 
 
 def update_custom_field(
-    *, actor: Agent, field: CustomField, label: str, choices: Sequence[str] = (), required_on_solve: bool = False
+    *,
+    actor: Agent,
+    field: CustomField,
+    label: str,
+    choices: Sequence[str] = (),
+    required_on_solve: bool = False,
+    visible_to_customers: bool = False,
 ) -> CustomField:
-    """Relabel a field, edit its choices (a choice still set on tickets stays) and the required-to-solve flag."""
+    """Relabel a field, edit its choices (a choice still set on tickets stays), the required-to-solve flag and
+    whether customers are asked it (the portal's and the widget's request form)."""
     check_same_workspace(actor, field, FIELD_NOT_FOUND)
     cleaned_label = _clean_label(label)
     cleaned_choices = clean_choices(field.field_type, choices)
@@ -398,7 +407,8 @@ def update_custom_field(
         locked.label = cleaned_label
         locked.choices = cleaned_choices
         locked.required_on_solve = required_on_solve
-        locked.save(update_fields=["label", "choices", "required_on_solve"])
+        locked.visible_to_customers = visible_to_customers
+        locked.save(update_fields=["label", "choices", "required_on_solve", "visible_to_customers"])
     return locked
 
 

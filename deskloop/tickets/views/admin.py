@@ -167,6 +167,7 @@ def fields(request: AgentRequest) -> HttpResponse:
                 key=form.cleaned_data["key"],
                 choices=form.choice_list(),
                 required_on_solve=form.cleaned_data["required_on_solve"],
+                visible_to_customers=form.cleaned_data["visible_to_customers"],
             )
             messages.success(request, _("Field “%(label)s” created.") % {"label": created.label})
             return redirect("admin_settings:fields")
@@ -181,6 +182,7 @@ def field_detail(request: AgentRequest, field_id: int) -> HttpResponse:
         "label": field.label,
         "choices": "\n".join(field.choices),
         "required_on_solve": field.required_on_solve,
+        "visible_to_customers": field.visible_to_customers,
     }
     form = CustomFieldForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
@@ -191,6 +193,7 @@ def field_detail(request: AgentRequest, field_id: int) -> HttpResponse:
                 label=form.cleaned_data["label"],
                 choices=form.choice_list(),
                 required_on_solve=form.cleaned_data["required_on_solve"],
+                visible_to_customers=form.cleaned_data["visible_to_customers"],
             )
             messages.success(request, _("Field saved."))
             return redirect("admin_settings:fields")
