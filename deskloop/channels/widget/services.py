@@ -13,16 +13,16 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Workspace
+from deskloop.channels.portal.services import submit_customer_request
 from deskloop.channels.widget import queries
 from deskloop.channels.widget.identity import WidgetPass, load_pass, new_visitor_id, verify_identity
 from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import Contact
-from deskloop.customers.services import find_or_create_contact, normalize_email
+from deskloop.customers.services import find_or_create_contact
 from deskloop.knowledge.models import ARTICLE_LOCALES, Article, RequestChannel, RequestSession
 from deskloop.knowledge.services import request_sessions
 from deskloop.tickets.models import Channel, Message, Ticket
 from deskloop.tickets.services.messages import CustomerMessage, add_customer_message
-from deskloop.tickets.services.tickets import NewTicket, open_ticket
 
 SUBJECT_MAX = 200
 BODY_MAX = 20_000
@@ -103,37 +103,30 @@ class WidgetRequest:
     body: str
 
 
-def _checked_request(request: WidgetRequest, contact: Contact | None) -> WidgetRequest:
+def submit_request(*, workspace: Workspace, visitor: Visitor, request: WidgetRequest) -> Ticket:
+    """Open a ticket from the Contact tab, as the identified contact or as the address the visitor typed, through
+    the one service the portal uses too (``submit_customer_request``: the ticket and the session's "submitted"
+    step in one transaction). A refusal leaves nothing behind, not even a contact made for the typed address."""
     subject = " ".join(request.subject.split())
-    body = request.body.strip()
     if not subject:
         raise ValidationFailed(_("Tell us in a few words what it is about."), field="subject")
-    if len(subject) > SUBJECT_MAX:
-        raise ValidationFailed(_("The subject can be at most %(max)d characters.") % {"max": SUBJECT_MAX}, field="subject")
-    if not body:
-        raise ValidationFailed(_("Describe what happened, so we can help."), field="body")
-    if len(body) > BODY_MAX:
-        raise ValidationFailed(_("The message can be at most %(max)d characters.") % {"max": BODY_MAX}, field="body")
-    email = contact.primary_email if contact is not None else normalize_email(request.email)
-    return WidgetRequest(email=email, name=request.name.strip()[:NAME_MAX], subject=subject, body=body)
-
-
-def submit_request(*, workspace: Workspace, visitor: Visitor, request: WidgetRequest) -> Ticket:
-    """Open a ticket from the Contact tab, as the identified contact or as the address the visitor typed, with the
-    request session's "submitted" step in the same transaction."""
-    checked = _checked_request(request, visitor.contact)
     with transaction.atomic():
         contact = visitor.contact or find_or_create_contact(
-            workspace=workspace, email=checked.email, name=checked.name, locale=visitor.widget_pass.locale
-        )
-        ticket, _message = open_ticket(
             workspace=workspace,
-            ticket=NewTicket(requester=contact, subject=checked.subject, body_text=checked.body, channel=Channel.WIDGET),
-            via="widget",
+            email=request.email,
+            name=request.name.strip()[:NAME_MAX],
+            locale=visitor.widget_pass.locale,
         )
-        if visitor.session is not None:
-            request_sessions.record_submitted(session=visitor.session, ticket=ticket)
-    return ticket
+        return submit_customer_request(
+            workspace=workspace,
+            contact=contact,
+            subject=subject,
+            body=request.body,
+            custom_fields={},
+            attachments=[],
+            channel=Channel.WIDGET,
+            request_session=visitor.session,
+        )
 
 
 def reply(*, contact: Contact, ticket: Ticket, body: str) -> Message:

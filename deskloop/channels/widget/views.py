@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deskloop.accounts.access import public_view
 from deskloop.accounts.models import Workspace
+from deskloop.channels.portal import queries as portal_queries
 from deskloop.channels.widget import queries, services
 from deskloop.channels.widget.answers import QUERY_MAX, SEARCH_RESULTS, SUGGESTIONS_SHOWN, find_answers
 from deskloop.channels.widget.forms import ReplyForm, RequestForm
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 # The project's policy, except that any site may frame the panel: it is made to sit inside customers' apps.
 PANEL_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
 IDENTIFY_BODY_MAX = 4096
+CONVERSATIONS_SHOWN = 50
 
 
 def _over_limit(request: HttpRequest, workspace: Workspace, bucket: str) -> HttpResponse | None:
@@ -162,7 +164,7 @@ def suggestions(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def article(request: HttpRequest, slug: str, article_id: int) -> HttpResponse:
     def run(workspace: Workspace, visitor: services.Visitor | None) -> HttpResponse:
-        translated = queries.public_translation(workspace, article_id, translation.get_language() or "en")
+        translated = portal_queries.public_article(workspace, article_id, translation.get_language() or "en")
         if visitor is not None:
             services.record_article_opened(visitor=visitor, article=translated.article)
         return render(request, "widget/_article.html", {"translation": translated, "slug": slug})
@@ -179,7 +181,7 @@ def solved(request: HttpRequest, slug: str) -> HttpResponse:
     def run(workspace: Workspace, visitor: services.Visitor | None) -> HttpResponse:
         assert visitor is not None
         raw_id = request.POST.get("article_id", "")
-        found = queries.public_translation(workspace, int(raw_id), "en").article if raw_id.isdigit() else None
+        found = portal_queries.public_article(workspace, int(raw_id), "en").article if raw_id.isdigit() and len(raw_id) < 16 else None
         services.record_solved(visitor=visitor, article=found)
         return render(request, "widget/_solved.html", {})
 
@@ -262,7 +264,7 @@ def conversations(request: HttpRequest, slug: str) -> HttpResponse:
     def run(workspace: Workspace, visitor: services.Visitor | None) -> HttpResponse:
         contact = _identified(visitor)
         return render(
-            request, "widget/_conversations.html", {"tickets": queries.conversations_of(contact), "slug": slug}
+            request, "widget/_conversations.html", {"tickets": portal_queries.tickets_for_contact(contact)[:CONVERSATIONS_SHOWN], "slug": slug}
         )
 
     return _with_visitor(request, slug, required=True, run=run)
@@ -276,7 +278,7 @@ def conversation(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
     def run(workspace: Workspace, visitor: services.Visitor | None) -> HttpResponse:
         contact = _identified(visitor)
-        ticket = queries.conversation_of(contact, number)
+        ticket = portal_queries.get_ticket_for_contact(contact, number)
         form = ReplyForm(request.POST) if request.method == "POST" else ReplyForm()
         status = 200
         if request.method == "POST":
@@ -287,7 +289,7 @@ def conversation(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 status = 422
         context = {
             "ticket": ticket,
-            "messages": queries.public_messages(ticket),
+            "messages": portal_queries.public_messages(ticket),
             "form": form,
             "slug": slug,
             "back_url": reverse("widget:conversations", args=[slug]),
