@@ -17,3 +17,7 @@ class RequestForm(forms.Form):
 
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Your reply"), max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConfirmEmailForm(forms.Form):
+    email = forms.EmailField(label=_("Your email"), max_length=254)

@@ -16,4 +16,7 @@ urlpatterns = [
     path("widget/<slug:slug>/requests/", views.submit, name="submit"),
     path("widget/<slug:slug>/conversations/", views.conversations, name="conversations"),
     path("widget/<slug:slug>/conversations/<int:number>/", views.conversation, name="conversation"),
+    path("widget/<slug:slug>/confirmations/", views.request_confirmation, name="request_confirmation"),
+    path("widget/<slug:slug>/confirmations/claim/", views.claim_confirmation, name="claim_confirmation"),
+    path("widget/<slug:slug>/confirm/<uuid:confirmation_id>/", views.confirm_email, name="confirm_email"),
 ]

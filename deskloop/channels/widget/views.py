@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -25,12 +26,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from deskloop.accounts.access import public_view
 from deskloop.accounts.models import Workspace
 from deskloop.channels.portal import queries as portal_queries
-from deskloop.channels.widget import queries, services
+from deskloop.channels.portal.identity import ContactRequest, contact_view
+from deskloop.channels.widget import confirmation, queries, services
 from deskloop.channels.widget.answers import QUERY_MAX, SEARCH_RESULTS, SUGGESTIONS_SHOWN, find_answers
-from deskloop.channels.widget.forms import ReplyForm, RequestForm
+from deskloop.channels.widget.forms import ConfirmEmailForm, ReplyForm, RequestForm
 from deskloop.channels.widget.identity import PASS_HEADER, Unauthenticated
 from deskloop.channels.widget.slots import filled_tabs
 from deskloop.core.errors import DomainError
+from deskloop.core.refusals import refusal
 from deskloop.core.public_limits import seconds_over_limit, too_many_requests
 from deskloop.core.security_headers import CONTENT_SECURITY_POLICY
 
@@ -252,7 +255,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _identified(visitor: services.Visitor | None) -> Any:
     if visitor is None or visitor.contact is None:
-        raise Unauthenticated(_("Your conversations are shown once the app you are using tells us who you are."))
+        raise Unauthenticated(_("Confirm your email to see your conversations."))
     return visitor.contact
 
 
@@ -262,6 +265,10 @@ def conversations(request: HttpRequest, slug: str) -> HttpResponse:
     """My conversations: the identified visitor's own tickets."""
 
     def run(workspace: Workspace, visitor: services.Visitor | None) -> HttpResponse:
+        if visitor is not None and visitor.contact is None:
+            # Anonymous: nothing is shown until the visitor proves the address by the link mailed to it.
+            context = {"form": ConfirmEmailForm(), "slug": slug}
+            return render(request, "widget/_confirm_form.html", context, status=401)
         contact = _identified(visitor)
         return render(
             request, "widget/_conversations.html", {"tickets": portal_queries.tickets_for_contact(contact)[:CONVERSATIONS_SHOWN], "slug": slug}
@@ -297,3 +304,61 @@ def conversation(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         return render(request, "widget/_conversation.html", context, status=status)
 
     return _with_visitor(request, slug, required=True, run=run)
+
+
+@public_view
+@csrf_exempt
+@require_POST
+def request_confirmation(request: HttpRequest, slug: str) -> HttpResponse:
+    """An anonymous visitor asks to see their conversations: the magic link goes to the address they typed."""
+
+    def run(workspace: Workspace, visitor: services.Visitor | None) -> HttpResponse:
+        assert visitor is not None
+        if limited := _over_limit(request, workspace, "signin_link"):
+            return limited
+        form = ConfirmEmailForm(request.POST)
+        if not form.is_valid():
+            return render(request, "widget/_confirm_form.html", {"form": form, "slug": slug}, status=422)
+        secret, code = confirmation.request_confirmation(
+            workspace=workspace, visitor=visitor, email=form.cleaned_data["email"]
+        )
+        context = {"secret": secret, "code": code, "email": form.cleaned_data["email"], "slug": slug}
+        return render(request, "widget/_confirmation_sent.html", context)
+
+    return _with_visitor(request, slug, required=True, run=run)
+
+
+@public_view
+@csrf_exempt
+@require_POST
+def claim_confirmation(request: HttpRequest, slug: str) -> HttpResponse:
+    """The panel's poll while the visitor confirms in their mail: 202 while waiting, then the pass (once)."""
+    workspace = queries.workspace_by_slug(slug)
+    if limited := _over_limit(request, workspace, "search"):
+        return limited
+    try:
+        visitor = services.visitor_from_pass(workspace=workspace, value=request.headers.get(PASS_HEADER, ""))
+        widget_pass = confirmation.claim(workspace=workspace, visitor=visitor, secret=request.POST.get("secret", ""))
+    except DomainError as error:
+        return JsonResponse({"title": error.message, "code": error.code}, status=error.http_status)
+    if widget_pass is None:
+        return JsonResponse({"pending": True}, status=202)
+    return JsonResponse({"pass": widget_pass.dumps()})
+
+
+@contact_view
+@require_http_methods(["GET", "POST"])
+def confirm_email(request: ContactRequest, slug: str, confirmation_id: uuid.UUID) -> HttpResponse:
+    """Where the magic link leads, signed in as the contact: "show your conversations in the panel with this
+    code?". Only a deliberate POST (with the portal's CSRF token) confirms."""
+    workspace = request.portal_workspace
+    with refusal(None) as refused:
+        pending = confirmation.pending_confirmation(
+            workspace=workspace, contact=request.contact, public_id=confirmation_id
+        )
+        if request.method == "POST":
+            confirmation.confirm(workspace=workspace, contact=request.contact, public_id=confirmation_id)
+            return render(request, "widget/confirmed.html", {"workspace": workspace, "done": True})
+        return render(request, "widget/confirmed.html", {"workspace": workspace, "code": pending.code})
+    context = {"workspace": workspace, "error": refused.message}
+    return render(request, "widget/confirmed.html", context, status=refused.status)

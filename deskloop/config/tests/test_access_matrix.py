@@ -148,6 +148,19 @@ def _samples(cast: Cast) -> dict[str, Any]:
         actor=cast.agent, workspace=cast.workspace, locale="en", title=f"Article {cast.workspace.slug}", body_html="x",
         publish=True,
     ).pk
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from deskloop.channels.widget.models import EmailConfirmation
+
+    samples["confirmation_id"] = EmailConfirmation.objects.create(
+        workspace=cast.workspace,
+        secret_hash=f"matrix-{cast.workspace.slug}",
+        code="123456",
+        email=cast.customer.primary_email,
+        expires_at=timezone.now() + dt.timedelta(minutes=15),
+    ).public_id
     return samples
 
 

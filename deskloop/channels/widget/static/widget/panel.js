@@ -97,6 +97,35 @@
     if (subject) { subject.dispatchEvent(new Event("input", { bubbles: true })); }
   }
 
+  // A refusal (401, 422, 429) is shown where the answer would have gone, like any other fragment.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status >= 400 && status < 500) { event.detail.shouldSwap = true; event.detail.isError = false; }
+  });
+
+  // After "Send me a link": ask every few seconds whether the visitor confirmed in their mail.
+  function pollConfirmation(holder) {
+    var started = Date.now();
+    var form = new URLSearchParams({ secret: holder.getAttribute("data-claim-secret") });
+    function poll() {
+      fetch(holder.getAttribute("data-claim-url"), {
+        method: "POST", credentials: "omit", body: form,
+        headers: { "X-Deskloop-Widget": widgetPass }
+      }).then(function (response) {
+        if (response.status === 202 && Date.now() - started < 15 * 60 * 1000) { setTimeout(poll, 2000); return; }
+        return response.json().then(function (answer) {
+          if (response.ok && answer.pass) { widgetPass = answer.pass; markIdentified(""); }
+          else { holder.textContent = holder.getAttribute("data-expired-message"); }
+        });
+      });
+    }
+    setTimeout(poll, 2000);
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var holder = event.detail.target.querySelector("[data-claim-url]");
+    if (holder) { pollConfirmation(holder); }
+  });
+
   window.addEventListener("message", function (event) {
     if (event.source !== window.parent || event.origin !== hostOrigin) { return; }
     var data = event.data || {};
