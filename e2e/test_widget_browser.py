@@ -5,11 +5,13 @@ user sees and answers their conversations; neither page reports a policy violati
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core import mail
 from playwright.sync_api import FrameLocator, Page
 
 from deskloop.channels.widget.tests.conftest import ACME_SECRET, give_help_center, signed_claims
@@ -141,5 +143,36 @@ def test_an_identified_user_sees_and_answers_their_conversations(help_center: Ca
     assert acme.ticket.messages.filter(body_text="Thanks, it is right now.", channel="widget").exists()
     page.evaluate("window.Deskloop('close')")
     expect(page.get_by_role("dialog", name="Help and support")).to_be_hidden()
+    assert _violations(page) == []
+    assert console == []
+
+
+def test_an_anonymous_visitor_confirms_by_the_mailed_link_before_seeing_conversations(
+    help_center: Cast, host_url: str, live_url: str, page: Page
+) -> None:
+    acme = help_center
+    console, panel = _open_host(page, host_url)
+    page.get_by_role("button", name="Help").click()
+    panel.get_by_role("tab", name="My conversations").click()
+    expect(panel.get_by_text("Confirm your email to see your conversations")).to_be_visible()
+    expect(panel.get_by_role("link", name="Invoice shows the wrong VAT number")).to_have_count(0)
+    panel.locator("#pane-conversations").get_by_label("Your email").fill(acme.customer.primary_email)
+    panel.get_by_role("button", name="Send me a link").click()
+    expect(panel.get_by_text("Code:")).to_be_visible()
+    code = panel.locator("[data-claim-url] strong").inner_text()
+
+    # The customer opens the link from the mail that went out, in another tab of the same browser.
+    # (The mail names SITE_URL; the test's server listens elsewhere.)
+    link = re.search(r"https?://[^/\s]+(/portal/\S+/signin/\S+/)", mail.outbox[-1].body).group(1)  # type: ignore[union-attr]
+    mailbox_tab = page.context.new_page()
+    mailbox_tab.goto(live_url + link)
+    mailbox_tab.get_by_role("button", name="Continue to Acme support").click()
+    expect(mailbox_tab.get_by_text(code)).to_be_visible()
+    mailbox_tab.get_by_role("button", name="Yes, show my conversations there").click()
+    expect(mailbox_tab.get_by_role("status")).to_contain_text("Done")
+    mailbox_tab.close()
+
+    # Back in the host application, the panel notices and shows the conversations.
+    expect(panel.get_by_role("link", name="Invoice shows the wrong VAT number")).to_be_visible()
     assert _violations(page) == []
     assert console == []
