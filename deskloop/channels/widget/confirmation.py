@@ -97,7 +97,9 @@ def claim(*, workspace: Workspace, visitor: Visitor, secret: str) -> WidgetPass 
     with transaction.atomic():
         if rows.filter(confirmed_at__isnull=False).update(claimed_at=now) != 1:
             return None
-        contact_id = EmailConfirmation.objects.filter(secret_hash=_hash(secret)).values_list("contact_id", flat=True).get()
+        contact_id = (
+            EmailConfirmation.objects.filter(secret_hash=_hash(secret)).values_list("contact_id", flat=True).get()
+        )
     return WidgetPass(
         workspace_id=workspace.pk,
         session_key=visitor.widget_pass.session_key,

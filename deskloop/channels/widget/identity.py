@@ -32,8 +32,8 @@ from deskloop.core.errors import DomainError, PermissionDenied, ValidationFailed
 MAX_SKEW = 10 * 60
 # How long a pass lets the panel act without the host signing again (a long support conversation fits in it).
 PASS_MAX_AGE = 2 * 60 * 60
-PASS_SALT = "deskloop.widget.pass"
-PASS_HEADER = "X-Deskloop-Widget"
+PASS_SALT = "deskloop.widget.pass"  # noqa: S105 (a signing namespace, not a secret)
+PASS_HEADER = "X-Deskloop-Widget"  # noqa: S105 (a header name)
 CANONICAL_PREFIX = "deskloop-widget-v1"
 # In this order, one "key=value" line each after the prefix; absent optional ones are empty values.
 SIGNED_FIELDS = ("workspace", "user_id", "email", "name", "organization_id", "plan", "mrr", "timestamp")
@@ -85,7 +85,9 @@ def _clean_claims(raw: dict[str, object]) -> dict[str, str]:
     return claims
 
 
-def verify_identity(*, workspace_slug: str, secret: str, raw: dict[str, object], now: float | None = None) -> HostIdentity:
+def verify_identity(
+    *, workspace_slug: str, secret: str, raw: dict[str, object], now: float | None = None
+) -> HostIdentity:
     """The host's statement about its user, or a refusal: unsigned or wrongly signed (another workspace's secret,
     a changed field), missing id or email, or a timestamp more than ``MAX_SKEW`` away from now."""
     claims = _clean_claims(raw)

@@ -64,11 +64,12 @@ def visitor_from_pass(*, workspace: Workspace, value: str) -> Visitor:
 def identify(*, workspace: Workspace, visitor: Visitor, claims: dict[str, object]) -> tuple[WidgetPass, Contact]:
     """The host application vouched for its user: the contact with that email (made if new), and a pass that
     carries it. A wrong or stale signature changes nothing."""
-    host_identity = verify_identity(
-        workspace_slug=workspace.slug, secret=queries.widget_secret(workspace), raw=claims
-    )
+    host_identity = verify_identity(workspace_slug=workspace.slug, secret=queries.widget_secret(workspace), raw=claims)
     contact = find_or_create_contact(
-        workspace=workspace, email=host_identity.email, name=host_identity.name[:NAME_MAX], locale=visitor.widget_pass.locale
+        workspace=workspace,
+        email=host_identity.email,
+        name=host_identity.name[:NAME_MAX],
+        locale=visitor.widget_pass.locale,
     )
     return replace(visitor.widget_pass, contact_id=contact.pk), contact
 

@@ -1,12 +1,12 @@
 from django.urls import path
 
-from deskloop.channels.widget import loader, views
+from deskloop.channels.widget import demo_host, loader, views
 
 app_name = "widget"
 
 urlpatterns = [
     path("widget.js", loader.loader, name="loader"),
-    path("widget-demo/", loader.demo_host, name="demo"),
+    path("widget-demo/", demo_host.demo_host, name="demo"),
     path("widget/<slug:slug>/panel/", views.panel, name="panel"),
     path("widget/<slug:slug>/answers/", views.answers, name="answers"),
     path("widget/<slug:slug>/suggestions/", views.suggestions, name="suggestions"),

@@ -33,8 +33,8 @@ from deskloop.channels.widget.forms import ConfirmEmailForm, ReplyForm, RequestF
 from deskloop.channels.widget.identity import PASS_HEADER, Unauthenticated
 from deskloop.channels.widget.slots import filled_tabs
 from deskloop.core.errors import DomainError
-from deskloop.core.refusals import refusal
 from deskloop.core.public_limits import seconds_over_limit, too_many_requests
+from deskloop.core.refusals import refusal
 from deskloop.core.security_headers import CONTENT_SECURITY_POLICY
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,11 @@ def _visitor(request: HttpRequest, workspace: Workspace, *, required: bool) -> s
 
 
 def _with_visitor(
-    request: HttpRequest, slug: str, *, required: bool, run: Callable[[Workspace, services.Visitor | None], HttpResponse]
+    request: HttpRequest,
+    slug: str,
+    *,
+    required: bool,
+    run: Callable[[Workspace, services.Visitor | None], HttpResponse],
 ) -> HttpResponse:
     """Resolve the workspace and the caller's pass, speak the panel's language, and show a refusal as a fragment."""
     workspace = queries.workspace_by_slug(slug)
@@ -179,12 +183,16 @@ def article(request: HttpRequest, slug: str, article_id: int) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def solved(request: HttpRequest, slug: str) -> HttpResponse:
-    """"This solved my problem", under an article."""
+    """ "This solved my problem", under an article."""
 
     def run(workspace: Workspace, visitor: services.Visitor | None) -> HttpResponse:
         assert visitor is not None
         raw_id = request.POST.get("article_id", "")
-        found = portal_queries.public_article(workspace, int(raw_id), "en").article if raw_id.isdigit() and len(raw_id) < 16 else None
+        found = (
+            portal_queries.public_article(workspace, int(raw_id), "en").article
+            if raw_id.isdigit() and len(raw_id) < 16
+            else None
+        )
         services.record_solved(visitor=visitor, article=found)
         return render(request, "widget/_solved.html", {})
 
@@ -227,7 +235,9 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
             return limited
         form = RequestForm(request.POST)
         if not form.is_valid():
-            return render(request, "widget/_request_form.html", {"form": form, "visitor": visitor, "slug": slug}, status=422)
+            return render(
+                request, "widget/_request_form.html", {"form": form, "visitor": visitor, "slug": slug}, status=422
+            )
         if form.cleaned_data["website"]:
             # A bot filled the field people never see: it is told the same as a person and nothing is stored.
             logger.info("widget request refused by the honeypot (workspace %s)", workspace.slug)
@@ -246,7 +256,10 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
             return render(
-                request, "widget/_request_form.html", {"form": form, "visitor": visitor, "slug": slug}, status=error.http_status
+                request,
+                "widget/_request_form.html",
+                {"form": form, "visitor": visitor, "slug": slug},
+                status=error.http_status,
             )
         return render(request, "widget/_request_sent.html", {})
 
@@ -271,7 +284,9 @@ def conversations(request: HttpRequest, slug: str) -> HttpResponse:
             return render(request, "widget/_confirm_form.html", context, status=401)
         contact = _identified(visitor)
         return render(
-            request, "widget/_conversations.html", {"tickets": portal_queries.tickets_for_contact(contact)[:CONVERSATIONS_SHOWN], "slug": slug}
+            request,
+            "widget/_conversations.html",
+            {"tickets": portal_queries.tickets_for_contact(contact)[:CONVERSATIONS_SHOWN], "slug": slug},
         )
 
     return _with_visitor(request, slug, required=True, run=run)

@@ -145,7 +145,11 @@ def _samples(cast: Cast) -> dict[str, Any]:
     # The public self-service routes (the widget) take the workspace's slug and one of its public articles.
     samples["slug"] = cast.workspace.slug
     samples["article_id"] = create_article(
-        actor=cast.agent, workspace=cast.workspace, locale="en", title=f"Article {cast.workspace.slug}", body_html="x",
+        actor=cast.agent,
+        workspace=cast.workspace,
+        locale="en",
+        title=f"Article {cast.workspace.slug}",
+        body_html="x",
         publish=True,
     ).pk
     import datetime as dt

@@ -42,8 +42,12 @@ def shelf(acme: Cast) -> Shelf:
 
     return Shelf(
         export=article("Export your data as CSV", "<p>Open Reports and press <b>Export CSV</b>.</p>", publish=True),
-        invoices=article("Change the VAT number on invoices", "<p>Billing settings hold the VAT number.</p>", publish=True),
-        internal=article("Export refunds by hand", "<p>Internal export steps.</p>", publish=True, visibility="internal"),
+        invoices=article(
+            "Change the VAT number on invoices", "<p>Billing settings hold the VAT number.</p>", publish=True
+        ),
+        internal=article(
+            "Export refunds by hand", "<p>Internal export steps.</p>", publish=True, visibility="internal"
+        ),
         draft=article("Export to Excel (coming)", "<p>Draft export notes.</p>"),
     )
 
@@ -67,7 +71,10 @@ class Panel:
 
     def identify(self, claims: dict[str, str]):  # type: ignore[no-untyped-def]
         response = self.client.post(
-            f"/widget/{self.slug}/identify/", claims, content_type="application/json", headers={PASS_HEADER: self.widget_pass}
+            f"/widget/{self.slug}/identify/",
+            claims,
+            content_type="application/json",
+            headers={PASS_HEADER: self.widget_pass},
         )
         if response.status_code == 200:
             self.widget_pass = response.json()["pass"]

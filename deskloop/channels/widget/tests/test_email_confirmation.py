@@ -65,7 +65,9 @@ def test_confirming_by_mail_shows_the_visitors_conversations(
     assert panel.post("confirmations/claim/", {"secret": secret}).status_code == 404
 
 
-def test_another_contacts_sign_in_cannot_confirm_it(acme: Cast, shelf: Shelf, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_another_contacts_sign_in_cannot_confirm_it(
+    acme: Cast, shelf: Shelf, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     victim_panel = Panel("acme")
     secret, _code, _victims_link = _ask(victim_panel, acme.customer.primary_email, django_capture_on_commit_callbacks)
     confirmation = EmailConfirmation.objects.get()
@@ -77,7 +79,9 @@ def test_another_contacts_sign_in_cannot_confirm_it(acme: Cast, shelf: Shelf, dj
     assert victim_panel.post("confirmations/claim/", {"secret": secret}).status_code == 202
 
 
-def test_the_confirmation_page_needs_the_mailed_sign_in(acme: Cast, shelf: Shelf, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_the_confirmation_page_needs_the_mailed_sign_in(
+    acme: Cast, shelf: Shelf, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     _ask(Panel("acme"), acme.customer.primary_email, django_capture_on_commit_callbacks)
     confirmation = EmailConfirmation.objects.get()
     stranger = Client().get(f"/widget/acme/confirm/{confirmation.public_id}/")
@@ -85,7 +89,9 @@ def test_the_confirmation_page_needs_the_mailed_sign_in(acme: Cast, shelf: Shelf
     assert stranger["Location"].startswith("/portal/acme/signin/")
 
 
-def test_a_wrong_secret_or_pass_gets_nothing(acme: Cast, umbrella: Cast, shelf: Shelf, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_secret_or_pass_gets_nothing(
+    acme: Cast, umbrella: Cast, shelf: Shelf, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     panel = Panel("acme")
     secret, _code, link = _ask(panel, acme.customer.primary_email, django_capture_on_commit_callbacks)
     reader, page = _sign_in_by_mail(link)

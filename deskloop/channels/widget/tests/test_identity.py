@@ -39,7 +39,9 @@ def test_the_canonical_string_is_what_docs_widget_md_shows() -> None:
 
 
 def test_a_good_signature_names_the_user() -> None:
-    identity = verify_identity(workspace_slug="acme", secret=SECRET, raw=signed(plan="Pro", mrr="990.50"), now=1700000100)
+    identity = verify_identity(
+        workspace_slug="acme", secret=SECRET, raw=signed(plan="Pro", mrr="990.50"), now=1700000100
+    )
     assert (identity.user_id, identity.email, identity.name, identity.plan, str(identity.mrr)) == (
         "u-17",
         "carmen@globex.example",
