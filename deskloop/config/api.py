@@ -6,6 +6,7 @@ from deskloop.accounts.api_people import router as people_router
 from deskloop.core.api_input import StorableInputParser
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
+from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router
 from deskloop.tickets.api import router as tickets_router
 from deskloop.tickets.api_custom_fields import router as custom_fields_router
 from deskloop.tickets.api_macros import router as macros_router
@@ -32,3 +33,4 @@ api.add_router("", macros_router)
 api.add_router("", custom_fields_router)
 api.add_router("", saved_views_router)
 api.add_router("", webhooks_router)
+api.add_router("", knowledge_suggestions_router)

@@ -186,7 +186,10 @@ DESKLOOP_PUBLIC_RATE_LIMITS = {
     "search": (env_int("DESKLOOP_PUBLIC_SEARCH_PER_IP", 60), env_int("DESKLOOP_PUBLIC_SEARCH_PER_WORKSPACE", 3000)),
     "submit": (env_int("DESKLOOP_PUBLIC_SUBMIT_PER_IP", 5), env_int("DESKLOOP_PUBLIC_SUBMIT_PER_WORKSPACE", 120)),
     "signin_link": (env_int("DESKLOOP_PUBLIC_SIGNIN_PER_IP", 5), env_int("DESKLOOP_PUBLIC_SIGNIN_PER_WORKSPACE", 120)),
-    "feedback": (env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_IP", 20), env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_WORKSPACE", 600)),
+    "feedback": (
+        env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_IP", 20),
+        env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_WORKSPACE", 600),
+    ),
 }
 # Customer portal (channels/portal): how long a magic sign-in link works, how long a contact stays signed in, and
 # how many files one portal message may carry (each within DESKLOOP_ATTACHMENT_MAX_BYTES).

@@ -112,6 +112,7 @@ def _samples(cast: Cast) -> dict[str, Any]:
         "email_id": cast.customer.emails.get().pk,
         # A password-reset link of the workspace's agent (public: the link itself is the credential).
         "uidb64": urlsafe_base64_encode(force_bytes(cast.agent.user_id)),
+        "workspace_slug": cast.workspace.slug,
     }
     from deskloop.webhooks.models import Delivery, DeliveryState, Endpoint
 

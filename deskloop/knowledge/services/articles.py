@@ -29,6 +29,7 @@ from deskloop.knowledge.models import (
     ArticleVisibility,
     KnowledgeCategory,
 )
+from deskloop.knowledge.services.embeddings import schedule_embedding
 from deskloop.tickets.models import ProductArea
 from deskloop.tickets.services.tickets import get_or_create_tags
 
@@ -224,6 +225,7 @@ def save_translation(
     translation.save()
     if text_changed:
         _record_revision(translation, actor=actor, note=note)
+        schedule_embedding(translation)
     Article.objects.filter(pk=article.pk).update(updated_at=now)
     return SavedTranslation(translation, changed=True)
 
