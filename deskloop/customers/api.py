@@ -1,4 +1,4 @@
-"""Organizations and contacts over the API: list, retrieve, create."""
+"""Organizations and contacts over the API: list, retrieve, create; organizations also change."""
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +20,7 @@ from deskloop.customers.schemas import (
     OrganizationIn,
     OrganizationOut,
     OrganizationPage,
+    OrganizationUpdateIn,
 )
 
 router = Router(tags=["customers"])
@@ -132,6 +133,40 @@ def create_organization(request: HttpRequest, payload: OrganizationIn, response:
         industry=payload.industry,
         lifecycle_stage=payload.lifecycle_stage,
         owner=_owner(agent.workspace_id, payload.owner_id),
+        portal_shares_tickets=payload.portal_shares_tickets,
     )
     response["Location"] = f"{request.path.rstrip('/')}/{organization.pk}"
     return Status(201, _organizations(agent.workspace_id).get(pk=organization.pk))
+
+
+@router.patch(
+    "/organizations/{organization_id}",
+    response={200: OrganizationOut, **problems(401, 403, 404, 409, 422, 429)},
+    summary="Change an organization",
+    description="Only the fields sent change (the domains, when sent, replace the list; customer_since and owner_id "
+    "are cleared only on the organization page).",
+)
+@api_policy(WRITER_ROLES)
+def update_organization(request: HttpRequest, organization_id: int, payload: OrganizationUpdateIn) -> Organization:
+    agent = caller_agent(request)
+    organization = _organizations(agent.workspace_id).filter(pk=organization_id).first()
+    if organization is None:
+        raise Http404
+    values = services.OrganizationValues(
+        name=organization.name if payload.name is None else payload.name,
+        domains=[d.domain for d in organization.domains.all()] if payload.domains is None else payload.domains,
+        plan=organization.plan if payload.plan is None else payload.plan,
+        mrr=organization.mrr if payload.mrr is None else payload.mrr,
+        customer_since=payload.customer_since or organization.customer_since,
+        industry=organization.industry if payload.industry is None else payload.industry,
+        lifecycle_stage=payload.lifecycle_stage or organization.lifecycle_stage,
+        owner=organization.owner if payload.owner_id is None else _owner(agent.workspace_id, payload.owner_id),
+        notes=organization.notes,
+        portal_shares_tickets=(
+            organization.portal_shares_tickets
+            if payload.portal_shares_tickets is None
+            else payload.portal_shares_tickets
+        ),
+    )
+    services.update_organization(actor=agent, organization=organization, values=values)
+    return _organizations(agent.workspace_id).get(pk=organization.pk)

@@ -50,6 +50,9 @@ class OrganizationForm(forms.Form):
     lifecycle_stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=LifecycleStage.choices)
     owner = forms.TypedChoiceField(label=_("Account owner"), coerce=int, empty_value=None, required=False)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    portal_shares_tickets = forms.BooleanField(
+        label=_("Contacts see each other's tickets in the customer portal"), required=False
+    )
 
     def __init__(self, *args: object, owner_choices: list[tuple[object, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

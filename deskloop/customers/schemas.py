@@ -83,6 +83,7 @@ class OrganizationOut(Schema):
     industry: str
     lifecycle_stage: LifecycleStage
     owner: AgentRef | None
+    portal_shares_tickets: bool = Field(..., description="Its contacts see each other's tickets in the portal.")
     created_at: dt.datetime
 
     @staticmethod
@@ -104,6 +105,21 @@ class OrganizationIn(Schema):
     industry: str = Field("", max_length=100)
     lifecycle_stage: LifecycleStage = LifecycleStage.CUSTOMER
     owner_id: int | None = Field(None, description="An agent of this workspace.")
+    portal_shares_tickets: bool = Field(False, description="Its contacts see each other's tickets in the portal.")
+
+
+class OrganizationUpdateIn(Schema):
+    """Only the fields sent change."""
+
+    name: str | None = Field(None, max_length=200)
+    domains: list[str] | None = None
+    plan: str | None = Field(None, max_length=100)
+    mrr: Decimal | None = Field(None, max_digits=12, decimal_places=2)
+    customer_since: dt.date | None = None
+    industry: str | None = Field(None, max_length=100)
+    lifecycle_stage: LifecycleStage | None = None
+    owner_id: int | None = None
+    portal_shares_tickets: bool | None = None
 
 
 class ContactListQuery(Schema):

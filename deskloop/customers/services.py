@@ -112,6 +112,7 @@ def create_organization(
     industry: str = "",
     lifecycle_stage: str = LifecycleStage.CUSTOMER,
     owner: Agent | None = None,
+    portal_shares_tickets: bool = False,
 ) -> Organization:
     name = (name or "").strip()
     if not name:
@@ -141,6 +142,7 @@ def create_organization(
             industry=industry,
             lifecycle_stage=lifecycle_stage,
             owner=owner,
+            portal_shares_tickets=portal_shares_tickets,
         )
         OrganizationDomain.objects.bulk_create(
             [OrganizationDomain(workspace=workspace, organization=organization, domain=d) for d in cleaned_domains]
@@ -282,6 +284,8 @@ class OrganizationValues:
     lifecycle_stage: str = LifecycleStage.CUSTOMER
     owner: Agent | None = None
     notes: str = ""
+    # Its contacts see each other's tickets in the customer portal.
+    portal_shares_tickets: bool = False
 
 
 def update_organization(*, actor: Agent, organization: Organization, values: OrganizationValues) -> Organization:
@@ -321,6 +325,7 @@ def update_organization(*, actor: Agent, organization: Organization, values: Org
         organization.lifecycle_stage = values.lifecycle_stage
         organization.owner = owner
         organization.notes = values.notes
+        organization.portal_shares_tickets = values.portal_shares_tickets
         organization.save()
         OrganizationDomain.objects.filter(organization=organization).exclude(domain__in=cleaned_domains).delete()
         existing = set(OrganizationDomain.objects.filter(organization=organization).values_list("domain", flat=True))

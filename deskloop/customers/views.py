@@ -165,6 +165,7 @@ def _organization_kwargs(form: OrganizationForm, agent: Agent) -> dict[str, Any]
         "industry": form.cleaned_data["industry"],
         "lifecycle_stage": form.cleaned_data["lifecycle_stage"],
         "owner": owner,
+        "portal_shares_tickets": form.cleaned_data["portal_shares_tickets"],
     }
 
 
@@ -195,6 +196,7 @@ def organization_detail(request: AgentRequest, organization_id: int) -> HttpResp
         "lifecycle_stage": organization.lifecycle_stage,
         "owner": organization.owner_id,
         "notes": organization.notes,
+        "portal_shares_tickets": organization.portal_shares_tickets,
     }
     form = OrganizationForm(request.POST or None, initial=initial, owner_choices=_owner_choices(request.agent))
     status = 200

@@ -57,14 +57,18 @@ def signed_in_contact(request: HttpRequest, workspace: Workspace) -> Contact | N
     held = request.session.get(_session_key(workspace))
     if not isinstance(held, dict):
         return None
-    too_old = int(time.time()) - int(held.get("at", 0)) > settings.DESKLOOP_PORTAL_SESSION_SECONDS
-    contact = (
-        None
-        if too_old
-        else Contact.objects.select_related("organization")
-        .filter(workspace=workspace, pk=held.get("contact"), is_blocked=False)
-        .first()
-    )
+    contact_id, signed_in_at = held.get("contact"), held.get("at")
+    contact = None
+    if (
+        isinstance(contact_id, int)
+        and isinstance(signed_in_at, int)
+        and int(time.time()) - signed_in_at <= settings.DESKLOOP_PORTAL_SESSION_SECONDS
+    ):
+        contact = (
+            Contact.objects.select_related("organization")
+            .filter(workspace=workspace, pk=contact_id, is_blocked=False)
+            .first()
+        )
     if contact is None:
         request.session.pop(_session_key(workspace), None)
     return contact

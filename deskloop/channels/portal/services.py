@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 LINK_INVALID = gettext_noop("This sign-in link is invalid, was already used, or has expired. Ask for a new one.")
 REQUEST_NEEDS_BODY = gettext_noop("Describe what you need help with.")
+REPLY_EMPTY = gettext_noop("The message is empty.")
 REQUEST_BODY_TOO_LONG = gettext_noop("The description can be at most %(max)d characters.")
 TOO_MANY_FILES = gettext_noop("At most %(max)d files can be attached to one message.")
 UNKNOWN_FIELD = gettext_noop("Unknown custom field “%(key)s”.")
@@ -233,13 +234,17 @@ def reply_as_contact(*, ticket: Ticket, contact: Contact, body: str, attachments
     text = (body or "").strip()
     if len(text) > BODY_MAX:
         raise ValidationFailed(_(REQUEST_BODY_TOO_LONG) % {"max": BODY_MAX}, field="body")
+    if not text and not attachments:
+        raise ValidationFailed(_(REPLY_EMPTY), field="body")
     check_attachments(attachments)
-    add_customer_message(
-        ticket=ticket,
-        contact=contact,
-        message=CustomerMessage(body_text=text, channel=Channel.WEB, attachments=attachments),
-        via="portal",
-    )
+    # Its own transaction (a savepoint inside a caller's): add_customer_message joins a caller's without one.
+    with transaction.atomic():
+        add_customer_message(
+            ticket=ticket,
+            contact=contact,
+            message=CustomerMessage(body_text=text, channel=Channel.WEB, attachments=attachments),
+            via="portal",
+        )
 
 
 def solve_as_contact(*, ticket: Ticket, contact: Contact) -> Ticket:

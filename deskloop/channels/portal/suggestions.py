@@ -4,14 +4,10 @@ the locale the customer reads in."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.utils import translation
 
 from deskloop.knowledge.models import ARTICLE_LOCALES
-
-if TYPE_CHECKING:
-    from deskloop.knowledge.suggestions import Suggestion
+from deskloop.knowledge.suggestions import Suggestion, suggest_articles
 
 SHOWN = 3
 
@@ -26,6 +22,4 @@ def suggestions_for(*, workspace_id: int, query: str) -> list[Suggestion]:
     """The best public articles for what the customer typed ([] when the ranker abstains)."""
     if not query.strip():
         return []
-    from deskloop.knowledge.suggestions import suggest_articles  # kbrank: a top-level import once merged
-
     return suggest_articles(workspace_id=workspace_id, query=query, locale=reading_locale(), limit=SHOWN)

@@ -143,14 +143,15 @@ def _samples(cast: Cast) -> dict[str, Any]:
     ).pk
     from deskloop.knowledge.services.articles import create_article
 
-    # The public self-service routes (the widget) take the workspace's slug and one of its public articles.
+    # The portal's and the help center's routes are named by the workspace's slug; Umbrella's article carries the
+    # marker, so showing it to anyone of Acme is a leak.
     samples["slug"] = cast.workspace.slug
     samples["article_id"] = create_article(
-        actor=cast.agent,
+        actor=cast.admin,
         workspace=cast.workspace,
         locale="en",
-        title=f"Article {cast.workspace.slug}",
-        body_html="x",
+        title=f"Resetting a password {FOREIGN_MARKER if cast.workspace.slug == 'umbrella' else ''}",
+        body_html="<p>Open Settings.</p>",
         publish=True,
     ).pk
     import datetime as dt
@@ -255,6 +256,11 @@ def test_html_matrix(world: World) -> None:
                 if own.status_code >= 500:
                     failures.append(f"{who} GET {own_url}: {own.status_code}")
                 continue
+            if policy.tenancy == Tenancy.CONTACT:
+                # Customers' pages: an agent's sign-in is not a customer's; everyone here is sent to sign in
+                # (test_portal_contact_matrix walks them with signed-in customers).
+                failures += _sent_to_portal_sign_in(who, client, own_url, foreign_url)
+                continue
             if who == "anonymous":
                 if own.status_code not in (302, 401) or (own.status_code == 302 and "/login/" not in own["Location"]):
                     failures.append(f"anonymous GET {own_url}: {own.status_code}, expected a redirect to sign in")
@@ -274,6 +280,19 @@ def test_html_matrix(world: World) -> None:
                         failures.append(f"{who} {method.upper()} {foreign_url}: {foreign.status_code} leaked={leaked}")
     assert failures == []
     assert _foreign_fingerprint(world) == before
+
+
+def _sent_to_portal_sign_in(who: str, client: Client, *urls: str) -> list[str]:
+    failures = []
+    for url in urls:
+        response = client.get(url)
+        slug = url.split("/")[2]
+        signin = f"/portal/{slug}/signin/"
+        if response.status_code != 302 or not response["Location"].startswith(signin):
+            failures.append(f"{who} GET {url}: {response.status_code}, expected a redirect to {signin}")
+        if FOREIGN_MARKER.encode() in _body(response):
+            failures.append(f"{who} GET {url}: shows another workspace's data")
+    return failures
 
 
 def test_api_matrix(world: World) -> None:
@@ -313,3 +332,93 @@ def test_api_matrix(world: World) -> None:
                     failures.append(f"anonymous {method} {url}: {anonymous_response.status_code}, expected 401")
     assert failures == []
     assert _foreign_fingerprint(world) == before
+
+
+# An internal note on the Acme ticket the customer can see: no customer page may ever show it.
+INTERNAL_MARKER = "AGENTS-ONLY-NOTE"
+
+
+def _contact_client(contact: Any) -> Client:
+    """A browser in which ``contact`` followed a sign-in link of their workspace's portal."""
+    import time
+
+    client = Client()
+    session = client.session
+    session[f"deskloop_portal:{contact.workspace_id}"] = {"contact": contact.pk, "at": int(time.time())}
+    session.save()
+    return client
+
+
+def _set_portal_sharing(organization: Any, shares: bool) -> None:
+    from deskloop.customers.models import Organization
+
+    Organization.objects.filter(pk=organization.pk).update(portal_shares_tickets=shares)
+
+
+@pytest.mark.parametrize("organization_shares", [False, True])
+def test_portal_contact_matrix(world: World, organization_shares: bool) -> None:
+    """Every customer route x the customers who could ask: the requester sees their ticket, a colleague of the same
+    organization only when it shares, a contact of another organization never, a customer of another workspace is
+    sent to sign in; nobody sees an internal note, an attachment of one, or another workspace's anything."""
+    from deskloop.tickets.models import Message
+    from deskloop.tickets.services.messages import CustomerMessage, add_customer_message
+
+    acme = world.acme
+    _set_portal_sharing(acme.organization, organization_shares)
+    add_internal_note(ticket=acme.ticket, agent=acme.agent, body_text=f"{INTERNAL_MARKER} refund approved")
+    public_reply = add_customer_message(
+        ticket=acme.ticket,
+        contact=acme.customer,
+        message=CustomerMessage(
+            body_text="Here is the invoice", attachments=[IncomingFile(filename="invoice.txt", content=b"VAT")]
+        ),
+    )
+    own = {**world.own, "attachment_id": public_reply.attachments.get().pk}
+    actors = {
+        "requester": acme.customer,
+        "colleague": find_or_create_contact(workspace=acme.workspace, email="gus@globex-acme.example", name="Gus"),
+        "other organization": find_or_create_contact(workspace=acme.workspace, email="olga@initech.example"),
+        "other workspace": world.umbrella.customer,
+    }
+    assert actors["colleague"].organization_id == acme.organization.pk
+    sees_ticket = {"requester": True, "colleague": organization_shares, "other organization": False}
+    messages_before = Message.objects.filter(ticket=acme.ticket).count()
+    foreign_before = _foreign_fingerprint(world)
+    failures: list[str] = []
+    routes = [r for r in html_routes() if (p := policy_of(r.callback)) is not None and p.tenancy == Tenancy.CONTACT]
+    assert {r.name for r in routes} >= {"portal:home", "portal:ticket", "portal:attachment", "portal:new_request"}
+    for route in routes:
+        own_url = _url(route, own)
+        # Acme's portal, asked for Umbrella's objects (a ticket number Acme lacks, Umbrella's article and files).
+        mixed_url = _url(route, {**world.foreign, "slug": "acme"})
+        # The internal note's attachment, under the customer's own portal.
+        note_file_url = _url(route, {**own, "attachment_id": world.own["attachment_id"]})
+        for who, contact in actors.items():
+            client = _contact_client(contact)
+            if who == "other workspace":
+                failures += _sent_to_portal_sign_in(who, client, own_url, mixed_url)
+                continue
+            response = client.get(own_url)
+            body = _body(response)
+            if INTERNAL_MARKER.encode() in body or FOREIGN_MARKER.encode() in body:
+                failures.append(f"{who} GET {own_url}: shows an internal note or another workspace's data")
+            private = {"number", "attachment_id"} & set(route.params)
+            expected_ok = not private or sees_ticket[who]
+            if expected_ok and response.status_code not in (200, 302, 405):
+                failures.append(f"{who} GET {own_url}: {response.status_code}, expected access")
+            if not expected_ok and response.status_code not in (404, 405):
+                failures.append(f"{who} GET {own_url}: {response.status_code}, expected 404")
+            if not expected_ok:
+                client.post(own_url, {"body": "sneaky reply"})
+            for url in (mixed_url, note_file_url) if route.params != ("slug",) else ():
+                if url == note_file_url and "attachment_id" not in route.params:
+                    continue
+                for method in ("get", "post"):
+                    answer = getattr(client, method)(url)
+                    leaked = FOREIGN_MARKER.encode() in _body(answer) or INTERNAL_MARKER.encode() in _body(answer)
+                    if answer.status_code not in (404, 405) or leaked:
+                        failures.append(f"{who} {method.upper()} {url}: {answer.status_code} leaked={leaked}")
+    assert failures == []
+    # The refused posts changed nothing: no message on Acme's ticket from them, nothing of Umbrella's.
+    assert Message.objects.filter(ticket=acme.ticket).count() == messages_before
+    assert _foreign_fingerprint(world) == foreign_before

@@ -90,6 +90,7 @@ def test_organizations_are_created_with_their_feedback_weights(acme: Cast) -> No
         "industry": "Software",
         "lifecycle_stage": "customer",
         "owner": {"id": acme.agent.pk, "name": "Maria Agent"},
+        "portal_shares_tickets": False,
     }
     listed = json.loads(client.get("/api/v1/organizations").content)
     assert [o["name"] for o in listed["items"]] == ["Globex of Acme", "Initech"]

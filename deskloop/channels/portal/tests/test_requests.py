@@ -182,3 +182,20 @@ def test_the_request_form_has_csrf_protection(acme: Cast, carmen: Client) -> Non
     response = client.post("/portal/acme/new/", {"subject": "Help", "body": "Please"})
     assert response.status_code == 403
     assert not Ticket.objects.filter(subject="Help").exists()
+
+
+def test_an_admin_chooses_which_fields_customers_are_asked(acme: Cast, carmen: Client) -> None:
+    from deskloop.conftest import api_client, api_send, signed_in_client
+
+    field = create_custom_field(actor=acme.admin, label="Order number", field_type="text")
+    assert "cf_order_number" not in carmen.get("/portal/acme/new/").content.decode()
+    page = signed_in_client(acme.admin).post(
+        f"/settings/fields/{field.pk}/", {"label": "Order number", "visible_to_customers": "on"}
+    )
+    assert page.status_code == 302
+    assert 'name="cf_order_number"' in carmen.get("/portal/acme/new/").content.decode()
+    response = api_send(
+        api_client(acme.admin), "patch", f"/api/v1/custom-fields/{field.pk}", {"visible_to_customers": False}
+    )
+    assert response.json()["visible_to_customers"] is False
+    assert "cf_order_number" not in carmen.get("/portal/acme/new/").content.decode()

@@ -200,3 +200,28 @@ def test_the_sign_in_form_has_csrf_protection(acme: Cast) -> None:
     response = client.post("/portal/acme/signin/", {"email": "carmen@globex-acme.example"})
     assert response.status_code == 403
     assert SignInLink.objects.count() == 0
+
+
+def test_the_mail_is_in_the_visitors_language_with_the_link_in_both_bodies(
+    acme: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = Client(headers={"accept-language": "es"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/portal/acme/signin/", {"email": "nueva@cliente.example"})
+    (sent,) = mail.outbox
+    link = "http://127.0.0.1:8000" + last_link("nueva@cliente.example")
+    assert sent.subject == "Tu enlace de acceso al soporte de Acme"
+    assert sent.body.startswith("Usa este enlace para entrar al soporte de Acme y ver tus solicitudes:\n" + link)
+    html, mime = sent.alternatives[0]
+    assert mime == "text/html"
+    assert f'href="{link}"' in html
+    assert "El enlace funciona durante 15 minutos y una sola vez." in html
+
+
+def test_old_links_are_purged_by_the_periodic_job(acme: Cast, django_capture_on_commit_callbacks: Any) -> None:
+    from deskloop.channels.portal.services import purge_sign_in_links
+
+    ask_for_link(Client(), acme.workspace, "carmen@globex-acme.example", django_capture_on_commit_callbacks)
+    assert purge_sign_in_links() == 0
+    assert purge_sign_in_links(timezone.now() + dt.timedelta(days=1, minutes=16)) == 1
+    assert SignInLink.objects.count() == 0

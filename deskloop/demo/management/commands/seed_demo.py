@@ -45,3 +45,9 @@ class Command(BaseCommand):
         width = max(len(sign_in.email) for sign_in in report.sign_ins)
         for sign_in in report.sign_ins:
             self.stdout.write(f"  {sign_in.email:<{width}}  {sign_in.password}  {sign_in.role.replace('_', ' ')}")
+        # Customers sign in by a link sent by mail; the demo's mail backend is the console, so the link is printed
+        # where `make run` runs, and never shown on a web page (anyone could ask for anyone's link there).
+        self.stdout.write(
+            f"\nCustomer portal: {url}portal/{workspace.slug}/ — sign in as a customer, e.g. dana@northwind.example;"
+            " the sign-in link is printed here by the console mail backend."
+        )
