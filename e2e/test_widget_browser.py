@@ -176,3 +176,27 @@ def test_an_anonymous_visitor_confirms_by_the_mailed_link_before_seeing_conversa
     expect(panel.get_by_role("link", name="Invoice shows the wrong VAT number")).to_be_visible()
     assert _violations(page) == []
     assert console == []
+
+
+def test_the_demo_host_page_identifies_its_customer_under_its_strict_policy(
+    transactional_db: None, live_url: str, page: Page
+) -> None:
+    from deskloop.demo.seed import seed_demo
+
+    seed_demo(tickets=6)
+    console: list[str] = []
+    page.add_init_script(_COLLECT_VIOLATIONS)
+    page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
+    response = page.goto(f"{live_url}/widget-demo/")
+    assert response is not None
+    assert response.headers["content-security-policy"].startswith("default-src 'none'; script-src ")
+    page.get_by_role("button", name="Report a problem with this report").click()
+    panel = page.frame_locator("#deskloop-widget-panel iframe")
+    # The prefill command opened the Contact tab with the host's text; the identify command named the customer.
+    expect(panel.get_by_label("Subject")).to_have_value("The weekly report is empty")
+    expect(panel.locator("body")).to_have_attribute("data-identified", re.compile(r"\S"))
+    page.get_by_role("button", name="Help").click()
+    panel.get_by_role("tab", name="My conversations").click()
+    expect(panel.locator("#conversations-holder li").first).to_be_visible()
+    assert _violations(page) == []
+    assert console == []
