@@ -107,3 +107,10 @@ def claim(*, workspace: Workspace, visitor: Visitor, secret: str) -> WidgetPass 
         visitor=visitor.widget_pass.visitor,
         contact_id=contact_id,
     )
+
+
+def purge_confirmations(now: dt.datetime | None = None) -> int:
+    """Delete confirmations that expired more than a day ago (used or not); returns how many."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=1)
+    deleted, _by_model = EmailConfirmation.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

@@ -31,6 +31,11 @@ def request_session(workspace: Workspace, key: str) -> RequestSession | None:
 
 
 def contact_in_workspace(workspace: Workspace, contact_id: int | None) -> Contact | None:
+    """The contact a pass names, unless blocked since (then the visitor is anonymous again, as in the portal)."""
     if contact_id is None:
         return None
-    return Contact.objects.filter(workspace=workspace, pk=contact_id).first()
+    return (
+        Contact.objects.select_related("organization")
+        .filter(workspace=workspace, pk=contact_id, is_blocked=False)
+        .first()
+    )

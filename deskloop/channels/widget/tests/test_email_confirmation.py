@@ -108,3 +108,20 @@ def test_a_malformed_address_is_refused_and_nothing_is_sent(acme: Cast, shelf: S
     assert 'id="w-confirm-email-errors"' in response.content.decode()
     assert EmailConfirmation.objects.count() == 0
     assert mail.outbox == []
+
+
+def test_expired_confirmations_are_purged_a_day_later(
+    acme: Cast, shelf: Shelf, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from deskloop.core.periodic import registered_jobs
+
+    _ask(Panel("acme"), acme.customer.primary_email, django_capture_on_commit_callbacks)
+    purge = next(job for job in registered_jobs() if job.name == "purge_widget_confirmations")
+    assert purge.run() == 0
+    EmailConfirmation.objects.update(expires_at=timezone.now() - dt.timedelta(days=2))
+    assert purge.run() == 1
+    assert EmailConfirmation.objects.count() == 0

@@ -264,3 +264,11 @@ def test_another_workspace_is_another_world(acme: Cast, umbrella: Cast, shelf: S
     # Acme's articles are not Umbrella's.
     assert umbrella_panel.get(f"articles/{shelf.export.pk}/").status_code == 404
     assert "Export your data" not in umbrella_panel.get("answers/", q="export").content.decode()
+
+
+def test_a_contact_blocked_since_is_anonymous_again(acme: Cast, shelf: Shelf) -> None:
+    panel = _identified(acme, acme.customer.primary_email)
+    assert panel.get("conversations/").status_code == 200
+    type(acme.customer).objects.filter(pk=acme.customer.pk).update(is_blocked=True)
+    assert panel.get("conversations/").status_code == 401
+    assert "Invoice shows" not in panel.get(f"conversations/{acme.ticket.number}/").content.decode()

@@ -112,14 +112,14 @@
         method: "POST", credentials: "omit", body: form,
         headers: { "X-Deskloop-Widget": widgetPass }
       }).then(function (response) {
-        if (response.status === 202 && Date.now() - started < 15 * 60 * 1000) { setTimeout(poll, 2000); return; }
+        if (response.status === 202 && Date.now() - started < 15 * 60 * 1000) { setTimeout(poll, 3000); return; }
         return response.json().then(function (answer) {
           if (response.ok && answer.pass) { widgetPass = answer.pass; markIdentified(""); }
           else { holder.textContent = holder.getAttribute("data-expired-message"); }
         });
       });
     }
-    setTimeout(poll, 2000);
+    setTimeout(poll, 3000);
   }
   document.addEventListener("htmx:afterSwap", function (event) {
     var holder = event.detail.target.querySelector("[data-claim-url]");
