@@ -34,6 +34,7 @@ def tickets_for_contact(contact: Contact) -> QuerySet[Ticket]:
         live_tickets(contact.workspace_id)
         .filter(visible)
         .select_related("status", "requester")
+        .prefetch_related("requester__emails")  # a colleague's request is shown with its requester's name
         .order_by("-updated_at", "-id")
     )
 

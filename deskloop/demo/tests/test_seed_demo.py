@@ -45,6 +45,8 @@ SIGN_INS = (
     "  grace@acme.example   deskloop-demo  agent\n"
     "  priya@acme.example   deskloop-demo  light agent\n"
     "  tom@acme.example     deskloop-demo  viewer\n"
+    "\nCustomer portal: http://127.0.0.1:8765/portal/demo/ — sign in as a customer, e.g. dana@northwind.example;"
+    " the sign-in link is printed here by the console mail backend.\n"
 )
 
 

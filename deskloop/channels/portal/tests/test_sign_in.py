@@ -225,3 +225,13 @@ def test_old_links_are_purged_by_the_periodic_job(acme: Cast, django_capture_on_
     assert purge_sign_in_links() == 0
     assert purge_sign_in_links(timezone.now() + dt.timedelta(days=1, minutes=16)) == 1
     assert SignInLink.objects.count() == 0
+
+
+def test_the_demo_customer_named_by_make_run_signs_in(db: None, django_capture_on_commit_callbacks: Any) -> None:
+    from deskloop.demo.seed import seed_demo
+
+    workspace = seed_demo(tickets=5).workspace
+    # A customer of the demo already (with requests of their own once the demo has enough tickets).
+    assert Contact.objects.filter(workspace=workspace, emails__email="dana@northwind.example").count() == 1
+    client = signed_in(Client(), workspace, "dana@northwind.example", django_capture_on_commit_callbacks)
+    assert client.get(f"/portal/{workspace.slug}/").status_code == 200

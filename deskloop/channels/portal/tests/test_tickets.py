@@ -139,3 +139,25 @@ def test_a_viewer_cannot_turn_sharing_on_through_the_api(acme: Cast) -> None:
     )
     assert response.status_code == 403
     assert Organization.objects.get(pk=acme.organization.pk).portal_shares_tickets is False
+
+
+def test_the_requests_page_costs_the_same_queries_for_few_or_many_requests(
+    acme: Cast, carmen: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from deskloop.tickets.services.tickets import NewTicket, open_ticket
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert carmen.get("/portal/acme/").status_code == 200
+        return len(queries)
+
+    Organization.objects.filter(pk=acme.organization.pk).update(portal_shares_tickets=True)
+    few = count()
+    for i in range(4):
+        # Without a name: the page shows their address, read with the requests, not per request.
+        colleague = find_or_create_contact(workspace=acme.workspace, email=f"c{i}@globex-acme.example")
+        open_ticket(workspace=acme.workspace, ticket=NewTicket(requester=colleague, subject=f"Q{i}", body_text="?"))
+    assert count() == few
