@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "deskloop.webhooks",
     "deskloop.channels.email",
     "deskloop.channels.portal",
+    "deskloop.channels.widget",
     "deskloop.demo",
 ]
 

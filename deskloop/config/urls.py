@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("deskloop.tickets.urls")),
     path("", include("deskloop.channels.email.urls")),
     path("", include("deskloop.channels.portal.urls")),
+    path("", include("deskloop.channels.widget.urls")),
     path("", include("deskloop.knowledge.urls_suggestions")),
 ]
 

@@ -7,3 +7,11 @@ class DemoConfig(AppConfig):
     name = "deskloop.demo"
     label = "demo"
     verbose_name = "Demo"
+
+    def ready(self) -> None:
+        from deskloop.channels.widget.demo_host import register_demo_visitor
+
+        from .seed import demo_widget_visitor
+
+        # /widget-demo/ embeds the demo workspace's widget, signed in as its busiest customer.
+        register_demo_visitor(demo_widget_visitor)

@@ -8,19 +8,21 @@ changed in the demo since), and an interrupted first run leaves nothing half-mad
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from deskloop.accounts.models import Agent, Team, User, Workspace
 from deskloop.accounts.services import add_agent, create_team, create_workspace
 from deskloop.channels.email.models import Mailbox
 from deskloop.channels.email.services import MailboxSettings, create_mailbox
+from deskloop.channels.widget.demo_host import DemoVisitor
 from deskloop.core import outbox
 from deskloop.core.models import OutboxEvent
 from deskloop.customers.models import Contact, Organization
@@ -28,6 +30,7 @@ from deskloop.customers.services import create_contact, create_organization
 from deskloop.demo.funnel import seed_request_sessions
 from deskloop.demo.help_center import seed_help_center
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
+from deskloop.knowledge.models import HelpCenter
 from deskloop.tickets.models import (
     DONE_CATEGORIES,
     Message,
@@ -122,6 +125,7 @@ def seed_demo(
             if progress is not None:
                 progress(1)
         _settle(cast, now=now)
+        _give_widget_secret(cast.workspace)
         # After the tickets (submitted sessions are their requesters') and after the help center's articles.
         seed_request_sessions(workspace=cast.workspace, now=now)
     workspace = cast.workspace
@@ -139,6 +143,35 @@ def seed_demo(
 
 def demo_workspace() -> Workspace | None:
     return Workspace.objects.filter(slug=directory()["workspace"]["slug"]).first()
+
+
+def demo_widget_visitor() -> DemoVisitor | None:
+    """Who /widget-demo/ says is signed in: the demo customer with the most tickets, so "My conversations" has
+    something to show."""
+    workspace = demo_workspace()
+    if workspace is None:
+        return None
+    busiest = (
+        Ticket.objects.filter(workspace=workspace)
+        .values("requester_id")
+        .annotate(count=Count("id"))
+        .order_by("-count", "requester_id")
+        .first()
+    )
+    contact = Contact.objects.filter(workspace=workspace, pk=busiest["requester_id"]).first() if busiest else None
+    if contact is None:
+        return None
+    return DemoVisitor(
+        workspace=workspace, user_id=f"demo-{contact.pk}", email=contact.primary_email, name=contact.name
+    )
+
+
+def _give_widget_secret(workspace: Workspace) -> None:
+    """The demo's widget identifies its visitor (/widget-demo/), which needs the workspace's widget secret."""
+    help_center, _created = HelpCenter.objects.get_or_create(workspace=workspace)
+    if not help_center.widget_secret:
+        help_center.widget_secret = secrets.token_urlsafe(32)
+        help_center.save(update_fields=["widget_secret"])
 
 
 def _dispatcher(cast: _Cast) -> Agent:

@@ -144,6 +144,19 @@ def _samples(cast: Cast) -> dict[str, Any]:
     ).pk
     # The portal's and the help center's routes are named by the workspace's slug.
     samples["slug"] = cast.workspace.slug
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from deskloop.channels.widget.models import EmailConfirmation
+
+    samples["confirmation_id"] = EmailConfirmation.objects.create(
+        workspace=cast.workspace,
+        secret_hash=f"matrix-{cast.workspace.slug}",
+        code="123456",
+        email=cast.customer.primary_email,
+        expires_at=timezone.now() + dt.timedelta(minutes=15),
+    ).public_id
     return samples
 
 
@@ -451,8 +464,10 @@ def test_portal_contact_matrix(world: World, organization_shares: bool) -> None:
             body = _body(response)
             if INTERNAL_MARKER.encode() in body or FOREIGN_MARKER.encode() in body:
                 failures.append(f"{who} GET {own_url}: shows an internal note or another workspace's data")
-            private = {"number", "attachment_id"} & set(route.params)
-            expected_ok = not private or sees_ticket[who]
+            private = {"number", "attachment_id", "confirmation_id"} & set(route.params)
+            # A widget email confirmation asked for the requester's address is theirs alone, shared or not.
+            sees = who == "requester" if "confirmation_id" in route.params else sees_ticket[who]
+            expected_ok = not private or sees
             if expected_ok and response.status_code not in (200, 302, 405):
                 failures.append(f"{who} GET {own_url}: {response.status_code}, expected access")
             if not expected_ok and response.status_code not in (404, 405):
@@ -469,5 +484,61 @@ def test_portal_contact_matrix(world: World, organization_shares: bool) -> None:
                         failures.append(f"{who} {method.upper()} {url}: {answer.status_code} leaked={leaked}")
     assert failures == []
     # The refused posts changed nothing: no message on Acme's ticket from them, nothing of Umbrella's.
+    assert Message.objects.filter(ticket=acme.ticket).count() == messages_before
+    assert _foreign_fingerprint(world) == foreign_before
+
+
+def test_widget_visitor_matrix(world: World) -> None:
+    """Every widget route x who the widget pass says the visitor is: an anonymous visitor, the requester identified
+    by the host application, a contact of another organization, and a pass of another workspace. Conversations
+    are the requester's alone; nobody sees an internal note, an internal article or another workspace's anything,
+    and a refused reply stores nothing."""
+    from dataclasses import replace
+
+    from deskloop.channels.widget.identity import PASS_HEADER
+    from deskloop.channels.widget.services import open_panel
+    from deskloop.tickets.models import Message
+
+    acme, umbrella = world.acme, world.umbrella
+    add_internal_note(ticket=acme.ticket, agent=acme.agent, body_text=f"{INTERNAL_MARKER} refund approved")
+    anonymous = open_panel(workspace=acme.workspace, locale="en")
+    outsider = find_or_create_contact(workspace=acme.workspace, email="olga@initech.example")
+    passes = {
+        "anonymous visitor": anonymous.dumps(),
+        "requester": replace(anonymous, contact_id=acme.customer.pk).dumps(),
+        "other organization": replace(anonymous, contact_id=outsider.pk).dumps(),
+        "other workspace": replace(
+            open_panel(workspace=umbrella.workspace, locale="en"), contact_id=umbrella.customer.pk
+        ).dumps(),
+    }
+    # What each may get from a conversation route of Acme's requester's ticket.
+    conversation_status = {
+        "anonymous visitor": 401,
+        "requester": 200,
+        "other organization": 404,
+        "other workspace": 401,
+    }
+    routes = [r for r in html_routes() if r.name.startswith("widget:") and "confirmation_id" not in r.params]
+    messages_before = Message.objects.filter(ticket=acme.ticket).count()
+    foreign_before = _foreign_fingerprint(world)
+    failures: list[str] = []
+    for route in routes:
+        own_url = _url(route, world.own)
+        for who, widget_pass in passes.items():
+            client = Client()
+            answer = client.get(own_url, headers={PASS_HEADER: widget_pass})
+            body = _body(answer)
+            if answer.status_code >= 500 or INTERNAL_MARKER.encode() in body or FOREIGN_MARKER.encode() in body:
+                failures.append(f"{who} GET {own_url}: {answer.status_code}, leaked or failed")
+            if route.name == "widget:conversation" and answer.status_code != conversation_status[who]:
+                failures.append(f"{who} GET {own_url}: {answer.status_code}, expected {conversation_status[who]}")
+            if route.name == "widget:conversation" and who != "requester":
+                client.post(own_url, {"body": "sneaky reply"}, headers={PASS_HEADER: widget_pass})
+            if "article_id" in route.params:
+                foreign_article = _url(route, {**world.own, "article_id": world.foreign["article_id"]})
+                leaked = client.get(foreign_article, headers={PASS_HEADER: widget_pass})
+                if leaked.status_code not in (401, 404) or FOREIGN_MARKER.encode() in _body(leaked):
+                    failures.append(f"{who} GET {foreign_article}: {leaked.status_code}, another workspace's article")
+    assert failures == []
     assert Message.objects.filter(ticket=acme.ticket).count() == messages_before
     assert _foreign_fingerprint(world) == foreign_before

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class WidgetChannelConfig(AppConfig):
+    name = "deskloop.channels.widget"
+    label = "widget_channel"
+    verbose_name = "In-app widget"
+
+    def ready(self) -> None:
+        from deskloop.core.periodic import register_job
+
+        from .confirmation import purge_confirmations
+
+        # Email confirmations live 15 minutes; the expired ones go a day later.
+        register_job("purge_widget_confirmations", 3600, purge_confirmations)
