@@ -114,7 +114,10 @@ def test_another_customer_submits_anyway_and_the_agent_sees_the_ticket(
         sign_in(agent_page, live_url, acme.agent)
         agent_page.goto(f"{live_url}/tickets/{ticket.number}/")
         expect(agent_page.get_by_role("heading", name="CSV export is empty")).to_be_visible()
-        expect(agent_page.get_by_text("The CSV export file has no rows since Monday.")).to_be_visible()
+        expect(agent_page.get_by_text("The CSV export file has no rows since Monday.", exact=True)).to_be_visible()
+        # The "Before writing" panel: the suggestion the customer saw before submitting anyway.
+        panel = agent_page.locator("[data-request-sessions]")
+        expect(panel.get_by_text("Export your tickets to a CSV file")).to_be_visible()
 
 
 def test_the_request_form_works_without_javascript_and_on_a_phone(
