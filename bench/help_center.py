@@ -37,7 +37,7 @@ def _prepare() -> list[tuple[int, str]]:
     from deskloop.accounts.services import create_workspace
     from deskloop.demo.help_center import article_versions
     from deskloop.knowledge.models import Article, ArticleTranslation
-    from deskloop.knowledge.services.articles import create_article, save_translation
+    from deskloop.knowledge.services.articles import ArticleAbout, create_article, save_translation
     from deskloop.knowledge.services.categories import category_named
 
     workspace = Workspace.objects.filter(slug=WORKSPACE).first()
@@ -52,10 +52,12 @@ def _prepare() -> list[tuple[int, str]]:
                     locale=version["locale"],
                     title=version["title"],
                     body_html=version["body"],
-                    category=category_named(actor=None, workspace=workspace, name=version["category"]),
-                    visibility=version.get("visibility", "public"),
-                    external_id=version["id"],
                     publish=True,
+                    about=ArticleAbout(
+                        category=category_named(actor=None, workspace=workspace, name=version["category"]),
+                        visibility=version.get("visibility", "public"),
+                        external_id=version["id"],
+                    ),
                 )
             else:
                 save_translation(

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page
 
 from deskloop.conftest import Cast
 from deskloop.knowledge.models import Article, ArticleFeedback, RequestEvent, RequestEventKind
-from deskloop.knowledge.services.articles import create_article, save_translation
+from deskloop.knowledge.services.articles import ArticleAbout, create_article, save_translation
 from deskloop.knowledge.services.categories import create_category
 from e2e.conftest import expect, open_page
 
@@ -28,8 +28,8 @@ def _articles(cast: Cast) -> Article:
         title="Reset a forgotten password",
         body_html="<p>On the sign-in page, click <strong>Forgot password?</strong> and follow the link we email you."
         " The link works once and is valid for one hour.</p>",
-        category=section,
         publish=True,
+        about=ArticleAbout(category=section),
     )
     save_translation(
         actor=None,
@@ -45,8 +45,8 @@ def _articles(cast: Cast) -> Article:
         locale="en",
         title="Turn on two-factor authentication",
         body_html="<p>Scan the QR code with an authenticator app and keep the backup codes somewhere safe.</p>",
-        category=section,
         publish=True,
+        about=ArticleAbout(category=section),
     )
     return reset
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from deskloop.accounts.models import Agent, Workspace
 from deskloop.knowledge.models import Article, ArticleVisibility, KnowledgeCategory
-from deskloop.knowledge.services.articles import create_article, save_translation
+from deskloop.knowledge.services.articles import ArticleAbout, create_article, save_translation
 from deskloop.knowledge.services.categories import create_category
 from deskloop.tickets.models import ProductArea
 
@@ -65,13 +65,15 @@ def seed_help_center(*, workspace: Workspace, admin: Agent, writer: Agent, areas
                 locale=version["locale"],
                 title=version["title"],
                 body_html=version["body"],
-                category=sections[(version["category"], version["section"])],
-                visibility=version.get("visibility", ArticleVisibility.PUBLIC),
-                product_area=areas[version["product_area"]] if version.get("product_area") else None,
-                tags=version.get("tags", []),
-                external_id=version["id"],
                 publish=True,
                 note="demo",
+                about=ArticleAbout(
+                    category=sections[(version["category"], version["section"])],
+                    visibility=version.get("visibility", ArticleVisibility.PUBLIC),
+                    product_area=areas[version["product_area"]] if version.get("product_area") else None,
+                    tags=tuple(version.get("tags", [])),
+                    external_id=version["id"],
+                ),
             )
         else:
             save_translation(

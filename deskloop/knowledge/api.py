@@ -225,13 +225,15 @@ def create_article(request: HttpRequest, payload: ArticleIn, response: HttpRespo
         locale=payload.locale,
         title=payload.title,
         body_html=payload.body,
-        category=_category(agent, payload.category_id),
-        visibility=payload.visibility,
-        product_area=_product_area(agent, payload.product_area_id),
-        tags=payload.tags,
-        external_id=payload.external_id,
         publish=payload.state == ArticleState.PUBLISHED,
         note="api",
+        about=services.ArticleAbout(
+            category=_category(agent, payload.category_id),
+            visibility=payload.visibility,
+            product_area=_product_area(agent, payload.product_area_id),
+            tags=tuple(payload.tags),
+            external_id=payload.external_id,
+        ),
     )
     response["Location"] = f"{request.path.rstrip('/')}/{article.pk}"
     return Status(201, _article_out(agent, article.pk))
@@ -261,13 +263,15 @@ def update_article(request: HttpRequest, article_id: int, payload: ArticleUpdate
     services.update_article(
         actor=agent,
         article=article,
-        category=_category(agent, payload.category_id) if "category_id" in sent else article.category,
-        visibility=payload.visibility or article.visibility,
-        product_area=(
-            _product_area(agent, payload.product_area_id) if "product_area_id" in sent else article.product_area
+        about=services.ArticleAbout(
+            category=_category(agent, payload.category_id) if "category_id" in sent else article.category,
+            visibility=payload.visibility or article.visibility,
+            product_area=_product_area(agent, payload.product_area_id)
+            if "product_area_id" in sent
+            else article.product_area,
+            tags=tuple(payload.tags if payload.tags is not None else [t.name for t in article.tags.all()]),
+            external_id=payload.external_id if payload.external_id is not None else article.external_id,
         ),
-        tags=payload.tags if payload.tags is not None else [t.name for t in article.tags.all()],
-        external_id=payload.external_id if payload.external_id is not None else article.external_id,
     )
     return _article_out(agent, article_id)
 

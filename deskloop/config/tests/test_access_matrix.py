@@ -165,7 +165,7 @@ def _knowledge_samples(cast: Cast) -> dict[str, Any]:
     agents', help-center and portal page of it has something to show; Umbrella's carry the marker in their title,
     body and name, so showing them to anyone of Acme is a leak."""
     from deskloop.knowledge.models import ArticleImage
-    from deskloop.knowledge.services.articles import create_article
+    from deskloop.knowledge.services.articles import ArticleAbout, create_article
     from deskloop.knowledge.services.categories import create_category
     from deskloop.tickets.attachments import store_blob
 
@@ -178,8 +178,8 @@ def _knowledge_samples(cast: Cast) -> dict[str, Any]:
         locale="en",
         title=f"{marker} article",
         body_html=f"<p>{marker} body</p>",
-        category=section,
         publish=True,
+        about=ArticleAbout(category=section),
     )
     image = ArticleImage.objects.create(
         workspace=cast.workspace,

@@ -7,8 +7,7 @@ for embedding after commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -111,6 +110,34 @@ def article_slug(title: str) -> str:
     return slugify(title, allow_unicode=True)[:SLUG_MAX].strip("-") or "article"
 
 
+@dataclass(frozen=True)
+class ArticleAbout:
+    """What an article is about and who may read it: the fields its language versions share."""
+
+    category: KnowledgeCategory | None = None
+    visibility: str = ArticleVisibility.PUBLIC
+    product_area: ProductArea | None = None
+    tags: tuple[str, ...] = ()
+    # The id the article has in the system it came from; "" for none.
+    external_id: str = ""
+
+
+def _checked_about(workspace: Workspace, about: ArticleAbout, *, article: Article | None) -> ArticleAbout:
+    """``about`` with a clean external id, after checking it can be stored for ``article`` (None: a new one)."""
+    _check_in_workspace(workspace, about.category, about.product_area)
+    if about.visibility not in ArticleVisibility.values:
+        raise ValidationFailed(_("Choose public or internal."), field="visibility")
+    external_id = _clean_external_id(about.external_id)
+    taken = Article.objects.filter(workspace=workspace, external_id=external_id)
+    if article is not None:
+        taken = taken.exclude(pk=article.pk)
+    if external_id and taken.exists():
+        raise ValidationFailed(
+            _("Another article already has the external id “%(id)s”.") % {"id": external_id}, field="external_id"
+        )
+    return replace(about, external_id=external_id)
+
+
 @transaction.atomic
 def create_article(
     *,
@@ -119,39 +146,28 @@ def create_article(
     locale: str,
     title: str,
     body_html: str,
-    category: KnowledgeCategory | None = None,
-    visibility: str = ArticleVisibility.PUBLIC,
-    product_area: ProductArea | None = None,
-    tags: Iterable[str] = (),
-    external_id: str = "",
+    about: ArticleAbout = ArticleAbout(),
     publish: bool = False,
     note: str = "",
 ) -> Article:
     """A new article with its first language version (and first revision)."""
     require_writer(actor, workspace)
-    _check_in_workspace(workspace, category, product_area)
-    if visibility not in ArticleVisibility.values:
-        raise ValidationFailed(_("Choose public or internal."), field="visibility")
-    external_id = _clean_external_id(external_id)
-    if external_id and Article.objects.filter(workspace=workspace, external_id=external_id).exists():
-        raise ValidationFailed(
-            _("Another article already has the external id “%(id)s”.") % {"id": external_id}, field="external_id"
-        )
+    about = _checked_about(workspace, about, article=None)
     now = timezone.now()
     article = Article.objects.create(
         workspace=workspace,
-        category=category,
-        external_id=external_id,
-        visibility=visibility,
-        product_area=product_area,
+        category=about.category,
+        external_id=about.external_id,
+        visibility=about.visibility,
+        product_area=about.product_area,
         created_by=actor,
         created_at=now,
         updated_at=now,
         last_reviewed_at=now,
         last_reviewed_by=actor,
     )
-    if tags:
-        article.tags.set(get_or_create_tags(workspace.pk, tags))
+    if about.tags:
+        article.tags.set(get_or_create_tags(workspace.pk, about.tags))
     save_translation(
         actor=actor, article=article, locale=locale, title=title, body_html=body_html, publish=publish, note=note
     )
@@ -159,36 +175,19 @@ def create_article(
 
 
 @transaction.atomic
-def update_article(
-    *,
-    actor: Agent | None,
-    article: Article,
-    category: KnowledgeCategory | None,
-    visibility: str,
-    product_area: ProductArea | None,
-    tags: Iterable[str],
-    external_id: str,
-) -> Article:
+def update_article(*, actor: Agent | None, article: Article, about: ArticleAbout) -> Article:
     """Change what an article is about and who may read it (its text is changed per language by
-    ``save_translation``). Every argument is the new value: callers pass the current one to keep it."""
+    ``save_translation``). Every field of ``about`` is the new value (``ArticleAbout.of`` keeps the others)."""
     workspace = article.workspace
     require_writer(actor, workspace)
-    _check_in_workspace(workspace, category, product_area)
-    if visibility not in ArticleVisibility.values:
-        raise ValidationFailed(_("Choose public or internal."), field="visibility")
-    external_id = _clean_external_id(external_id)
-    taken = Article.objects.filter(workspace=workspace, external_id=external_id).exclude(pk=article.pk)
-    if external_id and taken.exists():
-        raise ValidationFailed(
-            _("Another article already has the external id “%(id)s”.") % {"id": external_id}, field="external_id"
-        )
-    article.category = category
-    article.visibility = visibility
-    article.product_area = product_area
-    article.external_id = external_id
+    about = _checked_about(workspace, about, article=article)
+    article.category = about.category
+    article.visibility = about.visibility
+    article.product_area = about.product_area
+    article.external_id = about.external_id
     article.updated_at = timezone.now()
     article.save(update_fields=["category", "visibility", "product_area", "external_id", "updated_at"])
-    article.tags.set(get_or_create_tags(workspace.pk, tags))
+    article.tags.set(get_or_create_tags(workspace.pk, about.tags))
     return article
 
 
@@ -291,22 +290,12 @@ def edit_article(
     title: str,
     body_html: str,
     publish: bool,
-    category: KnowledgeCategory | None,
-    visibility: str,
-    product_area: ProductArea | None,
-    tags: Iterable[str],
+    about: ArticleAbout,
     note: str = "",
 ) -> SavedTranslation:
-    """The editor's one save: what the article is about and its text in one language, together or not at all."""
-    update_article(
-        actor=actor,
-        article=article,
-        category=category,
-        visibility=visibility,
-        product_area=product_area,
-        tags=tags,
-        external_id=article.external_id,
-    )
+    """The editor's one save: what the article is about and its text in one language, together or not at all.
+    The external id is not the editor's to change: it stays."""
+    update_article(actor=actor, article=article, about=replace(about, external_id=article.external_id))
     return save_translation(
         actor=actor, article=article, locale=locale, title=title, body_html=body_html, publish=publish, note=note
     )

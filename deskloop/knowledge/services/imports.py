@@ -27,7 +27,7 @@ from deskloop.accounts.models import Workspace
 from deskloop.core.errors import DomainError, ValidationFailed
 from deskloop.core.html import text_to_html
 from deskloop.knowledge.models import Article, ArticleVisibility
-from deskloop.knowledge.services.articles import create_article, save_translation, update_article
+from deskloop.knowledge.services.articles import ArticleAbout, create_article, save_translation, update_article
 from deskloop.knowledge.services.categories import category_named
 from deskloop.tickets.services.imports import find_or_create_product_area
 
@@ -133,13 +133,15 @@ def import_line(*, workspace: Workspace, values: Any, publish: bool) -> Outcome:
                 locale=locale,
                 title=title,
                 body_html=body_html,
-                category=category,
-                visibility=visibility,
-                product_area=area,
-                tags=tags,
-                external_id=external_id,
                 publish=publish,
                 note="import",
+                about=ArticleAbout(
+                    category=category,
+                    visibility=visibility,
+                    product_area=area,
+                    tags=tuple(tags),
+                    external_id=external_id,
+                ),
             )
             return "created"
         meta_changed = (article.category_id, article.visibility, article.product_area_id) != (
@@ -151,11 +153,13 @@ def import_line(*, workspace: Workspace, values: Any, publish: bool) -> Outcome:
             update_article(
                 actor=None,
                 article=article,
-                category=category,
-                visibility=visibility,
-                product_area=area,
-                tags=tags,
-                external_id=external_id,
+                about=ArticleAbout(
+                    category=category,
+                    visibility=visibility,
+                    product_area=area,
+                    tags=tuple(tags),
+                    external_id=external_id,
+                ),
             )
         # A draft import (--draft) adds and changes text without taking published versions offline.
         saved = save_translation(

@@ -18,7 +18,7 @@ from deskloop.knowledge.models import (
     HelpCenter,
     KnowledgeCategory,
 )
-from deskloop.knowledge.services.articles import create_article, save_translation
+from deskloop.knowledge.services.articles import ArticleAbout, create_article, save_translation
 from deskloop.knowledge.services.categories import create_category
 from deskloop.tickets.models import ProductArea
 
@@ -41,6 +41,9 @@ def _article(cast: Cast, **overrides: object) -> Article:
         "body_html": "<p>Open Billing.</p><p>Edit the VAT number.</p>",
     }
     values.update(overrides)
+    values["about"] = ArticleAbout(
+        **{key: values.pop(key) for key in list(values) if key in ArticleAbout.__dataclass_fields__}  # type: ignore[arg-type]
+    )
     return create_article(**values)  # type: ignore[arg-type]
 
 

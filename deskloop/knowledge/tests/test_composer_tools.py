@@ -9,7 +9,7 @@ import re
 import pytest
 
 from deskloop.conftest import Cast, signed_in_client
-from deskloop.knowledge.services.articles import create_article, save_translation
+from deskloop.knowledge.services.articles import ArticleAbout, create_article, save_translation
 from deskloop.knowledge.services.help_center import update_help_center
 from deskloop.tickets.services.messages import add_agent_reply
 
@@ -87,8 +87,8 @@ def test_internal_articles_can_be_inserted_as_text_but_not_linked_and_drafts_are
         locale="en",
         title="Refund VAT by hand",
         body_html="<p>Internal steps.</p>",
-        visibility="internal",
         publish=True,
+        about=ArticleAbout(visibility="internal"),
     )
     create_article(actor=acme.agent, workspace=acme.workspace, locale="en", title="VAT draft", body_html="<p>Soon.</p>")
 

@@ -21,7 +21,7 @@ from deskloop.knowledge.models import (
     RequestEventKind,
     RequestSession,
 )
-from deskloop.knowledge.services.articles import create_article, save_translation, update_article
+from deskloop.knowledge.services.articles import ArticleAbout, create_article, save_translation, update_article
 from deskloop.knowledge.services.categories import create_category
 from deskloop.tickets.models import ProductArea
 
@@ -47,8 +47,8 @@ def _help_center(cast: Cast) -> dict[str, Article]:
         locale="en",
         title="Reset your password",
         body_html="<p>Open <b>Sign in</b> and choose <i>Forgot password</i>.</p>",
-        category=passwords,
         publish=True,
+        about=ArticleAbout(category=passwords),
     )
     save_translation(
         actor=None,
@@ -65,8 +65,8 @@ def _help_center(cast: Cast) -> dict[str, Article]:
         locale="en",
         title="Two-factor authentication and your password",
         body_html="<p>Keep backup codes safe.</p>",
-        category=passwords,
         publish=True,
+        about=ArticleAbout(category=passwords),
     )
     draft = create_article(
         actor=None,
@@ -74,7 +74,7 @@ def _help_center(cast: Cast) -> dict[str, Article]:
         locale="en",
         title="Unreleased password policy",
         body_html="<p>soon</p>",
-        category=passwords,
+        about=ArticleAbout(category=passwords),
     )
     internal = create_article(
         actor=None,
@@ -82,9 +82,8 @@ def _help_center(cast: Cast) -> dict[str, Article]:
         locale="en",
         title="Internal password override procedure",
         body_html="<p>Agents only: password override.</p>",
-        category=billing,
-        visibility=ArticleVisibility.INTERNAL,
         publish=True,
+        about=ArticleAbout(category=billing, visibility=ArticleVisibility.INTERNAL),
     )
     return {"reset": reset, "twofactor": twofactor, "draft": draft, "internal": internal}
 
@@ -342,11 +341,9 @@ def test_pages_come_from_the_cache_until_the_article_changes(acme: Cast, django_
     update_article(
         actor=None,
         article=reset,
-        category=reset.category,
-        visibility=ArticleVisibility.INTERNAL,
-        product_area=None,
-        tags=[],
-        external_id="",
+        about=ArticleAbout(
+            category=reset.category, visibility=ArticleVisibility.INTERNAL, product_area=None, tags=(), external_id=""
+        ),
     )
     assert client.get(url).status_code == 404
     assert "Reset your password" not in client.get("/help/acme/en/c/passwords/").content.decode()
@@ -368,8 +365,8 @@ def test_related_articles_share_the_product_area_or_a_tag(acme: Cast) -> None:
         locale="en",
         title="Start a timer",
         body_html="<p>a</p>",
-        product_area=area,
         publish=True,
+        about=ArticleAbout(product_area=area),
     )
     create_article(
         actor=None,
@@ -377,8 +374,8 @@ def test_related_articles_share_the_product_area_or_a_tag(acme: Cast) -> None:
         locale="en",
         title="Edit a time entry",
         body_html="<p>b</p>",
-        product_area=area,
         publish=True,
+        about=ArticleAbout(product_area=area),
     )
     create_article(
         actor=None,
@@ -386,8 +383,8 @@ def test_related_articles_share_the_product_area_or_a_tag(acme: Cast) -> None:
         locale="en",
         title="Timer shortcuts",
         body_html="<p>c</p>",
-        tags=["timer"],
         publish=True,
+        about=ArticleAbout(tags=("timer",)),
     )
     Article.objects.get(pk=one.pk).tags.set(Article.objects.get(translations__title="Timer shortcuts").tags.all())
     html = Client().get(_article_url(acme, one)).content.decode()

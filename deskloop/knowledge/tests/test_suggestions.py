@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 
 from deskloop.conftest import Cast, api_client, problem_body
 from deskloop.knowledge.models import Article, ArticleTranslation, ArticleVisibility
-from deskloop.knowledge.services.articles import create_article, save_translation, update_article
+from deskloop.knowledge.services.articles import ArticleAbout, create_article, save_translation, update_article
 from deskloop.knowledge.services.embeddings import embed_outdated
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +26,8 @@ def _article(cast: Cast, title: str, body: str, *, locale: str = "en", internal:
         locale=locale,
         title=title,
         body_html=f"<p>{body}</p>",
-        visibility=ArticleVisibility.INTERNAL if internal else ArticleVisibility.PUBLIC,
         publish=True,
-        **kw,  # type: ignore[arg-type]
+        about=ArticleAbout(visibility=ArticleVisibility.INTERNAL if internal else ArticleVisibility.PUBLIC, **kw),  # type: ignore[arg-type]
     )
 
 
@@ -140,11 +139,9 @@ def test_edits_are_seen_by_the_next_question(acme):
     update_article(
         actor=acme.agent,
         article=article,
-        category=None,
-        visibility=ArticleVisibility.INTERNAL,
-        product_area=None,
-        tags=[],
-        external_id="",
+        about=ArticleAbout(
+            category=None, visibility=ArticleVisibility.INTERNAL, product_area=None, tags=(), external_id=""
+        ),
     )
     assert _public(acme, q="password") == (200, [])
     save_translation(actor=acme.agent, article=article, locale="en", title="Unrelated", body_html="x", publish=False)
@@ -203,11 +200,9 @@ def test_an_article_made_internal_leaves_public_answers_even_from_a_cached_index
     update_article(
         actor=acme.agent,
         article=article,
-        category=None,
-        visibility=ArticleVisibility.INTERNAL,
-        product_area=None,
-        tags=[],
-        external_id="",
+        about=ArticleAbout(
+            category=None, visibility=ArticleVisibility.INTERNAL, product_area=None, tags=(), external_id=""
+        ),
     )
     assert _public(acme, q="password") == (200, [])
 

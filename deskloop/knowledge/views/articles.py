@@ -115,12 +115,14 @@ def article_new(request: AgentRequest) -> HttpResponse:
                 locale=data["locale"],
                 title=data["title"],
                 body_html=data["body"],
-                category=data["category"],
-                visibility=data["visibility"],
-                product_area=data["product_area"],
-                tags=split_tags(data["tags"]),
                 publish=data["state"] == ArticleState.PUBLISHED,
                 note=data["note"],
+                about=services.ArticleAbout(
+                    category=data["category"],
+                    visibility=data["visibility"],
+                    product_area=data["product_area"],
+                    tags=tuple(split_tags(data["tags"])),
+                ),
             )
             messages.success(request, _("Article saved."))
             return redirect("knowledge:article_locale", article_id=article.pk, locale=data["locale"])
@@ -170,11 +172,13 @@ def article_locale(request: AgentRequest, article_id: int, locale: str) -> HttpR
                 title=data["title"],
                 body_html=data["body"],
                 publish=data["state"] == ArticleState.PUBLISHED,
-                category=data["category"],
-                visibility=data["visibility"],
-                product_area=data["product_area"],
-                tags=split_tags(data["tags"]),
                 note=data["note"],
+                about=services.ArticleAbout(
+                    category=data["category"],
+                    visibility=data["visibility"],
+                    product_area=data["product_area"],
+                    tags=tuple(split_tags(data["tags"])),
+                ),
             )
             messages.success(request, _("Article saved.") if saved.changed else _("Nothing changed."))
             return redirect("knowledge:article_locale", article_id=article.pk, locale=locale)

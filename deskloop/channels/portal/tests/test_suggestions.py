@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 from deskloop.channels.portal.tests.helpers import signed_in
 from deskloop.conftest import Cast
 from deskloop.knowledge.models import Article, HelpCenter, RequestEventKind, RequestOutcome, RequestSession
-from deskloop.knowledge.services.articles import create_article
+from deskloop.knowledge.services.articles import ArticleAbout, create_article
 
 
 @pytest.fixture
@@ -23,8 +23,17 @@ def carmen(acme: Cast, django_capture_on_commit_callbacks: Any) -> Client:
 @pytest.fixture
 def articles(acme: Cast) -> dict[str, Article]:
     def article(title: str, body: str, **options: Any) -> Article:
+        about = ArticleAbout(
+            **{key: options.pop(key) for key in list(options) if key in ArticleAbout.__dataclass_fields__}
+        )
         return create_article(
-            actor=acme.admin, workspace=acme.workspace, locale="en", title=title, body_html=f"<p>{body}</p>", **options
+            actor=acme.admin,
+            workspace=acme.workspace,
+            locale="en",
+            title=title,
+            body_html=f"<p>{body}</p>",
+            about=about,
+            **options,
         )
 
     return {

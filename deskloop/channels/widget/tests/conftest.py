@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,7 +14,7 @@ from django.test import Client
 from deskloop.channels.widget.identity import PASS_HEADER, sign_identity
 from deskloop.conftest import Cast
 from deskloop.knowledge.models import Article, HelpCenter
-from deskloop.knowledge.services.articles import create_article
+from deskloop.knowledge.services.articles import ArticleAbout, create_article
 
 ACME_SECRET = "acme-widget-secret-0123456789"
 UMBRELLA_SECRET = "umbrella-widget-secret-9876543210"
@@ -35,9 +36,12 @@ def give_help_center(cast: Cast, secret: str, holdout_percent: int = 0) -> HelpC
 def shelf(acme: Cast) -> Shelf:
     give_help_center(acme, ACME_SECRET)
 
-    def article(title: str, body: str, **options: object) -> Article:
+    def article(title: str, body: str, **options: Any) -> Article:
+        about = ArticleAbout(
+            **{key: options.pop(key) for key in list(options) if key in ArticleAbout.__dataclass_fields__}
+        )
         return create_article(
-            actor=acme.agent, workspace=acme.workspace, locale="en", title=title, body_html=body, **options
+            actor=acme.agent, workspace=acme.workspace, locale="en", title=title, body_html=body, about=about, **options
         )
 
     return Shelf(
