@@ -108,6 +108,19 @@ def build_cast(slug: str, name: str, domain: str) -> Cast:
     )
 
 
+@pytest.fixture(autouse=True)
+def _language_of_the_installation() -> Any:
+    """Every test starts in the default language. A view that switches to the visitor's language (the help center)
+    leaves it active in the thread, as any request does until the next one sets its own; a test that calls a
+    service directly after such a request would otherwise read its messages in that language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def acme(db: None) -> Cast:
     return build_cast("acme", "Acme", "acme.example")
