@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from deskloop.channels.portal import queries, services
 from deskloop.channels.portal.forms import HONEYPOT_FIELD, RequestForm
 from deskloop.channels.portal.identity import ContactRequest, contact_view
-from deskloop.channels.portal.suggestions import reading_locale, suggestions_for
+from deskloop.channels.portal.suggestions import SHOWN, reading_locale
 from deskloop.channels.portal.uploads import incoming_files
 from deskloop.core.public_limits import seconds_over_limit, too_many_requests
 from deskloop.core.refusals import refusal
@@ -26,8 +26,8 @@ from deskloop.knowledge.models import RequestChannel, RequestSession
 from deskloop.knowledge.services.request_sessions import (
     record_article_opened,
     record_solved,
-    record_suggestions_shown,
     start_request_session,
+    suggest_while_writing,
 )
 from deskloop.tickets.models import Channel
 
@@ -90,9 +90,13 @@ def suggestions(request: ContactRequest, slug: str) -> HttpResponse:
         return too_many_requests(wait, as_json=False)
     query = " ".join(f"{request.GET.get('subject', '')} {request.GET.get('body', '')}".split())[:QUERY_MAX]
     session = _session(request, request.GET.get("session", ""))
-    shown = [] if session is None or session.in_holdout else suggestions_for(workspace_id=workspace.pk, query=query)
-    if session is not None and query:
-        record_suggestions_shown(session=session, query=query, article_ids=[s.article_id for s in shown])
+    shown = (
+        []
+        if session is None
+        else suggest_while_writing(
+            session=session, workspace_id=workspace.pk, query=query, locale=reading_locale(), limit=SHOWN
+        )
+    )
     context = {"workspace": workspace, "suggestions": shown, "session": session}
     return render(request, "portal/_suggestions.html", context)
 

@@ -74,13 +74,9 @@ def identify(*, workspace: Workspace, visitor: Visitor, claims: dict[str, object
     return replace(visitor.widget_pass, contact_id=contact.pk), contact
 
 
-def record_search(*, visitor: Visitor, query: str, article_ids: list[int], suggested: bool) -> None:
-    """A search in the Answers tab, or the suggestions shown while writing in the Contact tab."""
-    if visitor.session is None or not query.strip():
-        return
-    if suggested:
-        request_sessions.record_suggestions_shown(session=visitor.session, query=query, article_ids=article_ids)
-    else:
+def record_search(*, visitor: Visitor, query: str, article_ids: list[int]) -> None:
+    """A search in the Answers tab."""
+    if visitor.session is not None and query.strip():
         request_sessions.record_search(session=visitor.session, query=query, article_ids=article_ids)
 
 

@@ -28,7 +28,7 @@ from deskloop.accounts.models import Workspace
 from deskloop.channels.portal import queries as portal_queries
 from deskloop.channels.portal.identity import ContactRequest, contact_view
 from deskloop.channels.widget import confirmation, queries, services
-from deskloop.channels.widget.answers import QUERY_MAX, SEARCH_RESULTS, SUGGESTIONS_SHOWN, find_answers
+from deskloop.channels.widget.answers import QUERY_MAX, SEARCH_RESULTS, SUGGESTIONS_SHOWN, Answer, find_answers
 from deskloop.channels.widget.forms import ConfirmEmailForm, ReplyForm, RequestForm
 from deskloop.channels.widget.identity import PASS_HEADER, Unauthenticated
 from deskloop.channels.widget.slots import filled_tabs
@@ -36,6 +36,7 @@ from deskloop.core.errors import DomainError
 from deskloop.core.public_limits import seconds_over_limit, too_many_requests
 from deskloop.core.refusals import refusal
 from deskloop.core.security_headers import CONTENT_SECURITY_POLICY
+from deskloop.knowledge.services.request_sessions import suggest_while_writing
 
 logger = logging.getLogger(__name__)
 
@@ -130,23 +131,18 @@ def _answers(request: HttpRequest, slug: str, *, suggested: bool) -> HttpRespons
             # Both fields were emptied: the suggestions go away, and nothing is recorded.
             return render(request, "widget/_suggestions.html", {"answers": []})
         locale = translation.get_language() or "en"
-        # The holdout sees no suggestions while writing, so their requests show what happens without them; a
-        # search the visitor runs themselves is answered for everyone.
-        in_holdout = suggested and visitor is not None and visitor.session is not None and visitor.session.in_holdout
-        found = (
-            []
-            if in_holdout
-            else find_answers(
-                workspace_id=workspace.pk,
-                query=query,
-                locale=locale,
-                limit=SUGGESTIONS_SHOWN if suggested else SEARCH_RESULTS,
+        if suggested:
+            # The Contact tab: the holdout sees nothing while writing (knowledge's suggest_while_writing).
+            session = visitor.session if visitor is not None else None
+            shown = suggest_while_writing(
+                session=session, workspace_id=workspace.pk, query=query, locale=locale, limit=SUGGESTIONS_SHOWN
             )
-        )
-        if visitor is not None:
-            services.record_search(
-                visitor=visitor, query=query, article_ids=[a.article_id for a in found], suggested=suggested
-            )
+            found = [Answer(article_id=s.article_id, title=s.title) for s in shown]
+        else:
+            # A search the visitor runs themselves is answered for everyone.
+            found = find_answers(workspace_id=workspace.pk, query=query, locale=locale, limit=SEARCH_RESULTS)
+            if visitor is not None:
+                services.record_search(visitor=visitor, query=query, article_ids=[a.article_id for a in found])
         template = "widget/_suggestions.html" if suggested else "widget/_answers.html"
         return render(request, template, {"answers": found, "query": query, "slug": slug})
 

@@ -25,6 +25,7 @@ from deskloop.knowledge.models import (
     RequestOutcome,
     RequestSession,
 )
+from deskloop.knowledge.suggestions import Suggestion, suggest_articles
 from deskloop.tickets.models import Ticket
 
 QUERY_KEEP = 300
@@ -99,6 +100,19 @@ def _record(
 def record_suggestions_shown(*, session: RequestSession, query: str, article_ids: Sequence[int]) -> RequestEvent:
     """The ranker's answer to what the customer typed ([] when it abstained or the session is in the holdout)."""
     return _record(session, RequestEventKind.SUGGESTIONS_SHOWN, query=query, suggested=article_ids)
+
+
+def suggest_while_writing(
+    *, session: RequestSession | None, workspace_id: int, query: str, locale: str, limit: int
+) -> list[Suggestion]:
+    """The public articles shown under a request form (portal, widget) for what the customer has typed so far, and
+    that step recorded in their session. The holdout is shown nothing and its empty list is recorded at the same
+    point, so its requests show what happens without suggestions."""
+    in_holdout = session is not None and session.in_holdout
+    shown = [] if in_holdout else suggest_articles(workspace_id=workspace_id, query=query, locale=locale, limit=limit)
+    if session is not None and query.strip():
+        record_suggestions_shown(session=session, query=query, article_ids=[s.article_id for s in shown])
+    return shown
 
 
 @transaction.atomic
