@@ -48,6 +48,11 @@ INSTALLED_APPS = [
     "deskloop.customers",
     "deskloop.tickets",
     "deskloop.knowledge",
+    "deskloop.ideas",
+    "deskloop.classification",
+    "deskloop.revenue",
+    "deskloop.surveys",
+    "deskloop.insights",
     "deskloop.webhooks",
     "deskloop.channels.email",
     "deskloop.channels.portal",
@@ -196,6 +201,10 @@ DESKLOOP_PUBLIC_RATE_LIMITS = {
         env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_IP", 20),
         env_int("DESKLOOP_PUBLIC_FEEDBACK_PER_WORKSPACE", 600),
     ),
+    # Ideas: votes, new ideas and comments from the portal, the widget and the public board.
+    "vote": (env_int("DESKLOOP_PUBLIC_VOTE_PER_IP", 30), env_int("DESKLOOP_PUBLIC_VOTE_PER_WORKSPACE", 1200)),
+    # Survey answers (one-click email links, the widget's NPS and micro-surveys).
+    "survey": (env_int("DESKLOOP_PUBLIC_SURVEY_PER_IP", 30), env_int("DESKLOOP_PUBLIC_SURVEY_PER_WORKSPACE", 3000)),
 }
 # Customer portal (channels/portal): how long a magic sign-in link works, how long a contact stays signed in, and
 # how many files one portal message may carry (each within DESKLOOP_ATTACHMENT_MAX_BYTES).

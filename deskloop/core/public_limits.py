@@ -28,7 +28,7 @@ def _window() -> int:
 
 
 def seconds_over_limit(request: HttpRequest, *, workspace_id: int, bucket: str) -> int:
-    """Count this request in ``bucket`` ("search", "submit", "signin_link", "feedback"); the seconds to wait
+    """Count this request in ``bucket`` ("search", "submit", "signin_link", "feedback", "vote", "survey"); the seconds to wait
     when it is over a limit, else 0."""
     per_address, per_workspace = settings.DESKLOOP_PUBLIC_RATE_LIMITS[bucket]
     address = hashlib.sha256(client_ip(request).encode()).hexdigest()[:48]

@@ -34,6 +34,9 @@ class Organization(WorkspaceOwned):
         "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_organizations"
     )
     notes = models.TextField(blank=True)
+    # The id in the customer's own systems (CRM, billing): deal and churn imports and the widget's identity find the
+    # organization by it.
+    external_id = models.CharField(max_length=200, null=True, blank=True)
     # In the customer portal, its contacts see each other's tickets too (not only their own).
     portal_shares_tickets = models.BooleanField(
         _("contacts see the organization's tickets in the portal"), default=False
@@ -43,6 +46,11 @@ class Organization(WorkspaceOwned):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("name"), "workspace", name="organization_unique_name_per_workspace"),
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="organization_unique_external_id_per_workspace",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -110,3 +118,27 @@ class ContactEmail(WorkspaceOwned):
 
     def __str__(self) -> str:
         return self.email
+
+
+class Segment(WorkspaceOwned):
+    """A saved cut of the customer base by what an organization carries ("MRR over 100 and a customer for at least 6
+    months"). Every condition left empty matches everyone; the conditions that are set must all hold. Lists of
+    ideas, votes, deals, churn records and survey answers filter by it through ``customers.segments``."""
+
+    name = models.CharField(_("name"), max_length=100)
+    mrr_above = models.DecimalField(_("MRR above"), max_digits=12, decimal_places=2, null=True, blank=True)
+    min_customer_months = models.PositiveIntegerField(_("customer for at least (months)"), null=True, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    plan = models.CharField(_("plan"), max_length=100, blank=True)
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, blank=True)
+    owner = models.ForeignKey("accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "workspace", name="segment_unique_name_per_workspace"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

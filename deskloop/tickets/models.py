@@ -50,6 +50,15 @@ class Priority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
 
 
+class RequestType(models.TextChoices):
+    """What the customer wants: the product team reads feature requests and bugs apart from questions."""
+
+    QUESTION = "question", _("Question")
+    PROBLEM = "problem", _("Problem")
+    BUG = "bug", _("Bug")
+    FEATURE_REQUEST = "feature_request", _("Feature request")
+
+
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     WEB = "web", _("Web")
@@ -68,6 +77,10 @@ class ProductArea(WorkspaceOwned, NamedInLanguages):
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     # "Billing > Invoices", kept in step by the service that renames or moves an area.
     path = models.CharField(max_length=500, editable=False, default="")
+    # The product manager who answers for the area: lost-deal tasks and the area's page go to them.
+    owner = models.ForeignKey(
+        "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_product_areas"
+    )
 
     class Meta:
         ordering = ["path"]
@@ -145,6 +158,8 @@ class Ticket(WorkspaceOwned):
     product_area = models.ForeignKey(
         ProductArea, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
     )
+    # Blank until an agent (or an accepted suggestion) sets it.
+    request_type = models.CharField(_("request type"), max_length=20, choices=RequestType.choices, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)
     followers = models.ManyToManyField("accounts.Agent", related_name="followed_tickets", blank=True)
     # Contacts copied on the conversation (email CC); they receive public replies.

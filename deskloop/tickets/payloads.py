@@ -20,6 +20,7 @@ def ticket_payload(ticket: Ticket) -> dict[str, Any]:
         "assignee_id": ticket.assignee_id,
         "team_id": ticket.team_id,
         "product_area_id": ticket.product_area_id,
+        "request_type": ticket.request_type,
         "custom_fields": ticket.custom_fields,
         "created_at": ticket.created_at.isoformat(),
         "updated_at": ticket.updated_at.isoformat(),

@@ -12,7 +12,7 @@ from ninja import Field, Schema
 from deskloop.accounts.schemas import AgentRef, TeamRef
 from deskloop.customers.schemas import ContactRef, OrganizationRef
 from deskloop.tickets.inbox import MAX_PAGE_SIZE
-from deskloop.tickets.models import Channel, Message, MessageKind, Priority, StatusCategory, Ticket
+from deskloop.tickets.models import Channel, Message, MessageKind, Priority, RequestType, StatusCategory, Ticket
 
 TicketSort = Literal["-updated_at", "updated_at", "-created_at", "created_at", "-number", "number"]
 ViewName = Literal["mine", "unassigned", "my_teams", "unsolved", "all", "pending", "solved", "trash", "spam"]
@@ -77,6 +77,7 @@ class TicketOut(Schema):
     assignee: AgentRef | None
     team: TeamRef | None
     product_area: ProductAreaRef | None
+    request_type: RequestType | Literal[""] = Field(description="Blank until an agent sets it.")
     tags: list[str]
     custom_fields: dict[str, Any]
     message_count: int
@@ -152,6 +153,7 @@ class TicketCreateIn(Schema):
     priority: Priority = Priority.NORMAL
     tags: list[str] = Field(default_factory=list)
     product_area_id: int | None = None
+    request_type: RequestType | Literal[""] = ""
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     assignee_id: int | None = None
     team_id: int | None = None
@@ -167,6 +169,9 @@ class TicketUpdateIn(Schema):
     assignee_id: int | None = None
     team_id: int | None = None
     product_area_id: int | None = None
+    request_type: RequestType | Literal[""] | None = Field(
+        None, description='Question, problem, bug or feature request; "" clears it.'
+    )
     custom_fields: dict[str, Any] | None = Field(None, description="Merged into the current values; null clears one.")
     due_at: dt.datetime | None = None
     add_tags: list[str] = Field(default_factory=list)

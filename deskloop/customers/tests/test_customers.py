@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -136,3 +137,24 @@ def test_contact_list_query_count_does_not_grow_with_rows(acme: Cast) -> None:
     with CaptureQueriesContext(connection) as many:
         client.get("/contacts/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_months_before_keeps_the_day_or_takes_the_months_last() -> None:
+    from deskloop.customers.segments import months_before
+
+    assert months_before(dt.date(2026, 12, 6), 6) == dt.date(2026, 6, 6)
+    assert months_before(dt.date(2026, 3, 31), 1) == dt.date(2026, 2, 28)
+    assert months_before(dt.date(2026, 1, 15), 13) == dt.date(2024, 12, 15)
+
+
+def test_a_segment_is_saved_with_clean_rules_and_refuses_a_duplicate_name(acme: Cast) -> None:
+    from deskloop.core.errors import Conflict
+    from deskloop.customers.segments import SegmentRules, save_segment
+
+    rules = SegmentRules(name="  Loyal   payers ", mrr_above=Decimal("100"), min_customer_months=6)
+    segment = save_segment(agent=acme.agent, rules=rules)
+    assert (segment.name, segment.mrr_above, segment.min_customer_months) == ("Loyal payers", Decimal("100"), 6)
+    with pytest.raises(Conflict):
+        save_segment(agent=acme.agent, rules=SegmentRules(name="loyal payers"))
+    with pytest.raises(ValidationFailed):
+        save_segment(agent=acme.agent, rules=SegmentRules(name="Bad", mrr_above=Decimal("-1")))

@@ -34,6 +34,7 @@ from deskloop.tickets.models import (
     MessageKind,
     Priority,
     ProductArea,
+    RequestType,
     Status,
     StatusCategory,
     Tag,
@@ -140,7 +141,12 @@ def _same_workspace(workspace_id: int, obj: Any, field_name: str) -> None:
 
 
 def _check_references(
-    workspace_id: int, references: Sequence[tuple[Any, str]], *, assignee: Any, priority: Any
+    workspace_id: int,
+    references: Sequence[tuple[Any, str]],
+    *,
+    assignee: Any,
+    priority: Any,
+    request_type: Any,
 ) -> None:
     """The checks a new ticket and a change share: what it points to is of this workspace, the assignee is an
     active agent, the priority is known. ``UNSET`` (a change leaving the field alone) and None pass."""
@@ -151,6 +157,8 @@ def _check_references(
         raise ValidationFailed(_("This agent is deactivated."), field="assignee")
     if not isinstance(priority, Unset) and priority not in Priority.values:
         raise ValidationFailed(_("Unknown priority “%(value)s”.") % {"value": priority}, field="priority")
+    if not isinstance(request_type, Unset) and request_type not in ("", *RequestType.values):
+        raise ValidationFailed(_("Unknown request type “%(value)s”.") % {"value": request_type}, field="request_type")
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,7 @@ class NewTicket:
     assignee: Agent | None = None
     team: Team | None = None
     product_area: ProductArea | None = None
+    request_type: str = ""
     tags: Sequence[str] = ()
     custom_fields: Mapping[str, Any] | None = None
     status: Status | None = None
@@ -229,7 +238,13 @@ def _checked_new_ticket(workspace: Workspace, ticket: NewTicket, created_by: Age
         (ticket.product_area, "product_area"),
         (ticket.status, "status"),
     )
-    _check_references(workspace.pk, references, assignee=ticket.assignee, priority=ticket.priority)
+    _check_references(
+        workspace.pk,
+        references,
+        assignee=ticket.assignee,
+        priority=ticket.priority,
+        request_type=ticket.request_type,
+    )
     if ticket.channel not in Channel.values:
         raise ValidationFailed(_("Unknown channel “%(value)s”.") % {"value": ticket.channel}, field="channel")
     cleaned_fields = validate_custom_fields(workspace.pk, dict(ticket.custom_fields or {}))
@@ -256,6 +271,7 @@ def _insert_ticket(workspace: Workspace, new: NewTicket) -> Ticket:
         assignee=new.assignee,
         team=new.team,
         product_area=new.product_area,
+        request_type=new.request_type,
         custom_fields=dict(new.custom_fields or {}),
         created_at=when,
         updated_at=when,
@@ -348,6 +364,8 @@ class TicketChanges:
     assignee: Agent | Unset | None = UNSET
     team: Team | Unset | None = UNSET
     product_area: ProductArea | Unset | None = UNSET
+    # "" clears it.
+    request_type: str | Unset = UNSET
     due_at: dt.datetime | Unset | None = UNSET
     custom_fields: dict[str, Any] | Unset = UNSET
     add_tags: Sequence[str] = ()
@@ -355,7 +373,16 @@ class TicketChanges:
 
     @property
     def is_empty(self) -> bool:
-        values = (self.subject, self.status, self.priority, self.assignee, self.team, self.product_area, self.due_at)
+        values = (
+            self.subject,
+            self.status,
+            self.priority,
+            self.assignee,
+            self.team,
+            self.product_area,
+            self.request_type,
+            self.due_at,
+        )
         unset = all(isinstance(value, Unset) for value in (*values, self.custom_fields))
         return unset and not self.add_tags and not self.remove_tags
 
@@ -402,7 +429,13 @@ def _checked_changes(workspace_id: int, changes: TicketChanges, agent: Agent | N
         (changes.team, "team"),
         (changes.product_area, "product_area"),
     )
-    _check_references(workspace_id, references, assignee=changes.assignee, priority=changes.priority)
+    _check_references(
+        workspace_id,
+        references,
+        assignee=changes.assignee,
+        priority=changes.priority,
+        request_type=changes.request_type,
+    )
     subject = changes.subject if isinstance(changes.subject, Unset) else clean_subject(changes.subject)
     fields = changes.custom_fields
     if not isinstance(fields, Unset):
@@ -429,6 +462,7 @@ def _apply_fields(locked: Ticket, changes: TicketChanges, now: dt.datetime) -> D
     _apply_relation(locked, diff, "assignee", changes.assignee)
     _apply_relation(locked, diff, "team", changes.team)
     _apply_relation(locked, diff, "product_area", changes.product_area)
+    _apply_value(locked, diff, "request_type", changes.request_type)
     _apply_value(locked, diff, "due_at", changes.due_at, shown=lambda at: at.isoformat() if at else None)
     if not isinstance(changes.custom_fields, Unset):
         diff.update(_apply_custom_fields(locked, changes.custom_fields))

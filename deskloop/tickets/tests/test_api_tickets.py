@@ -471,3 +471,17 @@ def test_a_new_ticket_is_never_assigned_to_a_deactivated_agent(acme: Cast) -> No
     assert refused.status_code == 422
     assert problem(refused)["errors"] == [{"field": "assignee", "message": "This agent is deactivated."}]
     assert not Ticket.objects.filter(subject="Phone call").exists()
+
+
+def test_request_type_is_set_cleared_and_refused_when_unknown(acme: Cast) -> None:
+    client = api(acme.agent)
+    url = f"/api/v1/tickets/{acme.ticket.number}"
+    etag = client.get(url)["ETag"]
+    changed = patch(client, url, {"request_type": "feature_request"}, **{"If-Match": etag})
+    assert changed.status_code == 200
+    assert changed.json()["request_type"] == "feature_request"
+    refused = patch(client, url, {"request_type": "wish"}, **{"If-Match": changed["ETag"]})
+    assert refused.status_code == 422
+    cleared = patch(client, url, {"request_type": ""}, **{"If-Match": changed["ETag"]})
+    assert cleared.json()["request_type"] == ""
+    assert TicketEvent.objects.filter(ticket=acme.ticket, field="request_type").count() == 2
