@@ -17,6 +17,10 @@ class WebhookEvent(models.TextChoices):
     TICKET_MERGED = "ticket.merged", _("Tickets merged")
     TICKET_DELETED = "ticket.deleted", _("Ticket deleted")
     MESSAGE_CREATED = "message.created", _("Message created")
+    IDEA_STATUS_CHANGED = "idea.status_changed", _("Idea status changed")
+    SURVEY_RESPONSE_CREATED = "survey.response_created", _("Survey answered")
+    DEAL_LOST = "deal.lost", _("Deal lost")
+    CHURN_RECORDED = "churn.recorded", _("Churn recorded")
 
 
 class Endpoint(WorkspaceOwned):

@@ -106,12 +106,22 @@ def _idea_id_batches(workspace_id: int) -> Iterator[list[int]]:
         last = batch[-1]
 
 
-def refresh_workspace_values(workspace_id: int) -> None:
-    """Every live idea of the workspace (the sweep, and after the weights change), one batch per transaction."""
+def refresh_workspace_values(workspace_id: int) -> int:
+    """Every live idea of the workspace (the sweep, and after the weights change), one batch per transaction;
+    returns how many ideas."""
     board = board_of(workspace_id)
+    refreshed = 0
     for batch in _idea_id_batches(workspace_id):
         with transaction.atomic():
             refresh_idea_values(batch, board=board)
+        refreshed += len(batch)
+    return refreshed
+
+
+def refresh_all_workspaces_values() -> int:
+    """The periodic sweep: every workspace that has ideas; returns how many ideas."""
+    workspace_ids = Idea.objects.values_list("workspace_id", flat=True).distinct().order_by("workspace_id")
+    return sum(refresh_workspace_values(workspace_id) for workspace_id in workspace_ids)
 
 
 def ideas_with_stakes_in(stakes_filter: Q, board: IdeaBoard) -> dict[int, dict[str, Decimal | int]]:

@@ -191,6 +191,7 @@ def test_ticket_created_is_delivered_to_a_real_receiver_with_exact_body_and_head
             "assignee_id": None,
             "team_id": None,
             "product_area_id": None,
+            "request_type": "",
             "custom_fields": {},
             "created_at": ticket.created_at.isoformat(),
             "updated_at": ticket.updated_at.isoformat(),
