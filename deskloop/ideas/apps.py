@@ -12,3 +12,22 @@ class IdeasConfig(AppConfig):
         # An organization's MRR changes in the customers app, which knows nothing of ideas: the cached scores catch up
         # here (each vote already refreshes its own idea at once).
         register_job("refresh_idea_values", 600, refresh_all_workspaces_values)
+        self._register_settings_screen()
+
+    def _register_settings_screen(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from deskloop.accounts.access import Capability
+        from deskloop.accounts.settings_screens import Screen, SettingsGroup, register_screen
+
+        register_screen(
+            Screen(
+                "ideas_settings:board",
+                _("Ideas board"),
+                _("Whether customers can read the board, and what a vote of each importance is worth."),
+                SettingsGroup.WORKSPACE,
+                Capability.ADMIN,
+                ("ideas_settings:",),
+                60,
+            )
+        )
