@@ -144,6 +144,7 @@ def _samples(cast: Cast) -> dict[str, Any]:
     ).pk
     # The portal's and the help center's routes are named by the workspace's slug.
     samples["slug"] = cast.workspace.slug
+    samples.update(_ideas_samples(cast))
     import datetime as dt
 
     from django.utils import timezone
@@ -158,6 +159,20 @@ def _samples(cast: Cast) -> dict[str, Any]:
         expires_at=timezone.now() + dt.timedelta(minutes=15),
     ).public_id
     return samples
+
+
+def _ideas_samples(cast: Cast) -> dict[str, Any]:
+    """A public idea on a public board of ``cast``'s workspace (Umbrella's carries the marker), so the public board's
+    pages have something of each workspace to show, or to leak."""
+    from deskloop.ideas.models import IdeaBoard
+    from deskloop.ideas.services.ideas import create_idea
+
+    marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else "Acme"
+    IdeaBoard.objects.update_or_create(workspace=cast.workspace, defaults={"is_public": True})
+    idea = create_idea(
+        workspace=cast.workspace, title=f"{marker} idea", description=f"{marker} wish", author_agent=cast.agent
+    )
+    return {"idea_id": idea.pk}
 
 
 def _knowledge_samples(cast: Cast) -> dict[str, Any]:
@@ -542,3 +557,38 @@ def test_widget_visitor_matrix(world: World) -> None:
     assert failures == []
     assert Message.objects.filter(ticket=acme.ticket).count() == messages_before
     assert _foreign_fingerprint(world) == foreign_before
+
+
+def test_the_ideas_board_never_shows_or_changes_another_workspaces_ideas(world: World) -> None:
+    """Every board route under Acme's slug with Umbrella's idea in the URL, for anonymous visitors, Acme's agents and
+    Acme's signed-in customer, by GET and POST: 404 (405 for the other method), never Umbrella's text, and nothing of
+    Umbrella's idea changes (no vote, comment or follower)."""
+    from deskloop.ideas.models import IdeaComment, IdeaSubscription, IdeaVote
+
+    routes = [r for r in html_routes() if r.name.startswith("ideaboard:") and "idea_id" in r.params]
+    assert {r.name for r in routes} >= {"ideaboard:idea", "ideaboard:vote", "ideaboard:comment"}
+    foreign_idea = world.foreign["idea_id"]
+    mixed = {**world.foreign, "slug": world.acme.workspace.slug}
+    clients = {**_clients(world), "customer": _contact_client(world.acme.customer)}
+
+    def stakes() -> tuple[int, int, int]:
+        return (
+            IdeaVote.objects.filter(idea_id=foreign_idea).count(),
+            IdeaComment.objects.filter(idea_id=foreign_idea).count(),
+            IdeaSubscription.objects.filter(idea_id=foreign_idea).count(),
+        )
+
+    before = stakes()
+    failures = []
+    for route in routes:
+        url = _url(route, mixed)
+        for who, client in clients.items():
+            for method in ("get", "post"):
+                answer = getattr(client, method)(url, {"body": "sneaky", "importance": "3"})
+                expected = (302, 404, 405) if who != "customer" else (404, 405)
+                if answer.status_code not in expected or FOREIGN_MARKER.encode() in answer.content:
+                    failures.append(f"{who} {method.upper()} {url}: {answer.status_code}")
+    assert failures == []
+    assert stakes() == before
+    for page in ("", "roadmap/", "changelog/"):
+        assert FOREIGN_MARKER.encode() not in Client().get(f"/board/acme/{page}").content
