@@ -59,7 +59,7 @@ def test_an_agent_votes_for_the_requester_on_an_existing_idea(acme: Cast) -> Non
     assert response.status_code == 200
     html = response.content.decode()
     assert "Vote recorded for Carmen Customer on “Export invoices as CSV”." in html
-    assert 'data-linked-idea="%d"' % idea.pk in html
+    assert f'data-linked-idea="{idea.pk}"' in html
     vote = IdeaVote.objects.get(idea=idea)
     assert (vote.contact_id, vote.source, vote.importance, vote.ticket_id, vote.cast_by_id) == (
         acme.customer.pk,
