@@ -6,6 +6,7 @@ from deskloop.accounts.api_people import router as people_router
 from deskloop.core.api_input import StorableInputParser
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
+from deskloop.ideas.api import router as ideas_router
 from deskloop.knowledge.api import router as knowledge_router
 from deskloop.knowledge.api_deflection import router as deflection_router
 from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router
@@ -38,3 +39,4 @@ api.add_router("", webhooks_router)
 api.add_router("", knowledge_router)
 api.add_router("", knowledge_suggestions_router)
 api.add_router("", deflection_router)
+api.add_router("", ideas_router)

@@ -12,6 +12,8 @@ urlpatterns = [
     path("settings/", include("deskloop.tickets.urls_admin")),
     path("settings/webhooks/", include("deskloop.webhooks.urls")),
     path("settings/", include("deskloop.knowledge.urls_settings")),
+    path("settings/", include("deskloop.ideas.urls_settings")),
+    path("ideas/", include("deskloop.ideas.urls")),
     path("knowledge/deflection/", include("deskloop.knowledge.urls_deflection")),
     path("knowledge/", include("deskloop.knowledge.urls")),
     path("help/<slug:workspace_slug>/", include("deskloop.knowledge.helpcenter.urls")),

@@ -12,6 +12,7 @@ class IdeasConfig(AppConfig):
         # An organization's MRR changes in the customers app, which knows nothing of ideas: the cached scores catch up
         # here (each vote already refreshes its own idea at once).
         register_job("refresh_idea_values", 600, refresh_all_workspaces_values)
+        self._register_settings_screen()
         self._register_ticket_page_panel()
 
     def _register_ticket_page_panel(self) -> None:
@@ -21,3 +22,21 @@ class IdeasConfig(AppConfig):
         # Tickets sits below ideas and cannot name it: the ideas a conversation asked for, and voting for its
         # customer, join the ticket page's sidebar from here.
         register_panel(TicketPagePanel("ideas", PanelSlot.SIDEBAR, "ideas/ticket/_panel.html", ideas_panel, 30))
+
+    def _register_settings_screen(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from deskloop.accounts.access import Capability
+        from deskloop.accounts.settings_screens import Screen, SettingsGroup, register_screen
+
+        register_screen(
+            Screen(
+                "ideas_settings:board",
+                _("Ideas board"),
+                _("Whether customers can read the board, and what a vote of each importance is worth."),
+                SettingsGroup.WORKSPACE,
+                Capability.ADMIN,
+                ("ideas_settings:",),
+                60,
+            )
+        )

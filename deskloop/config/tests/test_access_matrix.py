@@ -135,6 +135,7 @@ def _samples(cast: Cast) -> dict[str, Any]:
     # A message without a sender: refused, so the quarantine pages have a row of each workspace to show.
     inbound = ingest_raw(mailbox=mailbox, raw=f"Subject: matrix {cast.workspace.slug}\r\n\r\nhi".encode(), via="http")
     samples.update(_knowledge_samples(cast))
+    samples.update(_ideas_samples(cast))
     samples["mailbox_id"] = mailbox.pk
     samples["inbound_id"] = inbound.inbound_id
     from deskloop.channels.email.models import SenderAllowance
@@ -144,7 +145,6 @@ def _samples(cast: Cast) -> dict[str, Any]:
     ).pk
     # The portal's and the help center's routes are named by the workspace's slug.
     samples["slug"] = cast.workspace.slug
-    samples.update(_ideas_samples(cast))
     import datetime as dt
 
     from django.utils import timezone
@@ -162,17 +162,21 @@ def _samples(cast: Cast) -> dict[str, Any]:
 
 
 def _ideas_samples(cast: Cast) -> dict[str, Any]:
-    """A public idea on a public board of ``cast``'s workspace (Umbrella's carries the marker), so the public board's
-    pages have something of each workspace to show, or to leak."""
-    from deskloop.ideas.models import IdeaBoard
+    """A public idea of ``cast``'s workspace with the customer's vote (and so a follower) and an internal comment;
+    Umbrella's carry the marker, so showing them to anyone of Acme is a leak. Both boards are public, so the public
+    board's pages have each workspace's idea to show, or to leak."""
+    from deskloop.ideas.models import IdeaBoard, IdeaComment, VoteSource
     from deskloop.ideas.services.ideas import create_idea
+    from deskloop.ideas.services.votes import Voter, cast_vote
 
     marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else "Acme"
     IdeaBoard.objects.update_or_create(workspace=cast.workspace, defaults={"is_public": True})
-    idea = create_idea(
-        workspace=cast.workspace, title=f"{marker} idea", description=f"{marker} wish", author_agent=cast.agent
+    idea = create_idea(workspace=cast.workspace, title=f"{marker} idea", description=f"{marker} idea body")
+    vote = cast_vote(idea=idea, voter=Voter(contact=cast.customer), source=VoteSource.PORTAL).vote
+    IdeaComment.objects.create(
+        workspace=cast.workspace, idea=idea, author_agent=cast.agent, body=f"{marker} internal", is_internal=True
     )
-    return {"idea_id": idea.pk}
+    return {"idea_id": idea.pk, "vote_id": vote.pk}
 
 
 def _knowledge_samples(cast: Cast) -> dict[str, Any]:
@@ -253,6 +257,7 @@ def _url(route: Route, values: dict[str, Any]) -> str:
 def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     ws = world.umbrella.workspace
     from deskloop.accounts.models import Agent, Invitation
+    from deskloop.ideas.models import Idea, IdeaBoard, IdeaComment, IdeaSubscription, IdeaVote
     from deskloop.knowledge.models import Article, ArticleRevision, ArticleTranslation, HelpCenter, KnowledgeCategory
     from deskloop.tickets.models import CustomField, Macro, Message, SavedView, Ticket
     from deskloop.webhooks.models import Endpoint
@@ -278,6 +283,11 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
         rows(ArticleRevision, "number"),
         rows(KnowledgeCategory, "name", "position", "name_translations"),
         rows(HelpCenter, "host_name", "holdout_percent", "widget_secret"),
+        rows(Idea, "title", "description", "status", "is_public", "merged_into_id", "product_area_id", "score"),
+        rows(IdeaVote, "idea_id", "importance"),
+        rows(IdeaComment, "idea_id", "body"),
+        rows(IdeaSubscription, "idea_id", "contact_id", "agent_id"),
+        rows(IdeaBoard, "is_public", "weight_nice_to_have", "weight_important", "weight_critical"),
     )
 
 

@@ -141,7 +141,11 @@ def test_a_customer_posts_an_idea_and_it_carries_their_vote(acme: Cast, carmen: 
     response = _post(
         carmen,
         "/board/acme/new/",
-        {"title": "  Pay   invoices by SEPA ", "description": "We pay everything by SEPA.", "product_area": str(area.pk)},
+        {
+            "title": "  Pay   invoices by SEPA ",
+            "description": "We pay everything by SEPA.",
+            "product_area": str(area.pk),
+        },
     )
     idea = Idea.objects.get(workspace=acme.workspace)
     assert response.status_code == 302
