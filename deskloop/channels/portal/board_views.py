@@ -62,6 +62,9 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
     form = BoardFilterForm(request.GET)
     areas = queries.product_areas(workspace)
     context = _context(workspace, contact, request, form=form, areas=areas, rows=[], next_url="")
+    if "segment" in request.GET:
+        # Saved segments are the team's: counts per segment would tell outsiders which accounts asked.
+        form.add_error(None, _("The public board cannot be filtered by segment."))
     if not form.is_valid():
         return render(request, "portal/board/board.html", context, status=400)
     filters = queries.BoardFilters(

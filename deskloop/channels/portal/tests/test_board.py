@@ -255,6 +255,9 @@ def test_the_board_filters_by_status_product_area_below_it_and_words(acme: Cast)
     assert titles(status="declined") == ["Fax invoices"]
     assert titles(q="dark") == ["Dark mode"]
     assert Client().get("/board/acme/", {"sort": "score"}).status_code == 400  # MRR ranking is not public
+    by_segment = Client().get("/board/acme/", {"segment": "1"})
+    assert by_segment.status_code == 400
+    assert "The public board cannot be filtered by segment." in by_segment.content.decode()
     assert Client().get("/board/acme/", {"cursor": "not-a-cursor"}).status_code == 400
     assert Client().get("/board/acme/", {"product_area": "999999"}).status_code == 404
 
