@@ -30,9 +30,12 @@ class VoteForm(forms.Form):
         coerce=int,
         initial=Importance.NICE_TO_HAVE,
         required=False,
-        empty_value=Importance.NICE_TO_HAVE,
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
+
+    def clean_importance(self) -> int:
+        # A vote without a choice (the board's one-click button) counts as "nice to have".
+        return int(self.cleaned_data.get("importance") or Importance.NICE_TO_HAVE)
 
 
 class CommentForm(forms.Form):

@@ -58,8 +58,8 @@ def _ideas(
     contact = visitor.contact if visitor is not None else None
     slug = workspace.slug
     if contact is None and not _board_is_public(workspace):
-        context = {"form": ConfirmEmailForm(), "slug": slug}
-        return render(request, "widget/ideas/_confirm.html", context, status=401)
+        confirm = {"form": ConfirmEmailForm(), "slug": slug}
+        return render(request, "widget/ideas/_confirm.html", confirm, status=401)
     filters = board_queries.BoardFilters(sort="votes", text=query, default_statuses=VOTABLE_STATUSES)
     rows = board_queries.board_rows(workspace, filters, limit=IDEAS_SHOWN).rows
     context: dict[str, Any] = {
