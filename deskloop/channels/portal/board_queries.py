@@ -116,6 +116,14 @@ def product_area(workspace: Workspace, raw: str) -> ProductArea | None:
     return found
 
 
+def listed_product_area(workspace: Workspace, raw: str) -> ProductArea | None | bool:
+    """The area a form chose from the list: None for none, False when the value is not one of the workspace's."""
+    try:
+        return product_area(workspace, raw)
+    except Http404:
+        return False
+
+
 @dataclass
 class ContactStake:
     """What the signed-in contact did on some ideas: which they voted for (and may take back), which they follow."""

@@ -156,6 +156,9 @@ def new_idea(request: ContactRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         if limited := _over_limit(request):
             return limited
+        area = queries.listed_product_area(workspace, form.data.get("product_area", ""))
+        if area is False:
+            form.add_error("product_area", _("Choose a part of the product from the list."))
         if form.is_valid():
             with refusal(form):
                 posted = board_services.post_idea(
@@ -163,7 +166,7 @@ def new_idea(request: ContactRequest, slug: str) -> HttpResponse:
                     contact=contact,
                     title=form.cleaned_data["title"],
                     description=form.cleaned_data["description"],
-                    product_area=queries.product_area(workspace, form.cleaned_data["product_area"]),
+                    product_area=area or None,
                     source=VoteSource.BOARD,
                 )
                 messages.success(request, _("Thank you: your idea is on the board, with your vote."))

@@ -181,8 +181,10 @@ def test_a_bad_idea_is_refused_with_its_reason_and_nothing_is_stored(
 
 def test_another_workspaces_product_area_is_refused(acme: Cast, umbrella: Cast, carmen: Client) -> None:
     foreign = ProductArea.objects.create(workspace=umbrella.workspace, name="Secret", path="Secret")
-    response = _post(carmen, "/board/acme/new/", {"title": "Dark mode", "product_area": str(foreign.pk)})
-    assert response.status_code == 404
+    for value in (str(foreign.pk), "billing"):
+        response = _post(carmen, "/board/acme/new/", {"title": "Dark mode", "product_area": value})
+        assert response.status_code == 422
+        assert "Choose a part of the product from the list." in response.content.decode()
     assert Idea.objects.count() == 0
 
 
