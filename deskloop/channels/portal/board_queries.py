@@ -116,12 +116,12 @@ def product_area(workspace: Workspace, raw: str) -> ProductArea | None:
     return found
 
 
-def listed_product_area(workspace: Workspace, raw: str) -> ProductArea | None | bool:
-    """The area a form chose from the list: None for none, False when the value is not one of the workspace's."""
+def listed_product_area(workspace: Workspace, raw: str) -> tuple[ProductArea | None, bool]:
+    """The area a form chose from the list (None for none), and whether the value was one of the list's at all."""
     try:
-        return product_area(workspace, raw)
+        return product_area(workspace, raw), True
     except Http404:
-        return False
+        return None, False
 
 
 @dataclass

@@ -156,8 +156,8 @@ def new_idea(request: ContactRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         if limited := _over_limit(request):
             return limited
-        area = queries.listed_product_area(workspace, form.data.get("product_area", ""))
-        if area is False:
+        area, listed = queries.listed_product_area(workspace, form.data.get("product_area", ""))
+        if not listed:
             form.add_error("product_area", _("Choose a part of the product from the list."))
         if form.is_valid():
             with refusal(form):
@@ -166,7 +166,7 @@ def new_idea(request: ContactRequest, slug: str) -> HttpResponse:
                     contact=contact,
                     title=form.cleaned_data["title"],
                     description=form.cleaned_data["description"],
-                    product_area=area or None,
+                    product_area=area,
                     source=VoteSource.BOARD,
                 )
                 messages.success(request, _("Thank you: your idea is on the board, with your vote."))
