@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from deskloop.accounts.models import Workspace
@@ -97,7 +97,10 @@ def board_rows(workspace: Workspace, filters: BoardFilters, *, limit: int = 30) 
         public_only=True,
         text=filters.text,
     )
-    return board_page(query, cursor=filters.cursor or None, limit=limit)
+    page = board_page(query, cursor=filters.cursor or None, limit=limit)
+    # The rows show their product area: one query for the page, not one per idea.
+    prefetch_related_objects([row.idea for row in page.rows], "product_area")
+    return page
 
 
 def product_areas(workspace: Workspace) -> list[ProductArea]:

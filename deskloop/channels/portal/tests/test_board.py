@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from deskloop.channels.portal.tests.helpers import signed_in
@@ -262,6 +264,24 @@ def test_the_board_filters_by_status_product_area_below_it_and_words(acme: Cast)
     assert "The public board cannot be filtered by segment." in by_segment.content.decode()
     assert Client().get("/board/acme/", {"cursor": "not-a-cursor"}).status_code == 400
     assert Client().get("/board/acme/", {"product_area": "999999"}).status_code == 404
+
+
+def test_the_board_reads_a_fixed_number_of_queries_however_many_ideas(acme: Cast, carmen: Client) -> None:
+    _open_board(acme)
+    areas = [ProductArea.objects.create(workspace=acme.workspace, name=f"Area {i}", path=f"Area {i}") for i in range(6)]
+
+    def queries_for_board() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert carmen.get("/board/acme/").status_code == 200
+        return len(captured)
+
+    _idea(acme, "The first idea", product_area=areas[0])
+    one = queries_for_board()
+    for i in range(1, 6):
+        cast_vote(
+            idea=_idea(acme, f"Idea {i}", product_area=areas[i]), voter=Voter(contact=acme.customer), source="board"
+        )
+    assert queries_for_board() == one
 
 
 def test_the_board_pages_by_cursor(acme: Cast) -> None:
