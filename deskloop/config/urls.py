@@ -20,8 +20,10 @@ urlpatterns = [
     path("", include("deskloop.accounts.urls")),
     path("", include("deskloop.customers.urls")),
     path("", include("deskloop.tickets.urls")),
+    path("", include("deskloop.ideas.urls_ticket")),
     path("", include("deskloop.channels.email.urls")),
     path("", include("deskloop.channels.portal.urls")),
+    path("", include("deskloop.channels.portal.board_urls")),
     path("", include("deskloop.channels.widget.urls")),
     path("", include("deskloop.knowledge.urls_suggestions")),
 ]

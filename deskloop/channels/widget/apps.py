@@ -13,3 +13,11 @@ class WidgetChannelConfig(AppConfig):
 
         # Email confirmations live 15 minutes; the expired ones go a day later.
         register_job("purge_widget_confirmations", 3600, purge_confirmations)
+        self._register_ideas_tab()
+
+    def _register_ideas_tab(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from .slots import WidgetTab, register_tab
+
+        register_tab(WidgetTab("ideas", _("Ideas"), "widget:ideas"))

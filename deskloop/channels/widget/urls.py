@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deskloop.channels.widget import demo_host, loader, views
+from deskloop.channels.widget import demo_host, ideas_tab, loader, views
 
 app_name = "widget"
 
@@ -19,4 +19,8 @@ urlpatterns = [
     path("widget/<slug:slug>/confirmations/", views.request_confirmation, name="request_confirmation"),
     path("widget/<slug:slug>/confirmations/claim/", views.claim_confirmation, name="claim_confirmation"),
     path("widget/<slug:slug>/confirm/<uuid:confirmation_id>/", views.confirm_email, name="confirm_email"),
+    path("widget/<slug:slug>/ideas/", ideas_tab.ideas, name="ideas"),
+    path("widget/<slug:slug>/ideas/new/", ideas_tab.post_idea, name="idea_post"),
+    path("widget/<slug:slug>/ideas/<int:idea_id>/vote/", ideas_tab.vote, name="idea_vote"),
+    path("widget/<slug:slug>/ideas/<int:idea_id>/unvote/", ideas_tab.unvote, name="idea_unvote"),
 ]

@@ -163,12 +163,14 @@ def _samples(cast: Cast) -> dict[str, Any]:
 
 def _ideas_samples(cast: Cast) -> dict[str, Any]:
     """A public idea of ``cast``'s workspace with the customer's vote (and so a follower) and an internal comment;
-    Umbrella's carry the marker, so showing them to anyone of Acme is a leak."""
-    from deskloop.ideas.models import IdeaComment, VoteSource
+    Umbrella's carry the marker, so showing them to anyone of Acme is a leak. Both boards are public, so the public
+    board's pages have each workspace's idea to show, or to leak."""
+    from deskloop.ideas.models import IdeaBoard, IdeaComment, VoteSource
     from deskloop.ideas.services.ideas import create_idea
     from deskloop.ideas.services.votes import Voter, cast_vote
 
     marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else "Acme"
+    IdeaBoard.objects.update_or_create(workspace=cast.workspace, defaults={"is_public": True})
     idea = create_idea(workspace=cast.workspace, title=f"{marker} idea", description=f"{marker} idea body")
     vote = cast_vote(idea=idea, voter=Voter(contact=cast.customer), source=VoteSource.PORTAL).vote
     IdeaComment.objects.create(
@@ -565,3 +567,38 @@ def test_widget_visitor_matrix(world: World) -> None:
     assert failures == []
     assert Message.objects.filter(ticket=acme.ticket).count() == messages_before
     assert _foreign_fingerprint(world) == foreign_before
+
+
+def test_the_ideas_board_never_shows_or_changes_another_workspaces_ideas(world: World) -> None:
+    """Every board route under Acme's slug with Umbrella's idea in the URL, for anonymous visitors, Acme's agents and
+    Acme's signed-in customer, by GET and POST: 404 (405 for the other method), never Umbrella's text, and nothing of
+    Umbrella's idea changes (no vote, comment or follower)."""
+    from deskloop.ideas.models import IdeaComment, IdeaSubscription, IdeaVote
+
+    routes = [r for r in html_routes() if r.name.startswith("ideaboard:") and "idea_id" in r.params]
+    assert {r.name for r in routes} >= {"ideaboard:idea", "ideaboard:vote", "ideaboard:comment"}
+    foreign_idea = world.foreign["idea_id"]
+    mixed = {**world.foreign, "slug": world.acme.workspace.slug}
+    clients = {**_clients(world), "customer": _contact_client(world.acme.customer)}
+
+    def stakes() -> tuple[int, int, int]:
+        return (
+            IdeaVote.objects.filter(idea_id=foreign_idea).count(),
+            IdeaComment.objects.filter(idea_id=foreign_idea).count(),
+            IdeaSubscription.objects.filter(idea_id=foreign_idea).count(),
+        )
+
+    before = stakes()
+    failures = []
+    for route in routes:
+        url = _url(route, mixed)
+        for who, client in clients.items():
+            for method in ("get", "post"):
+                answer = getattr(client, method)(url, {"body": "sneaky", "importance": "3"})
+                expected = (302, 404, 405) if who != "customer" else (404, 405)
+                if answer.status_code not in expected or FOREIGN_MARKER.encode() in answer.content:
+                    failures.append(f"{who} {method.upper()} {url}: {answer.status_code}")
+    assert failures == []
+    assert stakes() == before
+    for page in ("", "roadmap/", "changelog/"):
+        assert FOREIGN_MARKER.encode() not in Client().get(f"/board/acme/{page}").content

@@ -330,7 +330,9 @@ def _add_messages(cast: Cast, count: int) -> None:
 
 
 # 21: the knowledge panel asks once whether a request session led to the ticket (knowledge/ticket_panel.py).
-PAGE_QUERIES = 21
+# 23: the ideas panel reads the ideas linked to the ticket and, for writers, the conversation's other customers
+# (ideas/ticket_panel.py).
+PAGE_QUERIES = 23
 
 
 @pytest.mark.parametrize("messages", [3, 10])
