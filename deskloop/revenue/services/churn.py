@@ -69,6 +69,11 @@ def update_churn(*, record: ChurnRecord, values: ChurnValues, actor: Agent | Non
     return record
 
 
+def check_churn_values(*, workspace_id: int, values: ChurnValues) -> None:
+    """Raise what ``record_churn`` would refuse in ``values``, writing nothing (an import's preview)."""
+    _fill(ChurnRecord(workspace_id=workspace_id), values)
+
+
 def mark_won_back(*, organization: Organization, on: dt.date) -> int:
     """The organization is a customer again: its open churn records are won back ``on`` that day."""
     return ChurnRecord.objects.filter(

@@ -74,6 +74,11 @@ def update_deal(*, deal: Deal, values: DealValues, actor: Agent | None) -> Deal:
     return _save(deal, values, previous=previous)
 
 
+def check_deal_values(*, workspace_id: int, values: DealValues) -> None:
+    """Raise what ``record_deal`` would refuse in ``values``, writing nothing (an import's preview)."""
+    _fill(Deal(workspace_id=workspace_id), values)
+
+
 def _check_actor(actor: Agent | None, workspace_id: int) -> None:
     if actor is None:
         return
