@@ -11,6 +11,11 @@ class RevenueConfig(AppConfig):
 
         # customers publishes the stage change and knows nothing of churn: the win-back is counted here.
         register_consumer(won_back_on_lifecycle_change)
+        from deskloop.ideas.shipping import register_audience
+        from deskloop.revenue.shipping import lost_deal_and_churn_owners
+
+        # Closing the loop: whoever lost a deal or an account over an idea hears that it shipped.
+        register_audience(lost_deal_and_churn_owners)
         self._register_settings_screen()
 
     def _register_settings_screen(self) -> None:
