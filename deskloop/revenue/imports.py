@@ -177,15 +177,21 @@ def plan_rows(*, workspace: Workspace, kind: Kind, text: str) -> Iterator[Planne
 
 
 def import_rows(
-    *, workspace: Workspace, kind: Kind, text: str, on_result: Callable[[RowResult], None] | None = None
+    *,
+    workspace: Workspace,
+    kind: Kind,
+    text: str,
+    actor: Agent | None = None,
+    on_result: Callable[[RowResult], None] | None = None,
 ) -> ImportSummary:
+    """Write every row that resolves; ``actor`` (None: the command) must be allowed to record deals and churn."""
     summary = ImportSummary()
     for planned in plan_rows(workspace=workspace, kind=kind, text=text):
         if planned.problem:
             result = RowResult(planned.line, planned.external_id, "failed", planned.problem)
         else:
             try:
-                outcome = _write(workspace, kind, planned)
+                outcome = _write(workspace, kind, planned, actor)
                 result = RowResult(planned.line, planned.external_id, outcome, notes=tuple(planned.notes))
             except DomainError as exc:
                 result = RowResult(planned.line, planned.external_id, "failed", exc.message)
@@ -346,7 +352,7 @@ class _Unchanged(Exception):
     """Raised inside the row's transaction to roll back an update that changed nothing."""
 
 
-def _write(workspace: Workspace, kind: Kind, planned: PlannedRow) -> Outcome:
+def _write(workspace: Workspace, kind: Kind, planned: PlannedRow, actor: Agent | None) -> Outcome:
     try:
         with transaction.atomic():
             organization = planned.organization or _created_organization(workspace, planned)
@@ -357,8 +363,8 @@ def _write(workspace: Workspace, kind: Kind, planned: PlannedRow) -> Outcome:
             assert values is not None
             values = replace(values, organization=organization, product_area=area)
             if isinstance(values, DealValues):
-                return _write_deal(workspace, values)
-            return _write_churn(workspace, values)
+                return _write_deal(workspace, values, actor)
+            return _write_churn(workspace, values, actor)
     except _Unchanged:
         return "unchanged"
 
@@ -382,13 +388,13 @@ def _deal_state(deal: Deal) -> tuple[object, ...]:
     return tuple(getattr(deal, f.attname) for f in Deal._meta.concrete_fields if f.name not in ("updated_at",))
 
 
-def _write_deal(workspace: Workspace, values: DealValues) -> Outcome:
+def _write_deal(workspace: Workspace, values: DealValues, actor: Agent | None) -> Outcome:
     existing = Deal.objects.filter(workspace=workspace, external_id=values.external_id).first()
     if existing is None:
-        record_deal(workspace=workspace, values=values, actor=None)
+        record_deal(workspace=workspace, values=values, actor=actor)
         return "created"
     before = _deal_state(existing)
-    update_deal(deal=existing, values=values, actor=None)
+    update_deal(deal=existing, values=values, actor=actor)
     if _deal_state(existing) == before:
         raise _Unchanged
     return "updated"
@@ -398,13 +404,13 @@ def _churn_state(record: ChurnRecord) -> tuple[object, ...]:
     return tuple(getattr(record, f.attname) for f in ChurnRecord._meta.concrete_fields)
 
 
-def _write_churn(workspace: Workspace, values: ChurnValues) -> Outcome:
+def _write_churn(workspace: Workspace, values: ChurnValues, actor: Agent | None) -> Outcome:
     existing = ChurnRecord.objects.filter(workspace=workspace, external_id=values.external_id).first()
     if existing is None:
-        record_churn(workspace=workspace, values=values, actor=None)
+        record_churn(workspace=workspace, values=values, actor=actor)
         return "created"
     before = _churn_state(existing)
-    update_churn(record=existing, values=values, actor=None)
+    update_churn(record=existing, values=values, actor=actor)
     if _churn_state(existing) == before:
         raise _Unchanged
     return "updated"

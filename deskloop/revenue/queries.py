@@ -112,6 +112,8 @@ class ChurnFilter:
     churned_until: dt.date | None = None
     # True: only those won back; False: only those still gone.
     won_back: bool | None = None
+    won_back_from: dt.date | None = None
+    won_back_until: dt.date | None = None
     idea_id: int | None = None
     external_id: str = ""
 
@@ -134,6 +136,10 @@ def churn_records_for(workspace_id: int, cut: ChurnFilter) -> QuerySet[ChurnReco
         records = records.filter(churned_on__lte=cut.churned_until)
     if cut.won_back is not None:
         records = records.filter(won_back_on__isnull=not cut.won_back)
+    if cut.won_back_from is not None:
+        records = records.filter(won_back_on__gte=cut.won_back_from)
+    if cut.won_back_until is not None:
+        records = records.filter(won_back_on__lte=cut.won_back_until)
     if cut.idea_id is not None:
         records = records.filter(idea_id=cut.idea_id)
     if cut.external_id:
