@@ -102,10 +102,31 @@ class PlannedRow:
     cells: dict[str, str]
     organization: Organization | None = None
     area: ProductArea | None = None
-    # What the import will add beside the record ("organization “Initech” will be created").
-    notes: list[str] = field(default_factory=list)
+    # What the import adds beside the record: an organization (its name), a product area (its path).
+    new_organization: str = ""
+    new_area: str = ""
     problem: str = ""
     values: DealValues | ChurnValues | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """What the preview says will be created."""
+        notes = []
+        if self.new_organization:
+            notes.append(_("Organization “%(name)s” will be created.") % {"name": self.new_organization})
+        if self.new_area:
+            notes.append(_("Product area “%(path)s” will be created.") % {"path": self.new_area})
+        return notes
+
+    @property
+    def done_notes(self) -> tuple[str, ...]:
+        """What the import says it created."""
+        notes = []
+        if self.new_organization:
+            notes.append(_("Organization “%(name)s” created.") % {"name": self.new_organization})
+        if self.new_area:
+            notes.append(_("Product area “%(path)s” created.") % {"path": self.new_area})
+        return tuple(notes)
 
 
 @dataclass(frozen=True)
@@ -192,7 +213,7 @@ def import_rows(
         else:
             try:
                 outcome = _write(workspace, kind, planned, actor)
-                result = RowResult(planned.line, planned.external_id, outcome, notes=tuple(planned.notes))
+                result = RowResult(planned.line, planned.external_id, outcome, notes=planned.done_notes)
             except DomainError as exc:
                 result = RowResult(planned.line, planned.external_id, "failed", exc.message)
         summary.results.append(result)
@@ -214,6 +235,7 @@ class _Lookup:
         }
         # Organizations this file will create: the second row naming one does not create it again.
         self.new_organizations: set[str] = set()
+        self.new_areas: set[str] = set()
 
     def organization(self, planned: PlannedRow) -> Organization | None:
         name = planned.cells.get("organization", "")
@@ -228,7 +250,7 @@ class _Lookup:
                 raise ValidationFailed(_("The row names no organization."), field="organization")
             if name.lower() not in self.new_organizations:
                 self.new_organizations.add(name.lower())
-                planned.notes.append(_("Organization “%(name)s” will be created.") % {"name": name})
+                planned.new_organization = name
         return found
 
     def area(self, planned: PlannedRow) -> ProductArea | None:
@@ -236,8 +258,9 @@ class _Lookup:
         if not path:
             return None
         found = self.areas.get(path.lower())
-        if found is None:
-            planned.notes.append(_("Product area “%(path)s” will be created.") % {"path": path})
+        if found is None and path.lower() not in self.new_areas:
+            self.new_areas.add(path.lower())
+            planned.new_area = path
         return found
 
     def idea(self, value: str) -> Idea | None:
