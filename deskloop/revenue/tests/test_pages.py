@@ -36,7 +36,8 @@ def test_an_agent_records_a_lost_deal_through_the_form_and_sees_the_task(acme: C
         },
     )
     deal = Deal.objects.get(workspace=acme.workspace)
-    assert response.status_code == 302 and response["Location"] == f"/revenue/deals/{deal.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/revenue/deals/{deal.pk}/"
     assert (deal.currency, deal.amount, deal.product_area) == ("USD", Decimal("12000.00"), pipeline.area)
     page = signed_in_client(pipeline.pm).get(f"/revenue/deals/{deal.pk}/").content.decode()
     assert "Lost deal for missing functionality: Initech rollout (Initech Field Services)" in page
@@ -112,7 +113,8 @@ def test_churn_list_and_reports_cut_by_area_and_segment_and_link_to_their_record
     linked = client.get(august_missing.group(1).replace("&amp;", "&")).content.decode()
     assert _names(linked) == ["Alpha"]
     assert re.search(r"data-won-back>1<", html)
-    assert "MRR lost by product area" in html and "Scheduling &gt; Recurring" in html
+    assert "MRR lost by product area" in html
+    assert "Scheduling &gt; Recurring" in html
     won_back_link = re.search(r'href="([^"]*won_back_from=2026-10-01[^"]*)">1<', html)
     assert won_back_link is not None
     assert _names(client.get(won_back_link.group(1).replace("&amp;", "&")).content.decode()) == ["Gamma"]
