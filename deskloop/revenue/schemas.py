@@ -7,20 +7,15 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from deskloop.accounts.schemas import AgentRef
+from deskloop.customers.schemas import OrganizationRef
 from deskloop.revenue.models import ChurnReason, DealStatus
+from deskloop.tickets.schemas import ProductAreaRef
 
 
-class Ref(Schema):
-    id: int
-    name: str
+class DealIdeaRef(Schema):
+    """The idea a deal needed or a churn record names."""
 
-
-class AreaRef(Schema):
-    id: int
-    path: str
-
-
-class IdeaRef(Schema):
     id: int
     title: str
 
@@ -35,7 +30,7 @@ class DealOut(Schema):
     id: int
     external_id: str | None
     name: str
-    organization: Ref
+    organization: OrganizationRef
     amount: Decimal
     currency: str
     stage: str
@@ -43,9 +38,9 @@ class DealOut(Schema):
     lost_reason: LostReasonOut | None
     competitor: str
     industry: str
-    product_area: AreaRef | None
-    idea: IdeaRef | None
-    owner: Ref | None
+    product_area: ProductAreaRef | None
+    idea: DealIdeaRef | None
+    owner: AgentRef | None
     closed_on: dt.date | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -106,12 +101,12 @@ class DealListQuery(Schema):
 class ChurnRecordOut(Schema):
     id: int
     external_id: str | None
-    organization: Ref
+    organization: OrganizationRef
     churned_on: dt.date
     mrr_lost: Decimal
     reason: ChurnReason
-    product_area: AreaRef | None
-    idea: IdeaRef | None
+    product_area: ProductAreaRef | None
+    idea: DealIdeaRef | None
     notes: str
     won_back_on: dt.date | None
     created_at: dt.datetime
