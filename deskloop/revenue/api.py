@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Query, Router
 from ninja.responses import Status
 
@@ -37,12 +38,12 @@ from deskloop.tickets.models import ProductArea
 router = Router(tags=["revenue"])
 
 # The id fields of a body and what they name; another workspace's id is reported like a missing one.
-_REFERENCES: dict[str, tuple[type[Any], str]] = {
-    "organization_id": (Organization, "organization"),
-    "lost_reason_id": (LostReason, "lost_reason"),
-    "product_area_id": (ProductArea, "product_area"),
-    "idea_id": (Idea, "idea"),
-    "owner_id": (Agent, "owner"),
+_REFERENCES: dict[str, tuple[type[Any], str, str]] = {
+    "organization_id": (Organization, "organization", gettext_noop("No such organization in this workspace.")),
+    "lost_reason_id": (LostReason, "lost_reason", gettext_noop("No such lost reason in this workspace.")),
+    "product_area_id": (ProductArea, "product_area", gettext_noop("No such product area in this workspace.")),
+    "idea_id": (Idea, "idea", gettext_noop("No such idea in this workspace.")),
+    "owner_id": (Agent, "owner", gettext_noop("No such agent in this workspace.")),
 }
 
 
@@ -53,10 +54,10 @@ def _resolved(workspace_id: int, sent: dict[str, Any]) -> dict[str, Any]:
         if key not in _REFERENCES:
             values[key] = value
             continue
-        model, name = _REFERENCES[key]
+        model, name, missing = _REFERENCES[key]
         found = None if value is None else model.objects.filter(workspace_id=workspace_id, pk=value).first()
         if value is not None and found is None:
-            raise ValidationFailed(_("No such %(thing)s in this workspace.") % {"thing": name}, field=key)
+            raise ValidationFailed(_(missing), field=key)
         values[name] = found
     return values
 
