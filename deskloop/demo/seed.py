@@ -30,6 +30,7 @@ from deskloop.customers.services import create_contact, create_organization
 from deskloop.demo.funnel import seed_request_sessions
 from deskloop.demo.help_center import seed_help_center
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
+from deskloop.demo.revenue import seed_revenue
 from deskloop.knowledge.models import HelpCenter
 from deskloop.tickets.models import (
     DONE_CATEGORIES,
@@ -124,6 +125,7 @@ def seed_demo(
             _play(cast, plan, engineer=cast.agents[people["engineer"]], dispatcher=_dispatcher(cast))
             if progress is not None:
                 progress(1)
+        seed_revenue(workspace=cast.workspace, areas=cast.areas, now=now)
         _settle(cast, now=now)
         _give_widget_secret(cast.workspace)
         # After the tickets (submitted sessions are their requesters') and after the help center's articles.
