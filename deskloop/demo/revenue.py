@@ -207,7 +207,7 @@ def seed_revenue(*, workspace: Workspace, areas: dict[str, ProductArea], now: dt
                 external_id=external_id,
             ),
         )
-    for external_id, organization, name, amount, status, reason, competitor, area, days, owner in DEALS:
+    for external_id, organization, name, amount, status, lost_reason, competitor, area, days, owner in DEALS:
         product_area = areas.get(area)
         record_deal(
             workspace=workspace,
@@ -217,7 +217,7 @@ def seed_revenue(*, workspace: Workspace, areas: dict[str, ProductArea], now: dt
                 name=name,
                 amount=amount,
                 status=status,
-                lost_reason=reasons.get(reason),
+                lost_reason=reasons.get(lost_reason),
                 competitor=competitor,
                 product_area=product_area,
                 # The idea the demo's board has for the area, when it has one.

@@ -41,6 +41,7 @@ from deskloop.tickets.services.imports import find_or_create_product_area, split
 
 Kind = Literal["deals", "churn"]
 Outcome = Literal["created", "updated", "unchanged", "failed"]
+OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "unchanged", "failed")
 # A file bigger than this is not a CRM export someone uploads by hand; the command reads files of any size.
 UPLOAD_MAX_BYTES = 5_000_000
 PREVIEW_ROWS = 20

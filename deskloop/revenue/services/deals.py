@@ -68,10 +68,10 @@ def record_deal(*, workspace: Workspace, values: DealValues, actor: Agent | None
 
 def update_deal(*, deal: Deal, values: DealValues, actor: Agent | None) -> Deal:
     _check_actor(actor, deal.workspace_id)
-    previous = Deal.objects.filter(pk=deal.pk).values("status", "lost_reason_id", "industry", "idea_id").first()
-    if previous is None:
+    stored = Deal.objects.filter(pk=deal.pk).values("status", "lost_reason_id", "industry", "idea_id").first()
+    if stored is None:
         raise NotFound(_("No such deal in this workspace."))
-    return _save(deal, values, previous=previous)
+    return _save(deal, values, previous=dict(stored))
 
 
 def check_deal_values(*, workspace_id: int, values: DealValues) -> None:

@@ -12,7 +12,7 @@ from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import WRITER_ROLES
 from deskloop.core.errors import DomainError
 from deskloop.revenue.forms import ImportConfirmForm, ImportUploadForm
-from deskloop.revenue.imports import PREVIEW_ROWS, ImportFileError, Kind, import_rows, plan_rows
+from deskloop.revenue.imports import OUTCOMES, PREVIEW_ROWS, ImportFileError, Kind, import_rows, plan_rows
 
 TEMPLATE = "revenue/import.html"
 
@@ -69,6 +69,6 @@ def _import(request: AgentRequest) -> HttpResponse:
             "upload": upload,
             "kind": confirm.cleaned_data["kind"],
             "summary": summary,
-            "counts": {outcome: summary.count(outcome) for outcome in ("created", "updated", "unchanged", "failed")},
+            "counts": {outcome: summary.count(outcome) for outcome in OUTCOMES},
         },
     )
