@@ -32,6 +32,7 @@ from deskloop.demo.help_center import seed_help_center
 from deskloop.demo.ideas import seed_ideas
 from deskloop.demo.ideasportal import seed_ideas_portal
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
+from deskloop.demo.revenue import seed_revenue
 from deskloop.knowledge.models import HelpCenter
 from deskloop.tickets.models import (
     DONE_CATEGORIES,
@@ -129,6 +130,7 @@ def seed_demo(
         seed_ideas(workspace=cast.workspace, areas=cast.areas, now=now)
         # Before _settle: its outbox events are history too (no shipped mails to fictional customers).
         seed_ideas_portal(workspace=cast.workspace, product_manager=_dispatcher(cast))
+        seed_revenue(workspace=cast.workspace, areas=cast.areas, now=now)
         _settle(cast, now=now)
         _give_widget_secret(cast.workspace)
         # After the tickets (submitted sessions are their requesters') and after the help center's articles.

@@ -33,7 +33,11 @@ ADMIN_MENU = {
         ("Webhooks", "/settings/webhooks/"),
         ("Help center", "/settings/help-center/"),
     ],
-    "Workspace": [("Workspace", "/settings/workspace/"), ("Ideas board", "/settings/ideas-board/")],
+    "Workspace": [
+        ("Workspace", "/settings/workspace/"),
+        ("Ideas board", "/settings/ideas-board/"),
+        ("Deals and churn", "/settings/revenue/"),
+    ],
 }
 MENU_BY_ROLE = {
     Role.OWNER: ADMIN_MENU,

@@ -136,6 +136,7 @@ def _samples(cast: Cast) -> dict[str, Any]:
     inbound = ingest_raw(mailbox=mailbox, raw=f"Subject: matrix {cast.workspace.slug}\r\n\r\nhi".encode(), via="http")
     samples.update(_knowledge_samples(cast))
     samples.update(_ideas_samples(cast))
+    samples.update(_revenue_samples(cast))
     samples["mailbox_id"] = mailbox.pk
     samples["inbound_id"] = inbound.inbound_id
     from deskloop.channels.email.models import SenderAllowance
@@ -220,6 +221,31 @@ def _knowledge_samples(cast: Cast) -> dict[str, Any]:
     }
 
 
+def _revenue_samples(cast: Cast) -> dict[str, Any]:
+    """A lost deal, a churn record and a lost reason of ``cast``'s workspace (Umbrella's carry the marker)."""
+    import datetime as dt
+
+    from deskloop.revenue.services.churn import ChurnValues, record_churn
+    from deskloop.revenue.services.deals import DealValues, record_deal
+    from deskloop.revenue.services.setup import lost_reasons_of
+
+    marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else "Acme"
+    reason = lost_reasons_of(cast.workspace.pk)[0]
+    deal = record_deal(
+        workspace=cast.workspace,
+        actor=cast.agent,
+        values=DealValues(organization=cast.organization, name=f"{marker} deal", status="lost", lost_reason=reason),
+    )
+    record = record_churn(
+        workspace=cast.workspace,
+        actor=cast.agent,
+        values=ChurnValues(
+            organization=cast.organization, churned_on=dt.date(2026, 1, 31), reason="other", notes=f"{marker} notes"
+        ),
+    )
+    return {"deal_id": deal.pk, "churn_record_id": record.pk, "lost_reason_id": reason.pk}
+
+
 @pytest.fixture
 def world(acme: Cast, umbrella: Cast) -> World:
     # Give Umbrella more tickets than Acme, so Umbrella's ticket numbers do not exist in Acme at all.
@@ -259,6 +285,7 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     from deskloop.accounts.models import Agent, Invitation
     from deskloop.ideas.models import Idea, IdeaBoard, IdeaComment, IdeaSubscription, IdeaVote
     from deskloop.knowledge.models import Article, ArticleRevision, ArticleTranslation, HelpCenter, KnowledgeCategory
+    from deskloop.revenue.models import ChurnRecord, Deal, LostReason, RevenueSettings
     from deskloop.tickets.models import CustomField, Macro, Message, SavedView, Ticket
     from deskloop.webhooks.models import Endpoint
 
@@ -288,6 +315,10 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
         rows(IdeaComment, "idea_id", "body"),
         rows(IdeaSubscription, "idea_id", "contact_id", "agent_id"),
         rows(IdeaBoard, "is_public", "weight_nice_to_have", "weight_important", "weight_critical"),
+        rows(Deal, "name", "status", "amount", "lost_reason_id", "updated_at"),
+        rows(ChurnRecord, "reason", "notes", "mrr_lost", "won_back_on"),
+        rows(LostReason, "name", "missing_functionality"),
+        rows(RevenueSettings, "target_industries"),
     )
 
 

@@ -18,6 +18,7 @@ from deskloop.channels.email.models import Mailbox, OutboundEmail
 from deskloop.core.models import OutboxEvent
 from deskloop.customers.models import Contact, Organization
 from deskloop.demo.plan import plan_tickets
+from deskloop.ideas.models import ProductTask
 from deskloop.tickets.models import DONE_CATEGORIES, Message, MessageKind, ProductArea, Tag, Ticket, TicketEvent
 from deskloop.tickets.search import search_tickets
 
@@ -64,7 +65,7 @@ def test_the_demo_is_built_once_and_a_second_run_changes_nothing(
     messages = Message.objects.filter(workspace=workspace)
     assert first == (
         "Created the demo workspace “Acme Support” (demo): 200 tickets with 813 messages, "
-        "43 contacts in 14 organizations, 42 help-center articles in English, Spanish and Russian.\n" + SIGN_INS
+        "43 contacts in 22 organizations, 42 help-center articles in English, Spanish and Russian.\n" + SIGN_INS
     )
     assert (workspace.name, workspace.ticket_prefix) == ("Acme Support", "ACME")
     assert Counter(Agent.objects.filter(workspace=workspace).values_list("role", flat=True)) == {
@@ -92,6 +93,21 @@ def test_the_demo_is_built_once_and_a_second_run_changes_nothing(
     assert hooli.owner is not None
     assert hooli.owner.user.email == "hannah@acme.example"
     assert list(hooli.domains.values_list("domain", flat=True)) == ["hooli.example"]
+    # Revenue: deals won, lost and open; churn for every reason over twelve months, one organization won back.
+    from deskloop.revenue.models import ChurnRecord, Deal
+
+    assert Counter(Deal.objects.filter(workspace=workspace).values_list("status", flat=True)) == {
+        "lost": 5,
+        "won": 3,
+        "open": 2,
+    }
+    assert ChurnRecord.objects.filter(workspace=workspace).count() == 7
+    assert sorted(
+        ChurnRecord.objects.filter(workspace=workspace, won_back_on__isnull=False).values_list(
+            "organization__name", flat=True
+        )
+    ) == ["Summit Plumbing Co", "Vandelay Industries"]
+    assert ProductTask.objects.filter(workspace=workspace, source_kind="deal").count() == 2
     tickets = Ticket.objects.filter(workspace=workspace).select_related("status")
     assert Counter(t.status.name for t in tickets) == {
         "New": 10,
