@@ -72,14 +72,16 @@ class Survey(WorkspaceOwned):
 
 
 class SurveyInvitation(WorkspaceOwned):
-    """One ask of one contact (an NPS email, a CSAT email after a solved ticket). The link's token is stored only as
-    its SHA-256: the token is the contact's proof, so a database reader cannot answer for them."""
+    """One ask of one contact (an NPS email, a CSAT email after a solved ticket). The link's token is an HMAC of
+    ``nonce`` under SECRET_KEY (``surveys.tokens``), so the mail consumer can write it into the email after the
+    invitation committed, and a database reader cannot answer for anyone; it is looked up by its SHA-256."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
     contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="survey_invitations")
     ticket = models.ForeignKey(
         "tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="survey_invitations"
     )
+    nonce = models.CharField(max_length=32)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -167,6 +167,8 @@ class OutboundKind(models.TextChoices):
     ASSIGNMENT = "assignment", _("Assignment")
     CUSTOMER_REPLY = "customer_reply", _("Customer reply")
     MENTION = "mention", _("Mention")
+    SURVEY_NPS = "survey_nps", _("NPS survey")
+    SURVEY_CSAT = "survey_csat", _("CSAT survey after a solved ticket")
 
 
 class OutboundEmail(WorkspaceOwned):

@@ -98,7 +98,11 @@ def template_edit(request: AgentRequest, kind: str) -> HttpResponse:
             "label": OutboundKind(kind).label,
             "source": current,
             "preview": preview,
-            "variables": email_templates.CONTEXT_HELP,
+            "variables": (
+                email_templates.SURVEY_CONTEXT_HELP
+                if kind in email_templates.SURVEY_KINDS
+                else email_templates.CONTEXT_HELP
+            ),
             "template_rules": RULES,
             "is_acknowledgement": kind == OutboundKind.ACKNOWLEDGEMENT,
         },
