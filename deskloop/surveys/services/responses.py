@@ -273,6 +273,9 @@ def record_response(
     if channel not in ResponseChannel.values:
         raise ValidationFailed(_("Unknown channel."), field="channel")
     checked, cleaned = _checked_score(survey, score, comment)
+    if ticket is not None:
+        # As stored now: the response copies its area, assignee and team, which the caller's copy may predate.
+        ticket = Ticket.objects.get(pk=ticket.pk)
     with transaction.atomic():
         # The contact row is the lock: two answers at once cannot both pass the gap check.
         Contact.objects.select_for_update().filter(pk=contact.pk).first()
