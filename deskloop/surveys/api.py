@@ -103,5 +103,3 @@ def create_response(request: HttpRequest, payload: SurveyResponseIn, response: H
     )
     response["Location"] = f"{request.path.rstrip('/')}/{recorded.pk}"
     return Status(201, queries.get_response_for_agent(agent, recorded.pk))
-
-

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from deskloop.accounts.models import Agent
-from deskloop.customers.models import Segment
+from deskloop.customers.models import Contact, Organization, Segment
 from deskloop.customers.segments import organization_q
-from deskloop.surveys.models import Survey, SurveyResponse
+from deskloop.surveys.models import Survey, SurveyInvitation, SurveyKind, SurveyResponse
 from deskloop.tickets.inbox import descendant_area_ids
 
 
@@ -93,3 +94,60 @@ def get_response_for_agent(agent: Agent, response_id: int) -> SurveyResponse:
 
 def with_comments(responses: QuerySet[SurveyResponse]) -> QuerySet[SurveyResponse]:
     return responses.filter(~Q(comment=""))
+
+
+def last_asked(survey: Survey, contact: Contact) -> dt.datetime | None:
+    """When ``contact`` was last asked ``survey`` or answered it, whichever is later."""
+    invited = (
+        SurveyInvitation.objects.filter(survey=survey, contact=contact)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    answered = (
+        SurveyResponse.objects.filter(survey=survey, contact=contact)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    moments = [moment for moment in (invited, answered) if moment is not None]
+    return max(moments) if moments else None
+
+
+def is_due(survey: Survey, contact: Contact, now: dt.datetime | None = None) -> bool:
+    """Whether ``contact`` may be asked ``survey`` now: never more often than once per ``min_days_between`` days,
+    whichever channel asked or answered before."""
+    last = last_asked(survey, contact)
+    gap = dt.timedelta(days=survey.min_days_between)
+    return last is None or gap.days == 0 or last <= (now or timezone.now()) - gap
+
+
+def in_segment(contact: Contact, segment: Segment | None) -> bool:
+    """Whether the contact's organization is in ``segment`` (None: everyone); a contact without an organization is
+    in no segment that sets a condition."""
+    if segment is None:
+        return True
+    if contact.organization_id is None:
+        return False
+    return Organization.objects.filter(organization_q(segment, path=""), pk=contact.organization_id).exists()
+
+
+def due_widget_survey(contact: Contact) -> Survey | None:
+    """The survey the widget asks ``contact`` now: an active NPS survey that is due, else an active micro-survey of
+    their segment that is due (oldest first); None when nothing is due."""
+    candidates = Survey.objects.filter(
+        workspace_id=contact.workspace_id, is_active=True, kind__in=[SurveyKind.NPS, SurveyKind.MICRO]
+    ).select_related("segment")
+    ordered = sorted(candidates, key=lambda survey: (survey.kind != SurveyKind.NPS, survey.pk))
+    for survey in ordered:
+        if in_segment(contact, survey.segment) and is_due(survey, contact):
+            return survey
+    return None
+
+
+def get_survey_for_workspace(workspace_id: int, survey_id: int) -> Survey:
+    """A survey a customer answers (the widget): 404 for another workspace's."""
+    survey = Survey.objects.filter(workspace_id=workspace_id, pk=survey_id).first()
+    if survey is None:
+        raise Http404("No such survey")
+    return survey

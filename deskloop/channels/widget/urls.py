@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deskloop.channels.widget import demo_host, loader, views
+from deskloop.channels.widget import demo_host, loader, survey_tab, views
 
 app_name = "widget"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path("widget/<slug:slug>/confirmations/", views.request_confirmation, name="request_confirmation"),
     path("widget/<slug:slug>/confirmations/claim/", views.claim_confirmation, name="claim_confirmation"),
     path("widget/<slug:slug>/confirm/<uuid:confirmation_id>/", views.confirm_email, name="confirm_email"),
+    path("widget/<slug:slug>/survey/", survey_tab.survey, name="survey"),
 ]

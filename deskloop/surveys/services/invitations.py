@@ -19,7 +19,7 @@ from deskloop.customers.models import Contact, ContactEmail
 from deskloop.customers.segments import organization_q
 from deskloop.surveys import tokens
 from deskloop.surveys.models import Survey, SurveyInvitation, SurveyKind, SurveyResponse
-from deskloop.surveys.services.responses import is_due
+from deskloop.surveys.queries import is_due
 from deskloop.tickets.models import Channel, StatusCategory, Ticket
 
 # Contacts asked per survey per run of the job: a big workspace is asked over several runs, not in one burst.

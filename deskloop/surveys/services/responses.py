@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 from deskloop.accounts.access import Capability, require_role
 from deskloop.accounts.models import Agent
 from deskloop.core import outbox
-from deskloop.core.errors import Conflict, NotFound, ValidationFailed
+from deskloop.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from deskloop.customers.models import Contact
 from deskloop.ideas.models import Idea, Importance, VoteSource
 from deskloop.ideas.services.votes import Voter, cast_vote
@@ -31,6 +31,7 @@ from deskloop.surveys.models import (
     SurveyKind,
     SurveyResponse,
 )
+from deskloop.surveys.queries import in_segment, is_due
 from deskloop.surveys.services.follow_up import follow_up_negative_answer, pass_comment_to_follow_up
 from deskloop.tickets.models import ProductArea, Ticket
 
@@ -86,32 +87,6 @@ def _checked_score(survey: Survey, score: int | None, comment: str) -> tuple[int
             field="score",
         )
     return score, comment
-
-
-def last_asked(survey: Survey, contact: Contact) -> dt.datetime | None:
-    """When ``contact`` was last asked ``survey`` or answered it, whichever is later."""
-    invited = (
-        SurveyInvitation.objects.filter(survey=survey, contact=contact)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    answered = (
-        SurveyResponse.objects.filter(survey=survey, contact=contact)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    moments = [moment for moment in (invited, answered) if moment is not None]
-    return max(moments) if moments else None
-
-
-def is_due(survey: Survey, contact: Contact, now: dt.datetime | None = None) -> bool:
-    """Whether ``contact`` may be asked ``survey`` now: never more often than once per ``min_days_between`` days,
-    whichever channel asked or answered before."""
-    last = last_asked(survey, contact)
-    gap = dt.timedelta(days=survey.min_days_between)
-    return last is None or gap.days == 0 or last <= (now or timezone.now()) - gap
 
 
 def _area_for(contact: Contact, ticket: Ticket | None, now: dt.datetime) -> ProductArea | None:
@@ -272,6 +247,8 @@ def record_response(
         raise Conflict(_("This survey is switched off."), code="survey_inactive")
     if channel not in ResponseChannel.values:
         raise ValidationFailed(_("Unknown channel."), field="channel")
+    if not in_segment(contact, survey.segment):
+        raise PermissionDenied(_("This survey is for other customers."), code="not_in_segment")
     checked, cleaned = _checked_score(survey, score, comment)
     if ticket is not None:
         # As stored now: the response copies its area, assignee and team, which the caller's copy may predate.

@@ -18,7 +18,9 @@ def test_an_app_records_an_answer_once_per_gap_and_lists_it(acme: Cast, umbrella
     nps = save_survey(agent=acme.admin, settings=SurveySettings(kind=SurveyKind.NPS, name="NPS", question="?"))
     client = api_client(acme.agent)
     created = api_send(
-        client, "post", "/api/v1/survey-responses",
+        client,
+        "post",
+        "/api/v1/survey-responses",
         {"survey_id": nps.pk, "email": "new.person@initech.example", "score": 6, "comment": "Slow exports"},
     )
     assert created.status_code == 201, created.content
@@ -31,7 +33,9 @@ def test_an_app_records_an_answer_once_per_gap_and_lists_it(acme: Cast, umbrella
     assert (event.payload["id"], event.payload["score"], event.payload["kind"]) == (body["id"], 6, "nps")
 
     again = api_send(
-        client, "post", "/api/v1/survey-responses",
+        client,
+        "post",
+        "/api/v1/survey-responses",
         {"survey_id": nps.pk, "email": "new.person@initech.example", "score": 9},
     )
     assert again.status_code == 409
@@ -44,7 +48,9 @@ def test_an_app_records_an_answer_once_per_gap_and_lists_it(acme: Cast, umbrella
         agent=umbrella.admin, settings=SurveySettings(kind=SurveyKind.NPS, name="NPS", question="?")
     )
     refused = api_send(
-        client, "post", "/api/v1/survey-responses",
+        client,
+        "post",
+        "/api/v1/survey-responses",
         {"survey_id": foreign_survey.pk, "contact_id": acme.customer.pk, "score": 9},
     )
     assert refused.status_code == 422
@@ -55,7 +61,9 @@ def test_an_app_records_an_answer_once_per_gap_and_lists_it(acme: Cast, umbrella
     assert api_send(client, "get", f"/api/v1/survey-responses/{body['id']}").status_code == 200
     assert api_send(api_client(umbrella.agent), "get", f"/api/v1/survey-responses/{body['id']}").status_code == 404
     viewer = api_send(
-        api_client(acme.viewer), "post", "/api/v1/survey-responses",
+        api_client(acme.viewer),
+        "post",
+        "/api/v1/survey-responses",
         {"survey_id": nps.pk, "contact_id": acme.customer.pk, "score": 9},
     )
     assert viewer.status_code == 403
@@ -68,7 +76,9 @@ def test_the_list_cuts_by_product_area_and_segment(acme: Cast) -> None:
     update_ticket(ticket=acme.ticket, changes=TicketChanges(product_area=invoices), agent=acme.admin)
     client = api_client(acme.agent)
     created = api_send(
-        client, "post", "/api/v1/survey-responses",
+        client,
+        "post",
+        "/api/v1/survey-responses",
         {"survey_id": csat.pk, "contact_id": acme.customer.pk, "score": 1, "ticket_number": acme.ticket.number},
     )
     assert created.status_code == 201
@@ -76,7 +86,10 @@ def test_the_list_cuts_by_product_area_and_segment(acme: Cast) -> None:
     small = Segment.objects.create(workspace=acme.workspace, name="Small", mrr_above=5000)
 
     def ids(query: str) -> list[int]:
-        return [item["id"] for item in json.loads(api_send(client, "get", f"/api/v1/survey-responses?{query}").content)["items"]]
+        return [
+            item["id"]
+            for item in json.loads(api_send(client, "get", f"/api/v1/survey-responses?{query}").content)["items"]
+        ]
 
     assert ids(f"product_area_id={billing.pk}") == [json.loads(created.content)["id"]]
     assert ids(f"segment_id={small.pk}") == []
