@@ -78,13 +78,13 @@ def seed_surveys(*, workspace: Workspace, admin: Agent, now: dt.datetime) -> int
     )
     rows: list[SurveyResponse] = []
     latest_ticket: dict[int, Ticket] = {}
-    for ticket in Ticket.objects.filter(workspace=workspace).select_related("product_area").order_by("created_at"):
-        latest_ticket[ticket.requester_id] = ticket
+    for opened in Ticket.objects.filter(workspace=workspace).select_related("product_area").order_by("created_at"):
+        latest_ticket[opened.requester_id] = opened
     for contact in Contact.objects.filter(workspace=workspace).order_by("id"):
         if rng.random() > NPS_ANSWER_SHARE:
             continue
-        ticket = latest_ticket.get(contact.pk)
-        area = ticket.product_area if ticket is not None else None
+        last = latest_ticket.get(contact.pk)
+        area = last.product_area if last is not None else None
         root = area.path.split(" > ")[0] if area is not None else ""
         score = min(10, max(0, rng.choices(range(11), weights=NPS_WEIGHTS)[0] + AREA_LEAN.get(root, 0)))
         at = now - dt.timedelta(days=rng.randint(1, NPS_DAYS), hours=rng.randint(0, 23))
