@@ -93,3 +93,25 @@ def test_the_list_cuts_by_product_area_and_segment(acme: Cast) -> None:
 
     assert ids(f"product_area_id={billing.pk}") == [json.loads(created.content)["id"]]
     assert ids(f"segment_id={small.pk}") == []
+
+
+def test_an_answer_is_delivered_to_webhooks_subscribed_to_survey_response_created(acme: Cast) -> None:
+    from deskloop.core.outbox import dispatch
+    from deskloop.webhooks.models import Delivery, Endpoint
+
+    Endpoint.objects.create(
+        workspace=acme.workspace, url="https://hooks.acme.example/in", secret="s", events=["survey.response_created"]
+    )
+    nps = save_survey(agent=acme.admin, settings=SurveySettings(kind=SurveyKind.NPS, name="NPS", question="?"))
+    created = api_send(
+        api_client(acme.agent),
+        "post",
+        "/api/v1/survey-responses",
+        {"survey_id": nps.pk, "contact_id": acme.customer.pk, "score": 10, "comment": "Love it"},
+    )
+    assert created.status_code == 201
+    dispatch(OutboxEvent.objects.get(name="survey.response_created").pk)
+    delivery = Delivery.objects.get(event="survey.response_created")
+    body = json.loads(delivery.body)
+    payload = body.get("data", body)
+    assert (payload["score"], payload["comment"], payload["contact_id"]) == (10, "Love it", acme.customer.pk)
