@@ -205,3 +205,46 @@ def test_an_old_link_is_refused(acme: Cast, mailbox: Mailbox, django_capture_on_
         assert Client().get(links[8]).status_code == 422
     assert SurveyResponse.objects.count() == 0
     assert Survey.objects.count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_workspaces_own_wording_and_the_contacts_language(
+    acme: Cast, mailbox: Mailbox, django_capture_on_commit_callbacks: Capture
+) -> None:
+    from deskloop.channels.email.email_templates import save_email_template
+    from deskloop.conftest import signed_in_client
+
+    editor = signed_in_client(acme.admin).get("/settings/email-templates/survey_nps/")
+    assert editor.status_code == 200
+    assert "survey.links" in editor.content.decode()
+    save_email_template(
+        actor=acme.admin,
+        kind="survey_nps",
+        subject="{{ workspace.name }} asks",
+        body_text="{{ survey.question }}{% for link in survey.links %} {{ link.label }}={{ link.url }}{% endfor %}",
+        body_html="",
+    )
+    find_or_create_contact(workspace=acme.workspace, email="ines@globex-acme.example", name="Inés", locale="es")
+    save_survey(
+        agent=acme.admin,
+        settings=SurveySettings(
+            kind=SurveyKind.NPS, name="NPS", question="Recommend us?", question_translations={"es": "¿Nos recomienda?"}
+        ),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_due_nps_invitations() == 2
+    by_person = {m.to[0]: m for m in mail.outbox}
+
+    def plain(sent: Any) -> tuple[str, str]:
+        message = email.message_from_bytes(sent.message().as_bytes(), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        body = message.get_body(preferencelist=("plain",))
+        assert body is not None
+        return str(message["Subject"]), str(body.get_content())
+
+    subject, text = plain(by_person["ines@globex-acme.example"])
+    assert subject == "Acme asks"
+    assert "¿Nos recomienda? 0=http" in text
+    assert "Recommend us? 0=http" in plain(by_person["carmen@globex-acme.example"])[1]
+    page = Client().get(_links(text)[7]).content.decode()
+    assert "¡Gracias! Registramos su respuesta: 7." in page
