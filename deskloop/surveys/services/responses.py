@@ -176,7 +176,7 @@ def answer_invitation(*, invitation: SurveyInvitation, score: int, now: dt.datet
     with transaction.atomic():
         # Locked: two clicks at once (a double click, a mail scanner and the person) must make one response.
         locked = (
-            SurveyInvitation.objects.select_for_update()
+            SurveyInvitation.objects.select_for_update(of=("self",))
             .select_related("survey", "contact", "ticket")
             .get(pk=invitation.pk)
         )
@@ -212,7 +212,9 @@ def comment_on_invitation(*, invitation: SurveyInvitation, comment: str) -> Surv
     customer's message, so the owner reads what they said."""
     with transaction.atomic():
         response = (
-            SurveyResponse.objects.select_for_update().select_related("survey", "contact").filter(invitation=invitation)
+            SurveyResponse.objects.select_for_update(of=("self",))
+            .select_related("survey", "contact")
+            .filter(invitation=invitation)
         ).first()
         if response is None:
             raise ValidationFailed(_("Choose a score first."), field="score")
