@@ -14,13 +14,16 @@ import random
 
 from deskloop.accounts.models import Agent, Workspace
 from deskloop.customers.models import Contact
-from deskloop.surveys.models import CsatScale, ResponseChannel, SurveyKind, SurveyResponse
+from deskloop.surveys import tokens
+from deskloop.surveys.models import CsatScale, ResponseChannel, Survey, SurveyInvitation, SurveyKind, SurveyResponse
 from deskloop.surveys.services.surveys import SurveySettings, save_survey
 from deskloop.tickets.models import Ticket
 
 NPS_DAYS = 180
 NPS_ANSWER_SHARE = 0.45
 CSAT_ANSWER_SHARE = 0.6
+# Within the NPS survey's 90-day gap, so nobody is due when the demo starts.
+ASKED_WITHIN_DAYS = 85
 # Scores 0-10 as customers give them (a few detractors, many passives and promoters), and per product area a lean
 # so the breakdown has something to say: billing hurts, reports delight.
 NPS_WEIGHTS = [2, 1, 1, 2, 2, 4, 5, 9, 12, 14, 11]
@@ -129,4 +132,32 @@ def seed_surveys(*, workspace: Workspace, admin: Agent, now: dt.datetime) -> int
             )
         )
     SurveyResponse.objects.bulk_create(rows)
+    _asked_this_quarter(workspace=workspace, nps=nps, rng=rng, now=now)
     return len(rows)
+
+
+def _asked_this_quarter(*, workspace: Workspace, nps: Survey, rng: random.Random, now: dt.datetime) -> None:
+    """Everyone not answering lately was emailed during the last quarter (and did not answer), so the schedule finds
+    nobody due on first run: the demo does not email its fictional customers."""
+    recent = now - dt.timedelta(days=ASKED_WITHIN_DAYS)
+    answered = set(
+        SurveyResponse.objects.filter(survey=nps, created_at__gte=recent).values_list("contact_id", flat=True)
+    )
+    invitations = []
+    for contact_id in Contact.objects.filter(workspace=workspace).order_by("id").values_list("id", flat=True):
+        if contact_id in answered:
+            continue
+        nonce = tokens.new_nonce()
+        at = now - dt.timedelta(days=rng.randint(1, ASKED_WITHIN_DAYS), hours=rng.randint(0, 23))
+        invitations.append(
+            SurveyInvitation(
+                workspace=workspace,
+                survey=nps,
+                contact_id=contact_id,
+                nonce=nonce,
+                token_hash=tokens.token_hash(tokens.token_for_nonce(nonce)),
+                created_at=at,
+                sent_at=at,
+            )
+        )
+    SurveyInvitation.objects.bulk_create(invitations)

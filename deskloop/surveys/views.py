@@ -27,6 +27,9 @@ from deskloop.tickets.inbox import descendant_area_ids
 from deskloop.tickets.models import ProductArea
 
 PAGE_SIZE = 50
+# The results are NPS and CSAT of every answer in the window, area and segment: per-answer filters do not apply.
+RESULTS_HIDDEN_FILTERS = ("kind", "score_min", "score_max", "agent", "team")
+LIST_HIDDEN_FILTERS = ("group",)
 IDEA_CHOICES_MAX = 500
 
 
@@ -84,6 +87,7 @@ def results(request: AgentRequest) -> HttpResponse:
     scope: dict[str, Any] = {"since": since, "until": until, "segment": segment, "product_area_ids": areas}
     context = {
         "form": form,
+        "results_hidden": RESULTS_HIDDEN_FILTERS,
         "group": group,
         "group_label": GROUP_LABELS[group],
         "nps": stats.nps_of(agent.workspace_id, **scope),
@@ -101,7 +105,7 @@ def responses(request: AgentRequest) -> HttpResponse:
     page = Paginator(queries.responses_for_agent(request.agent, wanted), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {"form": form, "page": page, "query": query.urlencode(), "list_hidden": LIST_HIDDEN_FILTERS}
     return render(request, "surveys/responses.html", context, status=400 if form.errors else 200)
 
 

@@ -8,6 +8,7 @@ email channel writes the email from it (``channels/email/survey_mail.py``), so t
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -21,6 +22,8 @@ from deskloop.surveys import tokens
 from deskloop.surveys.models import Survey, SurveyInvitation, SurveyKind, SurveyResponse
 from deskloop.surveys.queries import is_due
 from deskloop.tickets.models import Channel, StatusCategory, Ticket
+
+log = logging.getLogger(__name__)
 
 # Contacts asked per survey per run of the job: a big workspace is asked over several runs, not in one burst.
 NPS_BATCH = 200
@@ -92,9 +95,18 @@ def send_due_nps_invitations() -> int:
 
 def ask_after_solved(event: OutboxEvent) -> None:
     """Outbox consumer: a ticket that became solved asks its requester the workspace's active CSAT survey (once per
-    ticket). Tickets nobody talked about (spam, deleted, imported history) ask nothing."""
+    ticket). Tickets nobody talked about (spam, deleted, imported history) ask nothing. A failure is logged and does
+    not stop the event's other consumers (webhooks, emails): a survey not asked must not stop the rest."""
     if event.name != "ticket.updated" or "status" not in event.payload.get("changes", []):
         return
+    try:
+        with transaction.atomic():
+            _ask_after_solved(event)
+    except Exception:
+        log.exception("surveys: could not ask CSAT for outbox event %s", event.pk)
+
+
+def _ask_after_solved(event: OutboxEvent) -> None:
     status = event.payload.get("status") or {}
     if not isinstance(status, dict) or status.get("category") != StatusCategory.SOLVED:
         return
