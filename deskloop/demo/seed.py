@@ -33,6 +33,7 @@ from deskloop.demo.ideas import seed_ideas
 from deskloop.demo.ideasportal import seed_ideas_portal
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
 from deskloop.demo.revenue import seed_revenue
+from deskloop.demo.surveys import seed_surveys
 from deskloop.knowledge.models import HelpCenter
 from deskloop.tickets.models import (
     DONE_CATEGORIES,
@@ -135,6 +136,7 @@ def seed_demo(
         _give_widget_secret(cast.workspace)
         # After the tickets (submitted sessions are their requesters') and after the help center's articles.
         seed_request_sessions(workspace=cast.workspace, now=now)
+        seed_surveys(workspace=cast.workspace, admin=_dispatcher(cast), now=now)
     workspace = cast.workspace
     return SeedReport(
         created=True,

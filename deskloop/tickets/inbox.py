@@ -108,6 +108,10 @@ def _descendant_area_ids(workspace_id: int, area_ids: list[int]) -> list[int]:
     return list(ProductArea.objects.filter(match, workspace_id=workspace_id).values_list("id", flat=True))
 
 
+# The one "an area includes its sub-areas" rule, for other apps' lists (surveys' responses filter by it).
+descendant_area_ids = _descendant_area_ids
+
+
 def _status_ids(workspace_id: int, categories: set[str]) -> list[int]:
     return list(Status.objects.filter(workspace_id=workspace_id, category__in=categories).values_list("id", flat=True))
 

@@ -37,6 +37,7 @@ ADMIN_MENU = {
         ("Workspace", "/settings/workspace/"),
         ("Ideas board", "/settings/ideas-board/"),
         ("Deals and churn", "/settings/revenue/"),
+        ("Surveys", "/surveys/settings/"),
     ],
 }
 MENU_BY_ROLE = {

@@ -51,6 +51,10 @@ def handle_event(event: OutboxEvent) -> None:
         ticket = Ticket.objects.filter(pk=payload.get("id"), workspace_id=event.workspace_id).first()
         if ticket is not None:
             spam_learning.learn_from_ticket(ticket=ticket, is_spam=bool(payload.get("is_spam")))
+    elif event.name == "survey.invitation_created":
+        from . import survey_mail
+
+        survey_mail.handle_survey_event(event)
     elif event.name == "ticket.updated" and "assignee" in payload.get("changes", []):
         if payload.get("assignee_id") is None:
             return
@@ -62,7 +66,13 @@ def consume_outbox_event(event: OutboxEvent) -> None:
     """Registered with deskloop.core.outbox in EmailChannelConfig.ready(). A failure here is logged and does
     not block the other consumers (webhooks) of the same event: an email we could not even queue must not stop
     the rest of the product."""
-    if event.name not in ("message.created", "ticket.created", "ticket.updated", "ticket.spam"):
+    if event.name not in (
+        "message.created",
+        "ticket.created",
+        "ticket.updated",
+        "ticket.spam",
+        "survey.invitation_created",
+    ):
         return
     try:
         with transaction.atomic():

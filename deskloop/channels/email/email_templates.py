@@ -42,9 +42,12 @@ EDITABLE_KINDS: tuple[str, ...] = (
     OutboundKind.MENTION,
     OutboundKind.IDEA_SHIPPED,
     OutboundKind.IDEA_SHIPPED_AGENT,
+    OutboundKind.SURVEY_NPS,
+    OutboundKind.SURVEY_CSAT,
 )
 # Emails about an idea, not a ticket: their templates get ``idea_email_context``.
 IDEA_KINDS: tuple[str, ...] = (OutboundKind.IDEA_SHIPPED, OutboundKind.IDEA_SHIPPED_AGENT)
+SURVEY_KINDS: tuple[str, ...] = (OutboundKind.SURVEY_NPS, OutboundKind.SURVEY_CSAT)
 DEFAULTS_DIR = Path(__file__).resolve().parent / "templates" / "email_channel" / "mail"
 BODY_MAX = 50_000
 
@@ -155,6 +158,8 @@ def sample_context(kind: str, *, workspace_name: str, prefix: str) -> dict[str, 
             recipient={"name": "Carmen Customer", "email": "carmen@example.com"},
             workspace_name=workspace_name,
         )
+    if kind in SURVEY_KINDS:
+        return sample_survey_context(kind, workspace_name=workspace_name, prefix=prefix)
     return email_context(
         ticket={
             "number": 1042,
@@ -217,7 +222,38 @@ IDEA_CONTEXT_HELP = (
 
 def context_help(kind: str) -> tuple[str, ...]:
     """The variables a template of ``kind`` may use (shown beside the editor)."""
-    return IDEA_CONTEXT_HELP if kind in IDEA_KINDS else CONTEXT_HELP
+    if kind in IDEA_KINDS:
+        return IDEA_CONTEXT_HELP
+    return SURVEY_CONTEXT_HELP if kind in SURVEY_KINDS else CONTEXT_HELP
+def survey_email_context(
+    *, recipient: dict[str, str], survey: dict[str, Any], ticket: dict[str, Any] | None, workspace_name: str
+) -> dict[str, Any]:
+    """What a survey invitation's template gets: the question, one link per score ({"score", "label", "url"}), the
+    page with all of them, and the ticket it is about (CSAT). Only strings and numbers, as ``email_context``."""
+    return {
+        "recipient": recipient,
+        "survey": survey,
+        "ticket": ticket or {},
+        "workspace": {"name": workspace_name},
+    }
+
+
+def sample_survey_context(kind: str, *, workspace_name: str, prefix: str) -> dict[str, Any]:
+    page = "https://support.example/s/SAMPLE/"
+    scores = range(11) if kind == OutboundKind.SURVEY_NPS else (1, 0)
+    labels = {1: _("Good"), 0: _("Bad")} if kind == OutboundKind.SURVEY_CSAT else {}
+    return survey_email_context(
+        recipient={"name": "Carmen Customer", "email": "carmen@example.com"},
+        survey={
+            "question": _("How likely are you to recommend us to a friend or colleague?")
+            if kind == OutboundKind.SURVEY_NPS
+            else _("How would you rate the support you received?"),
+            "links": [{"score": s, "label": labels.get(s, str(s)), "url": f"{page}{s}/"} for s in scores],
+            "url": page,
+        },
+        ticket={"number": 1042, "subject": _("The invoice shows the wrong VAT number"), "token": f"[{prefix} #1042]"},
+        workspace_name=workspace_name,
+    )
 
 
 CONTEXT_HELP = (
@@ -233,6 +269,16 @@ CONTEXT_HELP = (
     "actor.name",
     "message.text",
     "message.html",
+    "workspace.name",
+)
+# Survey invitations have their own context (survey_email_context).
+SURVEY_CONTEXT_HELP = (
+    "survey.question",
+    "survey.links (score, label, url)",
+    "survey.url",
+    "ticket.number",
+    "ticket.subject",
+    "recipient.name",
     "workspace.name",
 )
 

@@ -170,6 +170,8 @@ class OutboundKind(models.TextChoices):
     MENTION = "mention", _("Mention")
     IDEA_SHIPPED = "idea_shipped", _("An idea shipped (to the customers who asked)")
     IDEA_SHIPPED_AGENT = "idea_shipped_agent", _("An idea shipped (to agents)")
+    SURVEY_NPS = "survey_nps", _("NPS survey")
+    SURVEY_CSAT = "survey_csat", _("CSAT survey after a solved ticket")
 
 
 class OutboundEmail(WorkspaceOwned):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deskloop.channels.widget import demo_host, ideas_tab, loader, views
+from deskloop.channels.widget import demo_host, ideas_tab, loader, survey_tab, views
 
 app_name = "widget"
 
@@ -23,4 +23,5 @@ urlpatterns = [
     path("widget/<slug:slug>/ideas/new/", ideas_tab.post_idea, name="idea_post"),
     path("widget/<slug:slug>/ideas/<int:idea_id>/vote/", ideas_tab.vote, name="idea_vote"),
     path("widget/<slug:slug>/ideas/<int:idea_id>/unvote/", ideas_tab.unvote, name="idea_unvote"),
+    path("widget/<slug:slug>/survey/", survey_tab.survey, name="survey"),
 ]

@@ -152,6 +152,7 @@ def _samples(cast: Cast) -> dict[str, Any]:
 
     from deskloop.channels.widget.models import EmailConfirmation
 
+    samples.update(_survey_samples(cast))
     samples["confirmation_id"] = EmailConfirmation.objects.create(
         workspace=cast.workspace,
         secret_hash=f"matrix-{cast.workspace.slug}",
@@ -178,6 +179,21 @@ def _ideas_samples(cast: Cast) -> dict[str, Any]:
         workspace=cast.workspace, idea=idea, author_agent=cast.agent, body=f"{marker} internal", is_internal=True
     )
     return {"idea_id": idea.pk, "vote_id": vote.pk}
+def _survey_samples(cast: Cast) -> dict[str, Any]:
+    """A survey of ``cast``'s workspace and its customer's answer; Umbrella's carry the marker in their name and
+    comment, so an Acme page that shows one leaks."""
+    from deskloop.surveys.models import ResponseChannel, SurveyKind
+    from deskloop.surveys.services.responses import record_response
+    from deskloop.surveys.services.surveys import SurveySettings, save_survey
+
+    marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else "Acme"
+    survey = save_survey(
+        agent=cast.admin, settings=SurveySettings(kind=SurveyKind.NPS, name=f"{marker} NPS", question="Recommend us?")
+    )
+    response = record_response(
+        survey=survey, contact=cast.customer, score=9, comment=f"{marker} comment", channel=ResponseChannel.API
+    )
+    return {"survey_id": survey.pk, "response_id": response.pk, "score": 9}
 
 
 def _knowledge_samples(cast: Cast) -> dict[str, Any]:
@@ -286,6 +302,7 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     from deskloop.ideas.models import Idea, IdeaBoard, IdeaComment, IdeaSubscription, IdeaVote
     from deskloop.knowledge.models import Article, ArticleRevision, ArticleTranslation, HelpCenter, KnowledgeCategory
     from deskloop.revenue.models import ChurnRecord, Deal, LostReason, RevenueSettings
+    from deskloop.surveys.models import Survey, SurveyResponse
     from deskloop.tickets.models import CustomField, Macro, Message, SavedView, Ticket
     from deskloop.webhooks.models import Endpoint
 
@@ -319,6 +336,8 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
         rows(ChurnRecord, "reason", "notes", "mrr_lost", "won_back_on"),
         rows(LostReason, "name", "missing_functionality"),
         rows(RevenueSettings, "target_industries"),
+        rows(Survey, "name", "question", "is_active", "min_days_between"),
+        rows(SurveyResponse, "score", "comment", "idea_vote_id"),
     )
 
 
