@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("deskloop.channels.portal.urls")),
     path("", include("deskloop.channels.widget.urls")),
     path("", include("deskloop.knowledge.urls_suggestions")),
+    path("", include("deskloop.classification.urls")),
 ]
 
 # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused by Django with a 400; this answers 413 with a readable page.
