@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from deskloop.accounts.access import Capability, require_role
@@ -109,10 +110,10 @@ def classify_text(*, workspace_id: int, text: str) -> Classification:
     """Classify free text (``POST /api/v1/classify``); ``Conflict`` when the workspace has no model yet."""
     text = text.strip()[:TEXT_MAX_CHARS]
     if not text:
-        raise ValidationFailed(EMPTY_TEXT, field="text")
+        raise ValidationFailed(_(EMPTY_TEXT), field="text")
     found = current_model(workspace_id)
     if found is None:
-        raise Conflict(NO_MODEL, code="no_classifier")
+        raise Conflict(_(NO_MODEL), code="no_classifier")
     vector = embedding.encode([text])[0]
     return _classify(workspace_id, found[1], vector, text)
 
@@ -161,7 +162,7 @@ def accept_suggestion(*, suggestion: TicketSuggestion, agent: Agent) -> Ticket:
     """Set the ticket's product area and request type to the suggested ones (those it suggested)."""
     require_role(agent, Capability.WRITE, DECIDERS_ONLY)
     if suggestion.outcome != SuggestionOutcome.PENDING or suggestion.is_empty:
-        raise Conflict(NOTHING_TO_ACCEPT, code="already_decided")
+        raise Conflict(_(NOTHING_TO_ACCEPT), code="already_decided")
     changes = TicketChanges()
     if suggestion.product_area_id is not None:
         changes.product_area = suggestion.product_area
@@ -176,7 +177,7 @@ def accept_suggestion(*, suggestion: TicketSuggestion, agent: Agent) -> Ticket:
 def dismiss_suggestion(*, suggestion: TicketSuggestion, agent: Agent) -> None:
     require_role(agent, Capability.WRITE, DECIDERS_ONLY)
     if suggestion.outcome != SuggestionOutcome.PENDING:
-        raise Conflict(NOTHING_TO_ACCEPT, code="already_decided")
+        raise Conflict(_(NOTHING_TO_ACCEPT), code="already_decided")
     _decide(suggestion, SuggestionOutcome.IGNORED, agent)
 
 
