@@ -53,12 +53,12 @@ def vectors_of(name: str, texts: list[str], cache: Path) -> np.ndarray:
     key = hashlib.sha256("\n".join([embedding.EMBEDDING_VERSION, *texts]).encode()).hexdigest()[:16]
     path = cache / f"{name}-{key}.npy"
     if path.exists():
-        return np.load(path)
+        cached: np.ndarray = np.load(path)
+        return cached
     started, cpu = time.perf_counter(), _cpu()
     vectors = embedding.encode(texts)
     print(
-        f"embedded {name}: {len(texts)} texts in {time.perf_counter() - started:.1f} s wall, "
-        f"{_cpu() - cpu:.1f} s CPU",
+        f"embedded {name}: {len(texts)} texts in {time.perf_counter() - started:.1f} s wall, {_cpu() - cpu:.1f} s CPU",
         flush=True,
     )
     cache.mkdir(parents=True, exist_ok=True)
@@ -102,7 +102,7 @@ def evaluate(
     started, cpu = time.perf_counter(), _cpu()
     trained = learning.train_head(vectors, texts, labels, clock=time.perf_counter)
     assert trained is not None
-    head, report = trained
+    head, _report = trained
     wall, cpu = time.perf_counter() - started, _cpu() - cpu
     gold = np.array(test_labels, dtype=object)
     p = head.probabilities(test_vectors, test_texts)
@@ -126,15 +126,21 @@ def evaluate(
     return [line]
 
 
-def split(texts: list[str], labels: list[str], vectors: np.ndarray) -> tuple[tuple, tuple]:  # type: ignore[type-arg]
+Part = tuple[list[str], list[str], np.ndarray]
+
+
+def split(texts: list[str], labels: list[str], vectors: np.ndarray) -> tuple[Part, Part]:
     from deskloop.classification.learning import stratified_holdout
 
     held = stratified_holdout(labels, 0.2, seed=SEED)
-    pick = lambda mask: (  # noqa: E731
-        [t for t, m in zip(texts, mask, strict=True) if m],
-        [x for x, m in zip(labels, mask, strict=True) if m],
-        vectors[mask],
-    )
+
+    def pick(mask: np.ndarray) -> Part:
+        return (
+            [t for t, m in zip(texts, mask, strict=True) if m],
+            [x for x, m in zip(labels, mask, strict=True) if m],
+            vectors[mask],
+        )
+
     return pick(~held), pick(held)
 
 

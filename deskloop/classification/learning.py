@@ -17,6 +17,7 @@ which the answers given there are right at least ``TARGET_PRECISION`` of the tim
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import zlib
@@ -59,7 +60,7 @@ _WORD = re.compile(r"[^\W_]+")
 
 def lexical_terms(text: str) -> list[str]:
     words = _WORD.findall(text.lower())
-    terms = [f"w:{w}" for w in words] + [f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+    terms = [f"w:{w}" for w in words] + [f"b:{a}_{b}" for a, b in itertools.pairwise(words)]
     for word in words:
         padded = f" {word} "
         for n in (3, 4, 5):
@@ -252,7 +253,9 @@ class HeadReport:
         return dict(self.__dict__)
 
 
-def stratified_holdout(labels: Sequence[str], fraction: float = HOLDOUT_FRACTION, seed: int = SEED) -> npt.NDArray[np.bool_]:
+def stratified_holdout(
+    labels: Sequence[str], fraction: float = HOLDOUT_FRACTION, seed: int = SEED
+) -> npt.NDArray[np.bool_]:
     """True for the rows held back: ``fraction`` of each label's rows (none of a label with a single row)."""
     rng = np.random.default_rng(seed)
     array = np.array(labels, dtype=object)
@@ -260,7 +263,7 @@ def stratified_holdout(labels: Sequence[str], fraction: float = HOLDOUT_FRACTION
     for label in sorted(set(labels)):
         rows = np.flatnonzero(array == label)
         rng.shuffle(rows)
-        held[rows[: int(round(len(rows) * fraction)) if len(rows) > 1 else 0]] = True
+        held[rows[: round(len(rows) * fraction) if len(rows) > 1 else 0]] = True
     return held
 
 
@@ -337,7 +340,8 @@ class Model:
             arrays[f"{name}.idf"] = head.idf
             arrays[f"{name}.vectors"] = head.vectors.astype(np.float16)
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, meta=np.array(json.dumps(meta)), **arrays)
+        arrays["meta"] = np.array(json.dumps(meta))
+        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
         return buffer.getvalue()
 
     @classmethod

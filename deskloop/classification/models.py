@@ -60,9 +60,7 @@ class TicketSuggestion(WorkspaceOwned):
     outcome = models.CharField(max_length=20, choices=SuggestionOutcome.choices, default=SuggestionOutcome.PENDING)
     created_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        "accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    decided_by = models.ForeignKey("accounts.Agent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     @property
     def is_empty(self) -> bool:

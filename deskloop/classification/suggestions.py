@@ -132,7 +132,7 @@ def classify_ticket(*, ticket_id: int) -> TicketSuggestion | None:
         return None
     classifier, model = found
     stored = store_vectors([ticket])[ticket.pk]
-    guess = _classify(ticket.workspace_id, model, embedding.from_bytes(stored.vector), stored.text)
+    guess = _classify(ticket.workspace_id, model, embedding.from_bytes(bytes(stored.vector)), stored.text)
     # Read again: an agent may have set the area or type while the model ran; only what is still empty is suggested.
     current = Ticket.objects.filter(pk=ticket.pk).values("product_area_id", "request_type").get()
     area = guess.product_area if current["product_area_id"] is None else None

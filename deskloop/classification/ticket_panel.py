@@ -15,7 +15,9 @@ def suggestion_panel(*, ticket: Ticket, agent: Agent) -> dict[str, Any] | None:
     if not agent.can_write or ticket.deleted_at is not None or ticket.merged_into_id is not None:
         return None
     suggestion = (
-        TicketSuggestion.objects.filter(workspace_id=ticket.workspace_id, ticket=ticket, outcome=SuggestionOutcome.PENDING)
+        TicketSuggestion.objects.filter(
+            workspace_id=ticket.workspace_id, ticket=ticket, outcome=SuggestionOutcome.PENDING
+        )
         .select_related("product_area")
         .first()
     )

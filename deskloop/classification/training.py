@@ -81,7 +81,7 @@ def train_workspace(*, workspace: Workspace) -> TrainingResult:
             ("request_type", lambda t: t.request_type),
         ):
             chosen = [t for t in tickets if label_of(t)]
-            vectors = np.stack([embedding.from_bytes(stored[t.pk].vector) for t in chosen]) if chosen else None
+            vectors = np.stack([embedding.from_bytes(bytes(stored[t.pk].vector)) for t in chosen]) if chosen else None
             trained = (
                 learning.train_head(
                     vectors, [stored[t.pk].text for t in chosen], [label_of(t) for t in chosen], clock=time.perf_counter

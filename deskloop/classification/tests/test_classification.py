@@ -129,11 +129,15 @@ def _new_ticket(cast: Cast, subject: str, capture: Capture) -> Ticket:
         return open_ticket(workspace=cast.workspace, ticket=NewTicket(requester=cast.customer, subject=subject))[0]
 
 
-def test_a_new_ticket_gets_a_suggestion_the_agent_accepts(acme: Cast, tmp_path: Path, django_capture_on_commit_callbacks: Capture) -> None:
+def test_a_new_ticket_gets_a_suggestion_the_agent_accepts(
+    acme: Cast, tmp_path: Path, django_capture_on_commit_callbacks: Capture
+) -> None:
     _import_labelled(acme, tmp_path)
     _train(acme)
 
-    ticket = _new_ticket(acme, "I lost my card on the train yesterday, please block it", django_capture_on_commit_callbacks)
+    ticket = _new_ticket(
+        acme, "I lost my card on the train yesterday, please block it", django_capture_on_commit_callbacks
+    )
 
     suggestion = TicketSuggestion.objects.get(ticket=ticket)
     area = ProductArea.objects.get(workspace=acme.workspace, path="Cards > Lost and stolen")
@@ -153,10 +157,14 @@ def test_a_new_ticket_gets_a_suggestion_the_agent_accepts(acme: Cast, tmp_path: 
     assert "data-classification-suggestion" not in client.get(f"/tickets/{ticket.number}/").content.decode()
 
 
-def test_choosing_another_area_is_a_correction_the_next_training_learns(acme: Cast, tmp_path: Path, django_capture_on_commit_callbacks: Capture) -> None:
+def test_choosing_another_area_is_a_correction_the_next_training_learns(
+    acme: Cast, tmp_path: Path, django_capture_on_commit_callbacks: Capture
+) -> None:
     _import_labelled(acme, tmp_path)
     _train(acme)
-    ticket = _new_ticket(acme, "I lost my card on the train yesterday, please block it", django_capture_on_commit_callbacks)
+    ticket = _new_ticket(
+        acme, "I lost my card on the train yesterday, please block it", django_capture_on_commit_callbacks
+    )
     other = ProductArea.objects.get(workspace=acme.workspace, path="Cards > Delivery")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -173,7 +181,9 @@ def test_choosing_another_area_is_a_correction_the_next_training_learns(acme: Ca
     assert f"acme: {4 * PER_INTENT + 1} labelled tickets; embedded 0 in" in output
 
 
-def test_dismissing_hides_the_suggestion(acme: Cast, tmp_path: Path, django_capture_on_commit_callbacks: Capture) -> None:
+def test_dismissing_hides_the_suggestion(
+    acme: Cast, tmp_path: Path, django_capture_on_commit_callbacks: Capture
+) -> None:
     _import_labelled(acme, tmp_path)
     _train(acme)
     ticket = _new_ticket(acme, "when will my new card arrive", django_capture_on_commit_callbacks)

@@ -202,7 +202,10 @@ def _expected_version(post: Any) -> int | None:
         return None
 
 
-@agent_view(roles=WRITER_ROLES, description="Change status, priority, assignee, team, area, request type, tags, fields, due date")
+@agent_view(
+    roles=WRITER_ROLES,
+    description="Change status, priority, assignee, team, area, request type, tags, fields, due date",
+)
 @require_POST
 def ticket_update(request: AgentRequest, number: int) -> HttpResponse:
     ticket = find_ticket(request, number)
