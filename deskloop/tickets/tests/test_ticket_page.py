@@ -330,7 +330,8 @@ def _add_messages(cast: Cast, count: int) -> None:
 
 
 # 21: the knowledge panel asks once whether a request session led to the ticket (knowledge/ticket_panel.py).
-PAGE_QUERIES = 21
+# 22: the classification panel asks once for the ticket's pending suggestion (classification/ticket_panel.py).
+PAGE_QUERIES = 22
 
 
 @pytest.mark.parametrize("messages", [3, 10])
