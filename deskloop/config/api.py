@@ -3,6 +3,7 @@
 from deskloop.accounts.api import ApiTokenAuth
 from deskloop.accounts.api import router as accounts_router
 from deskloop.accounts.api_people import router as people_router
+from deskloop.classification.api import router as classification_router
 from deskloop.core.api_input import StorableInputParser
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
@@ -44,3 +45,4 @@ api.add_router("", deflection_router)
 api.add_router("", ideas_router)
 api.add_router("", revenue_router)
 api.add_router("", surveys_router)
+api.add_router("", classification_router)

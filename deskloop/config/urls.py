@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("deskloop.knowledge.urls_suggestions")),
     path("s/", include("deskloop.surveys.urls_links")),
     path("surveys/", include("deskloop.surveys.urls")),
+    path("", include("deskloop.classification.urls")),
 ]
 
 # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused by Django with a 400; this answers 413 with a readable page.

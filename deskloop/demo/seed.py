@@ -27,6 +27,7 @@ from deskloop.core import outbox
 from deskloop.core.models import OutboxEvent
 from deskloop.customers.models import Contact, Organization
 from deskloop.customers.services import create_contact, create_organization
+from deskloop.demo.classification import seed_classification
 from deskloop.demo.funnel import seed_request_sessions
 from deskloop.demo.help_center import seed_help_center
 from deskloop.demo.ideas import seed_ideas
@@ -137,6 +138,7 @@ def seed_demo(
         # After the tickets (submitted sessions are their requesters') and after the help center's articles.
         seed_request_sessions(workspace=cast.workspace, now=now)
         seed_surveys(workspace=cast.workspace, admin=_dispatcher(cast), now=now)
+        seed_classification(workspace=cast.workspace)
     workspace = cast.workspace
     return SeedReport(
         created=True,

@@ -275,6 +275,7 @@ class TicketImportRowIn(Schema):
     tags: list[str] | str = Field(default_factory=list, description="A list, or names separated by commas.")
     status: str = Field("", description="A status name or a category (new, open, pending, on_hold, solved, closed).")
     priority: str = Field("", description="low, normal (the default), high or urgent.")
+    request_type: str = Field("", description="question, problem, bug or feature_request (the classifier's label).")
     created_at: str | None = Field(
         None, description="ISO 8601; the ticket's and its first message's time. Without an offset, UTC."
     )

@@ -33,7 +33,7 @@ from deskloop.accounts.models import Agent, Workspace
 from deskloop.core.errors import DomainError, ValidationFailed
 from deskloop.customers.models import Contact, ContactEmail, Organization
 from deskloop.customers.services import create_contact, create_organization, find_or_create_contact, normalize_email
-from deskloop.tickets.models import Channel, Priority, ProductArea, Status, StatusCategory, Ticket
+from deskloop.tickets.models import Channel, Priority, ProductArea, RequestType, Status, StatusCategory, Ticket
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.services.configuration_groups import AREA_NAME_MAX, AREA_PATH_MAX, AREA_SEPARATOR
 from deskloop.tickets.services.tickets import NewTicket, clean_subject, clean_tag_names, open_ticket
@@ -57,6 +57,7 @@ COLUMNS = (
     "tags",
     "status",
     "priority",
+    "request_type",
     "created_at",
 )
 REQUIRED_COLUMNS = ("external_id", "subject", "requester_email")
@@ -95,6 +96,9 @@ ROW_UNKNOWN_STATUS = gettext_lazy(
     "Unknown status “%(value)s”; use one of %(names)s, or a category (new, open, pending, on_hold, solved, closed)."
 )
 ROW_UNKNOWN_PRIORITY = gettext_lazy("Unknown priority “%(value)s”; use low, normal, high or urgent.")
+ROW_UNKNOWN_REQUEST_TYPE = gettext_lazy(
+    "Unknown request type “%(value)s”; use question, problem, bug or feature_request."
+)
 ROW_AREA_NAME_TOO_LONG = gettext_lazy("A product area name can be at most %(max)d characters.")
 ROW_AREA_PATH_TOO_LONG = gettext_lazy("A product area path can be at most %(max)d characters.")
 ROW_NOT_SAVED = gettext_lazy("The row could not be saved: %(reason)s")
@@ -158,6 +162,7 @@ class _ParsedRow:
     tags: list[str]
     status: Status | None
     priority: str
+    request_type: str
     created_at: dt.datetime | None
 
 
@@ -384,6 +389,9 @@ def _parse_row(values: Mapping[str, Any], statuses: Sequence[Status]) -> _Parsed
     priority = _text(values, "priority").lower() or Priority.NORMAL
     if priority not in Priority.values:
         raise ValidationFailed(str(ROW_UNKNOWN_PRIORITY) % {"value": priority}, field="priority")
+    request_type = _text(values, "request_type").lower().replace(" ", "_")
+    if request_type and request_type not in RequestType.values:
+        raise ValidationFailed(str(ROW_UNKNOWN_REQUEST_TYPE) % {"value": request_type}, field="request_type")
     created_text = _text(values, "created_at")
     area_parts = split_area_path(_text(values, "product_area"))
     _check_area_parts(area_parts)
@@ -398,6 +406,7 @@ def _parse_row(values: Mapping[str, Any], statuses: Sequence[Status]) -> _Parsed
         tags=_tags(values),
         status=status,
         priority=priority,
+        request_type=request_type,
         created_at=parse_created_at(created_text) if created_text else None,
     )
 
@@ -441,6 +450,7 @@ def import_ticket_row(
                     body_text=parsed.body,
                     channel=Channel.IMPORT,
                     priority=parsed.priority,
+                    request_type=parsed.request_type,
                     product_area=find_or_create_product_area(workspace=workspace, path=parsed.area_parts),
                     tags=parsed.tags,
                     status=parsed.status,

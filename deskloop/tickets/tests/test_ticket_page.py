@@ -330,9 +330,10 @@ def _add_messages(cast: Cast, count: int) -> None:
 
 
 # 21: the knowledge panel asks once whether a request session led to the ticket (knowledge/ticket_panel.py).
-# 23: the ideas panel reads the ideas linked to the ticket and, for writers, the conversation's other customers
-# (ideas/ticket_panel.py).
-PAGE_QUERIES = 23
+# 24: the ideas panel reads the ideas linked to the ticket and, for writers, the conversation's other customers
+# (ideas/ticket_panel.py); the classification panel asks once for the ticket's pending suggestion
+# (classification/ticket_panel.py).
+PAGE_QUERIES = 24
 
 
 @pytest.mark.parametrize("messages", [3, 10])

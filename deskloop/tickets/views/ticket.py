@@ -22,7 +22,17 @@ from deskloop.core.errors import Conflict, NotFound, ValidationFailed
 from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import Refusal, refusal
 from deskloop.tickets.attachments import IncomingFile, check_upload_size
-from deskloop.tickets.models import CustomField, CustomFieldType, Macro, Priority, ProductArea, Status, Tag, Ticket
+from deskloop.tickets.models import (
+    CustomField,
+    CustomFieldType,
+    Macro,
+    Priority,
+    ProductArea,
+    RequestType,
+    Status,
+    Tag,
+    Ticket,
+)
 from deskloop.tickets.page_panels import panels_for_page
 from deskloop.tickets.queries import get_ticket_for_agent
 from deskloop.tickets.services import presence
@@ -63,6 +73,7 @@ def page_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str
         "seen_version": ticket.version,
         "stale": False,
         "priorities": Priority.choices,
+        "request_types": RequestType.choices,
         "max_upload_bytes": settings.DESKLOOP_ATTACHMENT_MAX_BYTES,
         # What the apps above tickets add to the page (tickets.page_panels).
         "panels": panels_for_page(ticket=ticket, agent=agent),
@@ -165,6 +176,8 @@ def changes_from_form(ticket: Ticket, post: Any) -> TicketChanges:
         changes.team = _scoped(Team, wid, post["team"], "team")
     if "product_area" in post:
         changes.product_area = _scoped(ProductArea, wid, post["product_area"], "product_area")
+    if "request_type" in post:
+        changes.request_type = post["request_type"].strip()
     if "tags" in post:
         current = list(Tag.objects.filter(tickettag__ticket=ticket).values_list("name", flat=True))
         changes.add_tags, changes.remove_tags = _tag_changes(current, post["tags"])
@@ -189,7 +202,10 @@ def _expected_version(post: Any) -> int | None:
         return None
 
 
-@agent_view(roles=WRITER_ROLES, description="Change status, priority, assignee, team, area, tags, fields, due date")
+@agent_view(
+    roles=WRITER_ROLES,
+    description="Change status, priority, assignee, team, area, request type, tags, fields, due date",
+)
 @require_POST
 def ticket_update(request: AgentRequest, number: int) -> HttpResponse:
     ticket = find_ticket(request, number)

@@ -23,6 +23,7 @@ from deskloop.tickets.models import (
     Message,
     Priority,
     ProductArea,
+    RequestType,
     Status,
     Tag,
     Ticket,
@@ -205,6 +206,8 @@ def _field_value(name: str, value: Any, agents: dict[int, str], teams: dict[int,
         return areas.get(value, _("a removed product area"))
     if name == "priority":
         return str(Priority(value).label) if value in Priority.values else str(value)
+    if name == "request_type":
+        return str(RequestType(value).label) if value in RequestType.values else str(value)
     if name == "due_at":
         return _when(value)
     if isinstance(value, list):
@@ -223,6 +226,7 @@ def _field_label(name: str, fields: dict[str, CustomField]) -> str:
         "assignee": _("Assignee"),
         "team": _("Team"),
         "product_area": _("Product area"),
+        "request_type": _("Request type"),
         "due_at": _("Due date"),
     }
     return labels.get(name, name)
