@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop
 
 from deskloop.accounts.access import Capability, require_role
 from deskloop.accounts.models import Agent, Workspace
+from deskloop.core import outbox
 from deskloop.core.errors import NotFound, ValidationFailed
 from deskloop.core.plain_sql import Filters, fill_null_returning, insert_row, related_rows
 from deskloop.customers.models import Contact, ContactEmail, LifecycleStage, Organization, OrganizationDomain
@@ -113,6 +114,7 @@ def create_organization(
     lifecycle_stage: str = LifecycleStage.CUSTOMER,
     owner: Agent | None = None,
     portal_shares_tickets: bool = False,
+    external_id: str | None = None,
 ) -> Organization:
     name = (name or "").strip()
     if not name:
@@ -143,6 +145,7 @@ def create_organization(
             lifecycle_stage=lifecycle_stage,
             owner=owner,
             portal_shares_tickets=portal_shares_tickets,
+            external_id=(external_id or "").strip()[:200] or None,
         )
         OrganizationDomain.objects.bulk_create(
             [OrganizationDomain(workspace=workspace, organization=organization, domain=d) for d in cleaned_domains]
@@ -317,6 +320,7 @@ def update_organization(*, actor: Agent, organization: Organization, values: Org
                 _("The domain %(domain)s already belongs to another organization.") % {"domain": taken.domain},
                 field="domains",
             )
+        previous_stage = Organization.objects.filter(pk=organization.pk).values_list("lifecycle_stage", flat=True)[0]
         organization.name = name
         organization.plan = values.plan.strip()[:100]
         organization.mrr = Decimal(values.mrr)
@@ -336,7 +340,38 @@ def update_organization(*, actor: Agent, organization: Organization, values: Org
                 if d not in existing
             ]
         )
+        _publish_lifecycle_change(organization, previous_stage)
     return organization
+
+
+LIFECYCLE_CHANGED = "organization.lifecycle_changed"
+
+
+def set_lifecycle_stage(*, organization: Organization, lifecycle_stage: str) -> Organization:
+    """Move the organization to ``lifecycle_stage`` because something the system recorded says so (a churn record,
+    a won deal), not an agent's edit; publishes ``organization.lifecycle_changed`` when the stage changes."""
+    if lifecycle_stage not in LifecycleStage.values:
+        raise ValidationFailed(_("Unknown lifecycle stage."), field="lifecycle_stage")
+    with transaction.atomic():
+        locked = Organization.objects.select_for_update().get(pk=organization.pk)
+        previous_stage = locked.lifecycle_stage
+        if previous_stage != lifecycle_stage:
+            Organization.objects.filter(pk=organization.pk).update(lifecycle_stage=lifecycle_stage)
+            _publish_lifecycle_change(organization, previous_stage, lifecycle_stage)
+    organization.lifecycle_stage = lifecycle_stage
+    return organization
+
+
+def _publish_lifecycle_change(organization: Organization, previous: str, current: str | None = None) -> None:
+    # Apps above customers react (a churned organization that is a customer again is won back) without customers
+    # knowing them.
+    current = current or organization.lifecycle_stage
+    if previous != current:
+        outbox.publish(
+            workspace_id=organization.workspace_id,
+            name=LIFECYCLE_CHANGED,
+            payload={"organization_id": organization.pk, "old_stage": previous, "stage": current},
+        )
 
 
 def mark_emails_bouncing(*, workspace_id: int, emails: Sequence[str], since: dt.datetime) -> set[str]:
