@@ -12,6 +12,7 @@ from deskloop.accounts.models import Agent
 from deskloop.core.errors import NotFound, ValidationFailed
 from deskloop.core.plain_sql import JoinedRows
 from deskloop.customers.models import Contact, ContactEmail, Organization, OrganizationDomain, Segment
+from deskloop.customers.segments import organization_q
 
 
 def contacts_for_agent(agent: Agent, *, query: str = "") -> QuerySet[Contact]:
@@ -35,9 +36,11 @@ def get_contact_for_agent(agent: Agent, contact_id: int) -> Contact:
     return contact
 
 
-def organizations_for_agent(agent: Agent, *, query: str = "") -> QuerySet[Organization]:
+def organizations_for_agent(agent: Agent, *, query: str = "", segment: Segment | None = None) -> QuerySet[Organization]:
     organizations = (
-        Organization.objects.filter(workspace_id=agent.workspace_id)
+        Organization.objects.filter(
+            organization_q(segment, path="") if segment is not None else Q(), workspace_id=agent.workspace_id
+        )
         .select_related("owner__user")
         .prefetch_related(Prefetch("domains", queryset=OrganizationDomain.objects.order_by("domain")))
         .annotate(contact_count=Count("contacts", distinct=True))
@@ -103,3 +106,12 @@ def segment_from_param(workspace_id: int, raw: str | None) -> Segment | None:
     if segment is None:
         raise NotFound(_("No such segment in this workspace."))
     return segment
+
+
+def segments_with_counts(workspace_id: int) -> list[tuple[Segment, int]]:
+    """Each saved segment with how many organizations it holds today (one COUNT per segment: a workspace saves a
+    handful, and each condition is an indexed or short scan of its organizations)."""
+    return [
+        (segment, Organization.objects.filter(organization_q(segment, path=""), workspace_id=workspace_id).count())
+        for segment in segments_of(workspace_id)
+    ]
