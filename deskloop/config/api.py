@@ -8,6 +8,7 @@ from deskloop.core.api_input import StorableInputParser
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
 from deskloop.ideas.api import router as ideas_router
+from deskloop.customers.api_segments import router as segments_router
 from deskloop.knowledge.api import router as knowledge_router
 from deskloop.knowledge.api_deflection import router as deflection_router
 from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router
@@ -33,6 +34,7 @@ api = DeskloopNinjaAPI(
 install_problem_handlers(api)
 api.add_router("", tickets_router)
 api.add_router("", customers_router)
+api.add_router("", segments_router)
 api.add_router("", accounts_router)
 api.add_router("", people_router)
 api.add_router("", macros_router)

@@ -46,7 +46,7 @@ def organization_in_workspace(workspace_id: int, organization_id: int | None, fi
     return found
 
 
-def _owner(workspace_id: int, agent_id: int | None) -> Agent | None:
+def owner_in_workspace(workspace_id: int, agent_id: int | None) -> Agent | None:
     if agent_id is None:
         return None
     found = Agent.objects.filter(workspace_id=workspace_id, pk=agent_id).first()
@@ -132,7 +132,7 @@ def create_organization(request: HttpRequest, payload: OrganizationIn, response:
         customer_since=payload.customer_since,
         industry=payload.industry,
         lifecycle_stage=payload.lifecycle_stage,
-        owner=_owner(agent.workspace_id, payload.owner_id),
+        owner=owner_in_workspace(agent.workspace_id, payload.owner_id),
         portal_shares_tickets=payload.portal_shares_tickets,
     )
     response["Location"] = f"{request.path.rstrip('/')}/{organization.pk}"
@@ -160,7 +160,9 @@ def update_organization(request: HttpRequest, organization_id: int, payload: Org
         customer_since=payload.customer_since or organization.customer_since,
         industry=organization.industry if payload.industry is None else payload.industry,
         lifecycle_stage=payload.lifecycle_stage or organization.lifecycle_stage,
-        owner=organization.owner if payload.owner_id is None else _owner(agent.workspace_id, payload.owner_id),
+        owner=organization.owner
+        if payload.owner_id is None
+        else owner_in_workspace(agent.workspace_id, payload.owner_id),
         notes=organization.notes,
         portal_shares_tickets=(
             organization.portal_shares_tickets

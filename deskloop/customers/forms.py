@@ -63,3 +63,23 @@ class OrganizationForm(forms.Form):
     def domain_list(self) -> list[str]:
         raw = self.cleaned_data.get("domains") or ""
         return [d.strip() for d in raw.replace(";", ",").split(",") if d.strip()]
+
+
+class SegmentForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    mrr_above = forms.DecimalField(label=_("MRR above"), min_value=0, max_digits=12, decimal_places=2, required=False)
+    min_customer_months = forms.IntegerField(
+        label=_("Customer for at least (months)"), min_value=0, max_value=1200, required=False
+    )
+    industry = forms.CharField(label=_("Industry"), max_length=100, required=False)
+    plan = forms.CharField(label=_("Plan"), max_length=100, required=False)
+    lifecycle_stage = forms.ChoiceField(
+        label=_("Lifecycle stage"), choices=[("", "—"), *LifecycleStage.choices], required=False
+    )
+    owner = forms.TypedChoiceField(label=_("Account owner"), coerce=int, empty_value=None, required=False)
+
+    def __init__(self, *args: object, owner_choices: list[tuple[object, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["owner"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "—"), *owner_choices]

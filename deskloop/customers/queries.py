@@ -6,10 +6,13 @@ from collections.abc import Callable
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent
+from deskloop.core.errors import NotFound, ValidationFailed
 from deskloop.core.plain_sql import JoinedRows
-from deskloop.customers.models import Contact, ContactEmail, Organization, OrganizationDomain
+from deskloop.customers.models import Contact, ContactEmail, Organization, OrganizationDomain, Segment
+from deskloop.customers.segments import organization_q
 
 
 def contacts_for_agent(agent: Agent, *, query: str = "") -> QuerySet[Contact]:
@@ -33,9 +36,11 @@ def get_contact_for_agent(agent: Agent, contact_id: int) -> Contact:
     return contact
 
 
-def organizations_for_agent(agent: Agent, *, query: str = "") -> QuerySet[Organization]:
+def organizations_for_agent(agent: Agent, *, query: str = "", segment: Segment | None = None) -> QuerySet[Organization]:
     organizations = (
-        Organization.objects.filter(workspace_id=agent.workspace_id)
+        Organization.objects.filter(
+            organization_q(segment, path="") if segment is not None else Q(), workspace_id=agent.workspace_id
+        )
         .select_related("owner__user")
         .prefetch_related(Prefetch("domains", queryset=OrganizationDomain.objects.order_by("domain")))
         .annotate(contact_count=Count("contacts", distinct=True))
@@ -83,3 +88,30 @@ def identity_with_contact(workspace_id: int, address: str) -> ContactEmail | Non
         found: ContactEmail = identity
         return found
     return None
+
+
+def segments_of(workspace_id: int) -> QuerySet[Segment]:
+    return Segment.objects.filter(workspace_id=workspace_id).select_related("owner__user").order_by("name", "id")
+
+
+def segment_from_param(workspace_id: int, raw: str | None) -> Segment | None:
+    """The ``segment=<id>`` of a list's query string: None when absent, the workspace's segment, or a refusal (a
+    malformed id is a ValidationFailed, another workspace's segment is NotFound: both change nothing)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValidationFailed(_("The segment must be a number."), field="segment")
+    segment = segments_of(workspace_id).filter(pk=int(raw)).first()
+    if segment is None:
+        raise NotFound(_("No such segment in this workspace."))
+    return segment
+
+
+def segments_with_counts(workspace_id: int) -> list[tuple[Segment, int]]:
+    """Each saved segment with how many organizations it holds today (one COUNT per segment: a workspace saves a
+    handful, and each condition is an indexed or short scan of its organizations)."""
+    return [
+        (segment, Organization.objects.filter(organization_q(segment, path=""), workspace_id=workspace_id).count())
+        for segment in segments_of(workspace_id)
+    ]

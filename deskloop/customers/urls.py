@@ -1,6 +1,6 @@
 from django.urls import path
 
-from deskloop.customers import views
+from deskloop.customers import views, views_segments
 
 app_name = "customers"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("organizations/", views.organization_list, name="organizations"),
     path("organizations/new/", views.organization_create, name="organization_create"),
     path("organizations/<int:organization_id>/", views.organization_detail, name="organization"),
+    path("customers/segments/", views_segments.segment_list, name="segments"),
+    path("customers/segments/new/", views_segments.segment_create, name="segment_create"),
+    path("customers/segments/<int:segment_id>/", views_segments.segment_detail, name="segment"),
+    path("customers/segments/<int:segment_id>/delete/", views_segments.segment_delete, name="segment_delete"),
 ]

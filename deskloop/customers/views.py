@@ -147,10 +147,22 @@ def contact_email_action(request: AgentRequest, contact_id: int, email_id: int) 
 @require_GET
 def organization_list(request: AgentRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    page = Paginator(queries.organizations_for_agent(request.agent, query=query), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    with refusal() as refused:
+        segment = queries.segment_from_param(request.agent.workspace_id, request.GET.get("segment"))
+    if refused:
+        return HttpResponse(refused.message, status=refused.status, content_type="text/plain; charset=utf-8")
+    organizations = queries.organizations_for_agent(request.agent, query=query, segment=segment)
+    page = Paginator(organizations, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "customers/organization_list.html",
+        {
+            "page": page,
+            "query": query,
+            "segment": segment,
+            "segments": list(queries.segments_of(request.agent.workspace_id)),
+        },
     )
-    return render(request, "customers/organization_list.html", {"page": page, "query": query})
 
 
 def _organization_kwargs(form: OrganizationForm, agent: Agent) -> dict[str, Any]:

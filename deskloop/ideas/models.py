@@ -97,6 +97,9 @@ class Idea(WorkspaceOwned):
     organization_count = models.PositiveIntegerField(default=0)
     total_mrr = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     score = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    # Votes of the last ``ideas.queries.TRENDING_DAYS`` days ("trending"): exact after each vote on the idea, aged by
+    # the sweep (a vote leaving the window is no write to catch).
+    recent_vote_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -115,6 +118,15 @@ class Idea(WorkspaceOwned):
                 name="idea_ws_area_score",
             ),
             models.Index(fields=["workspace", "created_at", "id"], name="idea_ws_created"),
+            models.Index(
+                fields=["workspace", "recent_vote_count", "score", "id"],
+                condition=Q(merged_into__isnull=True),
+                name="idea_ws_trending",
+            ),
+            # The board sorted by votes.
+            models.Index(
+                fields=["workspace", "vote_count", "id"], condition=Q(merged_into__isnull=True), name="idea_ws_votes"
+            ),
             models.Index(fields=["workspace", "shipped_at"], name="idea_ws_shipped"),
         ]
 
@@ -160,6 +172,8 @@ class IdeaVote(WorkspaceOwned):
         ]
         indexes = [
             models.Index(fields=["idea", "created_at"], name="idea_vote_idea_created"),
+            # Trending and the areas' recent votes: the workspace's votes of the last 30 days.
+            models.Index(fields=["workspace", "created_at", "idea"], name="idea_vote_ws_created"),
             models.Index(fields=["contact"], name="idea_vote_contact"),
         ]
 
@@ -256,3 +270,38 @@ class ProductTask(WorkspaceOwned):
             ),
         ]
         indexes = [models.Index(fields=["workspace", "assignee", "done_at"], name="product_task_open")]
+
+
+class IdeaSegmentValue(WorkspaceOwned):
+    """An idea's value counting only one saved segment's organizations: the segment's own cached columns, so a board
+    cut by a segment reads an index like the uncut board does instead of aggregating every stake of the segment.
+
+    Written only by ``services.values`` (with the idea's own values, after every vote, merge or weight change, and by
+    the sweep); rebuilt whole when the segment's rules, the day (for "customer for N months") or the weights change.
+    Only ideas with at least one stake from the segment have a row."""
+
+    segment = models.ForeignKey("customers.Segment", on_delete=models.CASCADE, related_name="+")
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="+")
+    vote_count = models.PositiveIntegerField(default=0)
+    organization_count = models.PositiveIntegerField(default=0)
+    total_mrr = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    score = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    recent_vote_count = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["segment", "idea"], name="idea_segment_value_unique")]
+        indexes = [
+            models.Index(fields=["segment", "score", "idea"], name="idea_segment_value_score"),
+            models.Index(fields=["segment", "vote_count", "idea"], name="idea_segment_value_votes"),
+            models.Index(fields=["segment", "recent_vote_count", "score", "idea"], name="idea_segment_value_trending"),
+        ]
+
+
+class SegmentValueState(WorkspaceOwned):
+    """What a segment's ``IdeaSegmentValue`` rows were computed for (its rules, the day, the weights): a read that
+    finds another fingerprint rebuilds them first."""
+
+    segment = models.OneToOneField("customers.Segment", on_delete=models.CASCADE, related_name="+")
+    fingerprint = models.CharField(max_length=64)
+    computed_at = models.DateTimeField(default=timezone.now)

@@ -2,9 +2,9 @@
 board, public board, widget, API, the product manager's page).
 
 Without a segment the ranking reads the idea's cached value columns (kept by ``services.values``), so a page is an
-index range scan. With a segment only that segment's organizations count: the values are aggregated from the
-per-organization stakes (``IdeaOrganization``) joined with the segment's condition on the organization, in one
-grouped query; ideas no organization of the segment asked for are left out. Pages are keyset pages (the last row's
+index range scan. With a segment only that segment's organizations count: the values are the segment's own cache
+(``IdeaSegmentValue``, kept with the idea's values by ``services.values``), read the same way; ideas no organization
+of the segment asked for are left out. Pages are keyset pages (the last row's
 sort key is the cursor), so page 50 costs what page 1 does and a vote arriving between two pages never repeats or
 skips a row.
 """
@@ -20,21 +20,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import Segment
-from deskloop.customers.segments import organization_q
-from deskloop.ideas.models import Idea, IdeaOrganization, IdeaVote
-from deskloop.ideas.services.values import board_of, stake_value
+from deskloop.ideas.models import Idea, IdeaSegmentValue
+from deskloop.ideas.services.values import TRENDING_DAYS as TRENDING_DAYS
+from deskloop.ideas.services.values import ensure_segment_values
 from deskloop.tickets.models import ProductArea
 
 SORTS = ("score", "votes", "newest", "trending")
-# "Trending" and the product manager's trend count the votes of the last this many days.
-TRENDING_DAYS = 30
 MAX_LIMIT = 100
 
 
@@ -55,14 +51,14 @@ class BoardQuery:
 @dataclass(frozen=True)
 class BoardRow:
     """An idea and its value: over every organization, or only the segment's when the query has one.
-    ``recent_votes`` (the last ``TRENDING_DAYS`` days) is filled for the "trending" sort only."""
+    ``recent_votes``: of the last ``TRENDING_DAYS`` days (what "trending" sorts by)."""
 
     idea: Idea
     votes: int
     organizations: int
     total_mrr: Decimal
     score: Decimal
-    recent_votes: int | None = None
+    recent_votes: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,25 +119,14 @@ def _filtered_ideas(query: BoardQuery, *, prefix: str) -> Q | None:
     return q
 
 
-def _since() -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=TRENDING_DAYS)
-
-
 # --- without a segment: the cached columns -------------------------------------------------------------------
 
 
 def _plain_rows(ideas: Q, sort: str, after: tuple[Any, int] | None, count: int) -> list[BoardRow]:
     qs: QuerySet[Idea] = Idea.objects.filter(ideas)
     if sort == "trending":
-        recent = (
-            IdeaVote.objects.filter(idea_id=OuterRef("pk"), created_at__gte=_since())
-            .order_by()
-            .values("idea_id")
-            .annotate(n=Count("id"))
-            .values("n")
-        )
-        qs = qs.annotate(sort_key=Coalesce(Subquery(recent, output_field=IntegerField()), Value(0)))
-        order: tuple[str, ...] = ("-sort_key", "-score", "-id")
+        qs = qs.annotate(sort_key=F("recent_vote_count"))
+        order: tuple[str, ...] = ("-recent_vote_count", "-score", "-id")
     else:
         column = {"score": "score", "votes": "vote_count", "newest": "created_at"}[sort]
         qs = qs.annotate(sort_key=F(column))
@@ -156,7 +141,7 @@ def _plain_rows(ideas: Q, sort: str, after: tuple[Any, int] | None, count: int) 
             organizations=idea.organization_count,
             total_mrr=idea.total_mrr,
             score=idea.score,
-            recent_votes=idea.sort_key if sort == "trending" else None,
+            recent_votes=idea.recent_vote_count,
         )
         for idea in found
     ]
@@ -166,67 +151,48 @@ def _plain_rows(ideas: Q, sort: str, after: tuple[Any, int] | None, count: int) 
 
 
 def _segment_rows(query: BoardQuery, after: tuple[Any, int] | None, count: int) -> list[BoardRow]:
-    assert query.segment is not None
+    """The segment's own cached values (``IdeaSegmentValue``, built on the first read after the segment's rules,
+    the day or the weights changed), read in index order like the uncut board."""
+    segment = query.segment
+    assert segment is not None
+    ensure_segment_values(segment)
     ideas = _filtered_ideas(query, prefix="idea")
     assert ideas is not None
-    board = board_of(query.workspace_id)
-    stakes = (
-        IdeaOrganization.objects.filter(ideas, organization_q(query.segment), workspace_id=query.workspace_id)
-        .values("idea_id")
-        .annotate(
-            seg_votes=Sum("votes"),
-            seg_orgs=Count("id"),
-            seg_mrr=Sum("organization__mrr"),
-            seg_score=Sum(stake_value(board)),
-        )
-    )
+    values: QuerySet[IdeaSegmentValue] = IdeaSegmentValue.objects.filter(ideas, segment=segment).select_related("idea")
     if query.sort == "trending":
-        recent = (
-            IdeaVote.objects.filter(idea_id=OuterRef("idea_id"), created_at__gte=_since())
-            .filter(organization_q(query.segment))
-            .order_by()
-            .values("idea_id")
-            .annotate(n=Count("id"))
-            .values("n")
-        )
-        stakes = stakes.annotate(sort_key=Coalesce(Subquery(recent, output_field=IntegerField()), Value(0)))
-        order: tuple[str, ...] = ("-sort_key", "-seg_score", "-idea_id")
+        values = values.annotate(sort_key=F("recent_vote_count"))
+        order: tuple[str, ...] = ("-recent_vote_count", "-score", "-idea_id")
     else:
-        key = {"score": "seg_score", "votes": "seg_votes", "newest": "idea__created_at"}[query.sort]
-        if query.sort == "newest":
-            stakes = stakes.annotate(sort_key=F("idea__created_at"))
-        else:
-            stakes = stakes.annotate(sort_key=F(key))
-        order = (f"-{key}", "-idea_id")
+        column = {"score": "score", "votes": "vote_count", "newest": "idea__created_at"}[query.sort]
+        values = values.annotate(sort_key=F(column))
+        order = (f"-{column}", "-idea_id")
     if after is not None:
-        stakes = stakes.filter(_after_q(query.sort, after, id_field="idea_id", score_field="seg_score"))
-    aggregates = list(stakes.order_by(*order)[:count])
-    by_id = Idea.objects.in_bulk([row["idea_id"] for row in aggregates])
+        values = values.filter(_after_q(query.sort, after, id_field="idea_id"))
     return [
         BoardRow(
-            idea=by_id[row["idea_id"]],
-            votes=row["seg_votes"] or 0,
-            organizations=row["seg_orgs"],
-            total_mrr=row["seg_mrr"] or Decimal("0"),
-            score=(row["seg_score"] or Decimal("0")).quantize(Decimal("0.01")),
-            recent_votes=row["sort_key"] if query.sort == "trending" else None,
+            idea=value.idea,
+            votes=value.vote_count,
+            organizations=value.organization_count,
+            total_mrr=value.total_mrr,
+            score=value.score,
+            recent_votes=value.recent_vote_count,
         )
-        for row in aggregates
+        for value in values.order_by(*order)[:count]
     ]
 
 
 # --- keyset cursors -------------------------------------------------------------------------------------------
 
 
-def _after_q(sort: str, after: tuple[Any, int], *, id_field: str, score_field: str = "score") -> Q:
+def _after_q(sort: str, after: tuple[Any, int], *, id_field: str) -> Q:
     """Rows strictly after the cursor in descending (key, [score,] id) order."""
     key, last_id = after
     if sort == "trending":
         recent, score = key
         return (
             Q(sort_key__lt=recent)
-            | Q(sort_key=recent, **{f"{score_field}__lt": score})
-            | Q(sort_key=recent, **{score_field: score, f"{id_field}__lt": last_id})
+            | Q(sort_key=recent, score__lt=score)
+            | Q(sort_key=recent, score=score, **{f"{id_field}__lt": last_id})
         )
     return Q(sort_key__lt=key) | Q(sort_key=key, **{f"{id_field}__lt": last_id})
 
@@ -240,7 +206,7 @@ def _encode_cursor(sort: str, row: BoardRow) -> str:
     elif sort == "newest":
         key = row.idea.created_at.isoformat()
     else:
-        key = [row.recent_votes or 0, str(row.score)]
+        key = [row.recent_votes, str(row.score)]
     raw = json.dumps({"s": sort, "k": key, "id": row.idea.pk}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 

@@ -79,10 +79,18 @@ class TagMergeForm(AccessibleForm):
 class ProductAreaForm(AccessibleForm):
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
     parent = forms.TypedChoiceField(label=_("Inside"), coerce=int, empty_value=None, required=False, choices=())
+    owner = forms.TypedChoiceField(label=_("Product manager"), coerce=int, empty_value=None, required=False, choices=())
 
-    def __init__(self, *args: Any, parents: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, parents: list[tuple[int, str]], owners: list[tuple[int, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         _set_choices(self, "parent", [("", _("— top level —")), *parents])
+        if owners is None:
+            # The "new area" form names the area only; its owner is set on the area's page.
+            del self.fields["owner"]
+        else:
+            _set_choices(self, "owner", [("", "—"), *owners])
 
 
 class TeamDeleteForm(forms.Form):

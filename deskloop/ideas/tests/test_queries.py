@@ -15,6 +15,7 @@ from deskloop.customers import services as customer_services
 from deskloop.customers.models import Contact, Organization, Segment
 from deskloop.ideas.models import Idea, IdeaStatus, IdeaVote, Importance, VoteSource
 from deskloop.ideas.queries import BoardQuery, board_page
+from deskloop.ideas.services.values import refresh_workspace_values
 from deskloop.ideas.services.votes import Voter, cast_vote
 from deskloop.tickets.services.configuration_groups import create_product_area
 
@@ -93,6 +94,7 @@ def test_keyset_pages_cover_every_idea_once_in_order(acme: Cast, sort: str, with
             _vote(idea, contact)
         if n % 3 == 0:
             IdeaVote.objects.filter(idea=idea).update(created_at=start)
+    refresh_workspace_values(acme.workspace.pk)
     query = BoardQuery(workspace_id=acme.workspace.pk, sort=sort, segment=everyone)
 
     seen: list[int] = []
@@ -111,6 +113,8 @@ def test_keyset_pages_cover_every_idea_once_in_order(acme: Cast, sort: str, with
 
 def test_trending_ranks_by_votes_of_the_last_30_days(acme: Cast, market: dict[str, Any]) -> None:
     IdeaVote.objects.filter(idea=market["dark"]).update(created_at=timezone.now() - dt.timedelta(days=45))
+    # Votes age out of the window without a write: the periodic sweep counts them again.
+    refresh_workspace_values(acme.workspace.pk)
     rows = board_page(BoardQuery(workspace_id=acme.workspace.pk, sort="trending")).rows
     assert [(r.idea.title, r.recent_votes) for r in rows] == [
         ("Export to CSV", 1),
@@ -147,3 +151,27 @@ def test_a_bad_cursor_or_sort_is_refused(acme: Cast, cursor: str) -> None:
         board_page(BoardQuery(workspace_id=acme.workspace.pk), cursor=cursor)
     with pytest.raises(ValidationFailed):
         board_page(BoardQuery(workspace_id=acme.workspace.pk, sort="loudest"))
+
+
+def test_a_segments_values_follow_votes_rule_changes_and_mrr_changes(acme: Cast, market: dict[str, Any]) -> None:
+    """The segment's cached values stay exact: a new vote counts at once, edited rules rebuild them on the next read,
+    an organization's new MRR counts after the periodic sweep (as the uncut board's values do)."""
+    big_spenders = Segment.objects.create(workspace=acme.workspace, name="Big", mrr_above=400)
+    ws = acme.workspace.pk
+
+    def values() -> list[tuple[str, int, Decimal]]:
+        rows = board_page(BoardQuery(workspace_id=ws, segment=big_spenders)).rows
+        return [(r.idea.title, r.votes, r.score) for r in rows]
+
+    assert values() == [("Export to CSV", 1, Decimal("1500.00")), ("Dark mode", 1, Decimal("990.00"))]
+    _vote(market["sso"], market["big"], Importance.IMPORTANT)
+    assert values()[1] == ("Single sign-on", 1, Decimal("1000.00"))
+
+    Segment.objects.filter(pk=big_spenders.pk).update(mrr_above=600)
+    big_spenders.refresh_from_db()
+    assert values() == [("Dark mode", 1, Decimal("990.00"))]
+
+    Organization.objects.filter(pk=market["big"].organization_id).update(mrr=700)
+    refresh_workspace_values(ws)
+    assert values() == [("Export to CSV", 1, Decimal("2100.00")), ("Single sign-on", 1, Decimal("1400.00")),
+                        ("Dark mode", 1, Decimal("990.00"))]  # fmt: skip

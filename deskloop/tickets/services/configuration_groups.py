@@ -139,6 +139,7 @@ def product_areas_for_admin(actor: Agent) -> list[ProductArea]:
     require_admin(actor, ADMINS_ONLY)
     areas: list[ProductArea] = list(
         ProductArea.objects.filter(workspace_id=actor.workspace_id)
+        .select_related("owner__user")
         .annotate(ticket_count=Count("tickets"), child_count=Count("children", distinct=True))
         .order_by("path", "id")
     )
@@ -230,6 +231,17 @@ def update_product_area(*, actor: Agent, area: ProductArea, name: str, parent: P
     except IntegrityError as exc:
         raise ValidationFailed(_(AREA_NAME_TAKEN) % {"path": _path(parent, cleaned)}, field="name") from exc
     return locked
+
+
+def set_product_area_owner(*, actor: Agent, area: ProductArea, owner: Agent | None) -> ProductArea:
+    """Make ``owner`` (an active agent of the workspace) the product manager of ``area``, or nobody: lost-deal tasks
+    and the area's insights page go to them."""
+    check_same_workspace(actor, area, AREA_NOT_FOUND)
+    if owner is not None and (owner.workspace_id != actor.workspace_id or not owner.is_active):
+        raise ValidationFailed(_("No such agent in this workspace."), field="owner")
+    area.owner = owner
+    area.save(update_fields=["owner"])
+    return area
 
 
 def delete_product_area(*, actor: Agent, area: ProductArea) -> None:

@@ -4,6 +4,7 @@ rename, move, delete when unused) and deleting a team (its tickets move with a h
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deskloop.accounts.access import AgentRequest, agent_view
-from deskloop.accounts.models import ADMIN_ROLES
+from deskloop.accounts.models import ADMIN_ROLES, Agent
 from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import refusal
 from deskloop.tickets.forms_admin import ProductAreaForm, TagMergeForm, TagRenameForm, TeamDeleteForm
@@ -136,16 +137,22 @@ def areas(request: AgentRequest) -> HttpResponse:
     )
 
 
+def _owner_choices(agent: Agent) -> list[tuple[int, str]]:
+    people = Agent.objects.filter(workspace_id=agent.workspace_id, is_active=True).select_related("user")
+    return sorted(((person.pk, person.name) for person in people), key=lambda choice: choice[1].lower())
+
+
 def _render_area(
     request: AgentRequest, area: ProductArea, form: ProductAreaForm | None = None, *, error: str = "", status: int = 200
 ) -> HttpResponse:
     choices = _parent_choices(groups.product_areas_for_admin(request.agent), moving=area)
+    initial = {"name": area.name, "parent": area.parent_id, "owner": area.owner_id}
     return render(
         request,
         "tickets/admin/area_form.html",
         {
             "area": area,
-            "form": form or ProductAreaForm(initial={"name": area.name, "parent": area.parent_id}, parents=choices),
+            "form": form or ProductAreaForm(initial=initial, parents=choices, owners=_owner_choices(request.agent)),
             "error": error,
         },
         status=status,
@@ -159,12 +166,14 @@ def area_detail(request: AgentRequest, area_id: int) -> HttpResponse:
     if request.method == "GET":
         return _render_area(request, area)
     choices = _parent_choices(groups.product_areas_for_admin(request.agent), moving=area)
-    form = ProductAreaForm(request.POST, parents=choices)
+    form = ProductAreaForm(request.POST, parents=choices, owners=_owner_choices(request.agent))
     if form.is_valid():
-        parent_id = form.cleaned_data["parent"]
-        with refusal(form):
+        parent_id, owner_id = form.cleaned_data["parent"], form.cleaned_data["owner"]
+        with refusal(form), transaction.atomic():
             parent = groups.get_area_for_admin(request.agent, parent_id) if parent_id else None
+            owner = Agent.objects.filter(workspace_id=request.agent.workspace_id, pk=owner_id).first()
             groups.update_product_area(actor=request.agent, area=area, name=form.cleaned_data["name"], parent=parent)
+            groups.set_product_area_owner(actor=request.agent, area=area, owner=owner)
             messages.success(request, _("Product area saved."))
             return redirect("admin_settings:areas")
         area.refresh_from_db()
