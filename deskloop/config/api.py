@@ -7,8 +7,8 @@ from deskloop.classification.api import router as classification_router
 from deskloop.core.api_input import StorableInputParser
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
 from deskloop.customers.api import router as customers_router
-from deskloop.ideas.api import router as ideas_router
 from deskloop.customers.api_segments import router as segments_router
+from deskloop.ideas.api import router as ideas_router
 from deskloop.knowledge.api import router as knowledge_router
 from deskloop.knowledge.api_deflection import router as deflection_router
 from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router

@@ -225,6 +225,8 @@ def context_help(kind: str) -> tuple[str, ...]:
     if kind in IDEA_KINDS:
         return IDEA_CONTEXT_HELP
     return SURVEY_CONTEXT_HELP if kind in SURVEY_KINDS else CONTEXT_HELP
+
+
 def survey_email_context(
     *, recipient: dict[str, str], survey: dict[str, Any], ticket: dict[str, Any] | None, workspace_name: str
 ) -> dict[str, Any]:

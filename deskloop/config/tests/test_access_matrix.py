@@ -179,6 +179,8 @@ def _ideas_samples(cast: Cast) -> dict[str, Any]:
         workspace=cast.workspace, idea=idea, author_agent=cast.agent, body=f"{marker} internal", is_internal=True
     )
     return {"idea_id": idea.pk, "vote_id": vote.pk}
+
+
 def _survey_samples(cast: Cast) -> dict[str, Any]:
     """A survey of ``cast``'s workspace and its customer's answer; Umbrella's carry the marker in their name and
     comment, so an Acme page that shows one leaks."""

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('email_channel', '0008_spam_filter'),
+        ('email_channel', '0009_ideas'),
     ]
 
     operations = [
