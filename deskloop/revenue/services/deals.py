@@ -63,15 +63,14 @@ class DealValues:
 def record_deal(*, workspace: Workspace, values: DealValues, actor: Agent | None) -> Deal:
     """A new deal. ``actor`` None: a trusted caller (the import command, the demo)."""
     _check_actor(actor, workspace.pk)
-    return _save(Deal(workspace=workspace), values, previous=None)
+    return _save(Deal(workspace=workspace), values, new=True)
 
 
 def update_deal(*, deal: Deal, values: DealValues, actor: Agent | None) -> Deal:
     _check_actor(actor, deal.workspace_id)
-    stored = Deal.objects.filter(pk=deal.pk).values("status", "lost_reason_id", "industry", "idea_id").first()
-    if stored is None:
+    if deal.pk is None or not Deal.objects.filter(pk=deal.pk, workspace_id=deal.workspace_id).exists():
         raise NotFound(_("No such deal in this workspace."))
-    return _save(deal, values, previous=dict(stored))
+    return _save(deal, values, new=False)
 
 
 def check_deal_values(*, workspace_id: int, values: DealValues) -> None:
@@ -87,10 +86,20 @@ def _check_actor(actor: Agent | None, workspace_id: int) -> None:
         raise NotFound(_("No such deal in this workspace."))
 
 
-def _save(deal: Deal, values: DealValues, *, previous: dict[str, object] | None) -> Deal:
+def _save(deal: Deal, values: DealValues, *, new: bool) -> Deal:
     _fill(deal, values)
     try:
         with transaction.atomic():
+            # The stored row, locked: of two saves that both make the deal lost, only the first sees it become lost
+            # (one deal.lost, one task).
+            previous: dict[str, object] | None = None
+            if not new:
+                previous = dict(
+                    Deal.objects.select_for_update()
+                    .filter(pk=deal.pk)
+                    .values("status", "lost_reason_id", "industry", "idea_id")
+                    .get()
+                )
             deal.save()
             became_lost = deal.status == DealStatus.LOST and (previous is None or previous["status"] != DealStatus.LOST)
             if deal.status == DealStatus.LOST and (became_lost or _evidence_changed(deal, previous)):
