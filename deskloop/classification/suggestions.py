@@ -181,16 +181,22 @@ def dismiss_suggestion(*, suggestion: TicketSuggestion, agent: Agent) -> None:
     _decide(suggestion, SuggestionOutcome.IGNORED, agent)
 
 
-def judge_change(*, ticket_id: int, product_area_id: int | None, request_type: str, agent_id: int | None) -> None:
-    """An agent set the area or type by hand: the suggested value is an acceptance, another one a correction."""
+def judge_change(*, ticket_id: int, changed: dict[str, object]) -> None:
+    """An agent set the area or the type by hand (``changed``: the fields set, with their new values): choosing what
+    was suggested for it is an acceptance, anything else a correction. A field it did not touch is not judged."""
     suggestion = TicketSuggestion.objects.filter(ticket_id=ticket_id, outcome=SuggestionOutcome.PENDING).first()
     if suggestion is None or suggestion.is_empty:
         return
-    agreed = (suggestion.product_area_id is None or suggestion.product_area_id == product_area_id) and (
-        not suggestion.request_type or suggestion.request_type == request_type
-    )
-    agent = Agent.objects.filter(pk=agent_id).first() if agent_id else None
-    _decide(suggestion, SuggestionOutcome.ACCEPTED if agreed else SuggestionOutcome.CORRECTED, agent)
+    suggested: dict[str, object] = {}
+    if suggestion.product_area_id is not None:
+        suggested["product_area"] = suggestion.product_area_id
+    if suggestion.request_type:
+        suggested["request_type"] = suggestion.request_type
+    judged = set(suggested) & set(changed)
+    if not judged:
+        return
+    agreed = all(suggested[name] == changed[name] for name in judged)
+    _decide(suggestion, SuggestionOutcome.ACCEPTED if agreed else SuggestionOutcome.CORRECTED, None)
 
 
 def consume_outbox_event(event: OutboxEvent) -> None:
@@ -204,12 +210,8 @@ def consume_outbox_event(event: OutboxEvent) -> None:
         if newest_classifier(event.workspace_id) is not None:
             transaction.on_commit(lambda: classify_new_ticket.enqueue(ticket_id))
     elif event.name == "ticket.updated" and {"product_area", "request_type"} & set(payload.get("changes", [])):
-        judge_change(
-            ticket_id=int(payload["id"]),
-            product_area_id=payload.get("product_area_id"),
-            request_type=payload.get("request_type") or "",
-            agent_id=None,
-        )
+        values = {"product_area": payload.get("product_area_id"), "request_type": payload.get("request_type") or ""}
+        judge_change(ticket_id=int(payload["id"]), changed={k: v for k, v in values.items() if k in payload["changes"]})
         # Only a workspace that already uses a model: the first one is trained on purpose (the command, or the
         # periodic job), not by the tenth ticket someone happens to label.
         if newest_classifier(event.workspace_id) is not None and retrain_is_due(event.workspace_id):

@@ -221,3 +221,21 @@ def test_without_a_model_new_tickets_are_not_embedded(acme: Cast, django_capture
 
     assert not TicketVector.objects.exists()
     assert not TicketSuggestion.objects.exists()
+
+
+def test_the_scheduler_trains_a_workspace_once_it_has_labels_and_not_again_until_more_come(
+    acme: Cast, tmp_path: Path, django_capture_on_commit_callbacks: Capture
+) -> None:
+    _import_labelled(acme, tmp_path)
+
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("run_periodic", "--once", stdout=out)
+
+    assert "retrain_classifiers: 1" in out.getvalue().splitlines()
+    assert Classifier.objects.filter(workspace=acme.workspace).count() == 1
+    again = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("run_periodic", "--once", stdout=again)
+    assert "retrain_classifiers: 0" in again.getvalue().splitlines()
+    assert Classifier.objects.filter(workspace=acme.workspace).count() == 1
