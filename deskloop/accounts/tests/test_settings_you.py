@@ -49,6 +49,7 @@ def test_the_settings_home_lists_the_screens_each_role_may_open(acme: Cast) -> N
         "/settings/help-center/",
         "/settings/workspace/",
         "/settings/revenue/",
+        "/surveys/settings/",
     ]
     assert _links(agent.text) == ["/settings/profile/", "/settings/tokens/", "/settings/macros/"]
     assert _links(viewer.text) == ["/settings/profile/", "/settings/tokens/"]
