@@ -15,6 +15,7 @@ from deskloop.conftest import Cast, signed_in_client
 from deskloop.customers import services as customer_services
 from deskloop.customers.models import Contact, Organization, Segment
 from deskloop.ideas.models import Idea, IdeaVote, Importance, ProductTask, VoteSource
+from deskloop.ideas.services.values import refresh_workspace_values
 from deskloop.ideas.services.votes import Voter, cast_vote
 from deskloop.revenue.models import ChurnReason, ChurnRecord, Deal, DealStatus
 from deskloop.surveys.models import Survey, SurveyKind, SurveyResponse
@@ -59,8 +60,9 @@ def billing(acme: Cast) -> dict[str, object]:
     cast_vote(idea=export, voter=Voter(contact=field), source=VoteSource.PORTAL, importance=Importance.CRITICAL)
     cast_vote(idea=dunning, voter=Voter(contact=retail), source=VoteSource.PORTAL)
     cast_vote(idea=dunning, voter=Voter(contact=acme.customer), source=VoteSource.PORTAL)
-    # One of Smarter dunning's votes is two months old: its trend is 1 now against 0 before... and the old one.
+    # One of Smarter dunning's votes is 45 days old: 1 vote in the last 30 days, 1 in the 30 before.
     IdeaVote.objects.filter(idea=dunning, contact=retail).update(created_at=timezone.now() - dt.timedelta(days=45))
+    refresh_workspace_values(acme.workspace.pk)  # the sweep that ages "votes of the last 30 days"
     Deal.objects.create(
         workspace=acme.workspace,
         organization=field.organization,
