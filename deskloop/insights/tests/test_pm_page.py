@@ -137,7 +137,7 @@ def test_area_page_ranks_ideas_with_their_evidence_problems_scores_and_tasks(
     assert "Lost Field Co: export" in html
     # NPS of the area's answers: 2 promoters, 1 detractor of 3 = 33.
     scores = html_module.unescape(" ".join(re.sub(r"<[^>]+>", " ", html.split('id="survey-scores"')[1]).split()))
-    assert "NPS · By product area Product area NPS Margin (95%) Answers Billing > Invoices 33 ± " in scores
+    assert "NPS · By product area Product area NPS Margin of error Answers Billing > Invoices 33 ± " in scores
 
 
 def test_a_segment_cuts_every_section(acme: Cast, billing: dict[str, object]) -> None:
