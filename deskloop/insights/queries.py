@@ -10,7 +10,7 @@ twenty ideas or twenty thousand. Deals, churn records and survey answers are rea
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -158,7 +158,7 @@ def area_page(agent: Agent, area: ProductArea, *, segment: Segment | None = None
         BoardQuery(workspace_id=wid, statuses=OPEN_STATUSES, product_area_ids=[area.pk], segment=segment),
         limit=RANKED_IDEAS,
     ).rows
-    evidence = idea_evidence([row.idea.pk for row in rows], segment=segment)
+    evidence = idea_evidence({row.idea.pk: row.recent_votes for row in rows}, segment=segment)
     since = timezone.now() - dt.timedelta(days=SURVEY_DAYS)
     stats = {"product_area": "product_area", "plan": "plan", "segment": "segment"}
     return AreaPage(
@@ -178,12 +178,13 @@ def area_page(agent: Agent, area: ProductArea, *, segment: Segment | None = None
     )
 
 
-def idea_evidence(idea_ids: Sequence[int], *, segment: Segment | None = None) -> dict[int, Evidence]:
-    """Per idea: six grouped counts over the given ideas only (a page's worth), cut by ``segment`` where the
-    evidence has an organization (tickets through their requester's)."""
-    if not idea_ids:
+def idea_evidence(recent_votes: Mapping[int, int], *, segment: Segment | None = None) -> dict[int, Evidence]:
+    """Per idea (id -> its votes of the last 30 days, as the board row carries them): five grouped counts over
+    these ideas only (a page's worth), cut by ``segment`` where the evidence has an organization (tickets through
+    their requester's)."""
+    if not recent_votes:
         return {}
-    ids = list(idea_ids)
+    ids = list(recent_votes)
     now = timezone.now()
     recent, previous = now - dt.timedelta(days=TRENDING_DAYS), now - dt.timedelta(days=2 * TRENDING_DAYS)
 
@@ -209,15 +210,12 @@ def idea_evidence(idea_ids: Sequence[int], *, segment: Segment | None = None) ->
         SurveyResponse.objects.filter(cut(Q(idea_vote__idea_id__in=ids), "organization")).exclude(comment=""),
         key="idea_vote__idea_id",
     )
-    votes = IdeaVote.objects.filter(cut(Q(idea_id__in=ids, created_at__gte=previous), "organization"))
-    trend = {
-        row["idea_id"]: row
-        for row in votes.values("idea_id")
-        .annotate(
-            last=Count("id", filter=Q(created_at__gte=recent)), before=Count("id", filter=Q(created_at__lt=recent))
+    # The last 30 days are the ideas' cached count (the board's "trending"); only the 30 before are read here.
+    before = _per_idea(
+        IdeaVote.objects.filter(
+            cut(Q(idea_id__in=ids, created_at__gte=previous, created_at__lt=recent), "organization")
         )
-        .order_by()
-    }
+    )
     return {
         idea_id: Evidence(
             tickets=tickets.get(idea_id, 0),
@@ -226,8 +224,8 @@ def idea_evidence(idea_ids: Sequence[int], *, segment: Segment | None = None) ->
             churned=churn.get(idea_id, {}).get("n", 0),
             churned_mrr=churn.get(idea_id, {}).get("mrr") or Decimal("0"),
             survey_comments=comments.get(idea_id, 0),
-            votes_last_30=trend.get(idea_id, {}).get("last", 0),
-            votes_previous_30=trend.get(idea_id, {}).get("before", 0),
+            votes_last_30=recent_votes.get(idea_id, 0),
+            votes_previous_30=before.get(idea_id, 0),
         )
         for idea_id in ids
     }
