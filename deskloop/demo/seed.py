@@ -30,6 +30,7 @@ from deskloop.customers.services import create_contact, create_organization
 from deskloop.demo.funnel import seed_request_sessions
 from deskloop.demo.help_center import seed_help_center
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
+from deskloop.demo.pm import seed_product_management
 from deskloop.knowledge.models import HelpCenter
 from deskloop.tickets.models import (
     DONE_CATEGORIES,
@@ -128,6 +129,7 @@ def seed_demo(
         _give_widget_secret(cast.workspace)
         # After the tickets (submitted sessions are their requesters') and after the help center's articles.
         seed_request_sessions(workspace=cast.workspace, now=now)
+        seed_product_management(workspace=cast.workspace, agents=cast.agents)
     workspace = cast.workspace
     return SeedReport(
         created=True,

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from deskloop.accounts.models import Agent
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.customers import services as customer_services
 from deskloop.customers.models import Contact, Organization, Segment
@@ -178,3 +179,21 @@ def test_marking_a_task_done_takes_it_off_the_page(acme: Cast, billing: dict[str
     task.refresh_from_db()  # type: ignore[attr-defined]
     assert task.done_at is not None  # type: ignore[attr-defined]
     assert "Lost Field Co: export" not in signed_in_client(acme.agent).get("/insights/").content.decode()
+
+
+def test_the_demo_has_owners_segments_and_a_pm_page_with_content(db: None) -> None:
+    from deskloop.demo.seed import seed_demo
+
+    report = seed_demo(tickets=40)
+    workspace = report.workspace
+    amir = Agent.objects.get(workspace=workspace, user__email="amir@acme.example")
+    account = ProductArea.objects.get(workspace=workspace, path="Account")
+    segments = list(Segment.objects.filter(workspace=workspace).order_by("name").values_list("name", flat=True))
+    field = Segment.objects.get(workspace=workspace, industry="Field service")
+
+    assert account.owner == amir
+    assert segments == ["Industry = field service", "MRR > 100 and customer for at least 6 months"]
+    assert Organization.objects.filter(workspace=workspace, industry="Field service").exists()
+    page = signed_in_client(amir).get(f"/insights/?segment={field.pk}")
+    assert page.status_code == 200
+    assert "Amir Haddad" in page.content.decode()
