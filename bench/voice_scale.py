@@ -118,8 +118,7 @@ def run(*, iterations: int, max_seconds: float) -> tuple[list[Result], dict[str,
     ]
     baseline = measure("idea by primary key", baseline_op, iterations=iterations, max_seconds=max_seconds)
     results = [
-        Result(name, measure(name, op, iterations=iterations, max_seconds=max_seconds), baseline)
-        for name, op in cases
+        Result(name, measure(name, op, iterations=iterations, max_seconds=max_seconds), baseline) for name, op in cases
     ]
     data = {
         "organizations": Organization.objects.filter(workspace_id=wid).count(),

@@ -169,6 +169,7 @@ def ideas_with_stakes_in(stakes_filter: Q, board: IdeaBoard) -> dict[int, dict[s
 
 def segment_fingerprint(segment: Segment, board: IdeaBoard) -> str:
     """What a segment's values depend on besides the stakes: its rules, the day when it counts months, the weights."""
+
     def money(value: object) -> str | None:
         # A segment built in memory may hold 400 where the database gives Decimal("400.00"): the same rule.
         return None if value is None else f"{Decimal(str(value)):.2f}"
