@@ -80,9 +80,11 @@ def run(*, iterations: int, max_seconds: float) -> tuple[list[Result], dict[str,
 
     def board(query: BoardQuery, *, second_page: bool = False) -> None:
         page = board_page(query)
-        assert len(page.rows) == 30, len(page.rows)
-        if second_page:
-            assert len(board_page(query, cursor=page.next_cursor).rows) == 30
+        # A full page of 30 at scale (the smoke test's small workspace may have fewer in a segment).
+        assert page.rows
+        assert len(page.rows) == 30 or page.next_cursor is None, len(page.rows)
+        if second_page and page.next_cursor:
+            assert board_page(query, cursor=page.next_cursor).rows
 
     def get(url: str) -> None:
         response = client.get(url)

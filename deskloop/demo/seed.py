@@ -35,6 +35,7 @@ from deskloop.demo.ideasportal import seed_ideas_portal
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
 from deskloop.demo.revenue import seed_revenue
 from deskloop.demo.surveys import seed_surveys
+from deskloop.demo.pm import seed_product_management
 from deskloop.knowledge.models import HelpCenter
 from deskloop.tickets.models import (
     DONE_CATEGORIES,
@@ -129,6 +130,8 @@ def seed_demo(
             _play(cast, plan, engineer=cast.agents[people["engineer"]], dispatcher=_dispatcher(cast))
             if progress is not None:
                 progress(1)
+        # Product managers first: the lost deals' tasks below go to the areas' owners.
+        seed_product_management(workspace=cast.workspace, agents=cast.agents)
         seed_ideas(workspace=cast.workspace, areas=cast.areas, now=now)
         # Before _settle: its outbox events are history too (no shipped mails to fictional customers).
         seed_ideas_portal(workspace=cast.workspace, product_manager=_dispatcher(cast))

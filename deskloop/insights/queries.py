@@ -10,7 +10,7 @@ twenty ideas or twenty thousand. Deals, churn records and survey answers are rea
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,9 +21,10 @@ from django.utils import timezone
 from deskloop.accounts.models import Agent
 from deskloop.customers.models import Segment
 from deskloop.customers.segments import organization_q
-from deskloop.ideas.models import Idea, IdeaStatus, IdeaTicket, IdeaVote, ProductTask
+from deskloop.ideas.models import Idea, IdeaSegmentValue, IdeaStatus, IdeaTicket, IdeaVote, ProductTask
 from deskloop.ideas.queries import TRENDING_DAYS as TRENDING_DAYS
 from deskloop.ideas.queries import BoardQuery, BoardRow, area_with_descendants, board_page
+from deskloop.ideas.services.values import ensure_segment_values
 from deskloop.revenue.models import ChurnRecord, Deal, DealStatus
 from deskloop.surveys.models import SurveyResponse
 from deskloop.surveys.stats import GroupEstimate, csat_by, nps_by
@@ -64,12 +65,10 @@ def area_summaries(agent: Agent, *, segment: Segment | None = None) -> list[Area
     ideas = _counts(
         Idea.objects.filter(workspace_id=wid, merged_into__isnull=True, status__in=OPEN_STATUSES), "product_area_id"
     )
-    votes = IdeaVote.objects.filter(workspace_id=wid, created_at__gte=since)
     tickets = Ticket.objects.filter(workspace_id=wid, created_at__gte=since, deleted_at__isnull=True, is_spam=False)
     if segment is not None:
-        votes = votes.filter(organization_q(segment))
         tickets = tickets.filter(organization_q(segment, path="requester__organization"))
-    recent_votes = _counts(votes, "idea__product_area_id")
+    recent_votes = _recent_votes_by_area(wid, segment)
     recent_tickets = _counts(tickets, "product_area_id")
     tasks = _counts(ProductTask.objects.filter(workspace_id=wid, done_at__isnull=True), "product_area_id")
     return [
@@ -82,6 +81,19 @@ def area_summaries(agent: Agent, *, segment: Segment | None = None) -> list[Area
         )
         for area in areas
     ]
+
+
+def _recent_votes_by_area(workspace_id: int, segment: Segment | None) -> dict[int, int]:
+    """The votes of the last ``TRENDING_DAYS`` days per area, from the ideas' cached counts (the segment's own when
+    given): the same figure "trending" sorts the board by, without reading the month's votes again."""
+    if segment is None:
+        rows = Idea.objects.filter(workspace_id=workspace_id, merged_into__isnull=True).values_list("product_area_id")
+        grouped: Iterable[tuple[int | None, int | None]] = rows.annotate(n=Sum("recent_vote_count")).order_by()
+    else:
+        ensure_segment_values(segment)
+        values = IdeaSegmentValue.objects.filter(segment=segment, idea__merged_into__isnull=True)
+        grouped = values.values_list("idea__product_area_id").annotate(n=Sum("recent_vote_count")).order_by()
+    return {area_id: n or 0 for area_id, n in grouped if area_id is not None}
 
 
 def _counts(rows: object, key: str) -> dict[int, int]:
@@ -146,7 +158,7 @@ def area_page(agent: Agent, area: ProductArea, *, segment: Segment | None = None
         BoardQuery(workspace_id=wid, statuses=OPEN_STATUSES, product_area_ids=[area.pk], segment=segment),
         limit=RANKED_IDEAS,
     ).rows
-    evidence = idea_evidence([row.idea.pk for row in rows], segment=segment)
+    evidence = idea_evidence({row.idea.pk: row.recent_votes for row in rows}, segment=segment)
     since = timezone.now() - dt.timedelta(days=SURVEY_DAYS)
     stats = {"product_area": "product_area", "plan": "plan", "segment": "segment"}
     return AreaPage(
@@ -166,12 +178,13 @@ def area_page(agent: Agent, area: ProductArea, *, segment: Segment | None = None
     )
 
 
-def idea_evidence(idea_ids: Sequence[int], *, segment: Segment | None = None) -> dict[int, Evidence]:
-    """Per idea: six grouped counts over the given ideas only (a page's worth), cut by ``segment`` where the
-    evidence has an organization (tickets through their requester's)."""
-    if not idea_ids:
+def idea_evidence(recent_votes: Mapping[int, int], *, segment: Segment | None = None) -> dict[int, Evidence]:
+    """Per idea (id -> its votes of the last 30 days, as the board row carries them): five grouped counts over
+    these ideas only (a page's worth), cut by ``segment`` where the evidence has an organization (tickets through
+    their requester's)."""
+    if not recent_votes:
         return {}
-    ids = list(idea_ids)
+    ids = list(recent_votes)
     now = timezone.now()
     recent, previous = now - dt.timedelta(days=TRENDING_DAYS), now - dt.timedelta(days=2 * TRENDING_DAYS)
 
@@ -197,15 +210,12 @@ def idea_evidence(idea_ids: Sequence[int], *, segment: Segment | None = None) ->
         SurveyResponse.objects.filter(cut(Q(idea_vote__idea_id__in=ids), "organization")).exclude(comment=""),
         key="idea_vote__idea_id",
     )
-    votes = IdeaVote.objects.filter(cut(Q(idea_id__in=ids, created_at__gte=previous), "organization"))
-    trend = {
-        row["idea_id"]: row
-        for row in votes.values("idea_id")
-        .annotate(
-            last=Count("id", filter=Q(created_at__gte=recent)), before=Count("id", filter=Q(created_at__lt=recent))
+    # The last 30 days are the ideas' cached count (the board's "trending"); only the 30 before are read here.
+    before = _per_idea(
+        IdeaVote.objects.filter(
+            cut(Q(idea_id__in=ids, created_at__gte=previous, created_at__lt=recent), "organization")
         )
-        .order_by()
-    }
+    )
     return {
         idea_id: Evidence(
             tickets=tickets.get(idea_id, 0),
@@ -214,8 +224,8 @@ def idea_evidence(idea_ids: Sequence[int], *, segment: Segment | None = None) ->
             churned=churn.get(idea_id, {}).get("n", 0),
             churned_mrr=churn.get(idea_id, {}).get("mrr") or Decimal("0"),
             survey_comments=comments.get(idea_id, 0),
-            votes_last_30=trend.get(idea_id, {}).get("last", 0),
-            votes_previous_30=trend.get(idea_id, {}).get("before", 0),
+            votes_last_30=recent_votes.get(idea_id, 0),
+            votes_previous_30=before.get(idea_id, 0),
         )
         for idea_id in ids
     }

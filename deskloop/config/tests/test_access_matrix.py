@@ -146,6 +146,13 @@ def _samples(cast: Cast) -> dict[str, Any]:
     ).pk
     # The portal's and the help center's routes are named by the workspace's slug.
     samples["slug"] = cast.workspace.slug
+    from deskloop.customers.models import Segment
+    from deskloop.ideas.models import ProductTask
+
+    samples["segment_id"] = Segment.objects.create(workspace=cast.workspace, name=f"{cast.workspace.slug} big").pk
+    samples["task_id"] = ProductTask.objects.create(
+        workspace=cast.workspace, title=f"task {cast.workspace.slug}", product_area=area
+    ).pk
     import datetime as dt
 
     from django.utils import timezone

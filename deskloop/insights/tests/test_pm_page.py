@@ -11,10 +11,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from deskloop.accounts.models import Agent
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.customers import services as customer_services
 from deskloop.customers.models import Contact, Organization, Segment
 from deskloop.ideas.models import Idea, IdeaVote, Importance, ProductTask, VoteSource
+from deskloop.ideas.services.values import refresh_workspace_values
 from deskloop.ideas.services.votes import Voter, cast_vote
 from deskloop.revenue.models import ChurnReason, ChurnRecord, Deal, DealStatus
 from deskloop.surveys.models import Survey, SurveyKind, SurveyResponse
@@ -59,8 +61,9 @@ def billing(acme: Cast) -> dict[str, object]:
     cast_vote(idea=export, voter=Voter(contact=field), source=VoteSource.PORTAL, importance=Importance.CRITICAL)
     cast_vote(idea=dunning, voter=Voter(contact=retail), source=VoteSource.PORTAL)
     cast_vote(idea=dunning, voter=Voter(contact=acme.customer), source=VoteSource.PORTAL)
-    # One of Smarter dunning's votes is two months old: its trend is 1 now against 0 before... and the old one.
+    # One of Smarter dunning's votes is 45 days old: 1 vote in the last 30 days, 1 in the 30 before.
     IdeaVote.objects.filter(idea=dunning, contact=retail).update(created_at=timezone.now() - dt.timedelta(days=45))
+    refresh_workspace_values(acme.workspace.pk)  # the sweep that ages "votes of the last 30 days"
     Deal.objects.create(
         workspace=acme.workspace,
         organization=field.organization,
@@ -135,7 +138,7 @@ def test_area_page_ranks_ideas_with_their_evidence_problems_scores_and_tasks(
     assert "Lost Field Co: export" in html
     # NPS of the area's answers: 2 promoters, 1 detractor of 3 = 33.
     scores = html_module.unescape(" ".join(re.sub(r"<[^>]+>", " ", html.split('id="survey-scores"')[1]).split()))
-    assert "NPS · By product area Product area NPS Margin (95%) Answers Billing > Invoices 33 ± " in scores
+    assert "NPS · By product area Product area NPS Margin of error Answers Billing > Invoices 33 ± " in scores
 
 
 def test_a_segment_cuts_every_section(acme: Cast, billing: dict[str, object]) -> None:
@@ -176,3 +179,21 @@ def test_marking_a_task_done_takes_it_off_the_page(acme: Cast, billing: dict[str
     task.refresh_from_db()  # type: ignore[attr-defined]
     assert task.done_at is not None  # type: ignore[attr-defined]
     assert "Lost Field Co: export" not in signed_in_client(acme.agent).get("/insights/").content.decode()
+
+
+def test_the_demo_has_owners_segments_and_a_pm_page_with_content(db: None) -> None:
+    from deskloop.demo.seed import seed_demo
+
+    report = seed_demo(tickets=40)
+    workspace = report.workspace
+    amir = Agent.objects.get(workspace=workspace, user__email="amir@acme.example")
+    account = ProductArea.objects.get(workspace=workspace, path="Account")
+    segments = list(Segment.objects.filter(workspace=workspace).order_by("name").values_list("name", flat=True))
+    field = Segment.objects.get(workspace=workspace, industry="Field service")
+
+    assert account.owner == amir
+    assert segments == ["Industry = field service", "MRR > 100 and customer for at least 6 months"]
+    assert Organization.objects.filter(workspace=workspace, industry="Field service").exists()
+    page = signed_in_client(amir).get(f"/insights/?segment={field.pk}")
+    assert page.status_code == 200
+    assert "Amir Haddad" in page.content.decode()
