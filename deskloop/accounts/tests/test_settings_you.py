@@ -48,6 +48,7 @@ def test_the_settings_home_lists_the_screens_each_role_may_open(acme: Cast) -> N
         "/settings/webhooks/",
         "/settings/help-center/",
         "/settings/workspace/",
+        "/settings/ideas-board/",
         "/settings/revenue/",
         "/surveys/settings/",
     ]
