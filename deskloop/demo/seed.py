@@ -29,6 +29,7 @@ from deskloop.customers.models import Contact, Organization
 from deskloop.customers.services import create_contact, create_organization
 from deskloop.demo.funnel import seed_request_sessions
 from deskloop.demo.help_center import seed_help_center
+from deskloop.demo.ideas import seed_ideas
 from deskloop.demo.ideasportal import seed_ideas_portal
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
 from deskloop.knowledge.models import HelpCenter
@@ -125,6 +126,7 @@ def seed_demo(
             _play(cast, plan, engineer=cast.agents[people["engineer"]], dispatcher=_dispatcher(cast))
             if progress is not None:
                 progress(1)
+        seed_ideas(workspace=cast.workspace, areas=cast.areas, now=now)
         # Before _settle: its outbox events are history too (no shipped mails to fictional customers).
         seed_ideas_portal(workspace=cast.workspace, product_manager=_dispatcher(cast))
         _settle(cast, now=now)

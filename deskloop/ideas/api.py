@@ -64,8 +64,8 @@ class IdeaPage(Schema):
 
 class IdeaListQuery(Schema):
     status: list[IdeaStatus] | None = Field(None, description="Any of these statuses (repeat the parameter).")
-    product_area_id: int | None = Field(None, description="This area and the areas below it.")
-    segment_id: int | None = Field(None, description="Only this saved segment's organizations count (and are kept).")
+    product_area: int | None = Field(None, description="A product area's id: this area and the areas below it.")
+    segment: int | None = Field(None, description="A saved segment's id: only its organizations count (and are kept).")
     sort: Literal["score", "votes", "newest", "trending"] = "score"
     q: str | None = Field(None, max_length=200, description="Words in the title or description.")
     cursor: str | None = None
@@ -186,19 +186,19 @@ def _area(agent: Agent, area_id: int | None) -> ProductArea | None:
 @router.get("/ideas", response={200: IdeaPage, **problems(401, 403, 422, 429)}, summary="List ideas")
 @api_policy(ALL_ROLES)
 def list_ideas(request: HttpRequest, filters: Query[IdeaListQuery]) -> dict[str, Any]:
-    """The board: live ideas (not merged ones) by score, votes, newest or trending. With ``segment_id`` the
+    """The board: live ideas (not merged ones) by score, votes, newest or trending. With ``segment`` the
     values count only that segment's organizations, and ideas none of them asked for are left out."""
     agent = caller_agent(request)
     segment = None
-    if filters.segment_id is not None:
-        segment = Segment.objects.filter(workspace_id=agent.workspace_id, pk=filters.segment_id).first()
+    if filters.segment is not None:
+        segment = Segment.objects.filter(workspace_id=agent.workspace_id, pk=filters.segment).first()
         if segment is None:
-            raise ValidationFailed(_("No such segment in this workspace."), field="segment_id")
+            raise ValidationFailed(_("No such segment in this workspace."), field="segment")
     page = board_page(
         BoardQuery(
             workspace_id=agent.workspace_id,
             statuses=tuple(filters.status or ()),
-            product_area_ids=(filters.product_area_id,) if filters.product_area_id else (),
+            product_area_ids=(filters.product_area,) if filters.product_area else (),
             segment=segment,
             sort=filters.sort,
             text=filters.q or "",

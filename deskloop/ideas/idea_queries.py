@@ -24,7 +24,7 @@ def get_idea_for_agent(agent: Agent, idea_id: int) -> Idea:
     """The idea in the agent's workspace, or 404 (never another workspace's). Merged ideas are returned so their
     page can point at the survivor."""
     idea = (
-        Idea.objects.select_related("product_area", "author_contact", "author_agent", "merged_into")
+        Idea.objects.select_related("product_area", "author_contact", "author_agent__user", "merged_into")
         .filter(workspace_id=agent.workspace_id, pk=idea_id)
         .first()
     )
@@ -37,7 +37,7 @@ def idea_votes(idea: Idea) -> QuerySet[IdeaVote]:
     """The votes with what values them: organization (plan, MRR), importance, source, ticket; biggest first."""
     return (
         IdeaVote.objects.filter(idea=idea)
-        .select_related("contact", "organization", "ticket", "cast_by")
+        .select_related("contact", "organization", "ticket", "cast_by__user")
         .prefetch_related(Prefetch("contact__emails", queryset=ContactEmail.objects.order_by("id")))
         .order_by("-importance", "-organization__mrr", "-id")
     )
@@ -57,17 +57,19 @@ def idea_evidence(idea: Idea) -> IdeaEvidence:
     votes = list(idea_votes(idea)[: EVIDENCE_LIMIT + 1])
     tickets = list(
         IdeaTicket.objects.filter(idea=idea)
-        .select_related("ticket__requester", "ticket__status", "linked_by")
+        .select_related("ticket__requester", "ticket__status")
+        .prefetch_related("ticket__requester__emails")
         .order_by("-created_at")[:EVIDENCE_LIMIT]
     )
     comments = list(
         IdeaComment.objects.filter(idea=idea)
-        .select_related("author_contact", "author_agent")
+        .select_related("author_contact", "author_agent__user")
+        .prefetch_related("author_contact__emails")
         .order_by("created_at", "id")[:EVIDENCE_LIMIT]
     )
     subscribers = list(
         IdeaSubscription.objects.filter(idea=idea)
-        .select_related("contact", "agent")
+        .select_related("contact", "agent__user")
         .prefetch_related("contact__emails")
         .order_by("id")[:EVIDENCE_LIMIT]
     )

@@ -37,18 +37,20 @@ def register_audience(provider: AudienceProvider) -> None:
 
 def own_audience(idea: Idea) -> ShippedAudience:
     """Voters (contacts; an organization's vote without a contact has nobody to write to), contact and agent
-    followers, and the requesters of linked tickets."""
-    contacts = set(IdeaVote.objects.filter(idea=idea, contact__isnull=False).values_list("contact_id", flat=True))
-    contacts |= set(
+    followers, and the requesters of linked tickets; but not a voter who stopped following the idea (every vote
+    subscribes its contact, so a voter without a subscription is one who said "no more news about this")."""
+    voters = set(IdeaVote.objects.filter(idea=idea, contact__isnull=False).values_list("contact_id", flat=True))
+    followers = set(
         IdeaSubscription.objects.filter(idea=idea, contact__isnull=False).values_list("contact_id", flat=True)
     )
+    contacts = voters | followers
     contacts |= set(
         IdeaTicket.objects.filter(idea=idea, ticket__requester__isnull=False).values_list(
             "ticket__requester_id", flat=True
         )
     )
     agents = set(IdeaSubscription.objects.filter(idea=idea, agent__isnull=False).values_list("agent_id", flat=True))
-    return ShippedAudience(contact_ids=contacts, agent_ids=agents)
+    return ShippedAudience(contact_ids=contacts - (voters - followers), agent_ids=agents)
 
 
 def shipped_audience(idea: Idea) -> ShippedAudience:

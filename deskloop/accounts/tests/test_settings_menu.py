@@ -33,7 +33,7 @@ ADMIN_MENU = {
         ("Webhooks", "/settings/webhooks/"),
         ("Help center", "/settings/help-center/"),
     ],
-    "Workspace": [("Workspace", "/settings/workspace/")],
+    "Workspace": [("Workspace", "/settings/workspace/"), ("Ideas board", "/settings/ideas-board/")],
 }
 MENU_BY_ROLE = {
     Role.OWNER: ADMIN_MENU,

@@ -24,6 +24,10 @@ class EmailChannelConfig(AppConfig):
 
         # Replies and notifications become emails from the outbox; retries whose deferred task was lost are swept.
         register_consumer(consume_outbox_event)
+        from .idea_mail import consume_outbox_event as tell_who_asked_when_an_idea_ships
+
+        # Closing the loop: everyone who asked for an idea hears once when it ships (ideas.shipping names them).
+        register_consumer(tell_who_asked_when_an_idea_ships)
         register_job("send_due_emails", 60, send_due_emails)
 
         from django.utils.translation import gettext_lazy as _

@@ -40,7 +40,11 @@ EDITABLE_KINDS: tuple[str, ...] = (
     OutboundKind.ASSIGNMENT,
     OutboundKind.CUSTOMER_REPLY,
     OutboundKind.MENTION,
+    OutboundKind.IDEA_SHIPPED,
+    OutboundKind.IDEA_SHIPPED_AGENT,
 )
+# Emails about an idea, not a ticket: their templates get ``idea_email_context``.
+IDEA_KINDS: tuple[str, ...] = (OutboundKind.IDEA_SHIPPED, OutboundKind.IDEA_SHIPPED_AGENT)
 DEFAULTS_DIR = Path(__file__).resolve().parent / "templates" / "email_channel" / "mail"
 BODY_MAX = 50_000
 
@@ -137,6 +141,20 @@ def render(source: TemplateSource, context: dict[str, Any], *, language: str) ->
 
 def sample_context(kind: str, *, workspace_name: str, prefix: str) -> dict[str, Any]:
     """What the preview renders with: the same keys a real email has, with made-up values."""
+    if kind in IDEA_KINDS:
+        return idea_email_context(
+            idea={
+                "title": _("Export invoices as CSV"),
+                "status": _("Shipped"),
+                "shipped_note": _("Reports > Export now offers CSV next to PDF."),
+                "url": "https://support.example/ideas/42/",
+                "board_url": "https://support.example/board/acme/",
+                "votes": 12,
+                "organizations": 7,
+            },
+            recipient={"name": "Carmen Customer", "email": "carmen@example.com"},
+            workspace_name=workspace_name,
+        )
     return email_context(
         ticket={
             "number": 1042,
@@ -177,6 +195,29 @@ def email_context(
         "message": {"text": message_text, "html": message_html},
         "workspace": {"name": workspace_name},
     }
+
+
+def idea_email_context(*, idea: dict[str, Any], recipient: dict[str, str], workspace_name: str) -> dict[str, Any]:
+    """The restricted context of emails about an idea (plain strings and numbers, like ``email_context``)."""
+    return {"idea": idea, "recipient": recipient, "workspace": {"name": workspace_name}}
+
+
+IDEA_CONTEXT_HELP = (
+    "idea.title",
+    "idea.status",
+    "idea.shipped_note",
+    "idea.url",
+    "idea.board_url",
+    "idea.votes",
+    "idea.organizations",
+    "recipient.name",
+    "workspace.name",
+)
+
+
+def context_help(kind: str) -> tuple[str, ...]:
+    """The variables a template of ``kind`` may use (shown beside the editor)."""
+    return IDEA_CONTEXT_HELP if kind in IDEA_KINDS else CONTEXT_HELP
 
 
 CONTEXT_HELP = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -167,6 +168,8 @@ class OutboundKind(models.TextChoices):
     ASSIGNMENT = "assignment", _("Assignment")
     CUSTOMER_REPLY = "customer_reply", _("Customer reply")
     MENTION = "mention", _("Mention")
+    IDEA_SHIPPED = "idea_shipped", _("An idea shipped (to the customers who asked)")
+    IDEA_SHIPPED_AGENT = "idea_shipped_agent", _("An idea shipped (to agents)")
 
 
 class OutboundEmail(WorkspaceOwned):
@@ -274,3 +277,28 @@ class SpamLesson(WorkspaceOwned):
     is_spam = models.BooleanField()
     features = models.JSONField(default=dict)
     learned_at = models.DateTimeField(default=timezone.now)
+
+
+class IdeaShippedNotice(WorkspaceOwned):
+    """One person told that an idea shipped: the unique row is what makes it once per recipient per idea, whatever
+    the outbox delivers twice or an idea shipped, reopened and shipped again. Points at the email written (skipped
+    ones too: the reason is on the email)."""
+
+    idea = models.ForeignKey("ideas.Idea", on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    agent = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    outbound = models.ForeignKey(OutboundEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idea", "contact"], condition=Q(contact__isnull=False), name="idea_shipped_once_per_contact"
+            ),
+            models.UniqueConstraint(
+                fields=["idea", "agent"], condition=Q(agent__isnull=False), name="idea_shipped_once_per_agent"
+            ),
+            models.CheckConstraint(
+                condition=Q(contact__isnull=False) | Q(agent__isnull=False), name="idea_shipped_has_a_recipient"
+            ),
+        ]

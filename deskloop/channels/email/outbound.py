@@ -34,6 +34,7 @@ import re
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.utils import make_msgid
 from functools import partial
 from typing import Any
 
@@ -267,10 +268,19 @@ class NewOutboundEmail:
     skip_reason: str = ""
 
 
-def queue_outbound(*, ticket: Ticket, email: NewOutboundEmail) -> OutboundEmail:
+def standalone_message_id(kind: str, from_address: str) -> str:
+    """A Message-ID for an email about no ticket (a survey invitation): an answer to it opens a ticket of its own."""
+    domain = domain_of(from_address) or DNS_NAME.get_fqdn()
+    return conversation_threads.normalize_message_id(make_msgid(idstring=kind[:12], domain=domain))
+
+
+def queue_outbound(*, ticket: Ticket | None, email: NewOutboundEmail, workspace_id: int | None = None) -> OutboundEmail:
     """Write one OutboundEmail and, unless it is skipped, send it after commit. A skipped one is kept with its
-    reason (a decision on record, not a silent drop)."""
+    reason (a decision on record, not a silent drop). Without a ticket (a survey invitation) ``workspace_id`` says
+    whose email it is."""
     now = timezone.now()
+    owner_id = ticket.workspace_id if ticket is not None else workspace_id
+    assert owner_id is not None, "an email about no ticket needs its workspace"
     recipient = (email.to[0][1] if email.to else "").strip().lower()
     skip_reason = email.skip_reason
     if not skip_reason:
@@ -284,7 +294,7 @@ def queue_outbound(*, ticket: Ticket, email: NewOutboundEmail) -> OutboundEmail:
         except InvalidAddress:
             skip_reason = SkipReason.INVALID_ADDRESS
     outbound = OutboundEmail.objects.create(
-        workspace_id=ticket.workspace_id,
+        workspace_id=owner_id,
         mailbox=email.mailbox,
         ticket=ticket,
         message=email.message,
@@ -299,7 +309,11 @@ def queue_outbound(*, ticket: Ticket, email: NewOutboundEmail) -> OutboundEmail:
         body_text=email.body_text,
         body_html=email.body_html,
         auto_submitted=email.auto_submitted,
-        header_message_id=new_message_id(ticket, email.kind, email.from_address, recipient),
+        header_message_id=(
+            new_message_id(ticket, email.kind, email.from_address, recipient)
+            if ticket is not None
+            else standalone_message_id(email.kind, email.from_address)
+        ),
         in_reply_to=conversation_threads.normalize_message_id(email.in_reply_to)[:998],
         references=" ".join(conversation_threads.normalize_message_id(r) for r in email.references if r),
         state=OutboundState.SKIPPED if skip_reason else OutboundState.QUEUED,

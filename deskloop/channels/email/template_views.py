@@ -98,7 +98,7 @@ def template_edit(request: AgentRequest, kind: str) -> HttpResponse:
             "label": OutboundKind(kind).label,
             "source": current,
             "preview": preview,
-            "variables": email_templates.CONTEXT_HELP,
+            "variables": email_templates.context_help(kind),
             "template_rules": RULES,
             "is_acknowledgement": kind == OutboundKind.ACKNOWLEDGEMENT,
         },

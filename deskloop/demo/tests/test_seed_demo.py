@@ -209,3 +209,26 @@ def test_the_demo_help_center_has_forty_public_articles_in_three_languages(db: N
     found = client.get("/help/demo/ru/search", {"q": "пароль"}).content.decode()
     assert "Как восстановить забытый пароль" in found
     assert "Внутреннее" not in found
+
+
+def test_the_demo_ideas_board_shows_ranked_ideas_with_votes_and_shipped_ones(db: None) -> None:
+    """25 ideas across product areas (one merged away), voted for by the demo's customers, some shipped with what
+    shipped; the agents' board ranks them by score."""
+    from deskloop.conftest import signed_in_client
+    from deskloop.ideas.models import Idea, IdeaStatus
+
+    seed()
+    workspace = Workspace.objects.get(slug="demo")
+    ideas = Idea.objects.filter(workspace=workspace)
+    assert ideas.count() == 25
+    assert ideas.filter(merged_into__isnull=False).count() == 1
+    shipped = ideas.filter(status=IdeaStatus.SHIPPED)
+    assert shipped.count() == 5
+    assert all(idea.shipped_note and idea.shipped_at for idea in shipped)
+    assert ideas.filter(merged_into__isnull=True, vote_count=0).count() == 0
+    manager = Agent.objects.get(workspace=workspace, user__email="grace@acme.example")
+    board = signed_in_client(manager).get("/ideas/")
+    top = ideas.filter(merged_into__isnull=True).order_by("-score", "-id").first()
+    assert top is not None
+    assert board.status_code == 200
+    assert top.title in board.content.decode()

@@ -9,9 +9,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from deskloop.conftest import Cast, signed_in_client
 from deskloop.core.models import OutboxEvent
+from deskloop.customers import services as customer_services
 from deskloop.customers.models import Organization, Segment
 from deskloop.ideas.models import Idea, IdeaBoard, IdeaComment, IdeaStatus, IdeaSubscription, IdeaVote, VoteSource
 from deskloop.ideas.services.ideas import create_idea
@@ -224,3 +228,33 @@ def test_board_settings_reweigh_every_idea_and_only_admins_open_them(acme: Cast)
 
 def test_the_settings_menu_lists_the_ideas_board_for_admins(acme: Cast) -> None:
     assert "/settings/ideas-board/" in signed_in_client(acme.admin).get("/settings/").content.decode()
+
+
+def _count_queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_board_and_the_idea_page_cost_the_same_queries_for_one_row_or_many(acme: Cast) -> None:
+    area = _area(acme, "Billing")
+    idea = create_idea(workspace=acme.workspace, title="CSV export", product_area=area, author_agent=acme.agent)
+    cast_vote(
+        idea=idea, voter=Voter(contact=acme.customer), source=VoteSource.AGENT, ticket=acme.ticket, agent=acme.agent
+    )
+    IdeaComment.objects.create(workspace=acme.workspace, idea=idea, author_agent=acme.admin, body="One")
+    client = signed_in_client(acme.agent)
+    board_one, page_one = _count_queries(client, "/ideas/"), _count_queries(client, f"/ideas/{idea.pk}/")
+    for n in range(4):
+        create_idea(workspace=acme.workspace, title=f"Idea {n}", product_area=_area(acme, f"Area {n}"))
+        contact = customer_services.find_or_create_contact(workspace=acme.workspace, email=f"c{n}@initech.example")
+        cast_vote(
+            idea=idea,
+            voter=Voter(contact=contact),
+            source=VoteSource.AGENT,
+            ticket=acme.ticket,
+            agent=acme.other_team_agent,
+        )
+        IdeaComment.objects.create(workspace=acme.workspace, idea=idea, author_agent=acme.light_agent, body=f"{n}")
+    assert _count_queries(client, "/ideas/") == board_one
+    assert _count_queries(client, f"/ideas/{idea.pk}/") == page_one

@@ -36,9 +36,16 @@ def test_the_list_is_the_board_with_each_ideas_value(acme: Cast) -> None:
     segment = Segment.objects.create(workspace=acme.workspace, name="Small", industry="", plan="")
     segment.mrr_above = Decimal("500")
     segment.save()
-    cut = api_send(client, "get", f"/api/v1/ideas?segment_id={segment.pk}").json()
+    cut = api_send(client, "get", f"/api/v1/ideas?segment={segment.pk}").json()
     assert [i["title"] for i in cut["items"]] == ["CSV export"]
     assert api_send(client, "get", "/api/v1/ideas?status=shipped").json()["items"] == []
+    billing = ProductArea.objects.create(workspace=acme.workspace, name="Billing", path="Billing")
+    invoices = ProductArea.objects.create(
+        workspace=acme.workspace, name="Invoices", path="Billing > Invoices", parent=billing
+    )
+    create_idea(workspace=acme.workspace, title="Invoice PDF", product_area=invoices)
+    in_area = api_send(client, "get", f"/api/v1/ideas?product_area={billing.pk}").json()
+    assert [i["title"] for i in in_area["items"]] == ["Invoice PDF"]
     assert api_send(client, "get", "/api/v1/ideas?sort=loudest").status_code == 422
 
 

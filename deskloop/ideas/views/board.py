@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -64,6 +65,8 @@ def board(request: AgentRequest) -> HttpResponse:
     with refusal() as refused:
         query = _board_query(request, form)
         page = board_page(query, cursor=form.cleaned_data.get("cursor") if form.is_valid() else None, limit=PAGE_SIZE)
+        # Each row shows its area's path: one query for the page, not one per row.
+        prefetch_related_objects([row.idea for row in page.rows], "product_area")
     bad_filters = bool(form.errors) or bool(refused)
     return render(
         request,
