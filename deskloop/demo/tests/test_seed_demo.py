@@ -235,7 +235,10 @@ def test_the_demo_ideas_board_shows_ranked_ideas_with_votes_and_shipped_ones(db:
 
     seed()
     workspace = Workspace.objects.get(slug="demo")
-    ideas = Idea.objects.filter(workspace=workspace)
+    # The customers' own ideas (demo/ideasportal.py, posted from the portal and the widget) are counted elsewhere.
+    from deskloop.demo.ideasportal import CUSTOMER_IDEAS
+
+    ideas = Idea.objects.filter(workspace=workspace).exclude(title__in=[row[1] for row in CUSTOMER_IDEAS])
     assert ideas.count() == 25
     assert ideas.filter(merged_into__isnull=False).count() == 1
     shipped = ideas.filter(status=IdeaStatus.SHIPPED)
