@@ -33,9 +33,9 @@ from deskloop.demo.help_center import seed_help_center
 from deskloop.demo.ideas import seed_ideas
 from deskloop.demo.ideasportal import seed_ideas_portal
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
+from deskloop.demo.pm import seed_product_management
 from deskloop.demo.revenue import seed_revenue
 from deskloop.demo.surveys import seed_surveys
-from deskloop.demo.pm import seed_product_management
 from deskloop.knowledge.models import HelpCenter
 from deskloop.tickets.models import (
     DONE_CATEGORIES,
