@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core import mail
 
 from deskloop.channels.email.email_templates import save_email_template
@@ -84,10 +85,11 @@ def test_shipping_from_the_page_emails_everyone_who_asked_once(
     assert text == (
         "Hello Carmen Customer,\n\nYou asked Acme for “Export invoices as CSV”. It has shipped.\n\n"
         "Reports > Export now offers CSV.\n\n"
+        f"{settings.SITE_URL.rstrip('/')}/board/acme/ideas/{idea.pk}/\n\n"
         "Thank you for telling us what you needed. To tell us more, reply to this email.\n\nAcme\n"
     )
-    # Customers never get the agents' page or how many others asked.
-    assert "/ideas/" not in text + html
+    # Customers never get the agents' page (only the public board's) or how many others asked.
+    assert f"{settings.SITE_URL.rstrip('/')}/ideas/" not in text + html
     rosa_text, _html = bodies(sent["Rosa <rosa@globex-acme.example>"])
     assert sent["Rosa <rosa@globex-acme.example>"]["Subject"] == "Publicado: Export invoices as CSV"
     assert rosa_text.startswith("Hola, Rosa:")
