@@ -35,9 +35,9 @@ ADMIN_MENU = {
     ],
     "Workspace": [
         ("Workspace", "/settings/workspace/"),
+        ("Surveys", "/surveys/settings/"),
         ("Ideas board", "/settings/ideas-board/"),
         ("Deals and churn", "/settings/revenue/"),
-        ("Surveys", "/surveys/settings/"),
     ],
 }
 MENU_BY_ROLE = {

@@ -48,9 +48,9 @@ def test_the_settings_home_lists_the_screens_each_role_may_open(acme: Cast) -> N
         "/settings/webhooks/",
         "/settings/help-center/",
         "/settings/workspace/",
+        "/surveys/settings/",
         "/settings/ideas-board/",
         "/settings/revenue/",
-        "/surveys/settings/",
     ]
     assert _links(agent.text) == ["/settings/profile/", "/settings/tokens/", "/settings/macros/"]
     assert _links(viewer.text) == ["/settings/profile/", "/settings/tokens/"]
