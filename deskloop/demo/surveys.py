@@ -79,6 +79,14 @@ def seed_surveys(*, workspace: Workspace, admin: Agent, now: dt.datetime) -> int
             is_active=False,
         ),
     )
+    rows = _nps_answers(workspace, nps, rng, now) + _csat_answers(workspace, csat, rng, now)
+    SurveyResponse.objects.bulk_create(rows)
+    _asked_this_quarter(workspace=workspace, nps=nps, rng=rng, now=now)
+    return len(rows)
+
+
+def _nps_answers(workspace: Workspace, nps: Survey, rng: random.Random, now: dt.datetime) -> list[SurveyResponse]:
+    """A share of the contacts answered NPS over the last months, leaning by the area of their latest ticket."""
     rows: list[SurveyResponse] = []
     latest_ticket: dict[int, Ticket] = {}
     for opened in Ticket.objects.filter(workspace=workspace).select_related("product_area").order_by("created_at"):
@@ -106,6 +114,12 @@ def seed_surveys(*, workspace: Workspace, admin: Agent, now: dt.datetime) -> int
                 updated_at=at,
             )
         )
+    return rows
+
+
+def _csat_answers(workspace: Workspace, csat: Survey, rng: random.Random, now: dt.datetime) -> list[SurveyResponse]:
+    """A share of the solved tickets' requesters rated the support, a day or so after the ticket was solved."""
+    rows: list[SurveyResponse] = []
     solved = Ticket.objects.filter(workspace=workspace, solved_at__isnull=False).order_by("id")
     for ticket in solved:
         if rng.random() > CSAT_ANSWER_SHARE or ticket.solved_at is None:
@@ -131,9 +145,7 @@ def seed_surveys(*, workspace: Workspace, admin: Agent, now: dt.datetime) -> int
                 updated_at=at,
             )
         )
-    SurveyResponse.objects.bulk_create(rows)
-    _asked_this_quarter(workspace=workspace, nps=nps, rng=rng, now=now)
-    return len(rows)
+    return rows
 
 
 def _asked_this_quarter(*, workspace: Workspace, nps: Survey, rng: random.Random, now: dt.datetime) -> None:

@@ -63,7 +63,33 @@ def churn_reports(request: AgentRequest) -> HttpResponse:
     report = queries.churn_report(workspace_id, cut)
     base = _base(form)
     reasons = list(ChurnReason.choices)
-    months = [
+    won_back_base = {**base, "won_back": "yes"}
+    return render(
+        request,
+        "revenue/reports.html",
+        {
+            "form": form,
+            "reasons": reasons,
+            "months": _month_rows(report, reasons, base),
+            "by_reason": [
+                (row.label, Cell(row.amount.count, row.amount.mrr, _link("revenue:churn", base, reason=row.key)))
+                for row in report.reasons
+            ],
+            "by_area": _area_rows(report, base),
+            "won_back": _won_back_rows(report, won_back_base),
+            "won_back_total": Cell(report.won_back.count, report.won_back.mrr, _link("revenue:churn", won_back_base)),
+            "total": Cell(report.total.count, report.total.mrr, _link("revenue:churn", base)),
+            "lost_deals": _lost_deal_rows(workspace_id, cut, base),
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+def _month_rows(
+    report: queries.ChurnReport, reasons: list[tuple[str, Any]], base: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Churn per month and reason, each cell linking to the records of that month (and reason)."""
+    return [
         {
             "month": row.month,
             "cells": [
@@ -80,11 +106,10 @@ def churn_reports(request: AgentRequest) -> HttpResponse:
         }
         for row in report.months
     ]
-    by_reason = [
-        (row.label, Cell(row.amount.count, row.amount.mrr, _link("revenue:churn", base, reason=row.key)))
-        for row in report.reasons
-    ]
-    by_area = [
+
+
+def _area_rows(report: queries.ChurnReport, base: dict[str, str]) -> list[tuple[str, Cell]]:
+    return [
         (
             row.label,
             Cell(
@@ -96,8 +121,10 @@ def churn_reports(request: AgentRequest) -> HttpResponse:
         )
         for row in report.areas
     ]
-    won_back_base = {**base, "won_back": "yes"}
-    won_back = [
+
+
+def _won_back_rows(report: queries.ChurnReport, won_back_base: dict[str, str]) -> list[tuple[Any, Cell]]:
+    return [
         (
             month,
             Cell(
@@ -113,6 +140,10 @@ def churn_reports(request: AgentRequest) -> HttpResponse:
         )
         for month, amount in report.won_back_by_month
     ]
+
+
+def _lost_deal_rows(workspace_id: int, cut: queries.ChurnFilter, base: dict[str, str]) -> list[tuple[str, Cell]]:
+    """Deals lost in the same window and cut, by reason, linking to the deals list."""
     deal_cut = queries.DealFilter(
         status=DealStatus.LOST,
         product_area_id=cut.product_area_id,
@@ -123,7 +154,7 @@ def churn_reports(request: AgentRequest) -> HttpResponse:
     deal_base = {k: v for k, v in base.items() if k in ("product_area", "segment")}
     deal_base.update({"closed_from": base.get("churned_from", ""), "closed_until": base.get("churned_until", "")})
     deal_base = {k: v for k, v in deal_base.items() if v}
-    lost_deals = [
+    return [
         (
             row.label,
             Cell(
@@ -134,19 +165,3 @@ def churn_reports(request: AgentRequest) -> HttpResponse:
         )
         for row in queries.lost_deals_by_reason(workspace_id, deal_cut)
     ]
-    return render(
-        request,
-        "revenue/reports.html",
-        {
-            "form": form,
-            "reasons": reasons,
-            "months": months,
-            "by_reason": by_reason,
-            "by_area": by_area,
-            "won_back": won_back,
-            "won_back_total": Cell(report.won_back.count, report.won_back.mrr, _link("revenue:churn", won_back_base)),
-            "total": Cell(report.total.count, report.total.mrr, _link("revenue:churn", base)),
-            "lost_deals": lost_deals,
-        },
-        status=422 if form.errors else 200,
-    )
