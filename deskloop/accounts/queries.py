@@ -19,6 +19,13 @@ def agents_of_workspace(workspace_id: int) -> QuerySet[Agent]:
     )
 
 
+def active_agent_choices(workspace_id: int) -> list[tuple[int, str]]:
+    """The workspace's active agents as (id, name) choices by name: owners of organizations, segments and product
+    areas are picked from these."""
+    agents = Agent.objects.filter(workspace_id=workspace_id, is_active=True).select_related("user")
+    return sorted(((agent.pk, agent.name) for agent in agents), key=lambda choice: choice[1].lower())
+
+
 def get_agent_for_admin(actor: Agent, agent_id: int) -> Agent:
     agent = agents_of_workspace(actor.workspace_id).filter(pk=agent_id).first()
     if agent is None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -54,7 +56,7 @@ class OrganizationForm(forms.Form):
         label=_("Contacts see each other's tickets in the customer portal"), required=False
     )
 
-    def __init__(self, *args: object, owner_choices: list[tuple[object, str]], **kwargs: object) -> None:
+    def __init__(self, *args: object, owner_choices: Sequence[tuple[object, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         field = self.fields["owner"]
         assert isinstance(field, forms.TypedChoiceField)
@@ -78,7 +80,7 @@ class SegmentForm(forms.Form):
     )
     owner = forms.TypedChoiceField(label=_("Account owner"), coerce=int, empty_value=None, required=False)
 
-    def __init__(self, *args: object, owner_choices: list[tuple[object, str]], **kwargs: object) -> None:
+    def __init__(self, *args: object, owner_choices: Sequence[tuple[object, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         field = self.fields["owner"]
         assert isinstance(field, forms.TypedChoiceField)

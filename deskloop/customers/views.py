@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import WRITER_ROLES, Agent
+from deskloop.accounts.queries import active_agent_choices
 from deskloop.core.refusals import refusal
 from deskloop.customers import queries, services
 from deskloop.customers.forms import ContactEmailForm, ContactForm, OrganizationForm
@@ -23,11 +24,6 @@ PAGE_SIZE = 50
 
 def _organization_choices(agent: Agent) -> list[tuple[object, str]]:
     return list(Organization.objects.filter(workspace_id=agent.workspace_id).order_by("name").values_list("id", "name"))
-
-
-def _owner_choices(agent: Agent) -> list[tuple[object, str]]:
-    agents = Agent.objects.filter(workspace_id=agent.workspace_id, is_active=True).select_related("user")
-    return sorted(((a.pk, a.name) for a in agents), key=lambda choice: choice[1].lower())
 
 
 def _organization_or_none(agent: Agent, organization_id: int | None) -> Organization | None:
@@ -184,7 +180,7 @@ def _organization_kwargs(form: OrganizationForm, agent: Agent) -> dict[str, Any]
 @agent_view(roles=WRITER_ROLES)
 @require_http_methods(["GET", "POST"])
 def organization_create(request: AgentRequest) -> HttpResponse:
-    form = OrganizationForm(request.POST or None, owner_choices=_owner_choices(request.agent))
+    form = OrganizationForm(request.POST or None, owner_choices=active_agent_choices(request.agent.workspace_id))
     if request.method == "POST" and form.is_valid():
         with refusal(form):
             organization = services.create_organization(
@@ -210,7 +206,9 @@ def organization_detail(request: AgentRequest, organization_id: int) -> HttpResp
         "notes": organization.notes,
         "portal_shares_tickets": organization.portal_shares_tickets,
     }
-    form = OrganizationForm(request.POST or None, initial=initial, owner_choices=_owner_choices(request.agent))
+    form = OrganizationForm(
+        request.POST or None, initial=initial, owner_choices=active_agent_choices(request.agent.workspace_id)
+    )
     status = 200
     if request.method == "POST":
         if not request.agent.can_write:

@@ -8,12 +8,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import WRITER_ROLES, Agent
+from deskloop.accounts.queries import active_agent_choices
 from deskloop.core.refusals import refusal
 from deskloop.customers import queries
 from deskloop.customers.forms import SegmentForm
 from deskloop.customers.models import Segment
 from deskloop.customers.segments import SegmentRules, delete_segment, save_segment
-from deskloop.customers.views import _owner_choices
 
 
 def _rules(form: SegmentForm, agent: Agent) -> SegmentRules:
@@ -49,7 +49,7 @@ def segment_list(request: AgentRequest) -> HttpResponse:
 @agent_view(roles=WRITER_ROLES)
 @require_http_methods(["GET", "POST"])
 def segment_create(request: AgentRequest) -> HttpResponse:
-    form = SegmentForm(request.POST or None, owner_choices=_owner_choices(request.agent))
+    form = SegmentForm(request.POST or None, owner_choices=active_agent_choices(request.agent.workspace_id))
     if request.method == "POST" and form.is_valid():
         with refusal(form):
             save_segment(agent=request.agent, rules=_rules(form, request.agent))
@@ -72,7 +72,9 @@ def segment_detail(request: AgentRequest, segment_id: int) -> HttpResponse:
         "lifecycle_stage": segment.lifecycle_stage,
         "owner": segment.owner_id,
     }
-    form = SegmentForm(request.POST or None, initial=initial, owner_choices=_owner_choices(request.agent))
+    form = SegmentForm(
+        request.POST or None, initial=initial, owner_choices=active_agent_choices(request.agent.workspace_id)
+    )
     if request.method == "POST":
         if not request.agent.can_write:
             return HttpResponse(status=403)

@@ -28,7 +28,7 @@ from deskloop.customers.models import Segment
 from deskloop.ideas.models import Idea, IdeaSegmentValue
 from deskloop.ideas.services.values import TRENDING_DAYS as TRENDING_DAYS
 from deskloop.ideas.services.values import ensure_segment_values
-from deskloop.tickets.models import ProductArea
+from deskloop.tickets.inbox import descendant_area_ids
 
 SORTS = ("score", "votes", "newest", "trending")
 MAX_LIMIT = 100
@@ -68,19 +68,6 @@ class BoardPage:
     next_cursor: str | None = None
 
 
-def area_with_descendants(workspace_id: int, area_ids: Sequence[int]) -> list[int]:
-    """The areas and every area below them (by their stored path "Billing > Invoices"), this workspace's only."""
-    roots = list(
-        ProductArea.objects.filter(workspace_id=workspace_id, pk__in=list(area_ids)).values_list("path", flat=True)
-    )
-    if not roots:
-        return []
-    below = Q()
-    for path in roots:
-        below |= Q(path=path) | Q(path__startswith=f"{path} > ")
-    return list(ProductArea.objects.filter(below, workspace_id=workspace_id).values_list("pk", flat=True))
-
-
 def board_page(query: BoardQuery, *, cursor: str | None = None, limit: int = 30) -> BoardPage:
     """One page of the board. A bad ``cursor`` or ``sort`` raises ValidationFailed (a 400 for the caller)."""
     if query.sort not in SORTS:
@@ -107,7 +94,7 @@ def _filtered_ideas(query: BoardQuery, *, prefix: str) -> Q | None:
     if query.statuses:
         q &= Q(**{f"{p}status__in": list(query.statuses)})
     if query.product_area_ids:
-        areas = area_with_descendants(query.workspace_id, query.product_area_ids)
+        areas = descendant_area_ids(query.workspace_id, query.product_area_ids)
         if not areas:
             return None
         q &= Q(**{f"{p}product_area_id__in": areas})

@@ -23,11 +23,12 @@ from deskloop.customers.models import Segment
 from deskloop.customers.segments import organization_q
 from deskloop.ideas.models import Idea, IdeaSegmentValue, IdeaStatus, IdeaTicket, IdeaVote, ProductTask
 from deskloop.ideas.queries import TRENDING_DAYS as TRENDING_DAYS
-from deskloop.ideas.queries import BoardQuery, BoardRow, area_with_descendants, board_page
+from deskloop.ideas.queries import BoardQuery, BoardRow, board_page
 from deskloop.ideas.services.values import ensure_segment_values
 from deskloop.revenue.models import ChurnRecord, Deal, DealStatus
 from deskloop.surveys.models import SurveyResponse
 from deskloop.surveys.stats import GroupEstimate, csat_by, nps_by
+from deskloop.tickets.inbox import descendant_area_ids
 from deskloop.tickets.models import ProductArea, RequestType, Ticket
 
 OPEN_STATUSES = (IdeaStatus.UNDER_REVIEW, IdeaStatus.PLANNED, IdeaStatus.IN_PROGRESS)
@@ -153,7 +154,7 @@ class AreaPage:
 def area_page(agent: Agent, area: ProductArea, *, segment: Segment | None = None) -> AreaPage:
     """Everything the product manager's page of ``area`` (and the areas below it) shows, cut by ``segment``."""
     wid = agent.workspace_id
-    area_ids = area_with_descendants(wid, [area.pk])
+    area_ids = descendant_area_ids(wid, [area.pk])
     rows = board_page(
         BoardQuery(workspace_id=wid, statuses=OPEN_STATUSES, product_area_ids=[area.pk], segment=segment),
         limit=RANKED_IDEAS,

@@ -17,7 +17,7 @@ from deskloop.customers.models import Segment
 from deskloop.customers.segments import organization_q
 from deskloop.ideas.models import ProductTask
 from deskloop.revenue.models import ChurnReason, ChurnRecord, Deal, LostReason
-from deskloop.tickets.inbox import _descendant_area_ids as descendant_area_ids
+from deskloop.tickets.inbox import descendant_area_ids
 from deskloop.tickets.models import ProductArea
 
 

@@ -11,6 +11,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,19 +98,18 @@ class TicketFilter:
         return cls(**known)
 
 
-def _descendant_area_ids(workspace_id: int, area_ids: list[int]) -> list[int]:
-    """An area filter includes its sub-areas ("Billing" matches "Billing > Invoices")."""
-    roots = list(ProductArea.objects.filter(workspace_id=workspace_id, pk__in=area_ids).values_list("path", flat=True))
+def descendant_area_ids(workspace_id: int, area_ids: Sequence[int]) -> list[int]:
+    """The one "an area includes its sub-areas" rule ("Billing" matches "Billing > Invoices"), for every list that
+    filters by product area (the inbox, ideas, deals, churn, survey answers); this workspace's areas only."""
+    roots = list(
+        ProductArea.objects.filter(workspace_id=workspace_id, pk__in=list(area_ids)).values_list("path", flat=True)
+    )
     if not roots:
         return []
     match = Q()
     for path in roots:
         match |= Q(path=path) | Q(path__startswith=f"{path} > ")
     return list(ProductArea.objects.filter(match, workspace_id=workspace_id).values_list("id", flat=True))
-
-
-# The one "an area includes its sub-areas" rule, for other apps' lists (surveys' responses filter by it).
-descendant_area_ids = _descendant_area_ids
 
 
 def _status_ids(workspace_id: int, categories: set[str]) -> list[int]:
@@ -190,7 +190,7 @@ def filter_tickets(agent: Agent, ticket_filter: TicketFilter) -> QuerySet[Ticket
     if f.team_ids:
         tickets = tickets.filter(team_id__in=f.team_ids)
     if f.product_area_ids:
-        tickets = tickets.filter(product_area_id__in=_descendant_area_ids(workspace_id, f.product_area_ids))
+        tickets = tickets.filter(product_area_id__in=descendant_area_ids(workspace_id, f.product_area_ids))
     if f.organization_ids:
         tickets = tickets.filter(organization_id__in=f.organization_ids)
     if f.requester_ids:

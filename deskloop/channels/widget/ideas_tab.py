@@ -26,7 +26,7 @@ from deskloop.channels.portal.board_forms import SEARCH_MAX, IdeaForm
 from deskloop.channels.widget.forms import ConfirmEmailForm
 from deskloop.channels.widget.identity import Unauthenticated
 from deskloop.channels.widget.services import Visitor
-from deskloop.channels.widget.views import _with_visitor
+from deskloop.channels.widget.views import with_visitor
 from deskloop.core.errors import NotFound
 from deskloop.core.public_limits import seconds_over_limit, too_many_requests
 from deskloop.core.refusals import refusal
@@ -111,7 +111,7 @@ def ideas(request: HttpRequest, slug: str) -> HttpResponse:
             return too_many_requests(wait, as_json=False)
         return _ideas(request, workspace, visitor, query=_query(request))
 
-    return _with_visitor(request, slug, required=True, run=run)
+    return with_visitor(request, slug, required=True, run=run)
 
 
 def _vote_action(request: HttpRequest, slug: str, idea_id: int, *, withdraw: bool) -> HttpResponse:
@@ -128,7 +128,7 @@ def _vote_action(request: HttpRequest, slug: str, idea_id: int, *, withdraw: boo
             notice = _("Your vote is counted.")
         return _ideas(request, workspace, visitor, query=_query(request), notice=notice)
 
-    return _with_visitor(request, slug, required=True, run=run)
+    return with_visitor(request, slug, required=True, run=run)
 
 
 @public_view
@@ -170,4 +170,4 @@ def post_idea(request: HttpRequest, slug: str) -> HttpResponse:
             return _ideas(request, workspace, visitor, notice=notice)
         return _ideas(request, workspace, visitor, form=form, status=refused.status)
 
-    return _with_visitor(request, slug, required=True, run=run)
+    return with_visitor(request, slug, required=True, run=run)

@@ -20,7 +20,7 @@ from deskloop.accounts.models import Workspace
 from deskloop.channels.widget import services
 
 # The panel's one way to resolve the pass, speak its language and show refusals, shared by every tab.
-from deskloop.channels.widget.views import _with_visitor
+from deskloop.channels.widget.views import with_visitor
 from deskloop.core.errors import DomainError
 from deskloop.core.public_limits import seconds_over_limit, too_many_requests
 from deskloop.surveys.models import AnswerType, ResponseChannel, Survey, SurveyKind
@@ -93,4 +93,4 @@ def survey(request: HttpRequest, slug: str) -> HttpResponse:
             return _form(request, asked, slug, form=form, error=error.message, status=error.http_status)
         return render(request, "widget/_survey.html", {"thanked": True, "slug": slug})
 
-    return _with_visitor(request, slug, required=True, run=run)
+    return with_visitor(request, slug, required=True, run=run)

@@ -63,7 +63,7 @@ def _visitor(request: HttpRequest, workspace: Workspace, *, required: bool) -> s
     return services.visitor_from_pass(workspace=workspace, value=value)
 
 
-def _with_visitor(
+def with_visitor(
     request: HttpRequest,
     slug: str,
     *,
@@ -146,7 +146,7 @@ def _answers(request: HttpRequest, slug: str, *, suggested: bool) -> HttpRespons
         template = "widget/_suggestions.html" if suggested else "widget/_answers.html"
         return render(request, template, {"answers": found, "query": query, "slug": slug})
 
-    return _with_visitor(request, slug, required=False, run=run)
+    return with_visitor(request, slug, required=False, run=run)
 
 
 @public_view
@@ -172,7 +172,7 @@ def article(request: HttpRequest, slug: str, article_id: int) -> HttpResponse:
             services.record_article_opened(visitor=visitor, article=translated.article)
         return render(request, "widget/_article.html", {"translation": translated, "slug": slug})
 
-    return _with_visitor(request, slug, required=False, run=run)
+    return with_visitor(request, slug, required=False, run=run)
 
 
 @public_view
@@ -192,7 +192,7 @@ def solved(request: HttpRequest, slug: str) -> HttpResponse:
         services.record_solved(visitor=visitor, article=found)
         return render(request, "widget/_solved.html", {})
 
-    return _with_visitor(request, slug, required=True, run=run)
+    return with_visitor(request, slug, required=True, run=run)
 
 
 @public_view
@@ -259,7 +259,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
             )
         return render(request, "widget/_request_sent.html", {})
 
-    return _with_visitor(request, slug, required=True, run=run)
+    return with_visitor(request, slug, required=True, run=run)
 
 
 def _identified(visitor: services.Visitor | None) -> Any:
@@ -285,7 +285,7 @@ def conversations(request: HttpRequest, slug: str) -> HttpResponse:
             {"tickets": portal_queries.tickets_for_contact(contact)[:CONVERSATIONS_SHOWN], "slug": slug},
         )
 
-    return _with_visitor(request, slug, required=True, run=run)
+    return with_visitor(request, slug, required=True, run=run)
 
 
 @public_view
@@ -314,7 +314,7 @@ def conversation(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         }
         return render(request, "widget/_conversation.html", context, status=status)
 
-    return _with_visitor(request, slug, required=True, run=run)
+    return with_visitor(request, slug, required=True, run=run)
 
 
 @public_view
@@ -336,7 +336,7 @@ def request_confirmation(request: HttpRequest, slug: str) -> HttpResponse:
         context = {"secret": secret, "code": code, "email": form.cleaned_data["email"], "slug": slug}
         return render(request, "widget/_confirmation_sent.html", context)
 
-    return _with_visitor(request, slug, required=True, run=run)
+    return with_visitor(request, slug, required=True, run=run)
 
 
 @public_view

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES, Agent
+from deskloop.accounts.queries import active_agent_choices
 from deskloop.core.htmx import is_htmx
 from deskloop.core.refusals import refusal
 from deskloop.tickets.forms_admin import ProductAreaForm, TagMergeForm, TagRenameForm, TeamDeleteForm
@@ -137,11 +138,6 @@ def areas(request: AgentRequest) -> HttpResponse:
     )
 
 
-def _owner_choices(agent: Agent) -> list[tuple[int, str]]:
-    people = Agent.objects.filter(workspace_id=agent.workspace_id, is_active=True).select_related("user")
-    return sorted(((person.pk, person.name) for person in people), key=lambda choice: choice[1].lower())
-
-
 def _render_area(
     request: AgentRequest, area: ProductArea, form: ProductAreaForm | None = None, *, error: str = "", status: int = 200
 ) -> HttpResponse:
@@ -152,7 +148,10 @@ def _render_area(
         "tickets/admin/area_form.html",
         {
             "area": area,
-            "form": form or ProductAreaForm(initial=initial, parents=choices, owners=_owner_choices(request.agent)),
+            "form": form
+            or ProductAreaForm(
+                initial=initial, parents=choices, owners=active_agent_choices(request.agent.workspace_id)
+            ),
             "error": error,
         },
         status=status,
@@ -166,7 +165,7 @@ def area_detail(request: AgentRequest, area_id: int) -> HttpResponse:
     if request.method == "GET":
         return _render_area(request, area)
     choices = _parent_choices(groups.product_areas_for_admin(request.agent), moving=area)
-    form = ProductAreaForm(request.POST, parents=choices, owners=_owner_choices(request.agent))
+    form = ProductAreaForm(request.POST, parents=choices, owners=active_agent_choices(request.agent.workspace_id))
     if form.is_valid():
         parent_id, owner_id = form.cleaned_data["parent"], form.cleaned_data["owner"]
         with refusal(form), transaction.atomic():
