@@ -21,6 +21,8 @@ class WebhookEvent(models.TextChoices):
     SURVEY_RESPONSE_CREATED = "survey.response_created", _("Survey answered")
     DEAL_LOST = "deal.lost", _("Deal lost")
     CHURN_RECORDED = "churn.recorded", _("Churn recorded")
+    SLA_WARNING = "ticket.sla_warning", _("SLA target about to be breached")
+    SLA_BREACHED = "ticket.sla_breached", _("SLA target breached")
 
 
 class Endpoint(WorkspaceOwned):
