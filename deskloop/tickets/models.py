@@ -328,6 +328,9 @@ class EventKind(models.TextChoices):
     DELETED = "deleted", _("Deleted")
     RESTORED = "restored", _("Restored")
     MACRO_APPLIED = "macro_applied", _("Macro applied")
+    # Written by service_levels' sweep; new_value: {"metric", "due_at", "policy"}.
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
 
 
 class TicketEvent(WorkspaceOwned):
