@@ -15,7 +15,7 @@ from deskloop.calendars.models import BusinessCalendar, Holiday
 from deskloop.conftest import Cast
 from deskloop.core import outbox
 from deskloop.customers.services import find_or_create_contact
-from deskloop.service_levels.models import SlaMetric, SlaOrganizationOverride, SlaPolicy, SlaTarget
+from deskloop.service_levels.models import SlaOrganizationOverride, SlaPolicy, SlaTarget
 from deskloop.tickets.models import Priority, StatusCategory, Ticket
 from deskloop.tickets.queries import default_status
 from deskloop.tickets.services.messages import CustomerMessage, add_agent_reply, add_customer_message
