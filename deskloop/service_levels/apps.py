@@ -16,3 +16,17 @@ class ServiceLevelsConfig(AppConfig):
 
         register_consumer(consume_outbox_event)
         register_job("sla_sweep", 60, lambda: sweep())
+
+        from deskloop.service_levels.panel import sla_panel
+        from deskloop.tickets.page_panels import PanelSlot, TicketPagePanel, register_panel
+
+        register_panel(
+            TicketPagePanel(
+                "service_levels",
+                PanelSlot.SIDEBAR,
+                "service_levels/_ticket_panel.html",
+                sla_panel,
+                5,
+                scripts=("deskloop/sla.js",),
+            )
+        )

@@ -246,9 +246,14 @@ def stop_all(*, ticket: Ticket, at: dt.datetime) -> None:
 
 
 def refresh_sla_due_at(ticket: Ticket) -> None:
-    """``Ticket.sla_due_at`` = the earliest deadline of the running (not stopped, not paused) clocks."""
-    running = SlaTarget.objects.filter(ticket=ticket, stopped_at__isnull=True, due_at__isnull=False)
-    due = running.order_by("due_at").values_list("due_at", flat=True).first()
-    if due != ticket.sla_due_at:
-        ticket.sla_due_at = due
-        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due)
+    """``Ticket.sla_due_at`` = the earliest deadline of the running (not stopped, not paused) clocks;
+    ``Ticket.sla_paused``: some clock waits (pending, on hold) and none runs."""
+    open_clocks = list(
+        SlaTarget.objects.filter(ticket=ticket, stopped_at__isnull=True).values_list("due_at", "paused_at")
+    )
+    deadlines = [due for due, _paused in open_clocks if due is not None]
+    due = min(deadlines) if deadlines else None
+    paused = due is None and any(paused_at is not None for _due, paused_at in open_clocks)
+    if (due, paused) != (ticket.sla_due_at, ticket.sla_paused):
+        ticket.sla_due_at, ticket.sla_paused = due, paused
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due, sla_paused=paused)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from deskloop.core import outbox
@@ -62,16 +62,19 @@ def sweep(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE) -> in
 
 def _record(due: QuerySet[SlaTarget], kind: _Kind, now: dt.datetime, batch_size: int) -> int:
     total = 0
+    after: tuple[dt.datetime, int] | None = None
     while True:
+        # Keyset over (due_at, id): a warned clock stays in the running index, and starting each batch from the
+        # index's beginning again read every row warned so far (quadratic; BENCHMARKS.md, "SLA sweep").
+        batch = due if after is None else due.filter(Q(due_at__gt=after[0]) | Q(due_at=after[0], pk__gt=after[1]))
         with transaction.atomic():
-            claimed = _claim(due, kind, batch_size)
+            claimed = _claim(batch, kind, batch_size)
             if not claimed:
                 return total
             SlaTarget.objects.filter(pk__in=[row["pk"] for row in claimed]).update(**{kind.stamp: now})
             _announce(claimed, kind)
         total += len(claimed)
-        if len(claimed) < batch_size:
-            return total
+        after = (claimed[-1]["due_at"], claimed[-1]["pk"])
 
 
 def _claim(due: QuerySet[SlaTarget], kind: _Kind, batch_size: int) -> list[dict[str, Any]]:

@@ -181,6 +181,8 @@ class Ticket(WorkspaceOwned):
     # The earliest deadline among the ticket's running SLA targets; null when none runs or all are paused. The
     # inbox counts down to it and sorts by it; service_levels keeps it current.
     sla_due_at = models.DateTimeField(null=True, blank=True)
+    # SLA clocks are waiting while the ticket is pending or on hold: the inbox says "paused" instead of a time.
+    sla_paused = models.BooleanField(default=False)
     # Times a solved or closed ticket was opened again (the reopen rate of the agent performance report).
     reopen_count = models.PositiveIntegerField(default=0)
 

@@ -3,8 +3,6 @@ announced as ``ticket.sla_warning`` / ``ticket.sla_breached`` (which webhooks de
 
 from __future__ import annotations
 
-import datetime as dt
-
 import time_machine
 
 from deskloop.conftest import Cast
