@@ -13,7 +13,7 @@ from deskloop.accounts.models import Agent
 from deskloop.core.when import moment
 from deskloop.service_levels.models import SlaMetric, SlaTarget
 from deskloop.tickets.models import Ticket
-from deskloop.tickets.sla_badge import SlaBadge, sla_badge, sla_clock
+from deskloop.tickets.sla_badge import NO_SLA, SlaBadge, sla_badge, sla_clock
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,7 @@ def clock_lines(targets: list[SlaTarget]) -> list[ClockLine]:
         if target.stopped_at is not None:
             outcome = "missed" if target.breached_at else "met"
             text = _("missed") if target.breached_at else _("met")
-            lines.append(
-                ClockLine(label, policy, SlaBadge("", "", ""), outcome, f"{text} · {moment(target.stopped_at).text}")
-            )
+            lines.append(ClockLine(label, policy, NO_SLA, outcome, f"{text} · {moment(target.stopped_at).text}"))
         else:
             badge = sla_badge(target.due_at, target.paused_at is not None, now)
             lines.append(ClockLine(label, policy, badge, "", moment(target.due_at).exact if target.due_at else ""))

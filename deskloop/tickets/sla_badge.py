@@ -20,6 +20,9 @@ class SlaBadge:
     text: str
 
 
+NO_SLA = SlaBadge("", "", "")
+
+
 def clock_text(seconds: int) -> str:
     """1:05:09 under a day, "2 d 3 h" from a day on (the same as sla.js)."""
     seconds = abs(seconds)
@@ -39,7 +42,7 @@ def breached_template() -> str:
 
 def sla_badge(due_at: dt.datetime | None, paused: bool, now: dt.datetime) -> SlaBadge:
     if due_at is None:
-        return SlaBadge("paused", "", _("SLA paused")) if paused else SlaBadge("", "", "")
+        return SlaBadge("paused", "", _("SLA paused")) if paused else NO_SLA
     seconds = int((due_at - now).total_seconds())
     if seconds > 0:
         return SlaBadge("running", due_at.isoformat(), left_template() % {"time": clock_text(seconds)})

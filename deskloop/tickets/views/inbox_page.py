@@ -39,7 +39,7 @@ from deskloop.tickets.inbox_links import ShownLink, inbox_links_for
 from deskloop.tickets.models import Channel, Priority, ProductArea, SavedView, Status, StatusCategory, Tag, Ticket
 from deskloop.tickets.queries import spam_filter_verdicts
 from deskloop.tickets.services.saved_views import visible_saved_views
-from deskloop.tickets.sla_badge import SlaBadge, SlaClock, sla_badge, sla_clock
+from deskloop.tickets.sla_badge import NO_SLA, SlaBadge, SlaClock, sla_badge, sla_clock
 from deskloop.tickets.views.ticket_page import spam_verdict_text
 
 PAGE_SIZE = 50
@@ -294,7 +294,7 @@ class InboxRow:
     # In the Spam view: why the spam filter put the ticket there ("" when an agent did).
     spam_reason: str = ""
     # Time left to the ticket's earliest SLA deadline, breached, or paused (sla.js counts it down).
-    sla: SlaBadge = SlaBadge("", "", "")
+    sla: SlaBadge = NO_SLA
 
 
 def inbox_rows(
