@@ -67,6 +67,9 @@ class SlaTarget(WorkspaceOwned):
     policy = models.ForeignKey(SlaPolicy, on_delete=models.SET_NULL, null=True, related_name="targets")
     metric = models.CharField(max_length=20, choices=SlaMetric.choices)
     started_at = models.DateTimeField()
+    # The policy's target when the clock started, in business minutes: a later edit of the policy leaves running
+    # clocks as they were promised, and a re-picked policy knows how much of the old target was used.
+    target_minutes = models.PositiveIntegerField(default=0)
     # Null while paused (the ticket is pending or on hold).
     due_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)

@@ -181,6 +181,8 @@ class Ticket(WorkspaceOwned):
     # The earliest deadline among the ticket's running SLA targets; null when none runs or all are paused. The
     # inbox counts down to it and sorts by it; service_levels keeps it current.
     sla_due_at = models.DateTimeField(null=True, blank=True)
+    # SLA clocks are waiting while the ticket is pending or on hold: the inbox says "paused" instead of a time.
+    sla_paused = models.BooleanField(default=False)
     # Times a solved or closed ticket was opened again (the reopen rate of the agent performance report).
     reopen_count = models.PositiveIntegerField(default=0)
 
@@ -328,6 +330,9 @@ class EventKind(models.TextChoices):
     DELETED = "deleted", _("Deleted")
     RESTORED = "restored", _("Restored")
     MACRO_APPLIED = "macro_applied", _("Macro applied")
+    # Written by service_levels' sweep; new_value: {"metric", "due_at", "policy"}.
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
 
 
 class TicketEvent(WorkspaceOwned):

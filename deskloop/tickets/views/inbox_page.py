@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -38,6 +39,7 @@ from deskloop.tickets.inbox_links import ShownLink, inbox_links_for
 from deskloop.tickets.models import Channel, Priority, ProductArea, SavedView, Status, StatusCategory, Tag, Ticket
 from deskloop.tickets.queries import spam_filter_verdicts
 from deskloop.tickets.services.saved_views import visible_saved_views
+from deskloop.tickets.sla_badge import NO_SLA, SlaBadge, SlaClock, sla_badge, sla_clock
 from deskloop.tickets.views.ticket_page import spam_verdict_text
 
 PAGE_SIZE = 50
@@ -291,6 +293,8 @@ class InboxRow:
     select_label: str
     # In the Spam view: why the spam filter put the ticket there ("" when an agent did).
     spam_reason: str = ""
+    # Time left to the ticket's earliest SLA deadline, breached, or paused (sla.js counts it down).
+    sla: SlaBadge = NO_SLA
 
 
 def inbox_rows(
@@ -301,6 +305,7 @@ def inbox_rows(
     verdicts = spam_verdicts or {}
     priority_labels = {value: str(label) for value, label in Priority.choices}
     rows = []
+    now = timezone.now()
     for ticket in tickets:
         # The agent's time zone and language are active for the request (AgentLocaleMiddleware).
         updated = moment(ticket.updated_at)
@@ -327,6 +332,7 @@ def inbox_rows(
                 updated_short=updated.text,
                 select_label=_("Select ticket #%(number)s") % {"number": ticket.number},
                 spam_reason=_spam_reason(verdicts.get(ticket.pk)),
+                sla=sla_badge(ticket.sla_due_at, ticket.sla_paused, now),
             )
         )
     return rows
@@ -349,6 +355,10 @@ class InboxPage:
     chips: list[FilterChip]
     title: str
     saved_view: SavedView | None = None
+
+    @property
+    def sla_clock(self) -> SlaClock:
+        return sla_clock(timezone.now())
 
     @property
     def next_querystring(self) -> str:
