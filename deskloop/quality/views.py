@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deskloop.accounts.access import AgentRequest, agent_view
@@ -81,7 +82,10 @@ def draw_sample(request: AgentRequest) -> HttpResponse:
         return redirect("quality:mine")
     with refusal() as refused:
         added = sampling.propose_sample(workspace=request.agent.workspace, week=week)
-        messages.success(request, _("%(count)s conversations proposed.") % {"count": added})
+        messages.success(
+            request,
+            ngettext("%(count)s conversation proposed.", "%(count)s conversations proposed.", added) % {"count": added},
+        )
         return redirect(f"{reverse('quality:queue')}?week={week.isoformat()}")
     return refused.redirect(request, "quality:queue")
 
