@@ -34,6 +34,19 @@ class CriterionForm(forms.Form):
     weight = forms.IntegerField(label=_("Weight"), min_value=1, max_value=WEIGHT_MAX, initial=1)
 
 
+class RangeForm(forms.Form):
+    """The per-agent scores' date range, from the URL (bookmarkable); both days included."""
+
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError(_("“From” is after “To”."))
+        return data
+
+
 def rating_field_name(criterion: ScorecardCriterion) -> str:
     return f"criterion_{criterion.pk}"
 

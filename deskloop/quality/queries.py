@@ -4,6 +4,7 @@ an agent may see, one agent's own reviews, and the per-agent averages the agent 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Avg, Count, QuerySet
 from django.http import Http404
@@ -71,6 +72,21 @@ def quality_by_agent(
         .values_list("agent_id", "mean", "n")
     )
     return {agent_id: (round(float(mean), 1), n) for agent_id, mean, n in rows}
+
+
+@dataclass(frozen=True)
+class AgentScore:
+    agent: Agent
+    mean: float
+    reviews: int
+
+
+def agent_scores(workspace_id: int, since: dt.date, until: dt.date) -> list[AgentScore]:
+    """``quality_by_agent`` with the agents, by name."""
+    figures = quality_by_agent(workspace_id, since, until)
+    agents = Agent.objects.filter(workspace_id=workspace_id, pk__in=figures).select_related("user")
+    rows = [AgentScore(agent=a, mean=figures[a.pk][0], reviews=figures[a.pk][1]) for a in agents]
+    return sorted(rows, key=lambda row: row.agent.name.lower())
 
 
 def reviews_for_agent(

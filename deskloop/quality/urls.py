@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("draw/", views.draw_sample, name="draw"),
     path("mine/", views.mine, name="mine"),
+    path("agents/", views.by_agent, name="agents"),
     path("tickets/<int:number>/review/", views.review, name="review"),
     path("settings/", views.settings, name="settings"),
     path("settings/criteria/", views.criterion_add, name="criterion_add"),

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,7 +18,7 @@ from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES, ALL_ROLES, WRITER_ROLES, Agent, Role
 from deskloop.core.refusals import refusal
 from deskloop.quality import queries, sampling
-from deskloop.quality.forms import CriterionForm, ScorecardForm
+from deskloop.quality.forms import CriterionForm, RangeForm, ScorecardForm
 from deskloop.quality.models import ScorecardCriterion
 from deskloop.quality.services import (
     CriterionValues,
@@ -31,7 +32,7 @@ from deskloop.quality.services import (
     update_criterion,
 )
 from deskloop.quality.ticket_panel import review_form_for
-from deskloop.quality.weeks import monday_of
+from deskloop.quality.weeks import monday_of, zone_of
 from deskloop.tickets.queries import get_ticket_for_agent
 
 
@@ -68,6 +69,26 @@ def queue(request: AgentRequest) -> HttpResponse:
         "error": error,
     }
     return render(request, "quality/queue.html", context, status=400 if error else 200)
+
+
+# The per-agent scores show the last 30 days unless the URL says otherwise.
+DEFAULT_RANGE_DAYS = 30
+
+
+@agent_view(roles=ALL_ROLES, description="Quality per agent over a date range (reviewers); others go to their own")
+@require_GET
+def by_agent(request: AgentRequest) -> HttpResponse:
+    agent = request.agent
+    if not queries.may_review(agent):
+        return redirect("quality:mine")
+    today = timezone.now().astimezone(zone_of(agent.workspace.time_zone)).date()
+    form = RangeForm(request.GET)
+    valid = form.is_valid()
+    since = (valid and form.cleaned_data["since"]) or today - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    until = (valid and form.cleaned_data["until"]) or today
+    rows = queries.agent_scores(agent.workspace_id, since, until)
+    context = {"form": form, "since": since, "until": until, "rows": rows}
+    return render(request, "quality/agents.html", context, status=200 if valid else 400)
 
 
 @agent_view(roles=WRITER_ROLES, description="Draw a week's sample of conversations to review (reviewers)")

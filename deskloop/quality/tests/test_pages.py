@@ -163,3 +163,28 @@ def test_a_bad_week_in_the_url_is_a_clear_400(acme: Cast) -> None:
     response = signed_in_client(acme.admin).get("/quality/", {"week": "last-tuesday"})
     assert response.status_code == 400
     assert "“last-tuesday” is not a date (YYYY-MM-DD)." in response.content.decode()
+
+
+def test_scores_by_agent_take_their_range_from_the_url(acme: Cast) -> None:
+    _scorecard, criteria = scorecard_with_criteria(acme)
+    at = dt.datetime(2026, 11, 4, 10, tzinfo=UTC)
+    admin = signed_in_client(acme.admin)
+    for day, rating in ((5, "4"), (6, "2")):
+        ticket = solved_conversation(acme, acme.agent, replied_at=at, solved_at=at)
+        with time_machine.travel(dt.datetime(2026, 11, day, 12, tzinfo=UTC), tick=False):
+            admin.post(
+                f"/quality/tickets/{ticket.number}/review/",
+                {"agent": acme.agent.pk, **_ratings(criteria, rating, rating, rating)},
+            )
+    with time_machine.travel(dt.datetime(2026, 11, 6, 18, tzinfo=UTC), tick=False):
+        both = admin.get("/quality/agents/").content.decode()
+    assert (
+        f'<tr data-agent-score="{acme.agent.pk}"><td>Maria Agent</td><td class="num">75.0%</td><td class="num">2</td>'
+        in both
+    )
+    first = admin.get("/quality/agents/", {"since": "2026-11-05", "until": "2026-11-05"}).content.decode()
+    assert '<td class="num">100.0%</td><td class="num">1</td>' in first
+    backwards = admin.get("/quality/agents/", {"since": "2026-11-06", "until": "2026-11-05"})
+    assert backwards.status_code == 400
+    assert "“From” is after “To”." in backwards.content.decode()
+    assert signed_in_client(acme.agent).get("/quality/agents/")["Location"] == "/quality/mine/"

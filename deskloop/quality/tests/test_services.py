@@ -241,3 +241,20 @@ def test_quality_by_agent_averages_the_reviews_written_in_the_range(acme: Cast) 
     assert queries.quality_by_agent(acme.workspace.pk, since, since + dt.timedelta(seconds=1)) == {
         acme.agent.pk: (100.0, 1)
     }
+
+
+def test_the_sample_week_runs_monday_to_sunday_in_the_workspaces_time_zone(acme: Cast) -> None:
+    """Madrid is UTC+1 in November: Sunday 23:30 there is 22:30 UTC (this week); Monday 00:30 there is Sunday 23:30
+    UTC (next week), and Monday 00:30 UTC of 2 November is Monday 01:30 there (this week)."""
+    acme.workspace.time_zone = "Europe/Madrid"
+    acme.workspace.save(update_fields=["time_zone"])
+    scorecard_with_criteria(acme, sample_size=10)
+    inside_late = dt.datetime(2026, 11, 8, 22, 30, tzinfo=UTC)
+    outside = dt.datetime(2026, 11, 8, 23, 30, tzinfo=UTC)
+    inside_early = dt.datetime(2026, 11, 2, 0, 30, tzinfo=UTC)
+    before = dt.datetime(2026, 11, 1, 22, 59, tzinfo=UTC)  # Sunday 23:59 in Madrid: the week before
+    made = {
+        name: solved_conversation(acme, acme.agent, replied_at=at, solved_at=at).pk
+        for name, at in (("late", inside_late), ("outside", outside), ("early", inside_early), ("before", before))
+    }
+    assert sampling.candidates(acme.workspace, MONDAY) == {acme.agent.pk: sorted([made["late"], made["early"]])}
