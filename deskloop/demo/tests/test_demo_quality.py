@@ -31,7 +31,9 @@ def test_the_demo_has_six_weeks_of_reviewed_samples_and_work_waiting(db: None) -
         assert all(0 <= mean <= 100 and n > 0 for mean, n in figures.values())
         owner = Agent.objects.get(workspace=workspace, role="owner")
         queue = signed_in_client(owner).get("/quality/")
-        reviewed = Agent.objects.get(pk=reviews.values_list("agent_id", flat=True).first())
+        first = reviews.order_by("id").first()
+        assert first is not None
+        reviewed = first.agent
         mine = signed_in_client(reviewed).get("/quality/mine/")
     assert queue.status_code == 200
     assert "data-proposed-ticket" in queue.content.decode()
