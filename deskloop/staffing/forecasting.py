@@ -114,10 +114,24 @@ class _Days:
 
 
 def _days_before(series: HourlySeries, origin: dt.datetime) -> _Days:
+    """The whole days before the origin; the origin's own day too when its weekday never has volume after then.
+
+    A history that ends at 21:05 of a centre open until 21:05 holds that whole day, so it counts (its hours from
+    the origin on are never read).
+    """
     first = series.start.date()
-    day_count = max(0, (origin.date() - first).days)
-    flat = series.window(dt.datetime.combine(first, dt.time()), day_count * HOURS_PER_DAY)
-    matrix = flat.reshape(day_count, HOURS_PER_DAY)
+    day_count = (origin.date() - first).days
+    if day_count < 0:
+        return _Days(first=first, matrix=np.zeros((0, HOURS_PER_DAY)), totals=np.zeros(0))
+    flat = series.window(dt.datetime.combine(first, dt.time()), (day_count + 1) * HOURS_PER_DAY)
+    matrix = flat.reshape(day_count + 1, HOURS_PER_DAY)
+    matrix[-1, origin.hour :] = 0
+    whole = _Days(first=first, matrix=matrix[:-1], totals=matrix[:-1].sum(axis=1))
+    if origin.hour == 0:
+        return whole
+    same_weekday = whole.open_days(origin.weekday(), limit=PROFILE_DAYS)
+    if not same_weekday or whole.matrix[same_weekday][:, origin.hour :].any():
+        return whole
     return _Days(first=first, matrix=matrix, totals=matrix.sum(axis=1))
 
 

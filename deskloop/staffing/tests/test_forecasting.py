@@ -98,3 +98,13 @@ def test_an_origin_inside_a_day_forecasts_from_that_hour() -> None:
     whole_day = forecast(series, dt.datetime(2003, 7, 21), 24)
     from_noon = forecast(series, dt.datetime(2003, 7, 21, 12), 12)
     assert from_noon.tolist() == whole_day[12:].tolist()
+
+
+def test_a_history_ending_after_closing_time_counts_its_last_day() -> None:
+    series = bank_calls()
+    # The file ends at Thursday 21 August 21:05: from 22:00 on, Thursday is a whole day of history, so the
+    # forecast from there equals the one made at midnight.
+    from_end = forecast(series, series.end, 26)
+    from_midnight = forecast(series, dt.datetime(2003, 8, 22), 24)
+    assert from_end[:2].tolist() == [0.0, 0.0]
+    assert from_end[2:].tolist() == from_midnight.tolist()
