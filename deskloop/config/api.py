@@ -14,6 +14,7 @@ from deskloop.knowledge.api_deflection import router as deflection_router
 from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router
 from deskloop.quality.api import router as quality_router
 from deskloop.revenue.api import router as revenue_router
+from deskloop.staffing.api import router as staffing_router
 from deskloop.surveys.api import router as surveys_router
 from deskloop.tickets.api import router as tickets_router
 from deskloop.tickets.api_custom_fields import router as custom_fields_router
@@ -50,3 +51,4 @@ api.add_router("", revenue_router)
 api.add_router("", surveys_router)
 api.add_router("", classification_router)
 api.add_router("", quality_router)
+api.add_router("", staffing_router)
