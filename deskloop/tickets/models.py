@@ -318,6 +318,8 @@ class EventKind(models.TextChoices):
     DELETED = "deleted", _("Deleted")
     RESTORED = "restored", _("Restored")
     MACRO_APPLIED = "macro_applied", _("Macro applied")
+    # An automation rule ran on the ticket (applied, skipped, loop cut or failed): new_value says which and why.
+    AUTOMATION = "automation", _("Automation ran")
 
 
 class TicketEvent(WorkspaceOwned):
@@ -390,6 +392,7 @@ class Notification(WorkspaceOwned):
     class Kind(models.TextChoices):
         MENTION = "mention", _("Mention")
         ASSIGNMENT = "assignment", _("Assignment")
+        AUTOMATION = "automation", _("Automation")
 
     agent = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -423,6 +426,11 @@ class Notification(WorkspaceOwned):
         if self.kind == self.Kind.MENTION and {"number", "author"} <= params.keys():
             return gettext("%(author)s mentioned you on #%(number)s") % {
                 "author": params["author"],
+                "number": params["number"],
+            }
+        if self.kind == self.Kind.AUTOMATION and {"number", "rule"} <= params.keys():
+            return gettext("Automation “%(rule)s” asks you to look at #%(number)s") % {
+                "rule": params["rule"],
                 "number": params["number"],
             }
         return self.text
