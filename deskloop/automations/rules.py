@@ -195,7 +195,7 @@ class ActionType:
     values: Any
 
 
-def _endpoint_reference() -> Reference:
+def endpoint_reference() -> Reference:
     from deskloop.webhooks.models import Endpoint
 
     return Reference(Endpoint, ("url", "description"), nullable=False, extra=lambda _ws: Q(is_active=True))
@@ -310,7 +310,7 @@ def clean_action(workspace_id: int, row: Mapping[str, Any]) -> dict[str, Any]:
             "text": _clean_long(row.get("text"), limit=EMAIL_BODY_MAX),
         }
     if spec.values == "endpoint":
-        return {"type": kind, "value": resolve_reference(_endpoint_reference(), workspace_id, raw, field="actions")}
+        return {"type": kind, "value": resolve_reference(endpoint_reference(), workspace_id, raw, field="actions")}
     return {"type": kind, "value": _clean_choice(spec.values, raw, field="actions")}
 
 
@@ -334,13 +334,17 @@ def clean_time_condition(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def clean_all(
-    workspace_id: int, conditions: Iterable[Mapping[str, Any]], actions: Iterable[Mapping[str, Any]]
+    workspace_id: int,
+    conditions: Iterable[Mapping[str, Any]],
+    actions: Iterable[Mapping[str, Any]],
+    *,
+    require_actions: bool = True,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     cleaned_conditions = [clean_condition(workspace_id, row) for row in conditions]
     cleaned_actions = [clean_action(workspace_id, row) for row in actions]
     if len(cleaned_conditions) > MAX_CONDITIONS:
         raise _field_error("conditions", _("At most %(max)d conditions.") % {"max": MAX_CONDITIONS})
-    if not cleaned_actions:
+    if require_actions and not cleaned_actions:
         raise _field_error("actions", _("Add at least one action."))
     if len(cleaned_actions) > MAX_ACTIONS:
         raise _field_error("actions", _("At most %(max)d actions.") % {"max": MAX_ACTIONS})

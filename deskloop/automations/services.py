@@ -52,8 +52,9 @@ class CleanRule:
     is_active: bool
 
 
-def clean_draft(workspace_id: int, draft: RuleDraft) -> CleanRule:
-    """``draft`` checked and with its references resolved in the workspace; ValidationFailed naming the field."""
+def clean_draft(workspace_id: int, draft: RuleDraft, *, for_preview: bool = False) -> CleanRule:
+    """``draft`` checked and with its references resolved in the workspace; ValidationFailed naming the field.
+    A dry run (``for_preview``) needs no actions yet."""
     name = " ".join((draft.name or "").split())
     if not name:
         raise ValidationFailed(_("Give the rule a name."), field="name")
@@ -75,7 +76,7 @@ def clean_draft(workspace_id: int, draft: RuleDraft) -> CleanRule:
         events = [value for value in TriggerEvent.values if value in chosen]
     else:
         time_condition = rules.clean_time_condition(draft.time_condition)
-    conditions, actions = rules.clean_all(workspace_id, draft.conditions, draft.actions)
+    conditions, actions = rules.clean_all(workspace_id, draft.conditions, draft.actions, require_actions=not for_preview)
     return CleanRule(name, draft.kind, events, time_condition, draft.match, conditions, actions, draft.is_active)
 
 
