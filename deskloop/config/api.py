@@ -3,6 +3,7 @@
 from deskloop.accounts.api import ApiTokenAuth
 from deskloop.accounts.api import router as accounts_router
 from deskloop.accounts.api_people import router as people_router
+from deskloop.automations.api import router as automations_router
 from deskloop.classification.api import router as classification_router
 from deskloop.core.api_input import StorableInputParser
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
@@ -52,3 +53,4 @@ api.add_router("", surveys_router)
 api.add_router("", classification_router)
 api.add_router("", quality_router)
 api.add_router("", staffing_router)
+api.add_router("", automations_router)

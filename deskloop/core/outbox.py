@@ -20,6 +20,8 @@ from deskloop.core.plain_sql import insert_row
 Consumer = Callable[[OutboxEvent], None]
 _consumers: list[Consumer] = []
 _writing_history: ContextVar[bool] = ContextVar("deskloop_outbox_writing_history", default=False)
+# Keys every event published inside ``carrying`` gets in its payload (which automation rules caused it).
+_carried: ContextVar[dict[str, Any] | None] = ContextVar("deskloop_outbox_carried", default=None)
 
 
 def register_consumer(consumer: Consumer) -> None:
@@ -28,7 +30,7 @@ def register_consumer(consumer: Consumer) -> None:
 
 
 def publish(*, workspace_id: int, name: str, payload: dict[str, Any]) -> OutboxEvent:
-    event = OutboxEvent(workspace_id=workspace_id, name=name, payload=payload)
+    event = OutboxEvent(workspace_id=workspace_id, name=name, payload=_with_carried(payload))
     insert_row(event)  # every write publishes: the INSERT built once, not compiled by the ORM each time
     _dispatch_after_commit(event.pk)
     return event
@@ -37,7 +39,7 @@ def publish(*, workspace_id: int, name: str, payload: dict[str, Any]) -> OutboxE
 def publish_many(*, workspace_id: int, events: list[tuple[str, dict[str, Any]]]) -> list[OutboxEvent]:
     """Several (name, payload) events of one write in one INSERT; consumers get them in this order."""
     rows = OutboxEvent.objects.bulk_create(
-        [OutboxEvent(workspace_id=workspace_id, name=name, payload=payload) for name, payload in events]
+        [OutboxEvent(workspace_id=workspace_id, name=name, payload=_with_carried(payload)) for name, payload in events]
     )
     ids: list[int] = []
     for row in rows:
@@ -50,6 +52,24 @@ def publish_many(*, workspace_id: int, events: list[tuple[str, dict[str, Any]]])
         # One task for the lot: a bulk change would otherwise queue a task row per event (BENCHMARKS.md).
         _dispatch_many_after_commit(ids)
     return rows
+
+
+def _with_carried(payload: dict[str, Any]) -> dict[str, Any]:
+    carried = _carried.get()
+    return {**payload, **carried} if carried else payload
+
+
+@contextmanager
+def carrying(extra: dict[str, Any]) -> Iterator[None]:
+    """Events published within this block carry ``extra`` in their payload. An automation rule's actions publish
+    the events of the changes they make with the chain of rules that caused them (``automation_chain``), so a
+    consumer can tell an event a rule caused from one a person caused, and rules cannot trigger each other forever.
+    The writing services need not know: the chain rides along whatever they publish."""
+    token = _carried.set({**(_carried.get() or {}), **extra})
+    try:
+        yield
+    finally:
+        _carried.reset(token)
 
 
 @contextmanager

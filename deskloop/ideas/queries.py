@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import Segment
-from deskloop.ideas.models import Idea, IdeaSegmentValue
+from deskloop.ideas.models import Idea, IdeaSegmentValue, IdeaTicket
 from deskloop.ideas.services.values import TRENDING_DAYS as TRENDING_DAYS
 from deskloop.ideas.services.values import ensure_segment_values
 from deskloop.tickets.inbox import descendant_area_ids
@@ -241,3 +241,12 @@ def _decimal(value: Any) -> Decimal:
     if not number.is_finite():
         raise ValueError("decimal key")
     return number
+
+
+def linked_ticket_ids(*, workspace_id: int, idea_id: int) -> list[int]:
+    """The conversations linked to an idea (automation rules on ``idea.status_changed`` act on them)."""
+    return list(
+        IdeaTicket.objects.filter(workspace_id=workspace_id, idea_id=idea_id)
+        .order_by("ticket_id")
+        .values_list("ticket_id", flat=True)
+    )

@@ -333,6 +333,8 @@ class EventKind(models.TextChoices):
     # Written by service_levels' sweep; new_value: {"metric", "due_at", "policy"}.
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACHED = "sla_breached", _("SLA breached")
+    # An automation rule ran on the ticket (applied, skipped, loop cut or failed): new_value says which and why.
+    AUTOMATION = "automation", _("Automation ran")
 
 
 class TicketEvent(WorkspaceOwned):
@@ -405,6 +407,7 @@ class Notification(WorkspaceOwned):
     class Kind(models.TextChoices):
         MENTION = "mention", _("Mention")
         ASSIGNMENT = "assignment", _("Assignment")
+        AUTOMATION = "automation", _("Automation")
 
     agent = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -438,6 +441,11 @@ class Notification(WorkspaceOwned):
         if self.kind == self.Kind.MENTION and {"number", "author"} <= params.keys():
             return gettext("%(author)s mentioned you on #%(number)s") % {
                 "author": params["author"],
+                "number": params["number"],
+            }
+        if self.kind == self.Kind.AUTOMATION and {"number", "rule"} <= params.keys():
+            return gettext("Automation “%(rule)s” asks you to look at #%(number)s") % {
+                "rule": params["rule"],
                 "number": params["number"],
             }
         return self.text

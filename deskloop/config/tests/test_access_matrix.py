@@ -161,6 +161,7 @@ def _samples(cast: Cast) -> dict[str, Any]:
 
     samples.update(_survey_samples(cast))
     samples.update(_quality_samples(cast))
+    samples.update(_automation_samples(cast))
     samples["confirmation_id"] = EmailConfirmation.objects.create(
         workspace=cast.workspace,
         secret_hash=f"matrix-{cast.workspace.slug}",
@@ -169,6 +170,25 @@ def _samples(cast: Cast) -> dict[str, Any]:
         expires_at=timezone.now() + dt.timedelta(minutes=15),
     ).public_id
     return samples
+
+
+def _automation_samples(cast: Cast) -> dict[str, Any]:
+    """An automation rule of ``cast``'s workspace that has run once (Umbrella's carries the marker in its name and
+    its run log), so the rule, builder and run log pages of each workspace have something to show, or to leak."""
+    from deskloop.automations.engine import run_rule
+    from deskloop.automations.services import RuleDraft, create_rule
+
+    marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else "Acme"
+    rule = create_rule(
+        actor=cast.admin,
+        draft=RuleDraft(
+            name=f"{marker} rule",
+            events=["ticket.created"],
+            actions=[{"type": "add_note", "text": f"{marker} note"}],
+        ),
+    )
+    run_rule(rule=rule, ticket_id=cast.ticket.pk, event_name="ticket.created", cycle="matrix")
+    return {"rule_id": rule.pk}
 
 
 def _ideas_samples(cast: Cast) -> dict[str, Any]:
@@ -326,6 +346,7 @@ def _url(route: Route, values: dict[str, Any]) -> str:
 def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     ws = world.umbrella.workspace
     from deskloop.accounts.models import Agent, Invitation
+    from deskloop.automations.models import AutomationRule
     from deskloop.ideas.models import Idea, IdeaBoard, IdeaComment, IdeaSubscription, IdeaVote
     from deskloop.knowledge.models import Article, ArticleRevision, ArticleTranslation, HelpCenter, KnowledgeCategory
     from deskloop.quality.models import Review, ReviewAssignment, Scorecard, ScorecardCriterion
@@ -370,6 +391,7 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
         rows(ScorecardCriterion, "name", "weight", "is_archived"),
         rows(Review, "score", "comment", "agent_id"),
         rows(ReviewAssignment, "review_id"),
+        rows(AutomationRule, "name", "is_active", "conditions", "actions", "created_by_id"),
     )
 
 

@@ -100,3 +100,21 @@ def _create(event: OutboxEvent, ticket: Ticket, recipients: list[tuple[Agent, di
             row.text = row.message
         rows.append(row)
     Notification.objects.bulk_create(rows, ignore_conflicts=True)  # ignore: the consumer ran for this event before
+
+
+def notify_for_automation(*, ticket: Ticket, agents: list[Agent], rule_name: str) -> None:
+    """An automation rule's "notify agent" action: an in-app notification naming the rule (no outbox event: the
+    rule's run is the one event, and it runs once)."""
+    rows = []
+    for agent in agents:
+        row = Notification(
+            workspace_id=ticket.workspace_id,
+            agent=agent,
+            kind=Notification.Kind.AUTOMATION,
+            ticket=ticket,
+            params={"number": ticket.number, "rule": rule_name},
+        )
+        with translation.override(settings.LANGUAGE_CODE):
+            row.text = row.message
+        rows.append(row)
+    Notification.objects.bulk_create(rows)

@@ -280,10 +280,25 @@ def describe_events(
         elif kind == EventKind.MACRO_APPLIED:
             name = new.get("name", "") if isinstance(new, dict) else new
             text = _("applied the macro “%(macro)s”") % {"macro": name}
+        elif kind == EventKind.AUTOMATION and isinstance(new, dict):
+            text = automation_text(new)
         else:
             text = str(EventKind(kind).label) if kind in EventKind.values else kind
         entries.append(HistoryEntry(event=event, actor=_actor(event), text=text))
     return entries
+
+
+def automation_text(run: dict[str, Any]) -> str:
+    """An automation rule's run (``EventKind.AUTOMATION``): the rule, and what it did or why it did not."""
+    outcome = run.get("outcome")
+    values = {"rule": run.get("rule", ""), "detail": run.get("detail", "")}
+    if outcome == "applied":
+        return _("Automation “%(rule)s”: %(detail)s") % values
+    if outcome == "loop_cut":
+        return _("Automation “%(rule)s” stopped to prevent a loop: %(detail)s") % values
+    if outcome == "skipped":
+        return _("Automation “%(rule)s” skipped: %(detail)s") % values
+    return _("Automation “%(rule)s” failed: %(detail)s") % values
 
 
 def spam_verdict_text(verdict: dict[str, Any]) -> str:
