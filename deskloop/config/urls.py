@@ -19,6 +19,7 @@ urlpatterns = [
     path("knowledge/", include("deskloop.knowledge.urls")),
     path("revenue/", include("deskloop.revenue.urls")),
     path("insights/", include("deskloop.insights.urls")),
+    path("reports/", include("deskloop.reports.urls")),
     path("help/<slug:workspace_slug>/", include("deskloop.knowledge.helpcenter.urls")),
     path("", include("deskloop.accounts.urls")),
     path("", include("deskloop.customers.urls")),
