@@ -20,7 +20,7 @@ from deskloop.core.csv_export import spreadsheet_safe
 from deskloop.reports.filters import BadFilter, ReportFilters, local_midnight, tickets_q
 from deskloop.service_levels.models import SlaMetric, SlaPolicy, SlaTarget
 from deskloop.surveys.models import SurveyKind, SurveyResponse
-from deskloop.tickets.models import DONE_CATEGORIES, Message, MessageKind, Tag, Ticket
+from deskloop.tickets.models import DONE_CATEGORIES, Message, MessageKind, StatusCategory, Tag, Ticket
 
 INTERVALS = ("day", "week", "month")
 # What a number counted, beyond the report's filters. "backlog" is about now: it ignores the date range.
@@ -60,6 +60,7 @@ class Drill:
     sla_outcome: str = ""
     policy: int | None = None
     replied_by: int | None = None
+    status_category: str = ""
 
     def params(self) -> dict[str, str]:
         values: dict[str, object] = {
@@ -71,6 +72,7 @@ class Drill:
             "sla_outcome": self.sla_outcome,
             "policy": self.policy,
             "replied_by": self.replied_by,
+            "status_category": self.status_category,
         }
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
@@ -110,7 +112,7 @@ def _number(params: Mapping[str, str], name: str) -> int | None:
 
 def parse_drill(filters: ReportFilters, params: Mapping[str, str]) -> Drill:
     """The drill-down part of a URL (``metric``, ``interval`` + ``bucket``, ``age``, ``sla_metric``,
-    ``sla_outcome``, ``policy``, ``replied_by``); ids of another workspace are refused like unknown ones."""
+    ``sla_outcome``, ``policy``, ``replied_by``, ``status_category``); ids of another workspace are refused like unknown ones."""
     metric = _word(params, "metric", METRICS, "created")
     interval = _word(params, "interval", INTERVALS, "day")
     bucket = None
@@ -136,6 +138,7 @@ def parse_drill(filters: ReportFilters, params: Mapping[str, str]) -> Drill:
         sla_outcome=_word(params, "sla_outcome", SLA_OUTCOMES),
         policy=policy,
         replied_by=replied_by,
+        status_category=_word(params, "status_category", tuple(StatusCategory.values)),
     )
 
 
@@ -169,7 +172,8 @@ def metric_q(metric: str) -> Q:
         "backlog": ~Q(status__category__in=DONE_CATEGORIES),
         "responded": Q(first_response_at__isnull=False),
         "unanswered": Q(first_response_at__isnull=True),
-        "reopened": Q(reopen_count__gt=0),
+        # Of the solved tickets, those opened again at least once: the reopen rate's numerator.
+        "reopened": Q(status__category__in=DONE_CATEGORIES, reopen_count__gt=0),
     }.get(metric, Q())
 
 
@@ -182,6 +186,8 @@ def drilled_tickets(filters: ReportFilters, drill: Drill, *, now: dt.datetime | 
         found = found.filter(created_at__gte=start, created_at__lt=end)
     if drill.age:
         found = found.filter(age_q(drill.age, now or timezone.now()))
+    if drill.status_category:
+        found = found.filter(status__category=drill.status_category)
     if drill.metric == "sla":
         targets = SlaTarget.objects.filter(ticket_id=OuterRef("pk"), workspace_id=filters.workspace_id)
         targets = targets.filter(sla_outcome_q(drill.sla_outcome))
@@ -206,7 +212,7 @@ def drilled_tickets(filters: ReportFilters, drill: Drill, *, now: dt.datetime | 
 def for_listing(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related(
         "status", "assignee__user", "team", "organization", "product_area", "requester"
-    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")), "requester__emails")
 
 
 CSV_HEADER = (

@@ -1,7 +1,6 @@
 """The manager's reports (HTML) and the tickets behind each of their numbers, with the CSV export of those tickets.
 
-Who may read them: owners, admins and viewers (a read-only seat a manager who does not answer tickets is given);
-agents and light agents get 403 (docs/architecture.md, "Reports"). Views only parse the URL, call one query and
+Who may read them: owners, admins and viewers (``reports.access``). Views only parse the URL, call one query and
 render; a bad filter is a 400 page with the filter form still showing what was asked.
 """
 
@@ -22,8 +21,57 @@ from deskloop.reports.access import REPORT_ROLES
 from deskloop.reports.drilldown import csv_rows, drilled_tickets, for_listing, parse_drill
 from deskloop.reports.filters import parse_filters
 from deskloop.reports.form import filter_form
+from deskloop.reports.pages import REPORTS
+from deskloop.reports.sections import option_links, parse_options, report_sections
 
 PAGE_SIZE = 50
+
+
+@agent_view(roles=REPORT_ROLES, description="The reports' index: each report with the filters of the URL")
+@require_GET
+def index(request: AgentRequest) -> HttpResponse:
+    workspace = request.agent.workspace
+    with refusal() as refused:
+        filters = parse_filters(workspace, request.GET)
+        return render(
+            request,
+            "reports/index.html",
+            {"filters": filters, "reports": REPORTS, "form": filter_form(workspace.pk, filters)},
+        )
+    context = {"error": refused.message, "reports": REPORTS, "form": filter_form(workspace.pk, None, asked=request.GET)}
+    return render(request, "reports/index.html", context, status=refused.status)
+
+
+@agent_view(roles=REPORT_ROLES, description="One report: its chart and table, each number linking to its tickets")
+@require_GET
+def report(request: AgentRequest, report: str) -> HttpResponse:
+    workspace = request.agent.workspace
+    context: dict[str, Any] = {
+        "report": report,
+        "title": REPORTS[report],
+        "reports": REPORTS,
+    }
+    with refusal() as refused:
+        filters = parse_filters(workspace, request.GET)
+        options = parse_options(report, request.GET)
+        sections = report_sections(report, filters, options)
+        form = filter_form(workspace.pk, filters, keep=options)
+        return render(
+            request,
+            "reports/report.html",
+            {
+                **context,
+                "filters": filters,
+                "options": options,
+                "option_links": option_links(report, filters, options),
+                "sections": sections,
+                "form": form,
+            },
+        )
+    form = filter_form(workspace.pk, None, asked=request.GET)
+    return render(
+        request, "reports/report.html", {**context, "error": refused.message, "form": form}, status=refused.status
+    )
 
 
 @agent_view(roles=REPORT_ROLES, description="The tickets behind a number of a report")
