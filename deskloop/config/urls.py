@@ -22,6 +22,7 @@ urlpatterns = [
     path("insights/", include("deskloop.insights.urls")),
     path("quality/", include("deskloop.quality.urls")),
     path("staffing/", include("deskloop.staffing.urls")),
+    path("reports/", include("deskloop.reports.urls")),
     path("help/<slug:workspace_slug>/", include("deskloop.knowledge.helpcenter.urls")),
     path("", include("deskloop.accounts.urls")),
     path("", include("deskloop.customers.urls")),

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from deskloop.core.csv_export import spreadsheet_safe
 from deskloop.core.errors import ValidationFailed
 from deskloop.knowledge.deflection_report import (
     ARMS,
@@ -153,11 +154,6 @@ CSV_HEADER = (
 )
 
 
-def _cell(value: str) -> str:
-    """Customers typed these: a leading formula character would run as a formula in a spreadsheet."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def csv_rows(sessions: QuerySet[RequestSession]) -> Iterator[list[str]]:
     """One row per session, read in chunks (with its steps) so an export of any size stays in bounded memory."""
     yield list(CSV_HEADER)
@@ -181,7 +177,7 @@ def csv_rows(sessions: QuerySet[RequestSession]) -> Iterator[list[str]]:
             session.outcome_at.isoformat() if session.outcome_at else "",
             str(session.contact_id or ""),
             str(session.ticket.number) if session.ticket else "",
-            _cell(" | ".join(searches)),
+            spreadsheet_safe(" | ".join(searches)),
             " ".join(str(pk) for pk in suggested),
             articles(RequestEventKind.ARTICLE_OPENED),
             articles(RequestEventKind.SOLVED),

@@ -7,8 +7,6 @@ URL, so a report is a bookmark.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ALL_ROLES
+from deskloop.core.csv_export import streamed_csv
 from deskloop.core.refusals import refusal
 from deskloop.knowledge.deflection_report import ReportRange, deflection_report, parse_range
 from deskloop.knowledge.deflection_sessions import (
@@ -98,22 +97,11 @@ def sessions(request: AgentRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    """A file-like object for csv.writer that hands each line back instead of keeping it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @agent_view(roles=ALL_ROLES, description="CSV of the request sessions behind a number of the deflection report")
 @require_GET
 def sessions_csv(request: AgentRequest) -> HttpResponse | StreamingHttpResponse:
     with refusal() as refused:
         wanted = _filter(request)
-        writer = csv.writer(_Echo())
-        lines: Iterator[str] = (writer.writerow(row) for row in csv_rows(filtered_sessions(wanted)))
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="request-sessions-{stamp}.csv"'
-        return response
+        return streamed_csv(csv_rows(filtered_sessions(wanted)), filename=f"request-sessions-{stamp}.csv")
     return HttpResponse(refused.message, status=refused.status, content_type="text/plain; charset=utf-8")
