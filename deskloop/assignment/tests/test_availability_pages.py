@@ -97,7 +97,8 @@ def test_an_admin_routes_a_team_and_sets_an_agents_shifts(acme: Cast) -> None:
     office = BusinessCalendar.objects.create(workspace=acme.workspace, name="Office", time_zone="Europe/Berlin")
     client = signed_in_client(acme.admin)
     page = client.get("/settings/routing/").content.decode()
-    assert '<tr data-team="Support">' in page and '<tr data-agent="Maria Agent">' in page
+    assert '<tr data-team="Support">' in page
+    assert '<tr data-agent="Maria Agent">' in page
     prefix = f"team{acme.support.pk}"
     response = client.post(
         f"/settings/routing/teams/{acme.support.pk}/",
