@@ -30,7 +30,9 @@ class AgentSchedule(WorkspaceOwned):
     # The agent's shifts; null = always on shift.
     calendar = models.ForeignKey(
         "calendars.BusinessCalendar",
-        on_delete=models.SET_NULL,
+        # A calendar in use cannot be deleted (calendars.services says so): silently making agents "always on
+        # shift" would route tickets to people at night.
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="agent_schedules",

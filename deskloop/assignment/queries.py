@@ -231,3 +231,14 @@ def get_team_for_routing(actor: Agent, team_id: int) -> Team:
 
 def teams_with_routing(workspace_id: int) -> QuerySet[Team]:
     return Team.objects.filter(workspace_id=workspace_id).prefetch_related("members").order_by("name", "id")
+
+
+def get_agent_for_routing(actor: Agent, agent_id: int) -> Agent:
+    agent = Agent.objects.select_related("user").filter(pk=agent_id, workspace_id=actor.workspace_id).first()
+    if agent is None:
+        raise Http404
+    return agent
+
+
+def is_on_shift(schedule: AgentSchedule, now: dt.datetime) -> bool:
+    return is_open(shift_schedule(schedule), now)
