@@ -13,6 +13,7 @@ from deskloop.knowledge.api import router as knowledge_router
 from deskloop.knowledge.api_deflection import router as deflection_router
 from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router
 from deskloop.revenue.api import router as revenue_router
+from deskloop.service_levels.api import router as sla_router
 from deskloop.surveys.api import router as surveys_router
 from deskloop.tickets.api import router as tickets_router
 from deskloop.tickets.api_custom_fields import router as custom_fields_router
@@ -48,3 +49,4 @@ api.add_router("", ideas_router)
 api.add_router("", revenue_router)
 api.add_router("", surveys_router)
 api.add_router("", classification_router)
+api.add_router("", sla_router)
