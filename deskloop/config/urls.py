@@ -11,6 +11,7 @@ urlpatterns = [
     path("settings/", include("deskloop.accounts.urls_settings")),
     path("settings/", include("deskloop.tickets.urls_admin")),
     path("settings/webhooks/", include("deskloop.webhooks.urls")),
+    path("settings/sla/", include("deskloop.service_levels.urls")),
     path("settings/", include("deskloop.knowledge.urls_settings")),
     path("settings/", include("deskloop.ideas.urls_settings")),
     path("ideas/", include("deskloop.ideas.urls")),

@@ -128,6 +128,11 @@ def _samples(cast: Cast) -> dict[str, Any]:
     )
     samples["endpoint_id"] = endpoint.pk
     samples["delivery_id"] = delivery.pk
+    from deskloop.service_levels.models import SlaPolicy
+
+    samples["policy_id"] = SlaPolicy.objects.create(
+        workspace=cast.workspace, name=f"SLA {cast.workspace.slug}", first_response_minutes=60
+    ).pk
     from deskloop.channels.email.models import Mailbox
     from deskloop.channels.email.pipeline import ingest_raw
 
@@ -311,6 +316,7 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     from deskloop.ideas.models import Idea, IdeaBoard, IdeaComment, IdeaSubscription, IdeaVote
     from deskloop.knowledge.models import Article, ArticleRevision, ArticleTranslation, HelpCenter, KnowledgeCategory
     from deskloop.revenue.models import ChurnRecord, Deal, LostReason, RevenueSettings
+    from deskloop.service_levels.models import SlaPolicy
     from deskloop.surveys.models import Survey, SurveyResponse
     from deskloop.tickets.models import CustomField, Macro, Message, SavedView, Ticket
     from deskloop.webhooks.models import Endpoint
@@ -347,6 +353,7 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
         rows(RevenueSettings, "target_industries"),
         rows(Survey, "name", "question", "is_active", "min_days_between"),
         rows(SurveyResponse, "score", "comment", "idea_vote_id"),
+        rows(SlaPolicy, "name", "conditions", "first_response_minutes", "is_active"),
     )
 
 
