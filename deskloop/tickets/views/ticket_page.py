@@ -290,7 +290,11 @@ def describe_events(
 
 def _sla_event_text(kind: str, detail: dict[str, Any]) -> str:
     """The sweep's entries (service_levels writes them; the metric names are its SlaMetric labels)."""
-    metrics = {"first_response": _("First response"), "next_response": _("Next response"), "resolution": _("Resolution")}
+    metrics = {
+        "first_response": _("First response"),
+        "next_response": _("Next response"),
+        "resolution": _("Resolution"),
+    }
     metric = metrics.get(str(detail.get("metric")), str(detail.get("metric")))
     policy = detail.get("policy") or {}
     values = {"metric": metric, "policy": policy.get("name", "") if isinstance(policy, dict) else ""}
