@@ -28,13 +28,13 @@ def _moments(ticket: Ticket) -> list[tuple[dt.datetime, int, int, dict[str, Any]
     messages = Message.objects.filter(ticket=ticket, kind=MessageKind.REPLY).values(
         "pk", "created_at", "author_agent_id", "author_contact_id"
     )
-    for row in messages:
-        moments.append((row["created_at"], _MESSAGE, row["pk"], row))
+    for message in messages:
+        moments.append((message["created_at"], _MESSAGE, message["pk"], dict(message)))
     changes = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.FIELD_CHANGED, field="status").values(
         "pk", "created_at", "old_value", "new_value"
     )
-    for row in changes:
-        moments.append((row["created_at"], _STATUS, row["pk"], row))
+    for change in changes:
+        moments.append((change["created_at"], _STATUS, change["pk"], dict(change)))
     return sorted(moments, key=lambda moment: moment[:3])
 
 

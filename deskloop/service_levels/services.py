@@ -139,11 +139,10 @@ def _checked(actor: Agent, values: PolicyValues) -> PolicyValues:
         raise ValidationFailed(
             _("The name is too long (at most %(max)d characters).") % {"max": NAME_MAX}, field="name"
         )
-    targets = {
-        key: _clean_minutes(getattr(values, key), key, MAX_TARGET_MINUTES)
-        for key in ("first_response_minutes", "next_response_minutes", "resolution_minutes")
-    }
-    if all(value is None for value in targets.values()):
+    first = _clean_minutes(values.first_response_minutes, "first_response_minutes", MAX_TARGET_MINUTES)
+    following = _clean_minutes(values.next_response_minutes, "next_response_minutes", MAX_TARGET_MINUTES)
+    resolution = _clean_minutes(values.resolution_minutes, "resolution_minutes", MAX_TARGET_MINUTES)
+    if first is None and following is None and resolution is None:
         raise ValidationFailed(_("Set at least one target."), field="first_response_minutes")
     warn = _clean_minutes(values.warn_before_minutes, "warn_before_minutes", MAX_WARN_MINUTES, allow_zero=True)
     if (
@@ -160,7 +159,9 @@ def _checked(actor: Agent, values: PolicyValues) -> PolicyValues:
         conditions=clean_conditions(workspace_id, values.conditions),
         warn_before_minutes=warn or 0,
         override_organization_ids=overrides,
-        **targets,
+        first_response_minutes=first,
+        next_response_minutes=following,
+        resolution_minutes=resolution,
     )
 
 
