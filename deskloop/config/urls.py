@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings/calendars/", include("deskloop.calendars.urls")),
     path("settings/routing/", include("deskloop.assignment.urls_settings")),
     path("", include("deskloop.assignment.urls")),
+    path("settings/sla/", include("deskloop.service_levels.urls")),
     path("settings/", include("deskloop.knowledge.urls_settings")),
     path("settings/", include("deskloop.ideas.urls_settings")),
     path("ideas/", include("deskloop.ideas.urls")),

@@ -37,6 +37,7 @@ from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, 
 from deskloop.demo.pm import seed_product_management
 from deskloop.demo.quality import seed_quality
 from deskloop.demo.revenue import seed_revenue
+from deskloop.demo.service_levels import seed_service_levels
 from deskloop.demo.surveys import seed_surveys
 from deskloop.knowledge.models import HelpCenter
 from deskloop.tickets.models import (
@@ -139,6 +140,7 @@ def seed_demo(
         seed_ideas_portal(workspace=cast.workspace, product_manager=_dispatcher(cast))
         seed_revenue(workspace=cast.workspace, areas=cast.areas, now=now)
         seed_calendars_assignment(agents=cast.agents, teams=cast.teams, admin=_dispatcher(cast), now=now)
+        seed_service_levels(workspace=cast.workspace, admin=_dispatcher(cast))
         _settle(cast, now=now)
         _give_widget_secret(cast.workspace)
         # After the tickets (submitted sessions are their requesters') and after the help center's articles.

@@ -30,3 +30,20 @@ class ServiceLevelsConfig(AppConfig):
                 scripts=("deskloop/sla.js",),
             )
         )
+
+        from django.utils.translation import gettext_lazy as _
+
+        from deskloop.accounts.access import Capability
+        from deskloop.accounts.settings_screens import Screen, SettingsGroup, register_screen
+
+        register_screen(
+            Screen(
+                "service_levels:policies",
+                _("SLA policies"),
+                _("Response and resolution targets in business hours, per plan, priority or organization."),
+                SettingsGroup.TICKETS,
+                Capability.ADMIN,
+                ("service_levels:",),
+                40,
+            )
+        )

@@ -124,7 +124,10 @@ def follow_status(*, ticket: Ticket, category: str, at: dt.datetime) -> None:
     elif category in PAUSING:
         for target in targets:
             if target.paused_at is None and target.due_at is not None:
-                target.remaining_business_minutes = _minutes_left(target, _schedule(target, ticket.workspace_id), at)
+                _note_late(target, at)
+                # An overdue clock waits with nothing left: it is breached again the moment it resumes.
+                left = _minutes_left(target, _schedule(target, ticket.workspace_id), at)
+                target.remaining_business_minutes = max(left, 0)
                 target.paused_at, target.due_at = at, None
                 target.save(update_fields=_TIMING_FIELDS)
     else:
@@ -167,15 +170,20 @@ def _minutes_left(target: SlaTarget, schedule: Schedule, at: dt.datetime) -> int
     return -business_minutes_between(schedule, target.due_at, at)
 
 
+def _note_late(target: SlaTarget, at: dt.datetime) -> None:
+    """A deadline that passed before the sweep saw it is recorded as breached at the deadline, so achievement is
+    right without waiting for a sweep (no warning or breach event then: the moment to act on it is over)."""
+    if target.due_at is not None and target.due_at <= at and target.breached_at is None:
+        target.breached_at = target.due_at
+
+
 def _stop(targets: list[SlaTarget], *, at: dt.datetime, metrics: tuple[str, ...]) -> None:
-    """Stop the clocks of ``metrics``. A deadline that passed before the sweep saw it is recorded as breached at the
-    deadline (achievement is then right without waiting for a sweep). A stopped resolution clock keeps the
-    minutes it had left, for a reopen to resume from."""
+    """Stop the clocks of ``metrics``. A stopped resolution clock keeps the minutes it had left, for a reopen to
+    resume from."""
     for target in targets:
         if target.metric not in metrics or target.stopped_at is not None:
             continue
-        if target.due_at is not None and target.due_at <= at and target.breached_at is None:
-            target.breached_at = target.due_at
+        _note_late(target, at)
         if target.metric == SlaMetric.RESOLUTION:
             left = _minutes_left(target, _schedule(target, target.workspace_id), at)
             target.remaining_business_minutes = max(left, 0)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.http import Http404
+
+from deskloop.accounts.models import Agent
 from deskloop.calendars.business_time import Schedule
 from deskloop.calendars.queries import default_schedule
 from deskloop.service_levels.models import SlaOrganizationOverride, SlaPolicy, SlaTarget
@@ -87,3 +90,24 @@ def targets_of(ticket: Ticket) -> list[SlaTarget]:
 
 def policies(workspace_id: int) -> list[SlaPolicy]:
     return list(SlaPolicy.objects.filter(workspace_id=workspace_id).select_related("calendar"))
+
+
+def get_policy_for_agent(agent: Agent, policy_id: int) -> SlaPolicy:
+    """The policy in the agent's workspace, or 404 (another workspace's id reads as not found)."""
+    policy = SlaPolicy.objects.filter(workspace_id=agent.workspace_id, pk=policy_id).select_related("calendar").first()
+    if policy is None:
+        raise Http404("No such SLA policy")
+    return policy
+
+
+def override_organization_ids(policy: SlaPolicy) -> list[int]:
+    return sorted(policy.organization_overrides.values_list("organization_id", flat=True))
+
+
+def policies_with_overrides(workspace_id: int) -> list[SlaPolicy]:
+    """The policies in the order they are tried, with their calendar and the organizations they always apply to."""
+    return list(
+        SlaPolicy.objects.filter(workspace_id=workspace_id)
+        .select_related("calendar")
+        .prefetch_related("organization_overrides__organization")
+    )

@@ -81,11 +81,8 @@ def _claim(due: QuerySet[SlaTarget], kind: _Kind, batch_size: int) -> list[dict[
     rows = due.filter(**{f"{kind.stamp}__isnull": True}).order_by("due_at", "id")
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
-    return list(
-        rows.values(
-            "pk", "workspace_id", "ticket_id", "ticket__number", "metric", "due_at", "policy_id", "policy__name"
-        )[:batch_size]
-    )
+    fields = ("pk", "workspace_id", "ticket_id", "ticket__number", "metric", "due_at", "policy_id", "policy__name")
+    return [dict(row) for row in rows.values(*fields)[:batch_size]]
 
 
 def _announce(claimed: list[dict[str, Any]], kind: _Kind) -> None:

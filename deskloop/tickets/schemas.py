@@ -92,6 +92,10 @@ class TicketOut(Schema):
     closed_at: dt.datetime | None
     last_customer_message_at: dt.datetime | None
     due_at: dt.datetime | None
+    sla_due_at: dt.datetime | None = Field(
+        None, description="The earliest deadline of the ticket's running SLA clocks (null: none runs, or paused)."
+    )
+    sla_paused: bool = Field(False, description="SLA clocks wait while the ticket is pending or on hold.")
 
     @staticmethod
     def resolve_tags(obj: Ticket) -> list[str]:

@@ -128,6 +128,11 @@ def _samples(cast: Cast) -> dict[str, Any]:
     )
     samples["endpoint_id"] = endpoint.pk
     samples["delivery_id"] = delivery.pk
+    from deskloop.service_levels.models import SlaPolicy
+
+    samples["policy_id"] = SlaPolicy.objects.create(
+        workspace=cast.workspace, name=f"SLA {cast.workspace.slug}", first_response_minutes=60
+    ).pk
     from deskloop.channels.email.models import Mailbox
     from deskloop.channels.email.pipeline import ingest_raw
 
@@ -375,6 +380,7 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     from deskloop.knowledge.models import Article, ArticleRevision, ArticleTranslation, HelpCenter, KnowledgeCategory
     from deskloop.quality.models import Review, ReviewAssignment, Scorecard, ScorecardCriterion
     from deskloop.revenue.models import ChurnRecord, Deal, LostReason, RevenueSettings
+    from deskloop.service_levels.models import SlaPolicy
     from deskloop.surveys.models import Survey, SurveyResponse
     from deskloop.tickets.models import CustomField, Macro, Message, SavedView, Ticket
     from deskloop.webhooks.models import Endpoint
@@ -420,6 +426,7 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
         rows(Holiday, "date", "name"),
         rows(AgentSchedule, "calendar_id", "capacity", "availability"),
         rows(TeamRouting, "mode", "reassign_after_minutes", "last_assigned_agent_id"),
+        rows(SlaPolicy, "name", "conditions", "first_response_minutes", "is_active"),
     )
 
 

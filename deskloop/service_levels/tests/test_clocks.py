@@ -204,3 +204,38 @@ def test_an_organization_override_beats_the_conditions_and_other_tickets_get_non
     # Globex's plan is "Pro", not "Enterprise": the override alone gives it the policy.
     assert clock(covered, "first_response").due_at == utc(27, 8, 15)
     assert (SlaTarget.objects.filter(ticket=other).count(), reloaded(other).sla_due_at) == (0, None)
+
+
+def test_an_overdue_ticket_set_pending_waits_with_nothing_left_and_replays_the_same(acme: Cast) -> None:
+    from deskloop.service_levels.replay import replay_clocks
+
+    SlaPolicy.objects.create(workspace=acme.workspace, name="Hour", first_response_minutes=60, resolution_minutes=90)
+    dispatched()
+    ticket = open_at(acme, utc(27, 8))
+    pending = default_status(acme.workspace.pk, StatusCategory.PENDING)
+    opened = default_status(acme.workspace.pk, StatusCategory.OPEN)
+    with time_machine.travel(utc(27, 10), tick=False):  # both deadlines passed
+        add_agent_reply(ticket=ticket, agent=acme.agent, body_text="Late, which file?", status=pending)
+        dispatched()
+    with time_machine.travel(utc(27, 12), tick=False):
+        update_ticket(ticket=ticket, changes=TicketChanges(status=opened), agent=acme.agent)
+        dispatched()
+    resolution = clock(ticket, "resolution")
+    assert (resolution.remaining_business_minutes, resolution.due_at, resolution.paused_at) == (None, utc(27, 12), None)
+    assert clock(ticket, "first_response").breached_at == utc(27, 9)
+    live = list(
+        SlaTarget.objects.filter(ticket=ticket)
+        .order_by("metric")
+        .values_list(
+            "metric", "started_at", "due_at", "paused_at", "stopped_at", "breached_at", "remaining_business_minutes"
+        )
+    )
+    replay_clocks(ticket=Ticket.objects.select_related("status", "organization").get(pk=ticket.pk))
+    replayed = list(
+        SlaTarget.objects.filter(ticket=ticket)
+        .order_by("metric")
+        .values_list(
+            "metric", "started_at", "due_at", "paused_at", "stopped_at", "breached_at", "remaining_business_minutes"
+        )
+    )
+    assert replayed == live

@@ -62,3 +62,17 @@ def test_met_paused_and_other_workspaces_clocks_are_left_alone(acme: Cast, umbre
 def test_the_sweep_runs_every_minute_from_the_scheduler() -> None:
     job = next(job for job in registered_jobs() if job.name == "sla_sweep")
     assert job.every_seconds == 60
+
+
+def test_the_ticket_history_says_what_was_warned_and_breached(acme: Cast) -> None:
+    from deskloop.conftest import signed_in_client
+
+    SlaPolicy.objects.create(workspace=acme.workspace, name="Gold", first_response_minutes=60, warn_before_minutes=15)
+    dispatched()
+    ticket = open_at(acme, utc(27, 8))
+    sweep(now=utc(27, 8, 50))
+    sweep(now=utc(27, 9, 5))
+    with time_machine.travel(utc(27, 9, 6), tick=False):
+        html = signed_in_client(acme.agent).get(f"/tickets/{ticket.number}/").content.decode()
+    assert "SLA warning: First response is due soon (Gold)" in html
+    assert "SLA breached: First response is overdue (Gold)" in html

@@ -282,6 +282,8 @@ def describe_events(
             text = _("applied the macro “%(macro)s”") % {"macro": name}
         elif kind == EventKind.AUTOMATION and isinstance(new, dict):
             text = automation_text(new)
+        elif kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED) and isinstance(new, dict):
+            text = _sla_event_text(kind, new)
         else:
             text = str(EventKind(kind).label) if kind in EventKind.values else kind
         entries.append(HistoryEntry(event=event, actor=_actor(event), text=text))
@@ -299,6 +301,19 @@ def automation_text(run: dict[str, Any]) -> str:
     if outcome == "skipped":
         return _("Automation “%(rule)s” skipped: %(detail)s") % values
     return _("Automation “%(rule)s” failed: %(detail)s") % values
+def _sla_event_text(kind: str, detail: dict[str, Any]) -> str:
+    """The sweep's entries (service_levels writes them; the metric names are its SlaMetric labels)."""
+    metrics = {
+        "first_response": _("First response"),
+        "next_response": _("Next response"),
+        "resolution": _("Resolution"),
+    }
+    metric = metrics.get(str(detail.get("metric")), str(detail.get("metric")))
+    policy = detail.get("policy") or {}
+    values = {"metric": metric, "policy": policy.get("name", "") if isinstance(policy, dict) else ""}
+    if kind == EventKind.SLA_WARNING:
+        return _("SLA warning: %(metric)s is due soon (%(policy)s)") % values
+    return _("SLA breached: %(metric)s is overdue (%(policy)s)") % values
 
 
 def spam_verdict_text(verdict: dict[str, Any]) -> str:
