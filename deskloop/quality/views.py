@@ -18,8 +18,8 @@ from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES, ALL_ROLES, WRITER_ROLES, Agent, Role
 from deskloop.core.refusals import refusal
 from deskloop.quality import queries, sampling
-from deskloop.quality.forms import CriterionForm, RangeForm, ScorecardForm
-from deskloop.quality.models import ScorecardCriterion
+from deskloop.quality.forms import NOT_APPLICABLE, CriterionForm, RangeForm, ReviewForm, ScorecardForm
+from deskloop.quality.models import Review, ScorecardCriterion
 from deskloop.quality.services import (
     CriterionValues,
     ReviewValues,
@@ -30,6 +30,7 @@ from deskloop.quality.services import (
     scorecard_of,
     submit_review,
     update_criterion,
+    update_review,
 )
 from deskloop.quality.ticket_panel import review_form_for
 from deskloop.quality.weeks import monday_of, zone_of
@@ -141,6 +142,39 @@ def review(request: AgentRequest, number: int) -> HttpResponse:
         status = 422
     context = {"ticket": ticket, "form": form, "reviews": queries.reviews_of_ticket(agent, ticket.pk)}
     return render(request, "quality/review.html", context, status=status)
+
+
+def _edit_form(review: Review, data: QueryDict | None) -> ReviewForm:
+    """The reviewer's form to correct their review, filled with its ratings (criteria of the scorecard as it is)."""
+    given = {score.criterion_id: score.rating for score in review.scores.all()}
+    initial: dict[str, object] = {"comment": review.comment}
+    for criterion_id, rating in given.items():
+        initial[f"criterion_{criterion_id}"] = NOT_APPLICABLE if rating is None else str(rating)
+    criteria = queries.live_criteria(review.workspace_id)
+    return ReviewForm(data, initial=initial, criteria=criteria, agent_choices=None)
+
+
+@agent_view(roles=WRITER_ROLES, description="One review: its ratings; its reviewer may correct it")
+@require_http_methods(["GET", "POST"])
+def review_detail(request: AgentRequest, review_id: int) -> HttpResponse:
+    agent = request.agent
+    review = queries.get_review_for_agent(agent, review_id)
+    may_edit = review.reviewer_id == agent.pk and queries.may_review(agent)
+    form = _edit_form(review, request.POST or None) if may_edit else None
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            context = {"review": review, "refused": _("Only the reviewer who wrote a review can change it.")}
+            return render(request, "quality/review_detail.html", context, status=403)
+        if form.is_valid():
+            with refusal(form):
+                update_review(
+                    reviewer=agent, review=review, ratings=form.ratings(), comment=form.cleaned_data["comment"]
+                )
+                messages.success(request, _("Review saved."))
+                return redirect("quality:review_detail", review_id=review.pk)
+        status = 400
+    return render(request, "quality/review_detail.html", {"review": review, "form": form}, status=status)
 
 
 @agent_view(roles=ALL_ROLES, description="My reviews: the reviews of the agent's own conversations")
