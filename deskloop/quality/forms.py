@@ -63,12 +63,16 @@ class ReviewForm(forms.Form):
         self,
         *args: Any,
         criteria: list[ScorecardCriterion],
-        agent_choices: list[tuple[int, str]],
+        agent_choices: list[tuple[int, str]] | None,
         **kwargs: Any,
     ) -> None:
+        """``agent_choices`` None: the agent is not chosen (a review being corrected keeps its agent)."""
         super().__init__(*args, **kwargs)
         self.criteria = criteria
-        self.fields["agent"].choices = agent_choices  # type: ignore[attr-defined]
+        if agent_choices is None:
+            del self.fields["agent"]
+        else:
+            self.fields["agent"].choices = agent_choices  # type: ignore[attr-defined]
         choices = [
             ("", _("Choose…")),
             *((str(r.value), r.label) for r in Rating),
@@ -78,7 +82,9 @@ class ReviewForm(forms.Form):
             field = forms.ChoiceField(label=criterion.name, choices=choices, help_text=criterion.description)
             self.fields[rating_field_name(criterion)] = field
         # The comment last, after the ratings.
-        self.order_fields(["agent", *(rating_field_name(c) for c in criteria), "comment"])
+        self.order_fields(
+            [*(["agent"] if "agent" in self.fields else []), *map(rating_field_name, criteria), "comment"]
+        )
 
     def ratings(self) -> dict[int, int | None]:
         """Criterion id -> rating or None (not applicable), from valid data."""

@@ -74,6 +74,8 @@ class Review(WorkspaceOwned):
     score = models.PositiveSmallIntegerField()
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when its reviewer changed it.
+    updated_at = models.DateTimeField(null=True, blank=True)
     # The Monday (workspace time zone) of the week the review counts for: its sample's week, else the week it was
     # written in.
     week = models.DateField()

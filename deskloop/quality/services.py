@@ -34,6 +34,7 @@ from deskloop.tickets.models import Message, MessageKind, Ticket
 
 SCORECARD_ADMINS_ONLY = gettext_noop("Only admins and owners can change the scorecard.")
 REVIEWERS_ONLY = gettext_noop("Only reviewers can review conversations.")
+OWN_REVIEWS_ONLY = gettext_noop("Only the reviewer who wrote a review can change it.")
 NAME_MAX = 100
 DESCRIPTION_MAX = 500
 COMMENT_MAX = 5000
@@ -236,20 +237,37 @@ def _check_reviewable(reviewer: Agent, ticket: Ticket, agent: Agent) -> Scorecar
     return scorecard
 
 
+def _scored(
+    scorecard: Scorecard, ratings: Mapping[int, int | None], comment: str
+) -> tuple[list[tuple[ScorecardCriterion, int | None]], int, str]:
+    """The ratings checked against the scorecard's criteria, the score they make, and the cleaned comment."""
+    criteria = list(ScorecardCriterion.objects.filter(scorecard=scorecard, is_archived=False))
+    if not criteria:
+        raise ValidationFailed(_("The scorecard has no criteria yet: an admin adds them in the quality settings."))
+    rated = _checked_ratings(criteria, ratings)
+    score = weighted_score((rating, criterion.weight) for criterion, rating in rated)
+    if score is None:
+        raise ValidationFailed(_("Rate at least one criterion."), field="ratings")
+    cleaned = (comment or "").strip()
+    if len(cleaned) > COMMENT_MAX:
+        raise ValidationFailed(_("The comment is too long."), field="comment")
+    return rated, score, cleaned
+
+
+def _score_rows(review: Review, rated: list[tuple[ScorecardCriterion, int | None]]) -> list[ReviewScore]:
+    return [
+        ReviewScore(
+            workspace_id=review.workspace_id, review=review, criterion=criterion, rating=rating, weight=criterion.weight
+        )
+        for criterion, rating in rated
+    ]
+
+
 def submit_review(*, reviewer: Agent, ticket: Ticket, values: ReviewValues) -> Review:
     """Score ``values.agent``'s part in the conversation. Counts for the week of the sample that proposed it, else
     the week it is written in; fills that sample's row."""
     scorecard = _check_reviewable(reviewer, ticket, values.agent)
-    criteria = list(ScorecardCriterion.objects.filter(scorecard=scorecard, is_archived=False))
-    if not criteria:
-        raise ValidationFailed(_("The scorecard has no criteria yet: an admin adds them in the quality settings."))
-    rated = _checked_ratings(criteria, values.ratings)
-    score = weighted_score((rating, criterion.weight) for criterion, rating in rated)
-    if score is None:
-        raise ValidationFailed(_("Rate at least one criterion."), field="ratings")
-    comment = (values.comment or "").strip()
-    if len(comment) > COMMENT_MAX:
-        raise ValidationFailed(_("The comment is too long."), field="comment")
+    rated, score, comment = _scored(scorecard, values.ratings, values.comment)
     if Review.objects.filter(ticket=ticket, reviewer=reviewer).exists():
         raise Conflict(_("You have already reviewed this conversation."))
     now = timezone.now()
@@ -273,16 +291,7 @@ def submit_review(*, reviewer: Agent, ticket: Ticket, values: ReviewValues) -> R
                 created_at=now,
                 week=week,
             )
-            ReviewScore.objects.bulk_create(
-                ReviewScore(
-                    workspace_id=ticket.workspace_id,
-                    review=review,
-                    criterion=criterion,
-                    rating=rating,
-                    weight=criterion.weight,
-                )
-                for criterion, rating in rated
-            )
+            ReviewScore.objects.bulk_create(_score_rows(review, rated))
             if proposed is not None:
                 proposed.review, proposed.reviewer = review, reviewer
                 proposed.save(update_fields=["review", "reviewer"])
@@ -290,3 +299,23 @@ def submit_review(*, reviewer: Agent, ticket: Ticket, values: ReviewValues) -> R
         # Two submits of one reviewer at once: the unique constraint lets one through.
         raise Conflict(_("You have already reviewed this conversation.")) from error
     return review
+
+
+def update_review(*, reviewer: Agent, review: Review, ratings: Mapping[int, int | None], comment: str) -> Review:
+    """The reviewer corrects their own review: it is scored again on the scorecard as it is now (its criteria and
+    weights), since a changed review is a new judgement. It keeps its agent, week and date."""
+    if review.workspace_id != reviewer.workspace_id:
+        raise NotFound(_("Review not found."))
+    scorecard = Scorecard.objects.filter(workspace_id=reviewer.workspace_id).first()
+    if not is_reviewer(reviewer, scorecard) or review.reviewer_id != reviewer.pk:
+        raise PermissionDenied(_(OWN_REVIEWS_ONLY))
+    if scorecard is None or not scorecard.is_active:
+        raise ValidationFailed(_("Quality reviews are switched off in this workspace."))
+    rated, score, cleaned = _scored(scorecard, ratings, comment)
+    with transaction.atomic():
+        locked = Review.objects.select_for_update().get(pk=review.pk)
+        ReviewScore.objects.filter(review=locked).delete()
+        ReviewScore.objects.bulk_create(_score_rows(locked, rated))
+        locked.score, locked.comment, locked.updated_at = score, cleaned, timezone.now()
+        locked.save(update_fields=["score", "comment", "updated_at"])
+    return locked

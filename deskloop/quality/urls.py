@@ -10,6 +10,7 @@ urlpatterns = [
     path("mine/", views.mine, name="mine"),
     path("agents/", views.by_agent, name="agents"),
     path("tickets/<int:number>/review/", views.review, name="review"),
+    path("reviews/<int:review_id>/", views.review_detail, name="review_detail"),
     path("settings/", views.settings, name="settings"),
     path("settings/criteria/", views.criterion_add, name="criterion_add"),
     path("settings/criteria/<int:criterion_id>/", views.criterion, name="criterion"),

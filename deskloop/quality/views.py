@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,8 +18,8 @@ from deskloop.accounts.access import AgentRequest, agent_view
 from deskloop.accounts.models import ADMIN_ROLES, ALL_ROLES, WRITER_ROLES, Agent, Role
 from deskloop.core.refusals import refusal
 from deskloop.quality import queries, sampling
-from deskloop.quality.forms import CriterionForm, RangeForm, ScorecardForm
-from deskloop.quality.models import ScorecardCriterion
+from deskloop.quality.forms import NOT_APPLICABLE, CriterionForm, RangeForm, ReviewForm, ScorecardForm
+from deskloop.quality.models import Review, ScorecardCriterion
 from deskloop.quality.services import (
     CriterionValues,
     ReviewValues,
@@ -30,6 +30,7 @@ from deskloop.quality.services import (
     scorecard_of,
     submit_review,
     update_criterion,
+    update_review,
 )
 from deskloop.quality.ticket_panel import review_form_for
 from deskloop.quality.weeks import monday_of, zone_of
@@ -124,23 +125,60 @@ def review(request: AgentRequest, number: int) -> HttpResponse:
             return redirect("tickets:detail", number=ticket.number)
         return render(request, "quality/review.html", {"ticket": ticket, "refused": True}, status=403)
     form = review_form_for(ticket, agent, request.POST or None)
-    if request.method == "POST" and form is not None and form.is_valid():
-        reviewed = Agent.objects.filter(workspace_id=agent.workspace_id, pk=form.cleaned_data["agent"]).first()
-        with refusal(form):
-            if reviewed is None:
-                raise Http404
-            submit_review(
-                reviewer=agent,
-                ticket=ticket,
-                values=ReviewValues(agent=reviewed, ratings=form.ratings(), comment=form.cleaned_data["comment"]),
-            )
-            messages.success(request, _("Review saved."))
-            return redirect("tickets:detail", number=ticket.number)
-    status = 400 if request.method == "POST" else 200
-    if request.method == "POST" and form is None:
-        status = 422
-    context = {"ticket": ticket, "form": form, "reviews": queries.reviews_of_ticket(agent, ticket.pk)}
+    status = 200
+    if request.method == "POST":
+        # Nobody to review (no other agent replied): 422; bad ratings: 400; a refusal: its own status (409 twice).
+        status = 422 if form is None else 400
+        if form is not None and form.is_valid():
+            reviewed = get_object_or_404(Agent, workspace_id=agent.workspace_id, pk=form.cleaned_data["agent"])
+            with refusal(form) as refused:
+                submit_review(
+                    reviewer=agent,
+                    ticket=ticket,
+                    values=ReviewValues(agent=reviewed, ratings=form.ratings(), comment=form.cleaned_data["comment"]),
+                )
+                messages.success(request, _("Review saved."))
+                return redirect("tickets:detail", number=ticket.number)
+            status = refused.status
+    reviews = queries.reviews_of_ticket(agent, ticket.pk)
+    own = next((r for r in reviews if r.reviewer_id == agent.pk), None)
+    if own is not None and request.method == "GET":
+        form = None
+    context = {"ticket": ticket, "form": form, "reviews": reviews, "own": own}
     return render(request, "quality/review.html", context, status=status)
+
+
+def _edit_form(review: Review, data: QueryDict | None) -> ReviewForm:
+    """The reviewer's form to correct their review, filled with its ratings (criteria of the scorecard as it is)."""
+    given = {score.criterion_id: score.rating for score in review.scores.all()}
+    initial: dict[str, object] = {"comment": review.comment}
+    for criterion_id, rating in given.items():
+        initial[f"criterion_{criterion_id}"] = NOT_APPLICABLE if rating is None else str(rating)
+    criteria = queries.live_criteria(review.workspace_id)
+    return ReviewForm(data, initial=initial, criteria=criteria, agent_choices=None)
+
+
+@agent_view(roles=WRITER_ROLES, description="One review: its ratings; its reviewer may correct it")
+@require_http_methods(["GET", "POST"])
+def review_detail(request: AgentRequest, review_id: int) -> HttpResponse:
+    agent = request.agent
+    review = queries.get_review_for_agent(agent, review_id)
+    may_edit = review.reviewer_id == agent.pk and queries.may_review(agent)
+    form = _edit_form(review, request.POST or None) if may_edit else None
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            context = {"review": review, "refused": _("Only the reviewer who wrote a review can change it.")}
+            return render(request, "quality/review_detail.html", context, status=403)
+        if form.is_valid():
+            with refusal(form):
+                update_review(
+                    reviewer=agent, review=review, ratings=form.ratings(), comment=form.cleaned_data["comment"]
+                )
+                messages.success(request, _("Review saved."))
+                return redirect("quality:review_detail", review_id=review.pk)
+        status = 400
+    return render(request, "quality/review_detail.html", {"review": review, "form": form}, status=status)
 
 
 @agent_view(roles=ALL_ROLES, description="My reviews: the reviews of the agent's own conversations")

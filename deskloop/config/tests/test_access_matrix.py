@@ -262,12 +262,12 @@ def _quality_samples(cast: Cast) -> dict[str, Any]:
     marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else "Acme"
     criterion = add_criterion(actor=cast.admin, values=CriterionValues(name=f"{marker} empathy", weight=2))
     add_agent_reply(ticket=cast.ticket, agent=cast.agent, body_text=f"{marker} reply")
-    submit_review(
+    review = submit_review(
         reviewer=cast.admin,
         ticket=cast.ticket,
         values=ReviewValues(agent=cast.agent, ratings={criterion.pk: 3}, comment=f"{marker} review"),
     )
-    return {"criterion_id": criterion.pk}
+    return {"criterion_id": criterion.pk, "review_id": review.pk}
 
 
 def _knowledge_samples(cast: Cast) -> dict[str, Any]:

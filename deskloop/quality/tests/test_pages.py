@@ -82,12 +82,12 @@ def test_bad_reviews_are_refused_with_the_reason_and_store_nothing(acme: Cast) -
     not_in_it = admin.post(url, {"agent": acme.other_team_agent.pk, **_ratings(criteria, "3", "3", "3")})
     assert not_in_it.status_code == 400
     nothing = admin.post(url, {"agent": acme.agent.pk, **_ratings(criteria, "na", "na", "na")})
-    assert nothing.status_code == 400
+    assert nothing.status_code == 422
     assert "Rate at least one criterion." in nothing.content.decode()
     assert Review.objects.count() == 0
     assert admin.post(url, {"agent": acme.agent.pk, **_ratings(criteria, "3", "3", "3")}).status_code == 302
     again = admin.post(url, {"agent": acme.agent.pk, **_ratings(criteria, "1", "1", "1")})
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert "You have already reviewed this conversation." in again.content.decode()
     assert list(Review.objects.values_list("score", flat=True)) == [75]
 
@@ -188,3 +188,37 @@ def test_scores_by_agent_take_their_range_from_the_url(acme: Cast) -> None:
     assert backwards.status_code == 400
     assert "“From” is after “To”." in backwards.content.decode()
     assert signed_in_client(acme.agent).get("/quality/agents/")["Location"] == "/quality/mine/"
+
+
+def test_the_reviewer_corrects_their_review_and_nobody_else_can(acme: Cast) -> None:
+    _scorecard, criteria = scorecard_with_criteria(acme)
+    at = dt.datetime(2026, 11, 4, 10, tzinfo=UTC)
+    ticket = solved_conversation(acme, acme.agent, replied_at=at, solved_at=at)
+    admin = signed_in_client(acme.admin)
+    admin.post(
+        f"/quality/tickets/{ticket.number}/review/",
+        {"agent": acme.agent.pk, **_ratings(criteria, "4", "2", "na"), "comment": "Check the steps."},
+    )
+    review = Review.objects.get()
+    url = f"/quality/reviews/{review.pk}/"
+    page = admin.get(url).content.decode()
+    assert "data-review-edit-form" in page
+    assert '<option value="na" selected>Not applicable</option>' in page
+    # Maria reads her review but cannot change it; the owner, a reviewer, did not write it; Boris does not see it.
+    maria = signed_in_client(acme.agent)
+    assert "data-review-edit-form" not in maria.get(url).content.decode()
+    assert maria.post(url, _ratings(criteria, "4", "4", "4")).status_code == 403
+    assert signed_in_client(acme.owner).post(url, _ratings(criteria, "4", "4", "4")).status_code == 403
+    assert signed_in_client(acme.other_team_agent).get(url).status_code == 404
+    assert admin.post(url, _ratings(criteria, "4", "7", "4")).status_code == 400
+    assert Review.objects.get().score == 63
+    corrected = admin.post(url, {**_ratings(criteria, "4", "4", "3"), "comment": "All good after all."})
+    assert corrected.status_code == 302
+    review.refresh_from_db()
+    # (4*1 + 4*3 + 3*1) / (4*5) = 19/20.
+    assert (review.score, review.comment, review.agent_id, review.updated_at is not None) == (
+        95,
+        "All good after all.",
+        acme.agent.pk,
+        True,
+    )
