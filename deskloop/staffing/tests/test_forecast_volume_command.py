@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from deskloop.staffing import volume_csv
 from deskloop.staffing.forecasting import forecast
 from deskloop.staffing.tests.bank_calls import BANK_CALLS, bank_calls
 
@@ -137,3 +138,12 @@ def test_the_shell_sees_exit_code_2_and_the_line_at_fault(tmp_path: Path) -> Non
         done.stderr
     )
     assert done.stdout == ""
+
+
+def test_a_history_longer_than_the_row_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(volume_csv, "MAX_ROWS", 3)
+    history = tmp_path / "history.csv"
+    history.write_text("DateTime,Calls\n" + "".join(f"2003-03-03T0{h}:00:00Z,1\n" for h in range(4)), encoding="utf-8")
+    with pytest.raises(CommandError, match="more than 3 rows") as refused:
+        call_command("forecast_volume", "--history", str(history), "--horizon-days", "1")
+    assert refused.value.returncode == 2

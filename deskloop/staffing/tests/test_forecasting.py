@@ -34,6 +34,20 @@ def test_five_minute_rows_add_up_to_hours() -> None:
     assert seasonal_naive(series, dt.datetime(2003, 7, 21), 8)[7] == 706.0
 
 
+def test_one_held_back_hour_checked_by_hand() -> None:
+    # Monday 21 July 2003 07:00-08:00 had 772 calls. Seasonal naive says 706 (the Monday before); the mean of the
+    # last 4 Mondays at 07:00 is (706 + 966 + 994 + 788) / 4 = 863.5. Their errors: 66/772 and 91.5/772.
+    series, origin = bank_calls(), dt.datetime(2003, 7, 21)
+    actual = series.window(origin, 8)
+    assert actual[7] == 772.0
+    assert seasonal_naive(series, origin, 8)[7] == 706.0
+    assert same_weekday_mean(series, origin, 8)[7] == 863.5
+    assert round(forecast(series, origin, 8)[7], 2) == 907.33
+    hour = slice(7, 8)
+    assert round(mape(seasonal_naive(series, origin, 8)[hour], actual[hour]) or 0, 3) == round(66 / 772 * 100, 3)
+    assert round(mape(same_weekday_mean(series, origin, 8)[hour], actual[hour]) or 0, 3) == round(91.5 / 772 * 100, 3)
+
+
 @pytest.mark.parametrize(
     ("origin", "counted_hours", "method", "naive", "weekday_mean"),
     [
