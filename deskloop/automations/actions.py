@@ -15,7 +15,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Team
-from deskloop.automations import rules
+from deskloop.automations import outside, rules
 from deskloop.automations.models import AutomationRule
 from deskloop.core.errors import ValidationFailed
 from deskloop.tickets.models import Priority, ProductArea, RequestType, Status, Ticket
@@ -32,7 +32,7 @@ def _row(model: type[Model], workspace_id: int, pk: Any) -> Any:
     """The rule's referenced row, still in its workspace; a rule must never reach another workspace's object."""
     if pk is None:
         return None
-    found = model._default_manager.filter(workspace_id=workspace_id, pk=pk).first()  # type: ignore[attr-defined]
+    found = model._default_manager.filter(workspace_id=workspace_id, pk=pk).first()
     if found is None:
         raise ValidationFailed(_("Something this rule refers to no longer exists; edit the rule."), field="actions")
     return found
@@ -92,7 +92,9 @@ def would_change_fields(rule: AutomationRule, ticket: Ticket) -> bool:
         kind, value = action.get("type"), action.get("value")
         if kind in current and current[kind] != value:
             return True
-        if (kind == "add_tag" and str(value).lower() not in tags) or (kind == "remove_tag" and str(value).lower() in tags):
+        if (kind == "add_tag" and str(value).lower() not in tags) or (
+            kind == "remove_tag" and str(value).lower() in tags
+        ):
             return True
     return False
 
@@ -130,11 +132,7 @@ def _other_action(rule: AutomationRule, ticket: Ticket, actor: Agent, action: Ma
             notify_for_automation(ticket=ticket, agents=[agent], rule_name=rule.name)
         return _("notified %(agent)s") % {"agent": agent.name}
     if kind == "send_email":
-        from deskloop.automations.outside import email_requester
-
-        return email_requester(rule=rule, ticket=ticket, subject=str(value), body=str(action.get("text", "")))
+        return outside.email_requester(rule=rule, ticket=ticket, subject=str(value), body=str(action.get("text", "")))
     if kind == "call_webhook":
-        from deskloop.automations.outside import call_webhook
-
-        return call_webhook(rule=rule, ticket=ticket, endpoint_id=int(value))
+        return outside.call_webhook(rule=rule, ticket=ticket, endpoint_id=int(str(value)))
     raise ValidationFailed(_("Unknown action “%(action)s”.") % {"action": kind})
