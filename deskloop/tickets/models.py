@@ -173,6 +173,16 @@ class Ticket(WorkspaceOwned):
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     last_agent_message_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
+    # Business minutes to the first agent reply and to the (latest) solve, in the ticket's SLA calendar (else the
+    # workspace's default calendar, else around the clock); null until known. Written by service_levels, so
+    # reports take medians over a stored column instead of walking calendars for a million tickets.
+    first_response_business_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_business_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # The earliest deadline among the ticket's running SLA targets; null when none runs or all are paused. The
+    # inbox counts down to it and sorts by it; service_levels keeps it current.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    # Times a solved or closed ticket was opened again (the reopen rate of the agent performance report).
+    reopen_count = models.PositiveIntegerField(default=0)
 
     message_count = models.PositiveIntegerField(default=0)
     # Optimistic concurrency: bumped on every change; the API's ETag. A stale If-Match gets 412.

@@ -182,6 +182,8 @@ def add_customer_message(
                     via=via,
                 )
             )
+            if locked.status.category != StatusCategory.PENDING:
+                locked.reopen_count += 1
             locked.status = reopened
             locked.solved_at = None
             locked.closed_at = None
@@ -299,7 +301,7 @@ def add_internal_note(
 
 
 # What a message may change on its (locked) ticket besides its own timestamp; only these columns are written.
-_MESSAGE_FIELDS = ["message_count", "updated_at", "version", "status", "solved_at", "closed_at"]
+_MESSAGE_FIELDS = ["message_count", "updated_at", "version", "status", "solved_at", "closed_at", "reopen_count"]
 
 
 def _sync_ticket(stale: Ticket, fresh: Ticket) -> None:
@@ -314,6 +316,7 @@ def _sync_ticket(stale: Ticket, fresh: Ticket) -> None:
         "last_customer_message_at",
         "solved_at",
         "closed_at",
+        "reopen_count",
     ):
         setattr(stale, name, getattr(fresh, name))
     if "status" in fresh._state.fields_cache:

@@ -320,9 +320,10 @@ def _status_transition(ticket: Ticket, new_status: Status, now: dt.datetime) -> 
         ticket.closed_at = now
         ticket.solved_at = ticket.solved_at or now
     elif old_category in (StatusCategory.SOLVED, StatusCategory.CLOSED):
-        # Reopened: it is no longer solved; reports count the next solve.
+        # Reopened: it is no longer solved; reports count the next solve and the reopen rate counts this.
         ticket.solved_at = None
         ticket.closed_at = None
+        ticket.reopen_count += 1
 
 
 def change_status(locked: Ticket, status: Status, now: dt.datetime) -> dict[str, tuple[Any, Any]]:

@@ -52,7 +52,23 @@ def test_customer_reply_reopens_solved_ticket(acme: Cast) -> None:
     assert Ticket.objects.get(pk=acme.ticket.pk).solved_at is not None
     add_customer_message(ticket=acme.ticket, contact=acme.customer, message=CustomerMessage(body_text="Still wrong!"))
     ticket = Ticket.objects.select_related("status").get(pk=acme.ticket.pk)
-    assert (ticket.status.category, ticket.solved_at) == (StatusCategory.OPEN, None)
+    assert (ticket.status.category, ticket.solved_at, ticket.reopen_count) == (StatusCategory.OPEN, None, 1)
+
+
+def test_reopen_count_counts_reopens_not_replies_to_pending(acme: Cast) -> None:
+    """The agent performance report's reopen rate: a solved ticket opened again counts, by an agent or by the
+    customer's reply; a customer answering a pending question does not."""
+    pending = default_status(acme.workspace.pk, StatusCategory.PENDING)
+    solved = default_status(acme.workspace.pk, StatusCategory.SOLVED)
+    opened = default_status(acme.workspace.pk, StatusCategory.OPEN)
+    update_ticket(ticket=acme.ticket, changes=TicketChanges(status=pending), agent=acme.agent)
+    add_customer_message(ticket=acme.ticket, contact=acme.customer, message=CustomerMessage(body_text="Here it is"))
+    assert Ticket.objects.get(pk=acme.ticket.pk).reopen_count == 0
+    update_ticket(ticket=acme.ticket, changes=TicketChanges(status=solved), agent=acme.agent)
+    update_ticket(ticket=acme.ticket, changes=TicketChanges(status=opened), agent=acme.agent)
+    add_agent_reply(ticket=acme.ticket, agent=acme.agent, body_text="Solved again", status=solved)
+    add_customer_message(ticket=acme.ticket, contact=acme.customer, message=CustomerMessage(body_text="No, sorry"))
+    assert Ticket.objects.get(pk=acme.ticket.pk).reopen_count == 2
 
 
 def test_stale_version_is_refused_and_changes_nothing(acme: Cast) -> None:
