@@ -107,9 +107,29 @@ def weekly_hours_as_json(shifts: Iterable[Shift]) -> list[dict[str, object]]:
 
 
 def _local(day: dt.date, clock: dt.time, zone: ZoneInfo) -> dt.datetime:
-    # fold=0: a wall-clock time that happens twice (autumn) is its first occurrence; one that never happens
-    # (spring) is read with the offset before the change, i.e. it lands just after the gap.
-    return dt.datetime.combine(day, clock, tzinfo=zone).astimezone(dt.UTC)
+    """The UTC instant of a local wall-clock time. One that happens twice (autumn) is its first occurrence
+    (fold=0). One the spring change skips is the moment the clocks jump past it: a shift ending at 02:30 on a
+    night whose clocks go from 02:00 to 03:00 ends at the jump, as the wall clock shows."""
+    wall = dt.datetime.combine(day, clock)
+    instant = wall.replace(tzinfo=zone).astimezone(dt.UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) == wall:
+        return instant
+    return _jump_past(wall, zone)
+
+
+def _jump_past(wall: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """The first instant whose local time is at or after ``wall``, a time in a gap. Read with the offset after
+    the change (fold=1) it lies before the jump, with the offset before it (fold=0) after; the jump is found by
+    halving that span (an hour at most, so about a dozen steps, and only for the rare times in a gap)."""
+    before = int(wall.replace(tzinfo=zone, fold=1).timestamp())
+    after = int(wall.replace(tzinfo=zone, fold=0).timestamp())
+    while after - before > 1:
+        middle = (before + after) // 2
+        if dt.datetime.fromtimestamp(middle, zone).replace(tzinfo=None) >= wall:
+            after = middle
+        else:
+            before = middle
+    return dt.datetime.fromtimestamp(after, dt.UTC)
 
 
 def _day_intervals(schedule: Schedule, zone: ZoneInfo, day: dt.date) -> Iterator[tuple[dt.datetime, dt.datetime]]:

@@ -3,7 +3,9 @@
 from deskloop.accounts.api import ApiTokenAuth
 from deskloop.accounts.api import router as accounts_router
 from deskloop.accounts.api_people import router as people_router
+from deskloop.assignment.api import router as assignment_router
 from deskloop.automations.api import router as automations_router
+from deskloop.calendars.api import router as calendars_router
 from deskloop.classification.api import router as classification_router
 from deskloop.core.api_input import StorableInputParser
 from deskloop.core.api_support import DeskloopNinjaAPI, install_problem_handlers
@@ -37,7 +39,9 @@ api.add_router("", tickets_router)
 api.add_router("", customers_router)
 api.add_router("", segments_router)
 api.add_router("", accounts_router)
+api.add_router("", assignment_router)  # before people: /agents/availability is not /agents/{agent_id}
 api.add_router("", people_router)
+api.add_router("", calendars_router)
 api.add_router("", macros_router)
 api.add_router("", custom_fields_router)
 api.add_router("", saved_views_router)

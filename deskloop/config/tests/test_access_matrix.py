@@ -137,6 +137,7 @@ def _samples(cast: Cast) -> dict[str, Any]:
     samples.update(_knowledge_samples(cast))
     samples.update(_ideas_samples(cast))
     samples.update(_revenue_samples(cast))
+    samples.update(_calendar_samples(cast))
     samples["mailbox_id"] = mailbox.pk
     samples["inbound_id"] = inbound.inbound_id
     from deskloop.channels.email.models import SenderAllowance
@@ -188,6 +189,29 @@ def _automation_samples(cast: Cast) -> dict[str, Any]:
     )
     run_rule(rule=rule, ticket_id=cast.ticket.pk, event_name="ticket.created", cycle="matrix")
     return {"rule_id": rule.pk}
+
+
+def _calendar_samples(cast: Cast) -> dict[str, Any]:
+    """A business calendar with a holiday, Maria's shifts in it and Support routed round-robin; Umbrella's names
+    carry the marker."""
+    import datetime as dt
+
+    from deskloop.assignment.models import AgentSchedule, TeamRouting
+    from deskloop.calendars.models import BusinessCalendar, Holiday
+
+    marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else "Acme"
+    calendar = BusinessCalendar.objects.create(
+        workspace=cast.workspace,
+        name=f"{marker} calendar",
+        time_zone="Europe/Berlin",
+        weekly_hours=[{"weekday": day, "start": "07:00", "end": "02:00"} for day in range(7)],
+    )
+    holiday = Holiday.objects.create(
+        workspace=cast.workspace, calendar=calendar, date=dt.date(2026, 12, 25), name=f"{marker} holiday"
+    )
+    AgentSchedule.objects.create(workspace=cast.workspace, agent=cast.agent, calendar=calendar, capacity=5)
+    TeamRouting.objects.create(workspace=cast.workspace, team=cast.support, mode="round_robin")
+    return {"calendar_id": calendar.pk, "holiday_id": holiday.pk}
 
 
 def _ideas_samples(cast: Cast) -> dict[str, Any]:
@@ -328,7 +352,9 @@ def _url(route: Route, values: dict[str, Any]) -> str:
 def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     ws = world.umbrella.workspace
     from deskloop.accounts.models import Agent, Invitation
+    from deskloop.assignment.models import AgentSchedule, TeamRouting
     from deskloop.automations.models import AutomationRule
+    from deskloop.calendars.models import BusinessCalendar, Holiday
     from deskloop.ideas.models import Idea, IdeaBoard, IdeaComment, IdeaSubscription, IdeaVote
     from deskloop.knowledge.models import Article, ArticleRevision, ArticleTranslation, HelpCenter, KnowledgeCategory
     from deskloop.revenue.models import ChurnRecord, Deal, LostReason, RevenueSettings
@@ -369,6 +395,10 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
         rows(Survey, "name", "question", "is_active", "min_days_between"),
         rows(SurveyResponse, "score", "comment", "idea_vote_id"),
         rows(AutomationRule, "name", "is_active", "conditions", "actions", "created_by_id"),
+        rows(BusinessCalendar, "name", "time_zone", "weekly_hours", "is_default"),
+        rows(Holiday, "date", "name"),
+        rows(AgentSchedule, "calendar_id", "capacity", "availability"),
+        rows(TeamRouting, "mode", "reassign_after_minutes", "last_assigned_agent_id"),
     )
 
 
