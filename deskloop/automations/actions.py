@@ -15,6 +15,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Team
+from deskloop.assignment.services import auto_assign
 from deskloop.automations import outside, rules
 from deskloop.automations.models import AutomationRule
 from deskloop.core.errors import ValidationFailed
@@ -126,6 +127,12 @@ def _other_action(rule: AutomationRule, ticket: Ticket, actor: Agent, action: Ma
     if kind == "add_note":
         add_internal_note(ticket=ticket, agent=actor, body_text=str(value), via=via_of(rule))
         return _("added an internal note")
+    if kind == "assign_in_team":
+        team: Team = _row(Team, ticket.workspace_id, value)
+        picked = auto_assign(ticket=ticket, team=team, actor=actor)
+        if picked is None:
+            return _("nobody in %(team)s is available: left as it was") % {"team": team.name}
+        return _("assigned to %(agent)s in %(team)s") % {"agent": picked.name, "team": team.name}
     if kind == "notify_agent":
         agent: Agent = _row(Agent, ticket.workspace_id, value)
         if agent.is_active:

@@ -85,6 +85,7 @@ def _writer_agents(workspace_id: int) -> Q:
 
 STATUS = Reference(Status, ("name",), nullable=False)
 TEAM = Reference(Team, ("name",))
+TEAM_ONLY = Reference(Team, ("name",), nullable=False)
 AGENT = Reference(Agent, ("display_name", "user__email", "user__name"), eligible=_writer_agents)
 AREA = Reference(ProductArea, ("path", "name"))
 
@@ -219,6 +220,7 @@ ACTION_TYPES: dict[str, ActionType] = {
     "set_assignee": ActionType(gettext_lazy("Set assignee"), AGENT),
     "set_product_area": ActionType(gettext_lazy("Set product area"), AREA),
     "set_request_type": ActionType(gettext_lazy("Set request type"), ("", *RequestType.values)),
+    "assign_in_team": ActionType(gettext_lazy("Assign in team (round-robin, or as the team is routed)"), TEAM_ONLY),
     "add_tag": ActionType(gettext_lazy("Add tag"), "text"),
     "remove_tag": ActionType(gettext_lazy("Remove tag"), "text"),
     "add_note": ActionType(gettext_lazy("Add internal note"), "note"),

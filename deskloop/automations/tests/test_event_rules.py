@@ -206,3 +206,29 @@ def test_a_failing_action_is_logged_and_other_rules_still_run(acme: Cast) -> Non
         RunOutcome.FAILED,
         "Something this rule refers to no longer exists; edit the rule.",
     )
+
+
+def test_a_rule_assigns_new_tickets_in_turn_within_a_team(acme: Cast) -> None:
+    """ "Assign in team" hands tickets round-robin to the team's available writers (the assignment app decides)."""
+    create_rule(
+        actor=acme.admin,
+        draft=RuleDraft(
+            name="Billing questions to Support",
+            events=["ticket.created"],
+            conditions=[{"field": "subject", "operator": "contains", "value": "invoice"}],
+            actions=[{"type": "assign_in_team", "value": "Support"}],
+        ),
+    )
+
+    first = _create_ticket(acme, "Invoice 1 is wrong")
+    second = _create_ticket(acme, "Invoice 2 is wrong")
+    third = _create_ticket(acme, "Invoice 3 is wrong")
+
+    order = [first["assignee"]["id"], second["assignee"]["id"], third["assignee"]["id"]]
+    assert order == [acme.admin.pk, acme.agent.pk, acme.admin.pk]
+    runs = list(AutomationRun.objects.order_by("id").values_list("detail", flat=True))
+    assert runs == [
+        "assigned to Adam Admin in Support",
+        "assigned to Maria Agent in Support",
+        "assigned to Adam Admin in Support",
+    ]
