@@ -27,6 +27,7 @@ from deskloop.core import outbox
 from deskloop.core.models import OutboxEvent
 from deskloop.customers.models import Contact, Organization
 from deskloop.customers.services import create_contact, create_organization
+from deskloop.demo.automations import seed_automations
 from deskloop.demo.classification import seed_classification
 from deskloop.demo.funnel import seed_request_sessions
 from deskloop.demo.help_center import seed_help_center
@@ -136,6 +137,7 @@ def seed_demo(
         # Before _settle: its outbox events are history too (no shipped mails to fictional customers).
         seed_ideas_portal(workspace=cast.workspace, product_manager=_dispatcher(cast))
         seed_revenue(workspace=cast.workspace, areas=cast.areas, now=now)
+        seed_automations(workspace=cast.workspace, admin=_dispatcher(cast))
         _settle(cast, now=now)
         _give_widget_secret(cast.workspace)
         # After the tickets (submitted sessions are their requesters') and after the help center's articles.
