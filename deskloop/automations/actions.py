@@ -15,7 +15,8 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent, Team
-from deskloop.automations import rules
+from deskloop.assignment.services import auto_assign
+from deskloop.automations import outside, rules
 from deskloop.automations.models import AutomationRule
 from deskloop.core.errors import ValidationFailed
 from deskloop.tickets.models import Priority, ProductArea, RequestType, Status, Ticket
@@ -32,7 +33,7 @@ def _row(model: type[Model], workspace_id: int, pk: Any) -> Any:
     """The rule's referenced row, still in its workspace; a rule must never reach another workspace's object."""
     if pk is None:
         return None
-    found = model._default_manager.filter(workspace_id=workspace_id, pk=pk).first()  # type: ignore[attr-defined]
+    found = model._default_manager.filter(workspace_id=workspace_id, pk=pk).first()
     if found is None:
         raise ValidationFailed(_("Something this rule refers to no longer exists; edit the rule."), field="actions")
     return found
@@ -92,7 +93,9 @@ def would_change_fields(rule: AutomationRule, ticket: Ticket) -> bool:
         kind, value = action.get("type"), action.get("value")
         if kind in current and current[kind] != value:
             return True
-        if (kind == "add_tag" and str(value).lower() not in tags) or (kind == "remove_tag" and str(value).lower() in tags):
+        if (kind == "add_tag" and str(value).lower() not in tags) or (
+            kind == "remove_tag" and str(value).lower() in tags
+        ):
             return True
     return False
 
@@ -124,17 +127,19 @@ def _other_action(rule: AutomationRule, ticket: Ticket, actor: Agent, action: Ma
     if kind == "add_note":
         add_internal_note(ticket=ticket, agent=actor, body_text=str(value), via=via_of(rule))
         return _("added an internal note")
+    if kind == "assign_in_team":
+        team: Team = _row(Team, ticket.workspace_id, value)
+        picked = auto_assign(ticket=ticket, team=team, actor=actor)
+        if picked is None:
+            return _("nobody in %(team)s is available: left as it was") % {"team": team.name}
+        return _("assigned to %(agent)s in %(team)s") % {"agent": picked.name, "team": team.name}
     if kind == "notify_agent":
         agent: Agent = _row(Agent, ticket.workspace_id, value)
         if agent.is_active:
             notify_for_automation(ticket=ticket, agents=[agent], rule_name=rule.name)
         return _("notified %(agent)s") % {"agent": agent.name}
     if kind == "send_email":
-        from deskloop.automations.outside import email_requester
-
-        return email_requester(rule=rule, ticket=ticket, subject=str(value), body=str(action.get("text", "")))
+        return outside.email_requester(rule=rule, ticket=ticket, subject=str(value), body=str(action.get("text", "")))
     if kind == "call_webhook":
-        from deskloop.automations.outside import call_webhook
-
-        return call_webhook(rule=rule, ticket=ticket, endpoint_id=int(value))
+        return outside.call_webhook(rule=rule, ticket=ticket, endpoint_id=int(str(value)))
     raise ValidationFailed(_("Unknown action “%(action)s”.") % {"action": kind})

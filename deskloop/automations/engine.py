@@ -188,7 +188,9 @@ def run_time_rule(rule: AutomationRule) -> int:
                 # schedulers never both act; the one that loses the insert rolls its actions back.
                 with transaction.atomic():
                     cycle = f"t{rule.pk}:{uuid.uuid4().hex}"
-                    if run_rule(rule=rule, ticket_id=ticket_id, event_name=TIME_EVENT, cycle=cycle, window_at=window_at):
+                    if run_rule(
+                        rule=rule, ticket_id=ticket_id, event_name=TIME_EVENT, cycle=cycle, window_at=window_at
+                    ):
                         made += 1
             except IntegrityError:
                 continue

@@ -21,7 +21,9 @@ BLANK_ROWS = 1
 
 class RuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
-    kind = forms.ChoiceField(label=_("Runs"), choices=RuleKind.choices, widget=forms.RadioSelect, initial=RuleKind.EVENT)
+    kind = forms.ChoiceField(
+        label=_("Runs"), choices=RuleKind.choices, widget=forms.RadioSelect, initial=RuleKind.EVENT
+    )
     events = forms.MultipleChoiceField(
         label=_("When"), choices=TriggerEvent.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -30,7 +32,9 @@ class RuleForm(forms.Form):
         choices=[("", _("Any status")), *StatusCategory.choices],
         required=False,
     )
-    time_hours = forms.IntegerField(label=_("For at least (hours)"), min_value=1, max_value=rules.HOURS_MAX, required=False)
+    time_hours = forms.IntegerField(
+        label=_("For at least (hours)"), min_value=1, max_value=rules.HOURS_MAX, required=False
+    )
     time_hours_since = forms.ChoiceField(
         label=_("Counted from"), choices=list(rules.TIME_FIELDS.items()), required=False
     )
@@ -47,7 +51,9 @@ class Row:
 
 
 def condition_rows(data: QueryDict) -> list[Row]:
-    fields, operators, values = (data.getlist(name) for name in ("condition_field", "condition_operator", "condition_value"))
+    fields, operators, values = (
+        data.getlist(name) for name in ("condition_field", "condition_operator", "condition_value")
+    )
     return [
         Row(field, operators[i] if i < len(operators) else "", values[i] if i < len(values) else "")
         for i, field in enumerate(fields)
@@ -102,11 +108,11 @@ def _shown(workspace_id: int, spec_values: Any, value: Any) -> str:
         return "none"
     reference = rules.endpoint_reference() if spec_values == "endpoint" else spec_values
     if isinstance(reference, rules.Reference):
-        row = reference.model._default_manager.filter(workspace_id=workspace_id, pk=value).first()  # type: ignore[attr-defined]
+        row = reference.model._default_manager.filter(workspace_id=workspace_id, pk=value).first()
         if row is None:
             return str(value)
         for name in reference.names:
-            shown = row
+            shown: Any = row
             for part in name.split("__"):
                 shown = getattr(shown, part, "")
             if shown:
@@ -121,7 +127,12 @@ def rows_of(rule: AutomationRule) -> tuple[list[Row], list[Row]]:
         if c.get("field") in rules.CONDITION_FIELDS
     ]
     actions = [
-        Row(a["type"], "", _shown(rule.workspace_id, rules.ACTION_TYPES[a["type"]].values, a.get("value")), a.get("text", ""))
+        Row(
+            a["type"],
+            "",
+            _shown(rule.workspace_id, rules.ACTION_TYPES[a["type"]].values, a.get("value")),
+            a.get("text", ""),
+        )
         for a in rule.actions
         if a.get("type") in rules.ACTION_TYPES
     ]

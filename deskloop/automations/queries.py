@@ -82,8 +82,7 @@ def value_names(workspace_id: int) -> list[str]:
     names += Status.objects.filter(workspace_id=workspace_id).values_list("name", flat=True)
     names += Team.objects.filter(workspace_id=workspace_id).values_list("name", flat=True)
     names += [
-        agent.name
-        for agent in Agent.objects.filter(workspace_id=workspace_id, is_active=True).select_related("user")
+        agent.name for agent in Agent.objects.filter(workspace_id=workspace_id, is_active=True).select_related("user")
     ]
     names += ProductArea.objects.filter(workspace_id=workspace_id).values_list("path", flat=True)
     names += Endpoint.objects.filter(workspace_id=workspace_id, is_active=True).values_list("url", flat=True)

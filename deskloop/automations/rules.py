@@ -22,7 +22,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from deskloop.accounts.models import WRITER_ROLES, Agent, Team
+from deskloop.accounts.models import WRITER_ROLES, Agent, Team, Workspace
+from deskloop.channels.email.notifications import check_rule_email
 from deskloop.core.errors import ValidationFailed
 from deskloop.customers.models import LifecycleStage
 from deskloop.tickets.inbox import descendant_area_ids
@@ -75,7 +76,7 @@ class Reference:
     model: type[Model]
     names: tuple[str, ...]
     nullable: bool = True
-    extra: Callable[[int], Q] | None = None  # more rules for eligible rows, given the workspace id
+    eligible: Callable[[int], Q] | None = None  # more rules for eligible rows, given the workspace id
 
 
 def _writer_agents(workspace_id: int) -> Q:
@@ -84,7 +85,8 @@ def _writer_agents(workspace_id: int) -> Q:
 
 STATUS = Reference(Status, ("name",), nullable=False)
 TEAM = Reference(Team, ("name",))
-AGENT = Reference(Agent, ("display_name", "user__email", "user__name"), extra=_writer_agents)
+TEAM_ONLY = Reference(Team, ("name",), nullable=False)
+AGENT = Reference(Agent, ("display_name", "user__email", "user__name"), eligible=_writer_agents)
 AREA = Reference(ProductArea, ("path", "name"))
 
 
@@ -96,6 +98,8 @@ class ConditionField:
     values: Any
     # Builds the Q for "is"/"contains"/"more_than" given the cleaned value and the workspace id.
     build: Callable[[Any, int], Q]
+    # Hours fields: the ticket timestamp the hours count from.
+    column: str = ""
 
 
 def _hours_field(column: str) -> Callable[[Any, int], Q]:
@@ -165,16 +169,24 @@ CONDITION_FIELDS: dict[str, ConditionField] = {
     ),
     "body": ConditionField(gettext_lazy("Any message of the conversation"), TEXT_SEARCH, "text", _body_q),
     "hours_since_created": ConditionField(
-        gettext_lazy("Hours since created"), HOURS, "hours", _hours_field("created_at")
+        gettext_lazy("Hours since created"), HOURS, "hours", _hours_field("created_at"), "created_at"
     ),
     "hours_since_updated": ConditionField(
-        gettext_lazy("Hours since last update"), HOURS, "hours", _hours_field("updated_at")
+        gettext_lazy("Hours since last update"), HOURS, "hours", _hours_field("updated_at"), "updated_at"
     ),
     "hours_since_customer_message": ConditionField(
-        gettext_lazy("Hours since the customer's last message"), HOURS, "hours", _hours_field("last_customer_message_at")
+        gettext_lazy("Hours since the customer's last message"),
+        HOURS,
+        "hours",
+        _hours_field("last_customer_message_at"),
+        "last_customer_message_at",
     ),
     "hours_since_agent_message": ConditionField(
-        gettext_lazy("Hours since the last agent reply"), HOURS, "hours", _hours_field("last_agent_message_at")
+        gettext_lazy("Hours since the last agent reply"),
+        HOURS,
+        "hours",
+        _hours_field("last_agent_message_at"),
+        "last_agent_message_at",
     ),
 }
 
@@ -198,7 +210,7 @@ class ActionType:
 def endpoint_reference() -> Reference:
     from deskloop.webhooks.models import Endpoint
 
-    return Reference(Endpoint, ("url", "description"), nullable=False, extra=lambda _ws: Q(is_active=True))
+    return Reference(Endpoint, ("url", "description"), nullable=False, eligible=lambda _ws: Q(is_active=True))
 
 
 ACTION_TYPES: dict[str, ActionType] = {
@@ -208,6 +220,7 @@ ACTION_TYPES: dict[str, ActionType] = {
     "set_assignee": ActionType(gettext_lazy("Set assignee"), AGENT),
     "set_product_area": ActionType(gettext_lazy("Set product area"), AREA),
     "set_request_type": ActionType(gettext_lazy("Set request type"), ("", *RequestType.values)),
+    "assign_in_team": ActionType(gettext_lazy("Assign in team (round-robin, or as the team is routed)"), TEAM_ONLY),
     "add_tag": ActionType(gettext_lazy("Add tag"), "text"),
     "remove_tag": ActionType(gettext_lazy("Remove tag"), "text"),
     "add_note": ActionType(gettext_lazy("Add internal note"), "note"),
@@ -228,9 +241,9 @@ def resolve_reference(reference: Reference, workspace_id: int, raw: Any, *, fiel
         if reference.nullable:
             return None
         raise _field_error(field, _("Choose a value."))
-    rows = reference.model._default_manager.filter(workspace_id=workspace_id)  # type: ignore[attr-defined]
-    if reference.extra is not None:
-        rows = rows.filter(reference.extra(workspace_id))
+    rows = reference.model._default_manager.filter(workspace_id=workspace_id)
+    if reference.eligible is not None:
+        rows = rows.filter(reference.eligible(workspace_id))
     if text.isdigit():
         found = rows.filter(pk=int(text)).values_list("pk", flat=True).first()
     else:
@@ -304,14 +317,22 @@ def clean_action(workspace_id: int, row: Mapping[str, Any]) -> dict[str, Any]:
     if spec.values == "note":
         return {"type": kind, "value": _clean_long(row.get("text") or raw, limit=NOTE_MAX)}
     if spec.values == "email":
-        return {
-            "type": kind,
-            "value": _clean_text(raw, field="actions", limit=TEXT_MAX),
-            "text": _clean_long(row.get("text"), limit=EMAIL_BODY_MAX),
-        }
+        subject = _clean_text(raw, field="actions", limit=TEXT_MAX)
+        body = _clean_long(row.get("text"), limit=EMAIL_BODY_MAX)
+        _check_email(workspace_id, subject, body)
+        return {"type": kind, "value": subject, "text": body}
     if spec.values == "endpoint":
         return {"type": kind, "value": resolve_reference(endpoint_reference(), workspace_id, raw, field="actions")}
     return {"type": kind, "value": _clean_choice(spec.values, raw, field="actions")}
+
+
+def _check_email(workspace_id: int, subject: str, body: str) -> None:
+    """The email's template text must render (the same sandbox check as an email template's save)."""
+    name = Workspace.objects.filter(pk=workspace_id).values_list("name", flat=True).first() or ""
+    try:
+        check_rule_email(subject=subject, body=body, workspace_name=name)
+    except ValidationFailed as refused:
+        raise _field_error("actions", refused.message) from refused
 
 
 def _clean_long(raw: Any, *, limit: int) -> str:
@@ -357,9 +378,8 @@ def condition_q(condition: Mapping[str, Any], workspace_id: int) -> Q:
     if condition["operator"] in (Operator.IS_NOT, Operator.NOT_CONTAINS):
         return ~matched
     if condition["operator"] == Operator.LESS_THAN:
-        # "less than N hours since X": X is later than now - N h (and known).
-        column = matched.children[0][0].removesuffix("__lte")
-        return ~matched & Q(**{f"{column}__isnull": False})
+        # "less than N hours since X": X is later than now - N h (so known).
+        return Q(**{f"{spec.column}__gt": _now() - dt.timedelta(hours=condition["value"])})
     return matched
 
 

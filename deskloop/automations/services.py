@@ -76,7 +76,9 @@ def clean_draft(workspace_id: int, draft: RuleDraft, *, for_preview: bool = Fals
         events = [value for value in TriggerEvent.values if value in chosen]
     else:
         time_condition = rules.clean_time_condition(draft.time_condition)
-    conditions, actions = rules.clean_all(workspace_id, draft.conditions, draft.actions, require_actions=not for_preview)
+    conditions, actions = rules.clean_all(
+        workspace_id, draft.conditions, draft.actions, require_actions=not for_preview
+    )
     return CleanRule(name, draft.kind, events, time_condition, draft.match, conditions, actions, draft.is_active)
 
 

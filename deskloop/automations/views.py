@@ -45,10 +45,14 @@ def _builder(
 
 def _edit(request: AgentRequest, rule: AutomationRule | None) -> HttpResponse:
     """The builder: save, or (the "Preview" button) count what the rule as entered would match, saving nothing."""
-    initial = forms.initial_of(rule) if rule is not None else {"events": ["ticket.created"], "time_hours_since": "updated_at"}
+    initial = (
+        forms.initial_of(rule) if rule is not None else {"events": ["ticket.created"], "time_hours_since": "updated_at"}
+    )
     form = forms.RuleForm(request.POST or None, initial=initial)
-    rows = (forms.condition_rows(request.POST), forms.action_rows(request.POST)) if request.method == "POST" else (
-        forms.rows_of(rule) if rule is not None else ([], [])
+    rows = (
+        (forms.condition_rows(request.POST), forms.action_rows(request.POST))
+        if request.method == "POST"
+        else (forms.rows_of(rule) if rule is not None else ([], []))
     )
     template = "automations/rule_form.html"
     preview = None

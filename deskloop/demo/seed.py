@@ -28,6 +28,7 @@ from deskloop.core.models import OutboxEvent
 from deskloop.customers.models import Contact, Organization
 from deskloop.customers.services import create_contact, create_organization
 from deskloop.demo.calendars_assignment import seed_calendars_assignment
+from deskloop.demo.automations import seed_automations
 from deskloop.demo.classification import seed_classification
 from deskloop.demo.funnel import seed_request_sessions
 from deskloop.demo.help_center import seed_help_center
@@ -141,6 +142,7 @@ def seed_demo(
         seed_revenue(workspace=cast.workspace, areas=cast.areas, now=now)
         seed_calendars_assignment(agents=cast.agents, teams=cast.teams, admin=_dispatcher(cast), now=now)
         seed_service_levels(workspace=cast.workspace, admin=_dispatcher(cast))
+        seed_automations(workspace=cast.workspace, admin=_dispatcher(cast))
         _settle(cast, now=now)
         _give_widget_secret(cast.workspace)
         # After the tickets (submitted sessions are their requesters') and after the help center's articles.

@@ -138,14 +138,39 @@ def replay_delivery(*, actor: Agent, delivery: Delivery) -> Delivery:
 
 
 def event_body(event: OutboxEvent, workspace: Workspace) -> str:
+    return _document(f"evt_{event.pk}", event.name, event.created_at, workspace, event.payload)
+
+
+def _document(document_id: str, name: str, created_at: dt.datetime, workspace: Workspace, data: object) -> str:
     document = {
-        "id": f"evt_{event.pk}",
-        "event": event.name,
-        "created_at": event.created_at.isoformat(),
+        "id": document_id,
+        "event": name,
+        "created_at": created_at.isoformat(),
         "workspace": {"id": workspace.pk, "slug": workspace.slug},
-        "data": event.payload,
+        "data": data,
     }
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+# What an automation rule's "call webhook" action sends: not an outbox event, so not subscribable; the endpoint gets
+# it because the rule names it.
+AUTOMATION_EVENT = "automation.action"
+
+
+def deliver_for_automation(*, workspace_id: int, endpoint_id: int, data: dict[str, object]) -> Delivery:
+    """Queue one signed POST of ``data`` to the workspace's active endpoint, sent after commit like every delivery
+    (the same SSRF-checked transport, signature, retries and delivery log). ValidationFailed when the endpoint is
+    gone or switched off."""
+    endpoint = Endpoint.objects.select_related("workspace").filter(pk=endpoint_id, workspace_id=workspace_id).first()
+    if endpoint is None or not endpoint.is_active:
+        raise ValidationFailed(_("The webhook endpoint no longer exists or is switched off."), field="actions")
+    now = timezone.now()
+    body = _document(f"auto_{secrets.token_hex(8)}", AUTOMATION_EVENT, now, endpoint.workspace, data)
+    delivery = Delivery.objects.create(
+        workspace_id=workspace_id, endpoint=endpoint, event=AUTOMATION_EVENT, body=body, next_attempt_at=now
+    )
+    transaction.on_commit(partial(enqueue_send, delivery.pk))
+    return delivery
 
 
 def create_deliveries_for_event(event: OutboxEvent) -> list[Delivery]:

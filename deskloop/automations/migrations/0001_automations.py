@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_signup'),
-        ('tickets', '0013_automations'),
+        ('tickets', '0014_automations'),
     ]
 
     operations = [

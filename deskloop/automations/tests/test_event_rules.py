@@ -30,9 +30,9 @@ def _urgent_on_outage(cast: Cast, *, actor: Any = None) -> Any:
 def _outbox_dispatched(django_capture_on_commit_callbacks: Any) -> Any:
     """Each test's transaction never commits: run what would run after each commit (the outbox dispatch, and so
     the rules, and the dispatch of what the rules publish) as the test goes."""
-    global _after_commit  # noqa: PLW0603
+    global _after_commit
     _after_commit = django_capture_on_commit_callbacks
-    yield
+    return
 
 
 _after_commit: Any = None
@@ -43,7 +43,9 @@ def _call(client: Any, method: str, url: str, body: dict[str, Any] | None = None
     with _after_commit(execute=True):
         if method == "get":
             return client.get(url)
-        return getattr(client, method)(url, data=json.dumps(body or {}), content_type="application/json", headers=headers)
+        return getattr(client, method)(
+            url, data=json.dumps(body or {}), content_type="application/json", headers=headers
+        )
 
 
 def _create_ticket(cast: Cast, subject: str) -> dict[str, Any]:
@@ -121,7 +123,8 @@ def test_two_rules_that_would_ping_pong_forever_stop_with_a_loop_entry(acme: Cas
         "Not run again: it already ran in this chain of changes (“High becomes urgent” → “Urgent becomes high”) "
         "and another rule changed the ticket back; running again would loop."
     )
-    assert cut.rule == up and down.runs.count() == 1
+    assert cut.rule == up
+    assert down.runs.count() == 1
     history = TicketEvent.objects.filter(ticket=acme.ticket, kind=EventKind.AUTOMATION).order_by("id")
     assert [event.new_value["outcome"] for event in history] == ["applied", "applied", "loop_cut"]
 
@@ -188,7 +191,9 @@ def test_a_failing_action_is_logged_and_other_rules_still_run(acme: Cast) -> Non
     spare = Status.objects.create(workspace=acme.workspace, name="Waiting on vendor", category="on_hold", position=99)
     broken = create_rule(
         actor=acme.admin,
-        draft=RuleDraft(name="To vendor", events=["ticket.created"], actions=[{"type": "set_status", "value": spare.pk}]),
+        draft=RuleDraft(
+            name="To vendor", events=["ticket.created"], actions=[{"type": "set_status", "value": spare.pk}]
+        ),
     )
     spare.delete()
     _urgent_on_outage(acme)
@@ -202,3 +207,28 @@ def test_a_failing_action_is_logged_and_other_rules_still_run(acme: Cast) -> Non
         "Something this rule refers to no longer exists; edit the rule.",
     )
 
+
+def test_a_rule_assigns_new_tickets_in_turn_within_a_team(acme: Cast) -> None:
+    """ "Assign in team" hands tickets round-robin to the team's available writers (the assignment app decides)."""
+    create_rule(
+        actor=acme.admin,
+        draft=RuleDraft(
+            name="Billing questions to Support",
+            events=["ticket.created"],
+            conditions=[{"field": "subject", "operator": "contains", "value": "invoice"}],
+            actions=[{"type": "assign_in_team", "value": "Support"}],
+        ),
+    )
+
+    first = _create_ticket(acme, "Invoice 1 is wrong")
+    second = _create_ticket(acme, "Invoice 2 is wrong")
+    third = _create_ticket(acme, "Invoice 3 is wrong")
+
+    order = [first["assignee"]["id"], second["assignee"]["id"], third["assignee"]["id"]]
+    assert order == [acme.admin.pk, acme.agent.pk, acme.admin.pk]
+    runs = list(AutomationRun.objects.order_by("id").values_list("detail", flat=True))
+    assert runs == [
+        "assigned to Adam Admin in Support",
+        "assigned to Maria Agent in Support",
+        "assigned to Adam Admin in Support",
+    ]

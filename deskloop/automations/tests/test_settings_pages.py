@@ -43,7 +43,8 @@ def test_an_admin_previews_then_saves_a_rule_built_by_names(acme: Cast, umbrella
 
     saved = client.post("/settings/automations/new/", FORM)
     rule = AutomationRule.objects.get()
-    assert saved.status_code == 302 and saved["Location"] == f"/settings/automations/{rule.pk}/"
+    assert saved.status_code == 302
+    assert saved["Location"] == f"/settings/automations/{rule.pk}/"
     assert rule.conditions == [{"field": "subject", "operator": "contains", "value": "outage"}]
     assert rule.actions == [{"type": "set_priority", "value": "urgent"}, {"type": "set_team", "value": acme.support.pk}]
     assert rule.created_by == acme.admin
@@ -73,7 +74,9 @@ def _saved_rule(cast: Cast) -> AutomationRule:
     return AutomationRule.objects.get(workspace=cast.workspace)
 
 
-def test_the_api_lists_rules_previews_and_shows_the_run_log(acme: Cast, umbrella: Cast, django_capture_on_commit_callbacks: Any) -> None:
+def test_the_api_lists_rules_previews_and_shows_the_run_log(
+    acme: Cast, umbrella: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
     rule = _saved_rule(acme)
     with django_capture_on_commit_callbacks(execute=True):
         _tickets(acme, "Outage in Berlin")

@@ -66,7 +66,10 @@ def test_a_ticket_pending_for_five_days_is_solved_with_a_note_once(acme: Cast) -
     solved = Ticket.objects.select_related("status").get(pk=waiting.pk)
     assert solved.status.category == StatusCategory.SOLVED
     note = Message.objects.get(ticket=solved, kind=MessageKind.NOTE)
-    assert (note.body_text, note.author_agent) == ("Solved after 5 days without an answer from the customer.", acme.admin)
+    assert (note.body_text, note.author_agent) == (
+        "Solved after 5 days without an answer from the customer.",
+        acme.admin,
+    )
     run = AutomationRun.objects.get()
     assert (run.ticket_id, run.event, run.outcome, run.window_at) == (waiting.pk, "time", RunOutcome.APPLIED, START)
     assert Ticket.objects.get(pk=answered_later.pk).status.category == StatusCategory.PENDING

@@ -42,6 +42,7 @@ RATE_LIMITS: dict[str, tuple[int, dt.timedelta]] = {
     OutboundKind.ASSIGNMENT: (30, dt.timedelta(hours=1)),
     OutboundKind.CUSTOMER_REPLY: (60, dt.timedelta(hours=1)),
     OutboundKind.MENTION: (30, dt.timedelta(hours=1)),
+    OutboundKind.AUTOMATION: (5, dt.timedelta(hours=1)),
 }
 ACKNOWLEDGED_CHANNELS = frozenset({Channel.EMAIL, Channel.WIDGET})
 # Local parts of addresses that belong to software, not people.
@@ -140,9 +141,11 @@ def _queue_automatic(
     for_customer: bool,
     message: Message | None = None,
     skip_reason: str = "",
+    source: email_templates.TemplateSource | None = None,
 ) -> OutboundEmail:
+    """``source``: the wording (an automation rule's own); the workspace's template of ``kind`` when None."""
     workspace = ticket.workspace
-    source = email_templates.template_source(workspace.pk, kind)
+    source = source or email_templates.template_source(workspace.pk, kind)
     rendered = email_templates.render(source, context, language=language)
     mailbox, from_name, from_address = _sender(ticket, workspace)
     now = timezone.now()
@@ -318,3 +321,63 @@ def notify_mentions(*, message: Message) -> list[OutboundEmail]:
         if mail is not None:
             queued.append(mail)
     return queued
+
+
+def email_requester_for_rule(*, ticket: Ticket, subject: str, body: str) -> OutboundEmail | None:
+    """An automation rule's email to the requester: its own subject and text (template text, rendered by the same
+    sandbox and with the same context as the acknowledgement), with everything automatic mail obeys (Auto-Submitted,
+    rate limit, bouncing and system addresses, no answer to automatic mail: written as skipped with the reason).
+    None when the requester has no email address."""
+    ticket = Ticket.objects.select_related("workspace", "requester", "status").get(pk=ticket.pk)
+    preferred = outbound.requester_identity(ticket)
+    if preferred is None:
+        return None
+    identity = ContactEmail.objects.select_for_update().get(pk=preferred.pk)
+    skip_reason = ""
+    if identity.bouncing_since is not None:
+        skip_reason = SkipReason.BOUNCING
+    elif came_from_automatic_mail(ticket):
+        skip_reason = SkipReason.AUTOMATIC_SOURCE
+    workspace = ticket.workspace
+    requester = ticket.requester
+    language = outbound.language_of_contact(requester.locale, workspace)
+    last = ticket.messages.filter(kind=MessageKind.REPLY).order_by("-created_at", "-id").first()
+    context = email_templates.email_context(
+        ticket=ticket_context(ticket, workspace, language),
+        requester={"name": requester.name, "email": identity.email},
+        recipient={"name": requester.name, "email": identity.email},
+        actor={"name": ""},
+        message_text=last.body_text[:MESSAGE_EXCERPT_MAX] if last else "",
+        message_html=SafeString(last.body_html if last else ""),  # stored HTML is sanitize_html output
+        workspace_name=workspace.name,
+    )
+    return _queue_automatic(
+        ticket=ticket,
+        kind=OutboundKind.AUTOMATION,
+        to_name=requester.name,
+        to_address=identity.email,
+        language=language,
+        context=context,
+        for_customer=True,
+        skip_reason=skip_reason,
+        source=rule_email_source(subject=subject, body=body),
+    )
+
+
+def rule_email_source(*, subject: str, body: str) -> email_templates.TemplateSource:
+    return email_templates.TemplateSource(
+        kind=OutboundKind.AUTOMATION,
+        subject=subject,
+        body_text=body,
+        body_html="",
+        is_active=True,
+        include_agent_created=False,
+        is_default=False,
+    )
+
+
+def check_rule_email(*, subject: str, body: str, workspace_name: str) -> None:
+    """Refuse (ValidationFailed) an automation rule's email whose template text does not render."""
+    email_templates.check_source(
+        rule_email_source(subject=subject, body=body), workspace_name=workspace_name, prefix=""
+    )

@@ -195,6 +195,8 @@ def _automation_samples(cast: Cast) -> dict[str, Any]:
     )
     run_rule(rule=rule, ticket_id=cast.ticket.pk, event_name="ticket.created", cycle="matrix")
     return {"rule_id": rule.pk}
+
+
 def _calendar_samples(cast: Cast) -> dict[str, Any]:
     """A business calendar with a holiday, Maria's shifts in it and Support routed round-robin; Umbrella's names
     carry the marker."""
@@ -375,6 +377,7 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     from deskloop.accounts.models import Agent, Invitation
     from deskloop.automations.models import AutomationRule
     from deskloop.assignment.models import AgentSchedule, TeamRouting
+    from deskloop.automations.models import AutomationRule
     from deskloop.calendars.models import BusinessCalendar, Holiday
     from deskloop.ideas.models import Idea, IdeaBoard, IdeaComment, IdeaSubscription, IdeaVote
     from deskloop.knowledge.models import Article, ArticleRevision, ArticleTranslation, HelpCenter, KnowledgeCategory

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0012_productarea_owner_ticket_request_type'),
+        ('tickets', '0013_ticket_service_level_figures'),
     ]
 
     operations = [
