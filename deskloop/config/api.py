@@ -12,6 +12,7 @@ from deskloop.ideas.api import router as ideas_router
 from deskloop.knowledge.api import router as knowledge_router
 from deskloop.knowledge.api_deflection import router as deflection_router
 from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router
+from deskloop.reports.api import router as reports_router
 from deskloop.revenue.api import router as revenue_router
 from deskloop.surveys.api import router as surveys_router
 from deskloop.tickets.api import router as tickets_router
@@ -48,3 +49,4 @@ api.add_router("", ideas_router)
 api.add_router("", revenue_router)
 api.add_router("", surveys_router)
 api.add_router("", classification_router)
+api.add_router("", reports_router)
