@@ -48,9 +48,11 @@ def test_the_agent_report_as_csv(acme: Cast, story: Story) -> None:
 
 
 def test_the_volume_report_takes_its_options(acme: Cast, story: Story) -> None:
-    body = api_client(acme.owner).get(
-        "/api/v1/reports/volume", {**RANGE, "dimension": "request_type", "interval": "month"}
-    ).json()
+    body = (
+        api_client(acme.owner)
+        .get("/api/v1/reports/volume", {**RANGE, "dimension": "request_type", "interval": "month"})
+        .json()
+    )
     assert body["options"] == {"dimension": "request_type", "interval": "month"}
     rows = [[cell["text"] for cell in row] for row in body["sections"][0]["rows"]]
     assert rows == [
