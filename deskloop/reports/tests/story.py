@@ -165,15 +165,15 @@ def build_story(cast: Cast) -> Story:
         solved_at=_at(2, 15, 12),
         resolution_business_minutes=120,
     )
-    for target, author, count in ((t1, maria, 1), (t2, maria, 2), (t5, maria, 1), (t3, boris, 1)):
+    for replied, author, count in ((t1, maria, 1), (t2, maria, 2), (t5, maria, 1), (t3, boris, 1)):
         for index in range(count):
             Message.objects.create(
                 workspace=workspace,
-                ticket=target,
+                ticket=replied,
                 kind=MessageKind.REPLY,
                 author_agent=author,
                 body_text="Thanks, looking into it.",
-                created_at=minutes(target.created_at, 10 + index),
+                created_at=minutes(replied.created_at, 10 + index),
             )
     Message.objects.create(workspace=workspace, ticket=t2, kind=MessageKind.NOTE, author_agent=boris, body_text="fyi")
 
