@@ -12,6 +12,7 @@ from deskloop.ideas.api import router as ideas_router
 from deskloop.knowledge.api import router as knowledge_router
 from deskloop.knowledge.api_deflection import router as deflection_router
 from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router
+from deskloop.quality.api import router as quality_router
 from deskloop.reports.api import router as reports_router
 from deskloop.revenue.api import router as revenue_router
 from deskloop.surveys.api import router as surveys_router
@@ -50,3 +51,4 @@ api.add_router("", revenue_router)
 api.add_router("", surveys_router)
 api.add_router("", classification_router)
 api.add_router("", reports_router)
+api.add_router("", quality_router)

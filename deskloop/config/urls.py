@@ -20,6 +20,7 @@ urlpatterns = [
     path("revenue/", include("deskloop.revenue.urls")),
     path("insights/", include("deskloop.insights.urls")),
     path("reports/", include("deskloop.reports.urls")),
+    path("quality/", include("deskloop.quality.urls")),
     path("help/<slug:workspace_slug>/", include("deskloop.knowledge.helpcenter.urls")),
     path("", include("deskloop.accounts.urls")),
     path("", include("deskloop.customers.urls")),

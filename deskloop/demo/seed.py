@@ -34,6 +34,7 @@ from deskloop.demo.ideas import seed_ideas
 from deskloop.demo.ideasportal import seed_ideas_portal
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
 from deskloop.demo.pm import seed_product_management
+from deskloop.demo.quality import seed_quality
 from deskloop.demo.revenue import seed_revenue
 from deskloop.demo.surveys import seed_surveys
 from deskloop.knowledge.models import HelpCenter
@@ -142,6 +143,7 @@ def seed_demo(
         seed_request_sessions(workspace=cast.workspace, now=now)
         seed_surveys(workspace=cast.workspace, admin=_dispatcher(cast), now=now)
         seed_classification(workspace=cast.workspace)
+        seed_quality(workspace=cast.workspace, agents=cast.agents, now=now)
     workspace = cast.workspace
     return SeedReport(
         created=True,

@@ -160,6 +160,7 @@ def _samples(cast: Cast) -> dict[str, Any]:
     from deskloop.channels.widget.models import EmailConfirmation
 
     samples.update(_survey_samples(cast))
+    samples.update(_quality_samples(cast))
     samples["confirmation_id"] = EmailConfirmation.objects.create(
         workspace=cast.workspace,
         secret_hash=f"matrix-{cast.workspace.slug}",
@@ -203,6 +204,23 @@ def _survey_samples(cast: Cast) -> dict[str, Any]:
         survey=survey, contact=cast.customer, score=9, comment=f"{marker} comment", channel=ResponseChannel.API
     )
     return {"survey_id": survey.pk, "response_id": response.pk, "score": 9}
+
+
+def _quality_samples(cast: Cast) -> dict[str, Any]:
+    """A scorecard criterion of ``cast``'s workspace and a review of its agent's reply on the cast's ticket;
+    Umbrella's carry the marker in the criterion's name and the review's comment."""
+    from deskloop.quality.services import CriterionValues, ReviewValues, add_criterion, submit_review
+    from deskloop.tickets.services.messages import add_agent_reply
+
+    marker = FOREIGN_MARKER if cast.workspace.slug == "umbrella" else "Acme"
+    criterion = add_criterion(actor=cast.admin, values=CriterionValues(name=f"{marker} empathy", weight=2))
+    add_agent_reply(ticket=cast.ticket, agent=cast.agent, body_text=f"{marker} reply")
+    review = submit_review(
+        reviewer=cast.admin,
+        ticket=cast.ticket,
+        values=ReviewValues(agent=cast.agent, ratings={criterion.pk: 3}, comment=f"{marker} review"),
+    )
+    return {"criterion_id": criterion.pk, "review_id": review.pk}
 
 
 def _knowledge_samples(cast: Cast) -> dict[str, Any]:
@@ -310,6 +328,7 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     from deskloop.accounts.models import Agent, Invitation
     from deskloop.ideas.models import Idea, IdeaBoard, IdeaComment, IdeaSubscription, IdeaVote
     from deskloop.knowledge.models import Article, ArticleRevision, ArticleTranslation, HelpCenter, KnowledgeCategory
+    from deskloop.quality.models import Review, ReviewAssignment, Scorecard, ScorecardCriterion
     from deskloop.revenue.models import ChurnRecord, Deal, LostReason, RevenueSettings
     from deskloop.surveys.models import Survey, SurveyResponse
     from deskloop.tickets.models import CustomField, Macro, Message, SavedView, Ticket
@@ -347,6 +366,10 @@ def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
         rows(RevenueSettings, "target_industries"),
         rows(Survey, "name", "question", "is_active", "min_days_between"),
         rows(SurveyResponse, "score", "comment", "idea_vote_id"),
+        rows(Scorecard, "name", "is_active", "sample_size"),
+        rows(ScorecardCriterion, "name", "weight", "is_archived"),
+        rows(Review, "score", "comment", "agent_id"),
+        rows(ReviewAssignment, "review_id"),
     )
 
 
