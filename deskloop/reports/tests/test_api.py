@@ -42,7 +42,7 @@ def test_the_agent_report_as_csv(acme: Cast, story: Story) -> None:
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:4] == ["section", "Agent", "Tickets", "Solved"]
     assert rows[1] == [
-        "agents", "Maria Agent", "3", "3", "4", "3", "0.5 h", "5.0 h", "33.3% (1/3)", "50.0% (1/2)",
+        "agents", "Maria Agent", "3", "3", "4", "3", "0.5 h", "5.0 h", "33.3% (1/3)", "50.0% (1/2)", "85.0 (2)",
     ]  # fmt: skip
     assert len(rows) == 3
 
