@@ -8,7 +8,10 @@ under ./var/ (set DESKLOOP_VAR_DIR=/tmp/somewhere to keep it out of the work tre
 Realism: messages per ticket skewed 1..12 (most tickets are short, a few are long threads); customer text
 is real customer-service phrasing (banking77 and clinc150 queries), agent replies are real FAQ answers
 (kb-stackfaq), with a sprinkle of Spanish and Russian; requesters belong to organizations; statuses,
-priorities, channels, assignees, teams, tags and product areas follow a plausible helpdesk mix.
+priorities, channels, assignees, teams, tags and product areas follow a plausible helpdesk mix. What service
+levels and the reports read comes with them: business minutes to the first response and the solve (weekdays
+08:00-18:00 Berlin), the first response and resolution SLA targets of two policies (met, breached or running as
+the timestamps say), a few reopened tickets and CSAT answers on a fifth of the solved ones.
 
 Speed: rows are built in memory and written with bulk_create in batches inside one transaction per batch,
 with ticket numbers allocated per batch by one UPDATE; the search documents are then built by the real
@@ -369,6 +372,9 @@ def generate(
     workspace = cast.workspace
     maker = _Maker(rng=rng, corpus=corpus, cast=cast, now=dt.datetime.now(dt.UTC))
     status_names = dict(Status.objects.filter(workspace=workspace).values_list("id", "name"))
+    service_cast = _service_cast(workspace)
+    # Its own randomness: the tickets a seed gives stay the same as before the service data existed.
+    service_rng = random.Random(seed + 1)
     new_status = {"id": cast.statuses["new"][0], "name": status_names[cast.statuses["new"][0]]}
     span = dt.timedelta(days=730)
     total_messages = 0
@@ -392,6 +398,7 @@ def generate(
                 ticket_rows.append(ticket)
                 conversations.append(messages)
             total_messages += _save_batch(maker, ticket_rows, conversations, new_status, status_names)
+            add_service_data(service_cast, ticket_rows, service_rng, maker.now)
             index_tickets([ticket.pk for ticket in ticket_rows])
         made += count
         if progress:
@@ -534,12 +541,22 @@ def main() -> None:
     parser.add_argument("--workspace", default="bench")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument(
+        "--service-data-only",
+        action="store_true",
+        help="add business minutes, SLA targets, reopens and CSAT answers to an existing workspace's tickets",
+    )
     args = parser.parse_args()
     setup_django()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("createcachetable", verbosity=0)
+    if args.service_data_only:
+        count = add_service_data_to_workspace(workspace_slug=args.workspace, seed=args.seed)
+        print(f"Service data for {count} tickets of workspace '{args.workspace}'.")
+        settle_statistics()
+        return
     report = generate(
         tickets=args.tickets, workspace_slug=args.workspace, seed=args.seed, batch_size=args.batch_size, progress=True
     )
@@ -560,6 +577,177 @@ def settle_statistics() -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     print(f"VACUUM ANALYZE in {time.monotonic() - started:.0f} s")
+
+
+# --- service data: business minutes, SLA targets, reopens, CSAT answers ----------------------------------------
+
+# The bench team's hours: weekdays 08:00-18:00 in Berlin. Business minutes and SLA deadlines are counted in them.
+BENCH_HOURS = [{"weekday": day, "start": "08:00", "end": "18:00"} for day in range(5)]
+# (name, priorities, first response, resolution) in business minutes: the first policy that matches applies.
+BENCH_POLICIES = [
+    ("Urgent", ["urgent", "high"], 60, 8 * 60),
+    ("Standard", [], 4 * 60, 3 * 10 * 60),
+]
+REOPEN_SHARE = 0.06  # of solved tickets, opened again once
+CSAT_SHARE = 0.2  # of solved tickets, answered the satisfaction survey
+SATISFIED_SHARE = 0.86
+
+
+@dataclass(frozen=True)
+class _ServiceCast:
+    workspace_id: int
+    schedule: Any
+    policies: list[tuple[int, frozenset[str], int, int]]  # (policy id, priorities, first response, resolution)
+    survey_id: int
+    done_statuses: frozenset[int]
+
+
+def _service_cast(workspace: Workspace) -> _ServiceCast:
+    """The bench workspace's calendar, SLA policies and CSAT survey: created once, reused by later runs."""
+    from deskloop.calendars.models import BusinessCalendar
+    from deskloop.service_levels.models import SlaPolicy
+    from deskloop.surveys.models import Survey, SurveyKind
+    from deskloop.tickets.models import DONE_CATEGORIES, Status
+
+    calendar, _created = BusinessCalendar.objects.get_or_create(
+        workspace=workspace,
+        name="Bench support hours",
+        defaults={"time_zone": "Europe/Berlin", "weekly_hours": BENCH_HOURS, "is_default": True},
+    )
+    policies = []
+    for position, (name, priorities, first, resolution) in enumerate(BENCH_POLICIES):
+        policy, _created = SlaPolicy.objects.get_or_create(
+            workspace=workspace,
+            name=name,
+            defaults={
+                "position": position,
+                "calendar": calendar,
+                "conditions": {"priorities": priorities},
+                "first_response_minutes": first,
+                "resolution_minutes": resolution,
+            },
+        )
+        policies.append((policy.pk, frozenset(priorities), first, resolution))
+    survey, _created = Survey.objects.get_or_create(
+        workspace=workspace, kind=SurveyKind.CSAT, name="Bench CSAT", defaults={"question": "How did we do?"}
+    )
+    done = Status.objects.filter(workspace=workspace, category__in=DONE_CATEGORIES).values_list("pk", flat=True)
+    return _ServiceCast(
+        workspace_id=workspace.pk,
+        schedule=calendar.schedule(),
+        policies=policies,
+        survey_id=survey.pk,
+        done_statuses=frozenset(done),
+    )
+
+
+def _targets_of(cast: _ServiceCast, ticket: Ticket, now: dt.datetime) -> list[Any]:
+    """The first response and resolution targets the ticket's policy set, met, breached or running as its
+    timestamps say (what service_levels would have recorded)."""
+    from deskloop.calendars.business_time import add_business_minutes
+    from deskloop.service_levels.models import SlaTarget
+
+    policy_id, _priorities, first, resolution = next(p for p in cast.policies if not p[1] or ticket.priority in p[1])
+    rows = []
+    for metric, minutes, stopped in (
+        ("first_response", first, ticket.first_response_at),
+        ("resolution", resolution, ticket.solved_at),
+    ):
+        due = add_business_minutes(cast.schedule, ticket.created_at, minutes)
+        late = due is not None and ((stopped or now) > due)
+        rows.append(
+            SlaTarget(
+                workspace_id=cast.workspace_id,
+                ticket_id=ticket.pk,
+                policy_id=policy_id,
+                metric=metric,
+                started_at=ticket.created_at,
+                due_at=due,
+                stopped_at=stopped,
+                breached_at=due if late else None,
+            )
+        )
+    return rows
+
+
+def add_service_data(cast: _ServiceCast, tickets: list[Ticket], rng: random.Random, now: dt.datetime) -> None:
+    """Business minutes, reopen counts, SLA targets and CSAT answers for ``tickets`` (saved already)."""
+    from deskloop.calendars.business_time import business_minutes_between
+    from deskloop.service_levels.models import SlaTarget
+    from deskloop.surveys.models import SurveyKind, SurveyResponse
+    from deskloop.tickets.models import Ticket
+
+    targets: list[Any] = []
+    answers: list[Any] = []
+    for ticket in tickets:
+        done = ticket.status_id in cast.done_statuses
+        if ticket.first_response_at is not None:
+            ticket.first_response_business_minutes = business_minutes_between(
+                cast.schedule, ticket.created_at, ticket.first_response_at
+            )
+        if done and ticket.solved_at is not None:
+            ticket.resolution_business_minutes = business_minutes_between(
+                cast.schedule, ticket.created_at, ticket.solved_at
+            )
+            ticket.reopen_count = 1 if rng.random() < REOPEN_SHARE else 0
+        ticket_targets = _targets_of(cast, ticket, now)
+        running = [t.due_at for t in ticket_targets if t.stopped_at is None and t.due_at is not None]
+        ticket.sla_due_at = min(running) if running and not done else None
+        targets.extend(ticket_targets)
+        if done and ticket.solved_at is not None and rng.random() < CSAT_SHARE:
+            satisfied = rng.random() < SATISFIED_SHARE
+            answers.append(
+                SurveyResponse(
+                    workspace_id=cast.workspace_id,
+                    survey_id=cast.survey_id,
+                    kind=SurveyKind.CSAT,
+                    contact_id=ticket.requester_id,
+                    organization_id=ticket.organization_id,
+                    ticket_id=ticket.pk,
+                    product_area_id=ticket.product_area_id,
+                    agent_id=ticket.assignee_id,
+                    team_id=ticket.team_id,
+                    score=1 if satisfied else 0,
+                    satisfied=satisfied,
+                    channel="email",
+                    created_at=min(now, ticket.solved_at + dt.timedelta(hours=rng.randint(1, 48))),
+                )
+            )
+    Ticket.objects.bulk_update(
+        tickets,
+        ["first_response_business_minutes", "resolution_business_minutes", "reopen_count", "sla_due_at"],
+        batch_size=1000,
+    )
+    SlaTarget.objects.bulk_create(targets, batch_size=2000)
+    SurveyResponse.objects.bulk_create(answers, batch_size=2000)
+
+
+def add_service_data_to_workspace(*, workspace_slug: str, seed: int = 7, batch_size: int = 5000) -> int:
+    """Service data for the workspace's tickets that have none yet (no SLA target): for a workspace generated before
+    the generator wrote it. Returns how many tickets got it."""
+    from django.db import transaction
+
+    from deskloop.accounts.models import Workspace
+    from deskloop.service_levels.models import SlaTarget
+    from deskloop.tickets.models import Ticket
+
+    workspace = Workspace.objects.get(slug=workspace_slug)
+    cast = _service_cast(workspace)
+    now = dt.datetime.now(dt.UTC)
+    done, last_id, started = 0, 0, time.monotonic()
+    has_targets = SlaTarget.objects.filter(workspace=workspace).exists()
+    while True:
+        batch = list(Ticket.objects.filter(workspace=workspace, pk__gt=last_id).order_by("pk")[:batch_size])
+        if not batch:
+            return done
+        last_id = batch[-1].pk
+        if has_targets:
+            covered = set(SlaTarget.objects.filter(ticket__in=batch).values_list("ticket_id", flat=True))
+            batch = [t for t in batch if t.pk not in covered]
+        with transaction.atomic():
+            add_service_data(cast, batch, random.Random(seed * 1_000_003 + last_id), now)
+        done += len(batch)
+        print(f"  service data: {done} tickets, {time.monotonic() - started:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ def test_generate_then_every_benchmark_runs() -> None:
     assert list(
         Ticket.objects.filter(workspace__slug="smoke").order_by("number").values_list("number", flat=True)
     ) == list(range(1, 201))
+    _assert_service_data()
     context = BenchContext.load("smoke")
     # The generated text is searchable: the first ticket's subject finds that ticket.
     first = Ticket.objects.get(workspace__slug="smoke", number=1)
@@ -54,6 +55,26 @@ def test_generate_then_every_benchmark_runs() -> None:
     ]
     assert all(r.measured.n == 3 and r.baseline.n == 3 for r in results)
     assert table.count("\n") == len(results) + 1
+
+
+def _assert_service_data() -> None:
+    """The generator writes what the reports and SLA benchmarks read: two targets per ticket, business minutes for
+    every answered and every solved ticket, CSAT answers only on solved tickets; and the reports bench runs on it."""
+    from bench.reports import run as run_reports
+    from deskloop.service_levels.models import SlaTarget
+    from deskloop.surveys.models import SurveyResponse
+    from deskloop.tickets.models import DONE_CATEGORIES, Ticket
+
+    tickets = Ticket.objects.filter(workspace__slug="smoke")
+    assert SlaTarget.objects.filter(ticket__in=tickets).count() == 400
+    answered = tickets.filter(first_response_at__isnull=False)
+    assert answered.filter(first_response_business_minutes__isnull=True).count() == 0
+    solved = tickets.filter(status__category__in=DONE_CATEGORIES)
+    assert solved.filter(resolution_business_minutes__isnull=True).count() == 0
+    assert SurveyResponse.objects.filter(ticket__in=tickets.exclude(status__category__in=DONE_CATEGORIES)).count() == 0
+    results = run_reports("smoke", iterations=1, max_seconds=600.0)
+    assert len(results) == 18
+    assert all(r.measured.n == 1 for r in results)
 
 
 @pytest.mark.django_db

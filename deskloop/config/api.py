@@ -16,6 +16,7 @@ from deskloop.knowledge.api import router as knowledge_router
 from deskloop.knowledge.api_deflection import router as deflection_router
 from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_router
 from deskloop.quality.api import router as quality_router
+from deskloop.reports.api import router as reports_router
 from deskloop.revenue.api import router as revenue_router
 from deskloop.staffing.api import router as staffing_router
 from deskloop.service_levels.api import router as sla_router
@@ -56,6 +57,7 @@ api.add_router("", ideas_router)
 api.add_router("", revenue_router)
 api.add_router("", surveys_router)
 api.add_router("", classification_router)
+api.add_router("", reports_router)
 api.add_router("", quality_router)
 api.add_router("", staffing_router)
 api.add_router("", automations_router)

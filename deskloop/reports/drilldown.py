@@ -17,13 +17,15 @@ from django.utils.translation import gettext as _
 
 from deskloop.accounts.models import Agent
 from deskloop.core.csv_export import spreadsheet_safe
+from deskloop.quality.queries import reviews_in
 from deskloop.reports.filters import BadFilter, ReportFilters, local_midnight, tickets_q
 from deskloop.service_levels.models import SlaMetric, SlaPolicy, SlaTarget
 from deskloop.surveys.models import SurveyKind, SurveyResponse
 from deskloop.tickets.models import DONE_CATEGORIES, Message, MessageKind, StatusCategory, Tag, Ticket
 
 INTERVALS = ("day", "week", "month")
-# What a number counted, beyond the report's filters. "backlog" is about now: it ignores the date range.
+# What a number counted, beyond the report's filters. "backlog" is about now: it ignores the date range; "reviewed"
+# (the tickets of the quality reviews written in the range) counts reviews by when they were written.
 METRICS = (
     "created",
     "solved",
@@ -36,6 +38,7 @@ METRICS = (
     "replied",
     "csat_good",
     "csat_bad",
+    "reviewed",
 )
 SLA_OUTCOMES = ("achieved", "breached", "running")
 # Backlog age buckets by how long ago the ticket was created: (key, from days, to days or None = older).
@@ -61,6 +64,7 @@ class Drill:
     policy: int | None = None
     replied_by: int | None = None
     status_category: str = ""
+    reviewed: int | None = None
 
     def params(self) -> dict[str, str]:
         values: dict[str, object] = {
@@ -73,6 +77,7 @@ class Drill:
             "policy": self.policy,
             "replied_by": self.replied_by,
             "status_category": self.status_category,
+            "reviewed": self.reviewed,
         }
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
@@ -110,9 +115,16 @@ def _number(params: Mapping[str, str], name: str) -> int | None:
     return int(raw)
 
 
+def _agent_id(filters: ReportFilters, params: Mapping[str, str], name: str) -> int | None:
+    pk = _number(params, name)
+    if pk is not None and not Agent.objects.filter(workspace_id=filters.workspace_id, pk=pk).exists():
+        raise BadFilter(_("No such agent in this workspace."), field=name)
+    return pk
+
+
 def parse_drill(filters: ReportFilters, params: Mapping[str, str]) -> Drill:
     """The drill-down part of a URL (``metric``, ``interval`` + ``bucket``, ``age``, ``sla_metric``,
-    ``sla_outcome``, ``policy``, ``replied_by``, ``status_category``); ids of another workspace are refused like unknown ones."""
+    ``sla_outcome``, ``policy``, ``replied_by``, ``status_category``, ``reviewed``); ids of another workspace are refused like unknown ones."""
     metric = _word(params, "metric", METRICS, "created")
     interval = _word(params, "interval", INTERVALS, "day")
     bucket = None
@@ -126,9 +138,7 @@ def parse_drill(filters: ReportFilters, params: Mapping[str, str]) -> Drill:
     policy = _number(params, "policy")
     if policy is not None and not SlaPolicy.objects.filter(workspace_id=filters.workspace_id, pk=policy).exists():
         raise BadFilter(_("No such SLA policy in this workspace."), field="policy")
-    replied_by = _number(params, "replied_by")
-    if replied_by is not None and not Agent.objects.filter(workspace_id=filters.workspace_id, pk=replied_by).exists():
-        raise BadFilter(_("No such agent in this workspace."), field="replied_by")
+    replied_by = _agent_id(filters, params, "replied_by")
     return Drill(
         metric=metric,
         interval=interval,
@@ -139,6 +149,7 @@ def parse_drill(filters: ReportFilters, params: Mapping[str, str]) -> Drill:
         policy=policy,
         replied_by=replied_by,
         status_category=_word(params, "status_category", tuple(StatusCategory.values)),
+        reviewed=_agent_id(filters, params, "reviewed"),
     )
 
 
@@ -179,7 +190,8 @@ def metric_q(metric: str) -> Q:
 
 def drilled_tickets(filters: ReportFilters, drill: Drill, *, now: dt.datetime | None = None) -> QuerySet[Ticket]:
     """The tickets behind the number ``drill`` describes, newest first."""
-    found = Ticket.objects.filter(tickets_q(filters, with_range=drill.metric != "backlog"), metric_q(drill.metric))
+    in_range = drill.metric not in ("backlog", "reviewed")
+    found = Ticket.objects.filter(tickets_q(filters, with_range=in_range), metric_q(drill.metric))
     if drill.bucket is not None:
         start = local_midnight(drill.bucket, filters.zone)
         end = local_midnight(next_bucket(drill.bucket, drill.interval), filters.zone)
@@ -206,6 +218,11 @@ def drilled_tickets(filters: ReportFilters, drill: Drill, *, now: dt.datetime | 
             ticket_id=OuterRef("pk"), kind=SurveyKind.CSAT, satisfied=drill.metric == "csat_good"
         )
         found = found.filter(Exists(answers))
+    if drill.metric == "reviewed":
+        reviews = reviews_in(filters.workspace_id, filters.since, filters.until).filter(ticket_id=OuterRef("pk"))
+        if drill.reviewed is not None:
+            reviews = reviews.filter(agent_id=drill.reviewed)
+        found = found.filter(Exists(reviews))
     return found.order_by("-created_at", "-pk")
 
 

@@ -290,6 +290,7 @@ def agent_sections(
             cells.append(
                 Cell(
                     text="—" if score is None else f"{score[0]:.1f} ({score[1]})",
+                    href="" if score is None else drill_link(filters, metric="reviewed", reviewed=row.agent.pk),
                     value=None if score is None else score[0],
                 )
             )
@@ -298,7 +299,8 @@ def agent_sections(
     note = _(
         "Over the tickets created in the range and assigned to each agent (replies: the agent's public replies on any "
         "of them). Time to solve is business time from creation to solve, not effort. Reopen rate: solved tickets "
-        "opened again at least once. The CSAT link lists the unsatisfied answers."
+        "opened again at least once. The CSAT link lists the unsatisfied answers. Quality: the mean score (0-100) "
+        "and count of the conversation reviews written in the range."
     )
     title = _("Agent performance")
     return [

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from django.utils.translation import gettext as _
 
+from deskloop.quality.queries import quality_by_agent
 from deskloop.reports import pages
 from deskloop.reports.drilldown import INTERVALS
 from deskloop.reports.filters import BadFilter, ReportFilters
@@ -44,7 +45,9 @@ def report_sections(report: str, filters: ReportFilters, options: Mapping[str, s
     if report == "backlog":
         return pages.backlog_sections(filters)
     if report == "agents":
-        return pages.agent_sections(filters, quality=None)
+        return pages.agent_sections(
+            filters, quality=lambda: quality_by_agent(filters.workspace_id, filters.since, filters.until)
+        )
     return pages.problem_sections(filters)
 
 

@@ -16,7 +16,8 @@ T8      02-15 10:00         email    Maria     Billing>Invoices  -            so
 
 SLA policy "Standard": first response achieved on T1, T2, T5, breached on T3, running on T4; resolution breached on
 T1, achieved on T2 and T5, running on T3. CSAT: T2 good, T5 bad (Maria's), T3 good (Boris's). Public replies: Maria
-1 on T1, 2 on T2, 1 on T5; Boris 1 on T3 and an internal note on T2 (not a reply).
+1 on T1, 2 on T2, 1 on T5; Boris 1 on T3 and an internal note on T2 (not a reply). Quality reviews of Maria: 80 (T1,
+5 March) and 90 (T2, 6 March) in the range, 40 (T8, 20 February) before it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from deskloop.conftest import Cast
+from deskloop.quality.models import Review, Scorecard
 from deskloop.service_levels.models import SlaPolicy, SlaTarget
 from deskloop.surveys.models import Survey, SurveyKind, SurveyResponse
 from deskloop.tickets.models import Message, MessageKind, ProductArea, Status, Ticket
@@ -165,15 +167,15 @@ def build_story(cast: Cast) -> Story:
         solved_at=_at(2, 15, 12),
         resolution_business_minutes=120,
     )
-    for target, author, count in ((t1, maria, 1), (t2, maria, 2), (t5, maria, 1), (t3, boris, 1)):
+    for replied, author, count in ((t1, maria, 1), (t2, maria, 2), (t5, maria, 1), (t3, boris, 1)):
         for index in range(count):
             Message.objects.create(
                 workspace=workspace,
-                ticket=target,
+                ticket=replied,
                 kind=MessageKind.REPLY,
                 author_agent=author,
                 body_text="Thanks, looking into it.",
-                created_at=minutes(target.created_at, 10 + index),
+                created_at=minutes(replied.created_at, 10 + index),
             )
     Message.objects.create(workspace=workspace, ticket=t2, kind=MessageKind.NOTE, author_agent=boris, body_text="fyi")
 
@@ -215,6 +217,19 @@ def build_story(cast: Cast) -> Story:
             satisfied=good,
             channel="email",
             created_at=minutes(on.created_at, 2000),
+        )
+    # Quality reviews of Maria's conversations written in the range (80 and 90) and one before it (not counted).
+    scorecard = Scorecard.objects.create(workspace=workspace)
+    for on, score, written in ((t1, 80, _at(3, 5, 9)), (t2, 90, _at(3, 6, 9)), (t8, 40, _at(2, 20, 9))):
+        Review.objects.create(
+            workspace=workspace,
+            ticket=on,
+            agent=maria,
+            reviewer=cast.admin if on != t2 else cast.owner,
+            scorecard=scorecard,
+            score=score,
+            created_at=written,
+            week=(written - dt.timedelta(days=written.weekday())).date(),
         )
     return Story(
         base=cast.ticket,

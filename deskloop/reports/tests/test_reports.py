@@ -108,14 +108,16 @@ def test_agent_performance(acme: Cast, story: Story) -> None:
     client = signed_in_client(acme.admin)
     section = _sections(client, "/reports/agents/")["agents"]
     assert _texts(section) == [
-        ["Maria Agent", "3", "3", "4", "3", "0.5 h", "5.0 h", "33.3% (1/3)", "50.0% (1/2)"],
-        ["Boris Billing", "2", "0", "1", "1", "1.5 h", "—", "— (0/0)", "100.0% (1/1)"],
+        ["Maria Agent", "3", "3", "4", "3", "0.5 h", "5.0 h", "33.3% (1/3)", "50.0% (1/2)", "85.0 (2)"],
+        ["Boris Billing", "2", "0", "1", "1", "1.5 h", "—", "— (0/0)", "100.0% (1/1)", "—"],
     ]
     maria = section.table.rows[0]
     assert _drilled(client, maria[1].href) == story.numbers("t1", "t2", "t5")
     assert _drilled(client, maria[3].href) == story.numbers("t1", "t2", "t5")
     assert _drilled(client, maria[7].href) == story.numbers("t1")
     assert _drilled(client, maria[8].href) == story.numbers("t5")
+    # Quality: the conversations of the reviews written in the range (T8's review is from February).
+    assert _drilled(client, maria[9].href) == story.numbers("t1", "t2")
 
 
 def test_top_problems_by_product_area_against_the_period_before(acme: Cast, story: Story) -> None:
