@@ -267,3 +267,29 @@ def test_routing_settings_refuse_bad_values(acme: Cast, umbrella: Cast) -> None:
     with pytest.raises(ValidationFailed, match="Unknown availability"):
         set_availability(agent=acme.agent, availability="busy")
     assert (TeamRouting.objects.count(), AgentSchedule.objects.count()) == (0, 0)
+
+
+def test_the_late_shift_ends_at_the_spring_jump_and_its_tickets_are_handed_on(
+    acme: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Maria works 07:00-02:00 CET every day. On 29 March 2026 the clocks jump from 02:00 to 03:00 at 01:00Z, so
+    Saturday's shift ends then; with a 30-minute delay her open ticket goes to Adam (always on shift) at 01:30Z."""
+    late = BusinessCalendar.objects.create(
+        workspace=acme.workspace,
+        name="Late shift",
+        time_zone="Europe/Berlin",
+        weekly_hours=[{"weekday": day, "start": "07:00", "end": "02:00"} for day in range(7)],
+    )
+    update_agent_schedule(actor=acme.admin, agent=acme.agent, calendar=late, capacity=None)
+    route(acme, RoutingMode.ROUND_ROBIN, reassign_after_minutes=30)
+    set_availability(agent=acme.admin, availability=Availability.AWAY)
+    with time_machine.travel(dt.datetime(2026, 3, 29, 0, 50, tzinfo=dt.UTC), tick=False):  # 01:50 CET: on shift
+        ticket = new_support_ticket(acme, django_capture_on_commit_callbacks)
+    assert ticket.assignee == acme.agent
+    set_availability(agent=acme.admin, availability=Availability.ONLINE)
+    with time_machine.travel(dt.datetime(2026, 3, 29, 1, 29, tzinfo=dt.UTC), tick=False):
+        assert hand_on_tickets_of_unavailable_agents() == 0
+    with time_machine.travel(dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC), tick=False):
+        assert hand_on_tickets_of_unavailable_agents() == 1
+    ticket.refresh_from_db()
+    assert ticket.assignee == acme.admin
