@@ -26,6 +26,7 @@ ADMIN_MENU = {
         ("Product areas", "/settings/product-areas/"),
         *MACROS,
         ("Ticket routing", "/settings/routing/"),
+        ("Quality scorecard", "/quality/settings/"),
     ],
     "Channels and integrations": [
         ("Mailboxes", "/settings/mailboxes/"),

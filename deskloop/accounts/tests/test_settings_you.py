@@ -43,6 +43,7 @@ def test_the_settings_home_lists_the_screens_each_role_may_open(acme: Cast) -> N
         "/settings/product-areas/",
         "/settings/macros/",
         "/settings/routing/",
+        "/quality/settings/",
         "/settings/mailboxes/",
         "/settings/mail-allow-list/",
         "/settings/email-templates/",
