@@ -25,6 +25,8 @@ ADMIN_MENU = {
         ("Tags", "/settings/tags/"),
         ("Product areas", "/settings/product-areas/"),
         *MACROS,
+        ("Automations", "/settings/automations/"),
+        ("Ticket routing", "/settings/routing/"),
     ],
     "Channels and integrations": [
         ("Mailboxes", "/settings/mailboxes/"),
@@ -35,6 +37,7 @@ ADMIN_MENU = {
     ],
     "Workspace": [
         ("Workspace", "/settings/workspace/"),
+        ("Business calendars", "/settings/calendars/"),
         ("Surveys", "/surveys/settings/"),
         ("Ideas board", "/settings/ideas-board/"),
         ("Deals and churn", "/settings/revenue/"),
