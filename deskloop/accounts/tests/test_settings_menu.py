@@ -27,6 +27,8 @@ ADMIN_MENU = {
         *MACROS,
         ("Ticket routing", "/settings/routing/"),
         ("Quality scorecard", "/quality/settings/"),
+        ("Automations", "/settings/automations/"),
+        ("Ticket routing", "/settings/routing/"),
     ],
     "Channels and integrations": [
         ("Mailboxes", "/settings/mailboxes/"),

@@ -44,6 +44,8 @@ def test_the_settings_home_lists_the_screens_each_role_may_open(acme: Cast) -> N
         "/settings/macros/",
         "/settings/routing/",
         "/quality/settings/",
+        "/settings/automations/",
+        "/settings/routing/",
         "/settings/mailboxes/",
         "/settings/mail-allow-list/",
         "/settings/email-templates/",
