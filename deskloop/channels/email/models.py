@@ -172,6 +172,7 @@ class OutboundKind(models.TextChoices):
     IDEA_SHIPPED_AGENT = "idea_shipped_agent", _("An idea shipped (to agents)")
     SURVEY_NPS = "survey_nps", _("NPS survey")
     SURVEY_CSAT = "survey_csat", _("CSAT survey after a solved ticket")
+    WEEKLY_SUMMARY = "weekly_summary", _("Weekly summary of the reports (to managers)")
 
 
 class OutboundEmail(WorkspaceOwned):
