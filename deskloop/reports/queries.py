@@ -126,7 +126,9 @@ def volume(filters: ReportFilters, *, dimension: str = "channel", interval: str 
         dimension, dimension
     )
     rows = (
-        tickets.exclude(**{f"{column}__isnull": True})
+        # filter(), not exclude(): on the tags relation exclude() is a NOT EXISTS over a second join, minutes at
+        # scale; filter() is one inner join.
+        tickets.filter(**{f"{column}__isnull": False})
         .exclude(**{column: ""} if dimension in ("channel", "request_type") else {})
         .values("bucket", column)
         .annotate(n=Count("pk"))
