@@ -52,7 +52,6 @@ def review_panel(*, ticket: Ticket, agent: Agent) -> dict[str, Any] | None:
     shown = list(reviews.select_related("agent__user", "reviewer__user").order_by("created_at", "id"))
     if not reviewer and not shown:
         return None
-    form = None
-    if reviewer and scorecard.is_active and not any(r.reviewer_id == agent.pk for r in shown):
-        form = review_form_for(ticket, agent)
-    return {"ticket": ticket, "reviews": shown, "form": form, "is_reviewer": reviewer}
+    own = next((r for r in shown if r.reviewer_id == agent.pk), None)
+    form = review_form_for(ticket, agent) if reviewer and scorecard.is_active and own is None else None
+    return {"ticket": ticket, "reviews": shown, "form": form, "is_reviewer": reviewer, "own": own}

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -125,22 +125,26 @@ def review(request: AgentRequest, number: int) -> HttpResponse:
             return redirect("tickets:detail", number=ticket.number)
         return render(request, "quality/review.html", {"ticket": ticket, "refused": True}, status=403)
     form = review_form_for(ticket, agent, request.POST or None)
-    if request.method == "POST" and form is not None and form.is_valid():
-        reviewed = Agent.objects.filter(workspace_id=agent.workspace_id, pk=form.cleaned_data["agent"]).first()
-        with refusal(form):
-            if reviewed is None:
-                raise Http404
-            submit_review(
-                reviewer=agent,
-                ticket=ticket,
-                values=ReviewValues(agent=reviewed, ratings=form.ratings(), comment=form.cleaned_data["comment"]),
-            )
-            messages.success(request, _("Review saved."))
-            return redirect("tickets:detail", number=ticket.number)
-    status = 400 if request.method == "POST" else 200
-    if request.method == "POST" and form is None:
-        status = 422
-    context = {"ticket": ticket, "form": form, "reviews": queries.reviews_of_ticket(agent, ticket.pk)}
+    status = 200
+    if request.method == "POST":
+        # Nobody to review (no other agent replied): 422; bad ratings: 400; a refusal: its own status (409 twice).
+        status = 422 if form is None else 400
+        if form is not None and form.is_valid():
+            reviewed = get_object_or_404(Agent, workspace_id=agent.workspace_id, pk=form.cleaned_data["agent"])
+            with refusal(form) as refused:
+                submit_review(
+                    reviewer=agent,
+                    ticket=ticket,
+                    values=ReviewValues(agent=reviewed, ratings=form.ratings(), comment=form.cleaned_data["comment"]),
+                )
+                messages.success(request, _("Review saved."))
+                return redirect("tickets:detail", number=ticket.number)
+            status = refused.status
+    reviews = queries.reviews_of_ticket(agent, ticket.pk)
+    own = next((r for r in reviews if r.reviewer_id == agent.pk), None)
+    if own is not None and request.method == "GET":
+        form = None
+    context = {"ticket": ticket, "form": form, "reviews": reviews, "own": own}
     return render(request, "quality/review.html", context, status=status)
 
 

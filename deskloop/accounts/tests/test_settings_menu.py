@@ -25,6 +25,7 @@ ADMIN_MENU = {
         ("Tags", "/settings/tags/"),
         ("Product areas", "/settings/product-areas/"),
         *MACROS,
+        ("Quality scorecard", "/quality/settings/"),
     ],
     "Channels and integrations": [
         ("Mailboxes", "/settings/mailboxes/"),

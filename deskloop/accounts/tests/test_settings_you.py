@@ -42,6 +42,7 @@ def test_the_settings_home_lists_the_screens_each_role_may_open(acme: Cast) -> N
         "/settings/tags/",
         "/settings/product-areas/",
         "/settings/macros/",
+        "/quality/settings/",
         "/settings/mailboxes/",
         "/settings/mail-allow-list/",
         "/settings/email-templates/",

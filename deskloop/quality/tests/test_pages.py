@@ -82,12 +82,12 @@ def test_bad_reviews_are_refused_with_the_reason_and_store_nothing(acme: Cast) -
     not_in_it = admin.post(url, {"agent": acme.other_team_agent.pk, **_ratings(criteria, "3", "3", "3")})
     assert not_in_it.status_code == 400
     nothing = admin.post(url, {"agent": acme.agent.pk, **_ratings(criteria, "na", "na", "na")})
-    assert nothing.status_code == 400
+    assert nothing.status_code == 422
     assert "Rate at least one criterion." in nothing.content.decode()
     assert Review.objects.count() == 0
     assert admin.post(url, {"agent": acme.agent.pk, **_ratings(criteria, "3", "3", "3")}).status_code == 302
     again = admin.post(url, {"agent": acme.agent.pk, **_ratings(criteria, "1", "1", "1")})
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert "You have already reviewed this conversation." in again.content.decode()
     assert list(Review.objects.values_list("score", flat=True)) == [75]
 
