@@ -734,10 +734,13 @@ def add_service_data_to_workspace(*, workspace_slug: str, seed: int = 7, batch_s
     workspace = Workspace.objects.get(slug=workspace_slug)
     cast = _service_cast(workspace)
     now = dt.datetime.now(dt.UTC)
-    done, last_id, started = 0, 0, time.monotonic()
+    done, started = 0, time.monotonic()
     has_targets = SlaTarget.objects.filter(workspace=workspace).exists()
+    # Newest first: a run stopped early (it takes a while at a million) has the recent ranges complete.
+    tickets = Ticket.objects.filter(workspace=workspace).order_by("-pk")
+    last_id = None
     while True:
-        batch = list(Ticket.objects.filter(workspace=workspace, pk__gt=last_id).order_by("pk")[:batch_size])
+        batch = list((tickets if last_id is None else tickets.filter(pk__lt=last_id))[:batch_size])
         if not batch:
             return done
         last_id = batch[-1].pk

@@ -66,7 +66,9 @@ def _call(operation: Callable[[], object]) -> Callable[[int], object]:
     return lambda _i: operation()
 
 
-def run(workspace_slug: str, *, iterations: int = 20, max_seconds: float = 60.0) -> list[Result]:
+def run(
+    workspace_slug: str, *, iterations: int = 20, max_seconds: float = 60.0, ranges: tuple[int, ...] = RANGES
+) -> list[Result]:
     from django.db.models import Max
     from django.utils import translation
 
@@ -80,7 +82,7 @@ def run(workspace_slug: str, *, iterations: int = 20, max_seconds: float = 60.0)
     newest = Ticket.objects.filter(workspace=workspace).aggregate(last=Max("created_at"))["last"]
     until = newest.date() if newest else dt.date.today()
     results: list[Result] = []
-    for days in RANGES:
+    for days in ranges:
         params = {"since": (until - dt.timedelta(days=days - 1)).isoformat(), "until": until.isoformat()}
         filters = parse_filters(workspace, params, today=until)
         tickets = live_tickets(filters).count()
@@ -103,13 +105,14 @@ def main() -> None:
     parser.add_argument("--workspace", default="bench")
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--max-seconds", type=float, default=60.0)
+    parser.add_argument("--days", type=int, nargs="+", default=list(RANGES), help="the ranges to measure (days)")
     args = parser.parse_args()
     setup_django()
     from deskloop.tickets.models import Ticket
 
     total = Ticket.objects.filter(workspace__slug=args.workspace).count()
     print(f"{database_label()}, workspace '{args.workspace}' with {total} tickets")
-    results = run(args.workspace, iterations=args.iterations, max_seconds=args.max_seconds)
+    results = run(args.workspace, iterations=args.iterations, max_seconds=args.max_seconds, ranges=tuple(args.days))
     print(format_table(results))
 
 

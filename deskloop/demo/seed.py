@@ -37,6 +37,7 @@ from deskloop.demo.ideasportal import seed_ideas_portal
 from deskloop.demo.plan import DEFAULT_TICKETS, HISTORY_DAYS, Step, TicketPlan, directory, plan_tickets
 from deskloop.demo.pm import seed_product_management
 from deskloop.demo.quality import seed_quality
+from deskloop.demo.reports import seed_report_figures
 from deskloop.demo.revenue import seed_revenue
 from deskloop.demo.service_levels import seed_service_levels
 from deskloop.demo.surveys import seed_surveys
@@ -150,6 +151,7 @@ def seed_demo(
         seed_surveys(workspace=cast.workspace, admin=_dispatcher(cast), now=now)
         seed_classification(workspace=cast.workspace)
         seed_quality(workspace=cast.workspace, agents=cast.agents, now=now)
+        seed_report_figures(workspace=cast.workspace)
     workspace = cast.workspace
     return SeedReport(
         created=True,

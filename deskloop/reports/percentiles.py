@@ -42,34 +42,41 @@ def _minutes(value: object) -> int:
 
 
 def spreads(
-    rows: QuerySet[Any], value: Expression | F, *, group: Expression | F | None = None
+    rows: QuerySet[Any], value: Expression | F, *, group: Expression | F | None = None, with_total: bool = False
 ) -> dict[Hashable, Spread]:
-    """The ``Spread`` of ``value`` over ``rows`` per value of ``group`` (one entry, keyed None, without a group).
-    Rows whose value is null are left out: a ticket not answered yet has no first response time."""
-    partition = [group] if group is not None else []
-    ranked = (
-        rows.alias(_value=value)
-        .filter(_value__isnull=False)
-        .annotate(
-            _v=F("_value"),
-            _rank=Window(RowNumber(), partition_by=partition, order_by=F("_value").asc()),
-            _n=Window(Count("pk"), partition_by=partition),
-        )
-    )
+    """The ``Spread`` of ``value`` over ``rows`` per value of ``group``, and keyed None over all rows (without a
+    group, or with ``with_total``: the same scan ranks the rows twice, so a report's "whole range" line costs no
+    second query). Rows whose value is null are left out: a ticket not answered yet has no first response time."""
+    ranked = rows.alias(_value=value).filter(_value__isnull=False).annotate(_v=F("_value"))
+    windows: list[tuple[str, list[Expression | F]]] = []
+    if group is not None:
+        windows.append(("g", [group]))
+    if group is None or with_total:
+        windows.append(("t", []))
     wanted = Q()
-    for percent in PERCENTS:
-        ranked = ranked.annotate(**{f"_k{percent}": (F("_n") * percent + 99) / 100})
-        wanted |= Q(_rank=F(f"_k{percent}"))
+    for name, partition in windows:
+        ranked = ranked.annotate(
+            **{
+                f"_rank_{name}": Window(RowNumber(), partition_by=partition, order_by=F("_value").asc()),
+                f"_n_{name}": Window(Count("pk"), partition_by=partition),
+            }
+        )
+        for percent in PERCENTS:
+            ranked = ranked.annotate(**{f"_k{percent}_{name}": (F(f"_n_{name}") * percent + 99) / 100})
+            wanted |= Q(**{f"_rank_{name}": F(f"_k{percent}_{name}")})
+    fields = ["_v"] + [f"_{kind}_{name}" for name, _p in windows for kind in ("rank", "n")]
     if group is not None:
         ranked = ranked.annotate(_group=group)
-    fields = ("_group", "_v", "_rank", "_n") if group is not None else ("_v", "_rank", "_n")
+        fields.append("_group")
     found: dict[Hashable, dict[str, int]] = {}
     for row in ranked.filter(wanted).values(*fields):
-        key = row["_group"] if group is not None else None
-        entry = found.setdefault(key, {"count": row["_n"]})
-        for percent in PERCENTS:
-            if row["_rank"] == (row["_n"] * percent + 99) // 100:
-                entry[f"p{percent}"] = _minutes(row["_v"])
+        for name, _partition in windows:
+            key = row["_group"] if name == "g" else None
+            rank, count = row[f"_rank_{name}"], row[f"_n_{name}"]
+            entry = found.setdefault(key, {"count": count})
+            for percent in PERCENTS:
+                if rank == (count * percent + 99) // 100:
+                    entry[f"p{percent}"] = _minutes(row["_v"])
     return {
         key: Spread(count=entry["count"], median=entry.get("p50"), p90=entry.get("p90")) for key, entry in found.items()
     }

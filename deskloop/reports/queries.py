@@ -126,7 +126,9 @@ def volume(filters: ReportFilters, *, dimension: str = "channel", interval: str 
         dimension, dimension
     )
     rows = (
-        tickets.exclude(**{f"{column}__isnull": True})
+        # filter(), not exclude(): on the tags relation exclude() is a NOT EXISTS over a second join, minutes at
+        # scale; filter() is one inner join.
+        tickets.filter(**{f"{column}__isnull": False})
         .exclude(**{column: ""} if dimension in ("channel", "request_type") else {})
         .values("bucket", column)
         .annotate(n=Count("pk"))
@@ -182,9 +184,9 @@ def times(filters: ReportFilters, *, interval: str = "week") -> TimesReport:
     measures: dict[str, list[TimeRow]] = {}
     for name, metric, business, calendar in TIME_MEASURES:
         done = tickets.filter(status__category__in=DONE_CATEGORIES) if metric == "solved" else tickets
-        overall_b, overall_c = spreads(done, business), spreads(done, calendar)
-        per_b, per_c = spreads(done, business, group=bucket), spreads(done, calendar, group=bucket)
-        rows = [TimeRow(bucket=None, business=overall_b.get(None, Spread()), calendar=overall_c.get(None, Spread()))]
+        per_b = spreads(done, business, group=bucket, with_total=True)
+        per_c = spreads(done, calendar, group=bucket, with_total=True)
+        rows = [TimeRow(bucket=None, business=per_b.get(None, Spread()), calendar=per_c.get(None, Spread()))]
         rows += [
             TimeRow(bucket=day, business=per_b.get(day, Spread()), calendar=per_c.get(day, Spread()))
             for day in buckets_of(filters, interval)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from deskloop.accounts.access import AgentRequest, agent_view
+from deskloop.accounts.models import ADMIN_ROLES
 from deskloop.core.csv_export import streamed_csv
 from deskloop.core.refusals import refusal
 from deskloop.reports.access import REPORT_ROLES
@@ -23,6 +26,7 @@ from deskloop.reports.filters import parse_filters
 from deskloop.reports.form import filter_form
 from deskloop.reports.pages import REPORTS
 from deskloop.reports.sections import option_links, parse_options, report_sections
+from deskloop.reports.summary import receives_weekly_summary, set_weekly_summary
 
 PAGE_SIZE = 50
 
@@ -36,7 +40,13 @@ def index(request: AgentRequest) -> HttpResponse:
         return render(
             request,
             "reports/index.html",
-            {"filters": filters, "reports": REPORTS, "form": filter_form(workspace.pk, filters)},
+            {
+                "filters": filters,
+                "reports": REPORTS,
+                "form": filter_form(workspace.pk, filters),
+                "is_manager": request.agent.is_admin,
+                "receives_summary": receives_weekly_summary(request.agent),
+            },
         )
     context = {"error": refused.message, "reports": REPORTS, "form": filter_form(workspace.pk, None, asked=request.GET)}
     return render(request, "reports/index.html", context, status=refused.status)
@@ -72,6 +82,17 @@ def report(request: AgentRequest, report: str) -> HttpResponse:
     return render(
         request, "reports/report.html", {**context, "error": refused.message, "form": form}, status=refused.status
     )
+
+
+@agent_view(roles=ADMIN_ROLES, description="A manager turns their weekly summary email on or off")
+@require_POST
+def weekly_summary(request: AgentRequest) -> HttpResponse:
+    receive = request.POST.get("receive") == "1"
+    set_weekly_summary(agent=request.agent, receive=receive)
+    messages.success(
+        request, _("You will get the weekly summary.") if receive else _("You will no longer get the weekly summary.")
+    )
+    return redirect("reports:index")
 
 
 @agent_view(roles=REPORT_ROLES, description="The tickets behind a number of a report")

@@ -12,15 +12,12 @@ skipped with its reason, as every automatic email is.
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import logging
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
 from deskloop.accounts.models import Agent, Workspace
 from deskloop.core.models import OutboxEvent
@@ -30,14 +27,11 @@ from deskloop.ideas.services.ideas import idea_url
 from deskloop.ideas.shipping import shipped_audience
 
 from . import email_templates, outbound
-from .models import IdeaShippedNotice, Mailbox, OutboundEmail, OutboundKind, OutboundState
-from .notifications import is_system_address
+from .agent_notices import queue_agent_notice, skip_reason, workspace_mailbox
+from .models import IdeaShippedNotice, OutboundEmail, OutboundKind
 from .outbound import SkipReason
 
 log = logging.getLogger(__name__)
-
-# One customer asking for many ideas that ship the same day gets them all; this only stops a runaway.
-RATE_LIMIT = (20, dt.timedelta(hours=1))
 
 
 def consume_outbox_event(event: OutboxEvent) -> None:
@@ -99,11 +93,6 @@ def _record(notice: IdeaShippedNotice, mail: OutboundEmail | None) -> list[Outbo
     return [mail]
 
 
-def _mailbox(workspace: Workspace) -> Mailbox | None:
-    """Mail about no ticket goes out from the workspace's first active mailbox (replies come back to support)."""
-    return Mailbox.objects.filter(workspace=workspace, is_active=True).order_by("id").first()
-
-
 def _board_url(idea: Idea, workspace: Workspace) -> str:
     """The idea on the customers' board (the portal's), when it is shown to customers and the board is mounted."""
     if not idea.is_public:
@@ -128,28 +117,6 @@ def _idea_context(idea: Idea, workspace: Workspace, *, for_customer: bool) -> di
     }
 
 
-def _rate_limited(workspace_id: int, address: str, kind: str, now: dt.datetime) -> bool:
-    limit, window = RATE_LIMIT
-    recent = (
-        OutboundEmail.objects.filter(
-            workspace_id=workspace_id, recipient=address, kind=kind, created_at__gte=now - window
-        )
-        .exclude(state=OutboundState.SKIPPED)
-        .count()
-    )
-    return recent >= limit
-
-
-def _skip_reason(source_active: bool, workspace_id: int, address: str, kind: str) -> str:
-    if not source_active:
-        return SkipReason.DISABLED
-    if is_system_address(address):
-        return SkipReason.SYSTEM_ADDRESS
-    if _rate_limited(workspace_id, address, kind, timezone.now()):
-        return SkipReason.RATE_LIMITED
-    return ""
-
-
 def _customer_mail(idea: Idea, workspace: Workspace, contact: Contact) -> OutboundEmail | None:
     identities = list(ContactEmail.objects.filter(workspace_id=workspace.pk, contact=contact).order_by("-is_primary"))
     if not identities:
@@ -164,12 +131,12 @@ def _customer_mail(idea: Idea, workspace: Workspace, contact: Contact) -> Outbou
         workspace_name=workspace.name,
     )
     rendered = email_templates.render(source, context, language=language)
-    mailbox = _mailbox(workspace)
-    skip_reason = _skip_reason(source.is_active, workspace.pk, identity.email, kind)
-    if not skip_reason and mailbox is None:
-        skip_reason = SkipReason.NO_MAILBOX
-    if not skip_reason and identity.bouncing_since is not None:
-        skip_reason = SkipReason.BOUNCING
+    mailbox = workspace_mailbox(workspace)
+    reason = skip_reason(source.is_active, workspace.pk, identity.email, kind)
+    if not reason and mailbox is None:
+        reason = SkipReason.NO_MAILBOX
+    if not reason and identity.bouncing_since is not None:
+        reason = SkipReason.BOUNCING
     return outbound.queue_outbound(
         ticket=None,
         workspace_id=workspace.pk,
@@ -185,14 +152,12 @@ def _customer_mail(idea: Idea, workspace: Workspace, contact: Contact) -> Outbou
             # An answer is a customer writing to support: it reaches the shared mailbox and opens a ticket.
             reply_to=mailbox.address if mailbox else "",
             auto_submitted="auto-generated",
-            skip_reason=skip_reason,
+            skip_reason=reason,
         ),
     )
 
 
 def _agent_mail(idea: Idea, workspace: Workspace, agent: Agent) -> OutboundEmail | None:
-    if not agent.user.email:
-        return None
     kind = OutboundKind.IDEA_SHIPPED_AGENT
     source = email_templates.template_source(workspace.pk, kind)
     context = email_templates.idea_email_context(
@@ -201,25 +166,12 @@ def _agent_mail(idea: Idea, workspace: Workspace, agent: Agent) -> OutboundEmail
         workspace_name=workspace.name,
     )
     rendered = email_templates.render(source, context, language=agent.user.language)
-    # As the channel's other agent notices: from the workspace's mailbox, or DEFAULT_FROM_EMAIL without one.
-    mailbox = _mailbox(workspace)
-    if mailbox is not None:
-        from_name, from_address = mailbox.display_name or workspace.name, mailbox.address
-    else:
-        from_name, from_address = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return outbound.queue_outbound(
-        ticket=None,
-        workspace_id=workspace.pk,
-        email=outbound.NewOutboundEmail(
-            kind=kind,
-            to=[[agent.name, agent.user.email]],
-            subject=rendered.subject,
-            body_text=rendered.body_text,
-            body_html=rendered.body_html,
-            from_name=from_name or workspace.name,
-            from_address=from_address,
-            mailbox=mailbox,
-            auto_submitted="auto-generated",
-            skip_reason=_skip_reason(source.is_active, workspace.pk, agent.user.email.lower(), kind),
-        ),
+    return queue_agent_notice(
+        workspace=workspace,
+        agent=agent,
+        kind=kind,
+        subject=rendered.subject,
+        body_text=rendered.body_text,
+        body_html=rendered.body_html,
+        is_active=source.is_active,
     )

@@ -173,6 +173,7 @@ class OutboundKind(models.TextChoices):
     SURVEY_NPS = "survey_nps", _("NPS survey")
     SURVEY_CSAT = "survey_csat", _("CSAT survey after a solved ticket")
     AUTOMATION = "automation", _("Sent by an automation rule")
+    WEEKLY_SUMMARY = "weekly_summary", _("Weekly summary of the reports (to managers)")
 
 
 class OutboundEmail(WorkspaceOwned):
