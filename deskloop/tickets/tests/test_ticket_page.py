@@ -333,7 +333,8 @@ def _add_messages(cast: Cast, count: int) -> None:
 # 24: the ideas panel reads the ideas linked to the ticket and, for writers, the conversation's other customers
 # (ideas/ticket_panel.py); the classification panel asks once for the ticket's pending suggestion
 # (classification/ticket_panel.py).
-PAGE_QUERIES = 24
+# 25: the SLA panel reads the ticket's clocks (service_levels/panel.py).
+PAGE_QUERIES = 25
 
 
 @pytest.mark.parametrize("messages", [3, 10])
