@@ -73,7 +73,8 @@ class SlaTarget(WorkspaceOwned):
     # Null while paused (the ticket is pending or on hold).
     due_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
-    # While paused: the business minutes left, to set ``due_at`` again from the moment the clock resumes.
+    # While paused: the business minutes left, to set ``due_at`` again from the moment the clock resumes. A
+    # solved ticket's resolution clock keeps them too: a reopen resumes it from there (clocks.py).
     remaining_business_minutes = models.PositiveIntegerField(null=True, blank=True)
     # The target was met (or no longer applies: the ticket was solved before a next response was due).
     stopped_at = models.DateTimeField(null=True, blank=True)

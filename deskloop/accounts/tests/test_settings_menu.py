@@ -24,6 +24,7 @@ ADMIN_MENU = {
         ("Custom fields", "/settings/fields/"),
         ("Tags", "/settings/tags/"),
         ("Product areas", "/settings/product-areas/"),
+        ("SLA policies", "/settings/sla/"),
         *MACROS,
         ("Ticket routing", "/settings/routing/"),
         ("Quality scorecard", "/quality/settings/"),

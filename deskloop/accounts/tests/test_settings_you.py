@@ -41,6 +41,7 @@ def test_the_settings_home_lists_the_screens_each_role_may_open(acme: Cast) -> N
         "/settings/fields/",
         "/settings/tags/",
         "/settings/product-areas/",
+        "/settings/sla/",
         "/settings/macros/",
         "/settings/routing/",
         "/quality/settings/",
