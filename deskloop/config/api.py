@@ -18,8 +18,8 @@ from deskloop.knowledge.api_suggestions import router as knowledge_suggestions_r
 from deskloop.quality.api import router as quality_router
 from deskloop.reports.api import router as reports_router
 from deskloop.revenue.api import router as revenue_router
-from deskloop.staffing.api import router as staffing_router
 from deskloop.service_levels.api import router as sla_router
+from deskloop.staffing.api import router as staffing_router
 from deskloop.surveys.api import router as surveys_router
 from deskloop.tickets.api import router as tickets_router
 from deskloop.tickets.api_custom_fields import router as custom_fields_router

@@ -27,8 +27,6 @@ urlpatterns = [
     path("quality/", include("deskloop.quality.urls")),
     path("staffing/", include("deskloop.staffing.urls")),
     path("reports/", include("deskloop.reports.urls")),
-    path("reports/", include("deskloop.reports.urls")),
-    path("quality/", include("deskloop.quality.urls")),
     path("help/<slug:workspace_slug>/", include("deskloop.knowledge.helpcenter.urls")),
     path("", include("deskloop.accounts.urls")),
     path("", include("deskloop.customers.urls")),

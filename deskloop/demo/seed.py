@@ -27,8 +27,8 @@ from deskloop.core import outbox
 from deskloop.core.models import OutboxEvent
 from deskloop.customers.models import Contact, Organization
 from deskloop.customers.services import create_contact, create_organization
-from deskloop.demo.calendars_assignment import seed_calendars_assignment
 from deskloop.demo.automations import seed_automations
+from deskloop.demo.calendars_assignment import seed_calendars_assignment
 from deskloop.demo.classification import seed_classification
 from deskloop.demo.funnel import seed_request_sessions
 from deskloop.demo.help_center import seed_help_center

@@ -29,7 +29,6 @@ ADMIN_MENU = {
         ("Ticket routing", "/settings/routing/"),
         ("Quality scorecard", "/quality/settings/"),
         ("Automations", "/settings/automations/"),
-        ("Ticket routing", "/settings/routing/"),
     ],
     "Channels and integrations": [
         ("Mailboxes", "/settings/mailboxes/"),

@@ -46,7 +46,6 @@ def test_the_settings_home_lists_the_screens_each_role_may_open(acme: Cast) -> N
         "/settings/routing/",
         "/quality/settings/",
         "/settings/automations/",
-        "/settings/routing/",
         "/settings/mailboxes/",
         "/settings/mail-allow-list/",
         "/settings/email-templates/",

@@ -375,7 +375,6 @@ def _url(route: Route, values: dict[str, Any]) -> str:
 def _foreign_fingerprint(world: World) -> tuple[Any, ...]:
     ws = world.umbrella.workspace
     from deskloop.accounts.models import Agent, Invitation
-    from deskloop.automations.models import AutomationRule
     from deskloop.assignment.models import AgentSchedule, TeamRouting
     from deskloop.automations.models import AutomationRule
     from deskloop.calendars.models import BusinessCalendar, Holiday

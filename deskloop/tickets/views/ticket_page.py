@@ -301,6 +301,8 @@ def automation_text(run: dict[str, Any]) -> str:
     if outcome == "skipped":
         return _("Automation “%(rule)s” skipped: %(detail)s") % values
     return _("Automation “%(rule)s” failed: %(detail)s") % values
+
+
 def _sla_event_text(kind: str, detail: dict[str, Any]) -> str:
     """The sweep's entries (service_levels writes them; the metric names are its SlaMetric labels)."""
     metrics = {

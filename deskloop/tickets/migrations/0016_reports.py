@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0004_signup'),
         ('customers', '0003_segment_organization_external_id_and_more'),
-        ('tickets', '0013_ticket_service_level_figures'),
+        ('tickets', '0015_service_levels'),
     ]
 
     operations = [

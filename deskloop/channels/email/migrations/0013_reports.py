@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('email_channel', '0011_outbound_kinds_of_ideas_and_surveys'),
+        ('email_channel', '0012_automations'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0013_ticket_service_level_figures'),
+        ('tickets', '0014_automations'),
     ]
 
     operations = [
