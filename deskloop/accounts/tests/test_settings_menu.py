@@ -26,9 +26,9 @@ ADMIN_MENU = {
         ("Product areas", "/settings/product-areas/"),
         ("SLA policies", "/settings/sla/"),
         *MACROS,
+        ("Automations", "/settings/automations/"),
         ("Ticket routing", "/settings/routing/"),
         ("Quality scorecard", "/quality/settings/"),
-        ("Automations", "/settings/automations/"),
     ],
     "Channels and integrations": [
         ("Mailboxes", "/settings/mailboxes/"),

@@ -335,8 +335,8 @@ def _add_messages(cast: Cast, count: int) -> None:
 # (classification/ticket_panel.py).
 # 25: the quality panel reads the scorecard and whether the agent is named a reviewer, in one query
 # (quality/ticket_panel.py; with a scorecard, one more for the reviews of the conversation).
-# 25: the SLA panel reads the ticket's clocks (service_levels/panel.py).
-PAGE_QUERIES = 25
+# 26: the SLA panel reads the ticket's clocks (service_levels/panel.py).
+PAGE_QUERIES = 26
 
 
 @pytest.mark.parametrize("messages", [3, 10])
