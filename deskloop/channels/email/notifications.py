@@ -191,6 +191,23 @@ def acknowledge_new_ticket(*, ticket: Ticket) -> OutboundEmail | None:
         return None
     if InboundEmail.objects.filter(ticket=ticket, received_via="import").exists():
         return None  # an archive import replays history: its customers wrote long ago and were answered then
+    first = ticket.messages.filter(kind=MessageKind.REPLY).order_by("created_at", "id").first()
+    return _mail_requester(
+        ticket=ticket, kind=OutboundKind.ACKNOWLEDGEMENT, quoted=first, about_message=True, source=None
+    )
+
+
+def _mail_requester(
+    *,
+    ticket: Ticket,
+    kind: str,
+    quoted: Message | None,
+    about_message: bool,
+    source: email_templates.TemplateSource | None,
+) -> OutboundEmail | None:
+    """Automatic mail to the requester quoting ``quoted`` (the acknowledgement the first message, a rule's email the
+    latest reply; only the acknowledgement is filed as the mail about that message: ``about_message``), with what every automatic mail obeys: bouncing addresses and mail that came from a robot are
+    written as skipped with the reason. None when the requester has no email address."""
     preferred = outbound.requester_identity(ticket)
     if preferred is None:
         return None
@@ -201,7 +218,7 @@ def acknowledge_new_ticket(*, ticket: Ticket) -> OutboundEmail | None:
         skip_reason = SkipReason.BOUNCING
     elif came_from_automatic_mail(ticket):
         skip_reason = SkipReason.AUTOMATIC_SOURCE
-    first = ticket.messages.filter(kind=MessageKind.REPLY).order_by("created_at", "id").first()
+    workspace = ticket.workspace
     requester = ticket.requester
     language = outbound.language_of_contact(requester.locale, workspace)
     context = email_templates.email_context(
@@ -209,20 +226,21 @@ def acknowledge_new_ticket(*, ticket: Ticket) -> OutboundEmail | None:
         requester={"name": requester.name, "email": identity.email},
         recipient={"name": requester.name, "email": identity.email},
         actor={"name": ""},
-        message_text=first.body_text[:MESSAGE_EXCERPT_MAX] if first else "",
-        message_html=SafeString(first.body_html if first else ""),  # stored HTML is sanitize_html output
+        message_text=quoted.body_text[:MESSAGE_EXCERPT_MAX] if quoted else "",
+        message_html=SafeString(quoted.body_html if quoted else ""),  # stored HTML is sanitize_html output
         workspace_name=workspace.name,
     )
     return _queue_automatic(
         ticket=ticket,
-        kind=OutboundKind.ACKNOWLEDGEMENT,
+        kind=kind,
         to_name=requester.name,
         to_address=identity.email,
         language=language,
         context=context,
         for_customer=True,
-        message=first,
+        message=quoted if about_message else None,
         skip_reason=skip_reason,
+        source=source,
     )
 
 
@@ -329,37 +347,12 @@ def email_requester_for_rule(*, ticket: Ticket, subject: str, body: str) -> Outb
     rate limit, bouncing and system addresses, no answer to automatic mail: written as skipped with the reason).
     None when the requester has no email address."""
     ticket = Ticket.objects.select_related("workspace", "requester", "status").get(pk=ticket.pk)
-    preferred = outbound.requester_identity(ticket)
-    if preferred is None:
-        return None
-    identity = ContactEmail.objects.select_for_update().get(pk=preferred.pk)
-    skip_reason = ""
-    if identity.bouncing_since is not None:
-        skip_reason = SkipReason.BOUNCING
-    elif came_from_automatic_mail(ticket):
-        skip_reason = SkipReason.AUTOMATIC_SOURCE
-    workspace = ticket.workspace
-    requester = ticket.requester
-    language = outbound.language_of_contact(requester.locale, workspace)
     last = ticket.messages.filter(kind=MessageKind.REPLY).order_by("-created_at", "-id").first()
-    context = email_templates.email_context(
-        ticket=ticket_context(ticket, workspace, language),
-        requester={"name": requester.name, "email": identity.email},
-        recipient={"name": requester.name, "email": identity.email},
-        actor={"name": ""},
-        message_text=last.body_text[:MESSAGE_EXCERPT_MAX] if last else "",
-        message_html=SafeString(last.body_html if last else ""),  # stored HTML is sanitize_html output
-        workspace_name=workspace.name,
-    )
-    return _queue_automatic(
+    return _mail_requester(
         ticket=ticket,
         kind=OutboundKind.AUTOMATION,
-        to_name=requester.name,
-        to_address=identity.email,
-        language=language,
-        context=context,
-        for_customer=True,
-        skip_reason=skip_reason,
+        quoted=last,
+        about_message=False,
         source=rule_email_source(subject=subject, body=body),
     )
 
