@@ -37,6 +37,10 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 # Short enough that a broken page fails fast, long enough for a loaded 2-core machine.
 DEFAULT_TIMEOUT_MS = 10_000
+# Assertions wait as long as actions do. Playwright's expect() waits 5 s by default: on CI's two busy cores an
+# iframe's first htmx answer took longer once (the widget's "My conversations" tab on PostgreSQL), though it passes
+# in well under a second on a quiet machine.
+expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
 
 __all__ = ["DESKTOP", "PASSWORD", "PHONE", "expect", "sign_in"]
 
