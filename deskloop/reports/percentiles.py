@@ -1,26 +1,86 @@
-"""Medians and 90th percentiles of a ticket duration, the same on SQLite and PostgreSQL.
+"""Medians and 90th percentiles of ticket durations, the same on SQLite and PostgreSQL.
 
 One definition, nearest rank: the p-th percentile of n values is the value at rank ceil(p * n / 100) in ascending
 order (so the median of 10, 30, 60, 90 is 30, and of an odd count the middle value). It is always a value some
 ticket had, which is what a drill-down can show; interpolating percentiles (PostgreSQL's percentile_cont) would
-give numbers no ticket had, and SQLite has none to compare with.
+give numbers no ticket had.
 
-One query per call, in the ORM: ROW_NUMBER() and COUNT(*) over a window partitioned by the group, keeping only
-the rows whose rank is the one each percentile needs, so the database sorts once and returns a few rows per group
-instead of every duration (both databases have window functions; SQLite since 3.25).
+Each percentile is an aggregate (``NearestRank``), so one grouped query summarizes every measure of a report in a
+single pass over its tickets: PostgreSQL's ordered-set aggregate ``percentile_disc`` sorts each group's values once
+per measure (the median and the p90 of one measure share that sort), and SQLite gets the same aggregate from
+``register_on_sqlite``. The earlier design ranked every row with ROW_NUMBER() windows, one query and two full sorts
+per measure; at a million tickets the times report took seconds (BENCHMARKS.md, "Reports at scale").
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Expression, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Aggregate, Count, Expression, F, Q, QuerySet
 
 PERCENTS = (50, 90)
+SQLITE_FUNCTION = "deskloop_nearest_rank"
+# PostgreSQL's percentile_disc takes the row at ceil(fraction * n) computed in double precision, where 0.9 * 70 is
+# 63.000000000000007 and would pick rank 64. Every p * n / 100 is an integer or at least 0.01 away from the next
+# one down, so taking the fraction this much smaller gives exactly ceil(p * n / 100) for any n below ten million.
+_FRACTION_NUDGE = 1e-9
+
+
+def nearest_rank(count: int, percent: int) -> int:
+    """The 1-based rank of the ``percent``-th percentile among ``count`` sorted values."""
+    return max(1, (count * percent + 99) // 100)
+
+
+class NearestRank(Aggregate):
+    """The ``percent``-th percentile (nearest rank) of an expression's non-null values in each group, with the
+    expression's own type (whole business minutes, or a calendar duration)."""
+
+    name = "NearestRank"
+    function = "percentile_disc"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, value: Expression | F, percent: int, **extra: Any) -> None:
+        if not 0 < percent <= 100:
+            raise ValueError(f"a percentile is between 1 and 100, not {percent}")
+        # The fraction is a number this module chose, never input, so it can be part of the SQL text.
+        super().__init__(value, fraction=repr(percent / 100 - _FRACTION_NUDGE), percent=percent, **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        # On the copy's attributes, not as keyword arguments: Aggregate.as_sql passes its own ``template`` when it
+        # adds a FILTER clause.
+        on_sqlite = self.copy()
+        on_sqlite.function = SQLITE_FUNCTION
+        on_sqlite.template = "%(function)s(%(expressions)s, %(percent)d)"
+        return on_sqlite.as_sql(compiler, connection, **extra_context)
+
+
+class _NearestRankOnSqlite:
+    """SQLite's side of ``NearestRank``: keeps a group's values and picks the rank when the group ends. SQLite
+    serves small installations, so a group's values fit in memory (the report's range bounds them)."""
+
+    def __init__(self) -> None:
+        self.values: list[int | float] = []
+        self.percent = 50
+
+    def step(self, value: int | float | None, percent: int) -> None:
+        if value is not None:
+            self.values.append(value)
+        self.percent = percent
+
+    def finalize(self) -> int | float | None:
+        if not self.values:
+            return None
+        self.values.sort()
+        return self.values[nearest_rank(len(self.values), self.percent) - 1]
+
+
+def register_on_sqlite(sender: object, connection: Any, **kwargs: object) -> None:
+    """``connection_created`` receiver: teaches each new SQLite connection the aggregate ``NearestRank`` calls."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_aggregate(SQLITE_FUNCTION, 2, _NearestRankOnSqlite)
 
 
 @dataclass(frozen=True)
@@ -32,51 +92,45 @@ class Spread:
     p90: int | None = None
 
 
-def _minutes(value: object) -> int:
+@dataclass(frozen=True)
+class Measure:
+    """One duration a report summarizes: its value per ticket, and which of the tickets it is about (``only``;
+    None: all of them). Tickets whose value is null are left out: one not answered yet has no first response time."""
+
+    key: str
+    value: Expression | F
+    only: Q | None = None
+
+
+def _minutes(value: object) -> int | None:
     """Business minutes are stored as whole minutes; calendar durations come back as timedeltas (floored, as the
     business minutes are)."""
-    if isinstance(value, dt.timedelta):
-        return int(value.total_seconds() // 60)
-    assert isinstance(value, int)
-    return value
+    if value is None or isinstance(value, int):
+        return value
+    assert isinstance(value, dt.timedelta)
+    return int(value.total_seconds() // 60)
 
 
 def spreads(
-    rows: QuerySet[Any], value: Expression | F, *, group: Expression | F | None = None, with_total: bool = False
-) -> dict[Hashable, Spread]:
-    """The ``Spread`` of ``value`` over ``rows`` per value of ``group``, and keyed None over all rows (without a
-    group, or with ``with_total``: the same scan ranks the rows twice, so a report's "whole range" line costs no
-    second query). Rows whose value is null are left out: a ticket not answered yet has no first response time."""
-    ranked = rows.alias(_value=value).filter(_value__isnull=False).annotate(_v=F("_value"))
-    windows: list[tuple[str, list[Expression | F]]] = []
-    if group is not None:
-        windows.append(("g", [group]))
-    if group is None or with_total:
-        windows.append(("t", []))
-    wanted = Q()
-    for name, partition in windows:
-        ranked = ranked.annotate(
-            **{
-                f"_rank_{name}": Window(RowNumber(), partition_by=partition, order_by=F("_value").asc()),
-                f"_n_{name}": Window(Count("pk"), partition_by=partition),
-            }
-        )
+    rows: QuerySet[Any], measures: Sequence[Measure], *, group: Expression | F | None = None
+) -> dict[Hashable, dict[str, Spread]]:
+    """The ``Spread`` of every measure over ``rows``, per value of ``group`` (groups without rows are absent), or
+    keyed None over all of them without a group. One query either way."""
+    aggregates: dict[str, Aggregate] = {}
+    for index, measure in enumerate(measures):
+        aggregates[f"_n{index}"] = Count(measure.value, filter=measure.only)
         for percent in PERCENTS:
-            ranked = ranked.annotate(**{f"_k{percent}_{name}": (F(f"_n_{name}") * percent + 99) / 100})
-            wanted |= Q(**{f"_rank_{name}": F(f"_k{percent}_{name}")})
-    fields = ["_v"] + [f"_{kind}_{name}" for name, _p in windows for kind in ("rank", "n")]
-    if group is not None:
-        ranked = ranked.annotate(_group=group)
-        fields.append("_group")
-    found: dict[Hashable, dict[str, int]] = {}
-    for row in ranked.filter(wanted).values(*fields):
-        for name, _partition in windows:
-            key = row["_group"] if name == "g" else None
-            rank, count = row[f"_rank_{name}"], row[f"_n_{name}"]
-            entry = found.setdefault(key, {"count": count})
-            for percent in PERCENTS:
-                if rank == (count * percent + 99) // 100:
-                    entry[f"p{percent}"] = _minutes(row["_v"])
+            aggregates[f"_p{percent}_{index}"] = NearestRank(measure.value, percent, filter=measure.only)
+    if group is None:
+        found: list[dict[str, Any]] = [{"_group": None, **rows.aggregate(**aggregates)}]
+    else:
+        found = list(rows.annotate(_group=group).values("_group").annotate(**aggregates).order_by())
     return {
-        key: Spread(count=entry["count"], median=entry.get("p50"), p90=entry.get("p90")) for key, entry in found.items()
+        row["_group"]: {
+            measure.key: Spread(
+                count=row[f"_n{index}"], median=_minutes(row[f"_p50_{index}"]), p90=_minutes(row[f"_p90_{index}"])
+            )
+            for index, measure in enumerate(measures)
+        }
+        for row in found
     }

@@ -21,7 +21,7 @@ from deskloop.accounts.models import Agent
 from deskloop.customers.models import Organization
 from deskloop.reports.drilldown import AGE_BUCKETS, age_q, bucket_start, next_bucket
 from deskloop.reports.filters import ReportFilters, tickets_q
-from deskloop.reports.percentiles import Spread, spreads
+from deskloop.reports.percentiles import Measure, Spread, spreads
 from deskloop.service_levels.models import SlaMetric, SlaPolicy, SlaTarget
 from deskloop.surveys.models import SurveyKind, SurveyResponse
 from deskloop.tickets.models import (
@@ -154,11 +154,16 @@ def volume(filters: ReportFilters, *, dimension: str = "channel", interval: str 
 
 FIRST_RESPONSE_CALENDAR = ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
 RESOLUTION_CALENDAR = ExpressionWrapper(F("solved_at") - F("created_at"), output_field=DurationField())
-# (name, metric of the drill-down, business minutes column, calendar duration)
+# (name, business minutes column, calendar duration, the tickets it is about: resolution counts the solved ones)
 TIME_MEASURES = (
-    ("first_response", "responded", F("first_response_business_minutes"), FIRST_RESPONSE_CALENDAR),
-    ("resolution", "solved", F("resolution_business_minutes"), RESOLUTION_CALENDAR),
+    ("first_response", F("first_response_business_minutes"), FIRST_RESPONSE_CALENDAR, None),
+    ("resolution", F("resolution_business_minutes"), RESOLUTION_CALENDAR, Q(status__category__in=DONE_CATEGORIES)),
 )
+TIME_SPREADS = [
+    Measure(f"{name}/{clock}", value, only)
+    for name, business, calendar, only in TIME_MEASURES
+    for clock, value in (("business", business), ("calendar", calendar))
+]
 
 
 @dataclass(frozen=True)
@@ -180,18 +185,18 @@ def times(filters: ReportFilters, *, interval: str = "week") -> TimesReport:
     """Median and p90 of the first response and the resolution time, over the range and per bucket. Resolution
     counts tickets solved now (a reopened ticket's latest solve), as ``metric=solved`` lists them."""
     tickets = live_tickets(filters)
-    bucket = _bucket(filters, interval)
+    # Two passes over the range's tickets, whatever the number of measures: per bucket, and the whole range.
+    found = spreads(tickets, TIME_SPREADS, group=_bucket(filters, interval)) | spreads(tickets, TIME_SPREADS)
     measures: dict[str, list[TimeRow]] = {}
-    for name, metric, business, calendar in TIME_MEASURES:
-        done = tickets.filter(status__category__in=DONE_CATEGORIES) if metric == "solved" else tickets
-        per_b = spreads(done, business, group=bucket, with_total=True)
-        per_c = spreads(done, calendar, group=bucket, with_total=True)
-        rows = [TimeRow(bucket=None, business=per_b.get(None, Spread()), calendar=per_c.get(None, Spread()))]
-        rows += [
-            TimeRow(bucket=day, business=per_b.get(day, Spread()), calendar=per_c.get(day, Spread()))
-            for day in buckets_of(filters, interval)
+    for name, *_values in TIME_MEASURES:
+        measures[name] = [
+            TimeRow(
+                bucket=day,
+                business=found.get(day, {}).get(f"{name}/business", Spread()),
+                calendar=found.get(day, {}).get(f"{name}/calendar", Spread()),
+            )
+            for day in [None, *buckets_of(filters, interval)]
         ]
-        measures[name] = rows
     return TimesReport(interval=interval, measures=measures)
 
 
@@ -315,6 +320,12 @@ def _by_assignee(tickets: QuerySet[Ticket]) -> dict[int, dict[str, int]]:
     return {row.pop("assignee_id"): row for row in rows}
 
 
+AGENT_SPREADS = [
+    Measure("first_response", F("first_response_business_minutes")),
+    Measure("time_to_solve", F("resolution_business_minutes"), Q(status__category__in=DONE_CATEGORIES)),
+]
+
+
 def agents(filters: ReportFilters) -> list[AgentRow]:
     """Per agent, over the range's tickets: tickets assigned, solved, reopened (of those solved), the agent's public
     replies (on any of them), first response and time to solve (medians in business minutes, of the tickets
@@ -330,10 +341,7 @@ def agents(filters: ReportFilters) -> list[AgentRow]:
     )
     reply_counts = {row["author_agent_id"]: (row["n"], row["on"]) for row in replies}
     assigned = tickets.filter(assignee__isnull=False)
-    first = spreads(assigned, F("first_response_business_minutes"), group=F("assignee_id"))
-    solve = spreads(
-        assigned.filter(status__category__in=DONE_CATEGORIES), F("resolution_business_minutes"), group=F("assignee_id")
-    )
+    per_agent = spreads(assigned, AGENT_SPREADS, group=F("assignee_id"))
     answers = (
         SurveyResponse.objects.filter(
             tickets_q(filters, prefix="ticket"), kind=SurveyKind.CSAT, satisfied__isnull=False
@@ -355,8 +363,9 @@ def agents(filters: ReportFilters) -> list[AgentRow]:
             reopened=assigned_counts.get("reopened", 0),
         )
         row.replies, row.replied_tickets = reply_counts.get(person.pk, (0, 0))
-        row.first_response = first.get(person.pk, Spread())
-        row.time_to_solve = solve.get(person.pk, Spread())
+        spread = per_agent.get(person.pk, {})
+        row.first_response = spread.get("first_response", Spread())
+        row.time_to_solve = spread.get("time_to_solve", Spread())
         row.csat_good, row.csat_total = csat.get(person.pk, (0, 0))
         rows.append(row)
     return sorted(rows, key=lambda r: (-r.tickets, -r.replies, r.agent.name))
