@@ -12,10 +12,11 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Expression, F, QuerySet, Value
 from django.utils import timezone
 
 from deskloop.core.models import OutboxEvent
-from deskloop.core.plain_sql import insert_row
+from deskloop.core.plain_sql import insert_row, insert_selected
 
 Consumer = Callable[[OutboxEvent], None]
 _consumers: list[Consumer] = []
@@ -52,6 +53,29 @@ def publish_many(*, workspace_id: int, events: list[tuple[str, dict[str, Any]]])
         # One task for the lot: a bulk change would otherwise queue a task row per event (BENCHMARKS.md).
         _dispatch_many_after_commit(ids)
     return rows
+
+
+def publish_selected(name: str, rows: QuerySet[Any], *, payload: Expression) -> int:
+    """One event ``name`` per row of ``rows`` (a queryset of a workspace-owned model, ordered as consumers should get
+    them), its ``payload`` a ``JSONObject`` the database computes from the row, in one INSERT ... SELECT: for a job
+    that announces thousands of changes at once (the SLA sweep after an outage), where building each payload in
+    Python cost more than the change itself. Returns how many it published. Not inside ``carrying``: the chain is
+    a Python value that the database-built payload cannot take, and refusing beats dropping it quietly."""
+    if _carried.get():
+        raise RuntimeError("publish_selected cannot carry an automation chain; use publish_many")
+    ids = insert_selected(
+        OutboxEvent,
+        {
+            "workspace_id": F("workspace_id"),
+            "name": Value(name),
+            "payload": payload,
+            "created_at": Value(timezone.now()),
+        },
+        rows,
+    )
+    if ids:
+        _dispatch_many_after_commit(ids)
+    return len(ids)
 
 
 def _with_carried(payload: dict[str, Any]) -> dict[str, Any]:

@@ -7,8 +7,10 @@ the same SQL, built once per process, and make the same instances (each field's 
 ``get_db_prep_save`` going in; the database converters and ``Model.from_db`` coming out). They skip save()
 overrides and save signals, which no model of this project has; use them only for such models.
 ``increment_returning`` bumps a counter and reads another table's row in one statement (ticket numbers), and
-``row_insert`` builds a row's INSERT to run alone or along another write (blobs). The tickets app's raw SQL lives
-here (full-text search's excepted, in ``tickets.search``): written, reviewed and prepared in one place.
+``row_insert`` builds a row's INSERT to run alone or along another write (blobs). ``insert_selected`` is the other
+end: an INSERT ... SELECT that the database fills from a queryset, for a job writing thousands of rows at once. The
+tickets app's raw SQL lives here (full-text search's excepted, in ``tickets.search``): written, reviewed and prepared
+in one place.
 
 Their statements, and the few others such paths build once (``prepared_cursor``), are prepared on PostgreSQL:
 parsed and planned at their first run on a connection, then only executed. Nothing else is (see
@@ -25,7 +27,7 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
-from django.db.models import BooleanField, Field, Model, QuerySet
+from django.db.models import BooleanField, CharField, Field, Func, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
 
@@ -517,6 +519,44 @@ def subquery_sql(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]] | None:
     except EmptyResultSet:
         return None
     return sql, tuple(params)
+
+
+def insert_selected(model: type[Model], columns: dict[str, Any], source: QuerySet[Any]) -> list[int]:
+    """INSERT into ``model``'s table one row per row of ``source``, each column (a field name of ``model``) computed by
+    the database from the source row (``columns``: expressions over ``source``'s model, or ``Value``): one
+    ``INSERT ... SELECT ... RETURNING id``. For set-based writes of thousands of rows at once (the SLA sweep after an
+    outage), where building, serializing and sending a model instance per row cost several times the write itself
+    (BENCHMARKS.md, "SLA sweep"). Columns left out get NULL: name every one that is not nullable. Returns the new
+    keys ascending, which is the order of ``source``'s ORDER BY."""
+    aliases = {f"_column_{index}": expression for index, expression in enumerate(columns.values())}
+    selected = source.annotate(**aliases).values_list(*aliases)
+    compiler = selected.query.get_compiler(connection=connection)
+    compiler.setup_query()
+    # The statement pairs columns with the SELECT list by position: make sure Django kept the order asked for.
+    assert [alias for _expression, _sql, alias in compiler.select] == list(aliases), "SELECT list out of order"
+    compiled = subquery_sql(selected)
+    if compiled is None:
+        return []
+    select_sql, params = compiled
+    quote = connection.ops.quote_name
+    assert model._meta.pk is not None  # every concrete model has one
+    names = ", ".join(quote(_column(model, name)) for name in columns)
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) {select_sql} RETURNING {quote(model._meta.pk.column)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+class JsonTimestamp(Func):
+    """A timestamp written into JSON the way Python's ``datetime.isoformat()`` writes a UTC time
+    (``2026-03-27T09:00:00+00:00``), for ``JSONObject`` built by the database. PostgreSQL's JSON writes a
+    timestamptz that way already (Django's connections use UTC); SQLite keeps ``2026-03-27 09:00:00`` as text."""
+
+    template = "%(expressions)s"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(REPLACE(%(expressions)s, ' ', 'T') || '+00:00')")
 
 
 def pk_among(ids: QuerySet[Any]) -> RawSQL:

@@ -3,9 +3,13 @@ announced as ``ticket.sla_warning`` / ``ticket.sla_breached`` (which webhooks de
 
 from __future__ import annotations
 
+import pytest
 import time_machine
+from django.db.models import F
+from django.db.models.functions import JSONObject
 
 from deskloop.conftest import Cast
+from deskloop.core import outbox
 from deskloop.core.models import OutboxEvent
 from deskloop.core.periodic import registered_jobs
 from deskloop.service_levels.models import SlaPolicy, SlaTarget
@@ -76,3 +80,13 @@ def test_the_ticket_history_says_what_was_warned_and_breached(acme: Cast) -> Non
         html = signed_in_client(acme.agent).get(f"/tickets/{ticket.number}/").content.decode()
     assert "SLA warning: First response is due soon (Gold)" in html
     assert "SLA breached: First response is overdue (Gold)" in html
+
+
+def test_inside_an_automation_chain_the_set_based_publish_refuses_and_writes_nothing(acme: Cast) -> None:
+    SlaPolicy.objects.create(workspace=acme.workspace, name="Hour", first_response_minutes=60)
+    dispatched()
+    open_at(acme, utc(27, 8))
+    before = OutboxEvent.objects.count()
+    with outbox.carrying({"automation_chain": [1]}), pytest.raises(RuntimeError, match="cannot carry"):
+        outbox.publish_selected("ticket.sla_breached", SlaTarget.objects.all(), payload=JSONObject(target_id=F("pk")))
+    assert OutboxEvent.objects.count() == before

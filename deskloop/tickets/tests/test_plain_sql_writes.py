@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import F
+from django.db.models.functions import JSONObject
 from django.test.utils import CaptureQueriesContext
 
 from deskloop.conftest import Cast
-from deskloop.core.plain_sql import MAX_INSERT_ROWS, insert_row, insert_rows, statements_are_prepared, upsert_row
+from deskloop.core.plain_sql import (
+    MAX_INSERT_ROWS,
+    JsonTimestamp,
+    insert_row,
+    insert_rows,
+    statements_are_prepared,
+    upsert_row,
+)
 from deskloop.tickets.attachments import Blob, blob_row_insert
-from deskloop.tickets.events import event, record_events
-from deskloop.tickets.models import EventKind, TicketEvent, TicketSearchDocument
+from deskloop.tickets.events import event, record_events, record_selected
+from deskloop.tickets.models import EventKind, Message, TicketEvent, TicketSearchDocument
 
 
 def test_events_of_one_write_are_inserted_together_in_the_order_given(acme: Cast) -> None:
@@ -88,3 +97,27 @@ def test_the_hot_paths_statements_are_prepared_and_the_orms_are_not(acme: Cast) 
     # DATABASE_URL may turn preparing off (?prepared_statements=false, ?server_side_binding=false): then none is.
     assert len(one_row_inserts) == (1 if statements_are_prepared() else 0)
     assert [s for s in statements if 'FROM "tickets_ticketevent"' in s and s.startswith("SELECT")] == []
+
+
+def test_history_selected_by_the_database_in_the_order_of_the_source(acme: Cast, umbrella: Cast) -> None:
+    messages = Message.objects.filter(ticket__in=[acme.ticket, umbrella.ticket]).order_by("-id")
+    assert len(messages) == 2
+    new = JSONObject(number=F("ticket__number"), sent=JsonTimestamp(F("created_at")), text=F("body_text"))
+
+    assert record_selected(messages, kind=EventKind.MERGED_INTO, new=new, via="job") == 2
+
+    stored = TicketEvent.objects.filter(kind=EventKind.MERGED_INTO).order_by("id")
+    # The newest message first, as the source was ordered; the JSON timestamp reads as Python writes it.
+    assert [(e.workspace_id, e.ticket_id, e.new_value, e.via, e.field, e.actor_agent_id) for e in stored] == [
+        (
+            m.workspace_id,
+            m.ticket_id,
+            {"number": m.ticket.number, "sent": m.created_at.isoformat(), "text": m.body_text},
+            "job",
+            "",
+            None,
+        )
+        for m in messages
+    ]
+    assert record_selected(messages.none(), kind=EventKind.MERGED_INTO, new=new, via="job") == 0
+    assert record_selected(messages.filter(pk__in=[]), kind=EventKind.MERGED_INTO, new=new, via="job") == 0
