@@ -548,12 +548,21 @@ def insert_selected(model: type[Model], columns: dict[str, Any], source: QuerySe
 
 
 class JsonTimestamp(Func):
-    """A timestamp written into JSON the way Python's ``datetime.isoformat()`` writes a UTC time
-    (``2026-03-27T09:00:00+00:00``), for ``JSONObject`` built by the database. PostgreSQL's JSON writes a
-    timestamptz that way already (Django's connections use UTC); SQLite keeps ``2026-03-27 09:00:00`` as text."""
+    """A timestamp column as text the way Python's ``datetime.isoformat()`` writes a UTC time
+    (``2026-03-27T09:00:00+00:00``, or ``...:00.120000+00:00`` with six digits when it has microseconds), for a
+    ``JSONObject`` the database builds that must read as the ones Python builds. PostgreSQL's own JSON form of a
+    timestamp drops trailing zeros (``.12``); SQLite keeps ``2026-03-27 09:00:00.120000`` as text. The column is
+    named three times in PostgreSQL's form, so it takes a column, not an expression with parameters."""
 
-    template = "%(expressions)s"
     output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        template = (
+            "(TO_CHAR(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+            "CASE WHEN %(expressions)s = DATE_TRUNC('second', %(expressions)s) THEN '' "
+            "ELSE TO_CHAR(%(expressions)s AT TIME ZONE 'UTC', '.US') END || '+00:00')"
+        )
+        return self.as_sql(compiler, connection, template=template, **extra_context)
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         return self.as_sql(compiler, connection, template="(REPLACE(%(expressions)s, ' ', 'T') || '+00:00')")

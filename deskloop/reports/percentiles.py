@@ -15,7 +15,7 @@ per measure; at a million tickets the times report took seconds (BENCHMARKS.md, 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,26 +111,34 @@ def _minutes(value: object) -> int | None:
     return int(value.total_seconds() // 60)
 
 
-def spreads(
-    rows: QuerySet[Any], measures: Sequence[Measure], *, group: Expression | F | None = None
-) -> dict[Hashable, dict[str, Spread]]:
-    """The ``Spread`` of every measure over ``rows``, per value of ``group`` (groups without rows are absent), or
-    keyed None over all of them without a group. One query either way."""
+def spread_aggregates(measures: Sequence[Measure]) -> dict[str, Aggregate]:
+    """The aggregates ``read_spreads`` reads back: for a grouped query that also computes other figures per group
+    (agent performance counts tickets in the same pass)."""
     aggregates: dict[str, Aggregate] = {}
     for index, measure in enumerate(measures):
         aggregates[f"_n{index}"] = Count(measure.value, filter=measure.only)
         for percent in PERCENTS:
             aggregates[f"_p{percent}_{index}"] = NearestRank(measure.value, percent, filter=measure.only)
-    if group is None:
-        found: list[dict[str, Any]] = [{"_group": None, **rows.aggregate(**aggregates)}]
-    else:
-        found = list(rows.annotate(_group=group).values("_group").annotate(**aggregates).order_by())
+    return aggregates
+
+
+def read_spreads(row: Mapping[str, Any], measures: Sequence[Measure]) -> dict[str, Spread]:
+    """Each measure's ``Spread`` from a row of a query annotated with ``spread_aggregates(measures)``."""
     return {
-        row["_group"]: {
-            measure.key: Spread(
-                count=row[f"_n{index}"], median=_minutes(row[f"_p50_{index}"]), p90=_minutes(row[f"_p90_{index}"])
-            )
-            for index, measure in enumerate(measures)
-        }
-        for row in found
+        measure.key: Spread(
+            count=row[f"_n{index}"], median=_minutes(row[f"_p50_{index}"]), p90=_minutes(row[f"_p90_{index}"])
+        )
+        for index, measure in enumerate(measures)
     }
+
+
+def spreads(
+    rows: QuerySet[Any], measures: Sequence[Measure], *, group: Expression | F | None = None
+) -> dict[Hashable, dict[str, Spread]]:
+    """The ``Spread`` of every measure over ``rows``, per value of ``group`` (groups without rows are absent), or
+    keyed None over all of them without a group. One query either way."""
+    aggregates = spread_aggregates(measures)
+    if group is None:
+        return {None: read_spreads(rows.aggregate(**aggregates), measures)}
+    grouped = rows.annotate(_group=group).values("_group").annotate(**aggregates).order_by()
+    return {row["_group"]: read_spreads(row, measures) for row in grouped}

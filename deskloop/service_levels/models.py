@@ -63,7 +63,10 @@ class SlaTarget(WorkspaceOwned):
     customer message that follows an agent reply, so the history of every cycle stays for the reports.
     Achieved = stopped without a breach; breached = ``breached_at`` set (it may stop later, late)."""
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="sla_targets")
+    # No index of their own: ``sla_target_ticket_metric`` and ``sla_target_ws_started`` begin with these columns and
+    # serve their lookups and cascades, and every index is one more write when the sweep stamps a clock.
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="sla_targets", db_index=False)
     policy = models.ForeignKey(SlaPolicy, on_delete=models.SET_NULL, null=True, related_name="targets")
     metric = models.CharField(max_length=20, choices=SlaMetric.choices)
     started_at = models.DateTimeField()
