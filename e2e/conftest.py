@@ -113,3 +113,6 @@ def sign_in(page: Page, live_url: str, agent: Agent | str, password: str = PASSW
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login/" not in url)
+    # The inbox fetches its view counts right after it loads. A click racing that request once left CI's busy
+    # PostgreSQL leg on the inbox for 10 s after a click on "Settings"; tests act on the page once it is quiet.
+    page.wait_for_load_state("networkidle")
